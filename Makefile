@@ -1,0 +1,43 @@
+# Two commands do everything: `make reports` and `make test` (see README.md).
+SHELL := /bin/bash
+PY := .venv/bin/python
+.DEFAULT_GOAL := help
+
+.PHONY: help venv sysdeps reports test test-fast data validate lab verify lock bench clean-reports
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+venv: ## create or refresh .venv from requirements.lock (no-op when unchanged)
+	@bash tools/ensure-venv.sh
+
+sysdeps: ## install system packages the tests need (R + survey, chromium, CJK font) if missing
+	@bash tools/sysdeps.sh
+
+reports: venv ## build every report from the shipped data into reports/
+	$(PY) -m helpers build
+
+test: venv sysdeps ## run every test (what CI runs)
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+test-fast: venv ## quick iteration: skip the slow tests (notebooks, R, browser)
+	$(PY) -m pytest -n 2 -m "not slow"
+
+data: venv ## regenerate the synthetic default data byte for byte
+	$(PY) -m helpers synth --out data
+
+validate: venv ## check the data folder against the contract
+	$(PY) -m helpers validate data
+
+verify: venv ## re-execute everything and compare findings with the committed ones
+	$(PY) -m helpers verify
+
+lab: venv ## open JupyterLab on this environment
+	$(PY) -m jupyter lab notebooks
+
+lock: venv ## regenerate requirements.lock from requirements.in (then update environment.yml)
+	$(PY) -m uv pip compile requirements.in --python-version 3.11 --generate-hashes \
+	  -o requirements.lock --custom-compile-command "make lock"
+
+bench: venv ## run the benchmarks (they print their figures)
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
