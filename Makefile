@@ -38,6 +38,7 @@ lab: venv ## open JupyterLab on this environment
 lock: venv ## regenerate requirements.lock from requirements.in (then update environment.yml)
 	$(PY) -m uv pip compile requirements.in --python-version 3.11 --generate-hashes \
 	  -o requirements.lock --custom-compile-command "make lock"
+	$(PY) tools/sync_environment.py
 
 bench: venv ## run the benchmarks (they print their figures)
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
