@@ -1,0 +1,130 @@
+"""Helpers for the tests that compare helpers.survey with R's survey package.
+
+One Rscript run per design (tests/r/survey_reference.R) computes every reference
+value of that design; this module writes its inputs, runs it and lines the results
+up with ours. Nothing here holds reference numbers: R produces them at test time.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+R_SCRIPT = Path(__file__).resolve().parent / "r" / "survey_reference.R"
+#: Relative tolerance of every comparison with R (the issue's contract).
+RTOL = 1e-8
+
+
+def rscript() -> str:
+    """Path of Rscript with the survey package; skip (or fail under CI) when missing."""
+    exe = shutil.which("Rscript")
+    ok = exe is not None and subprocess.run(
+        [exe, "-e", "suppressMessages(library(survey))"], capture_output=True).returncode == 0
+    if not ok:
+        msg = "Rscript with the survey package is not installed (make sysdeps installs r-base-core r-cran-survey)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return exe
+
+
+def api_data() -> dict[str, pd.DataFrame]:
+    """The California API samples of R's survey package, read from api.rda with rdata."""
+    import rdata
+
+    exe = rscript()
+    out = subprocess.run([exe, "-e", 'cat(system.file("data", "api.rda", package="survey"))'],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    parsed = rdata.read_rda(out)
+    frames = {}
+    for k, v in parsed.items():
+        df = pd.DataFrame(v).reset_index(drop=True)
+        for c in df.columns:
+            if isinstance(df[c].dtype, pd.CategoricalDtype):
+                df[c] = df[c].astype(str)
+        frames[k] = df
+    return frames
+
+
+def run_r(data: pd.DataFrame, tasks: list[dict], **design) -> pd.DataFrame:
+    """Run tests/r/survey_reference.R on ``data`` for all ``tasks`` of one design.
+
+    ``tasks``: dicts with id, stat (mean|total|ratio|prop), var, den, by (list), level (list).
+    ``design``: weight, strata, psu (list for two stages), fpc (list), lonely, ultimate.
+    Returns R's rows: id, key, estimate, se, ci_low, ci_high, ci_low_t, ci_high_t, deff, df, n.
+    """
+    exe = rscript()
+    with tempfile.TemporaryDirectory() as tmp:
+        dpath, tpath, opath = (os.path.join(tmp, n) for n in ("data.csv", "tasks.csv", "out.csv"))
+        data.to_csv(dpath, index=False, float_format="%.17g")
+        pd.DataFrame([{
+            "id": t["id"], "stat": t["stat"], "var": t["var"], "den": t.get("den", ""),
+            "by": "+".join(t.get("by") or []),
+            "level": "|".join(str(v) for v in (t.get("level") or [])),
+        } for t in tasks]).to_csv(tpath, index=False)
+        args = []
+        for k, v in design.items():
+            if v is None:
+                continue
+            if isinstance(v, (list, tuple)):
+                v = "+".join(v)
+            args.append(f"{k}={v}")
+        res = subprocess.run([exe, str(R_SCRIPT), dpath, tpath, opath, *args], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"R failed:\n{res.stderr[-3000:]}")
+        out = pd.read_csv(opath, keep_default_na=False, na_values=["NA", "NaN"], dtype={"key": str})
+    return out
+
+
+def ours(d, task: dict, ci_df="design") -> pd.DataFrame:
+    """Our estimate for one task, with a ``key`` column as the R script writes it."""
+    by = task.get("by") or None
+    if task["stat"] == "mean":
+        r = d.mean(task["var"], by=by, ci_df=ci_df)
+    elif task["stat"] == "total":
+        r = d.total(task["var"], by=by, ci_df=ci_df)
+    elif task["stat"] == "ratio":
+        r = d.ratio(task["var"], task["den"], by=by, ci_df=ci_df)
+    else:
+        lv = task["level"]
+        r = d.proportion(task["var"], level=lv if len(lv) > 1 else lv[0], by=by)
+    if by:
+        r["key"] = r[by].astype(str).agg("|".join, axis=1)
+    else:
+        r["key"] = ""
+    return r
+
+
+def compare(d, data_r: pd.DataFrame, tasks: list[dict], **design) -> float:
+    """Compare every estimate, SE, CI, deff, df and n with R; return the max relative error."""
+    ref = run_r(data_r, tasks, **design)
+    worst = 0.0
+    for t in tasks:
+        rr = ref[ref.id == t["id"]].set_index("key")
+        for ci_df in (("design", np.inf) if t["stat"] != "prop" else ("design",)):
+            me = ours(d, t, ci_df=ci_df).set_index("key")
+            assert sorted(me.index) == sorted(rr.index), (t, sorted(me.index)[:5], sorted(rr.index)[:5])
+            me = me.loc[rr.index]
+            pairs = [("estimate", "estimate"), ("se", "se"), ("deff", "deff"), ("df", "df"), ("n", "n")]
+            if t["stat"] == "prop" or ci_df == "design":
+                lo, hi = ("ci_low", "ci_high") if t["stat"] == "prop" else ("ci_low_t", "ci_high_t")
+            else:
+                lo, hi = "ci_low", "ci_high"
+            pairs += [("ci_low", lo), ("ci_high", hi)]
+            for a, b in pairs:
+                x = me[a].to_numpy(float)
+                y = rr[b].to_numpy(float)
+                np.testing.assert_array_equal(np.isnan(x), np.isnan(y), err_msg=f"{t} {a}: NaN pattern")
+                m = ~np.isnan(y)
+                if m.any():
+                    rel = np.abs(x[m] - y[m]) / np.maximum(np.abs(y[m]), 1e-300)
+                    rel[(x[m] == y[m])] = 0.0
+                    worst = max(worst, float(rel.max()))
+                    np.testing.assert_allclose(x[m], y[m], rtol=RTOL, atol=0, err_msg=f"{t} {a} vs R {b}")
+    return worst
