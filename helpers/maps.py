@@ -240,7 +240,7 @@ def _metres_per_unit(ax, crs) -> float | None:
 
 def add_scale_bar(ax, crs, *, fraction: float = 0.22, loc: tuple[float, float] = (0.04, 0.04),
                   color: str = "#222222"):
-    """Draw a two-segment scale bar (0 – L/2 – L km) in the lower left.
+    """Draw a two-segment scale bar (labelled 0 and L, with its unit) in the lower left.
 
     Parameters
     ----------
@@ -278,7 +278,7 @@ def add_scale_bar(ax, crs, *, fraction: float = 0.22, loc: tuple[float, float] =
         return f"{v:g}"
 
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
-    for xv, v in ((bx, 0.0), (bx + L / 2, length_m / 2), (bx + L, length_m)):
+    for xv, v in ((bx, 0.0), (bx + L, length_m)):
         ax.text(xv, by + 1.8 * h, _lab(v), ha="center", va="bottom", fontsize=7, color=color,
                 zorder=10, path_effects=halo)
     ax.text(bx + L + 0.012 * (x1 - x0), by + h / 2, unit, ha="left", va="center", fontsize=7,
