@@ -397,6 +397,7 @@ def _read_csv(res: TableResult, text: str) -> tuple[list[str], list[list[str]], 
         if len(inner):
             res.file_problem("blank rows", f"{len(rows)} blank row(s) ignored, e.g. rows "
                              f"{', '.join(map(str, rows[:EXAMPLES]))}; delete them", severity="warning")
+        res._blank = int(blank.sum())  # type: ignore[attr-defined]
         body = [r for r, b in zip(body, blank) if not b]
         row_no = row_no[~blank]
     width = len(header)
@@ -515,12 +516,13 @@ def _check_column(res: TableResult, col: Column, s: np.ndarray) -> None:
             out |= ok & (v > hi)
         if out.any():
             rule = range_rule(col)
-            unit = f" ({col.unit})" if col.unit and col.dtype != "year" else ""
+            rng = rule.removeprefix("range ")
+            unit = f" ({col.unit})" if col.unit and col.dtype != "year" and rng not in col.unit else ""
             if col.dtype == "year":
                 msg = (f"the year is outside the study period {schema.STUDY_YEARS[0]}-"
                        f"{schema.STUDY_YEARS[1]}; correct it or drop rows outside the study period")
             else:
-                msg = f"the value is outside the allowed {rule.removeprefix('range ')}{unit}; correct it"
+                msg = f"the value is outside the allowed range {rng}{unit}; correct it"
                 if col.unit and "share" in col.unit:
                     msg += " (shares are 0-1, not percentages)"
                 elif col.min == 0 and col.max is None and not excl:
@@ -644,12 +646,14 @@ def _intra_checks(res: TableResult) -> None:
         dup = np.zeros(n, dtype=bool)
         dup[np.flatnonzero(rest)] = sub.duplicated(keep=False).to_numpy()
         if dup.any():
-            first = _first_row_of(df.loc[rest], key, res.row_no[rest])
-            firsts = np.zeros(n, dtype=np.int64)
-            firsts[rest] = first
+            groups: dict[tuple, list[int]] = {}
+            dup_rows = res.row_no[dup]
+            dup_keys = list(zip(*(df[k].to_numpy(dtype=object)[dup] for k in key)))
+            for kk, r in zip(dup_keys, dup_rows):
+                groups.setdefault(kk, []).append(int(r))
             res.add(key[0] if len(key) == 1 else "/".join(key), "unique key", dup,
-                    [f"key shared with row {f}" if f != r else "key used again below"
-                     for f, r in zip(firsts[dup], res.row_no[dup])],
+                    ["same key as row " + ", ".join(str(o) for o in groups[kk] if o != r)
+                     for kk, r in zip(dup_keys, dup_rows)],
                     f"the key ({', '.join(key)}) must identify one row; keep one row per key")
 
 
@@ -981,7 +985,7 @@ class Folder:
                 f"the polygon must lie inside its {t.parent_key}'s polygon in {p.file} (tolerance "
                 f"{_fmt_num(NEST_TOLERANCE_M2)} m²); fix the boundary or the {t.parent_key}")
         # coverage: children should tile the parent (warning)
-        if len(idx) and not outside.any():
+        if len(idx):
             g = pd.Series(res.geometry[idx], index=keys[idx])
             gaps, overlaps = [], []
             for k, grp in g.groupby(level=0, sort=True):
@@ -996,8 +1000,8 @@ class Folder:
                     gaps.append(f"{k} ({_fmt_num(round(gap))} m²)")
             if overlaps:
                 res.file_problem("no overlaps", f"polygons overlap inside {len(overlaps)} {t.parent_key}(s), "
-                                 f"e.g. {', '.join(overlaps[:EXAMPLES])}; boundaries should not overlap",
-                                 column="geometry", severity="warning")
+                                 f"e.g. {', '.join(overlaps[:EXAMPLES])}; every place belongs to one unit, "
+                                 "so fix the shared boundaries", column="geometry")
             if gaps:
                 res.file_problem("covers parent", f"the polygons leave gaps in {len(gaps)} {t.parent_key}(s), "
                                  f"e.g. {', '.join(gaps[:EXAMPLES])}; they should tile their parent",
