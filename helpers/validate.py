@@ -475,7 +475,7 @@ def _check_column(res: TableResult, col: Column, s: np.ndarray) -> None:
         vals = pd.Series(s, dtype=object).where(present, np.nan)
         res.values[name] = vals
         if col.dtype == "category" and col.categories:
-            bad = present & ~np.isin(s, np.asarray(col.categories, dtype=object))
+            bad = present & ~_isin(s, col.categories)
             if bad.any():
                 bad_vals = s[bad]
                 details = [f"value {v!r}{_suggest(v, col.categories)}" for v in bad_vals]
@@ -486,18 +486,19 @@ def _check_column(res: TableResult, col: Column, s: np.ndarray) -> None:
     num = pd.to_numeric(s, errors="coerce").astype(float)
     num = np.where(present, num, np.nan)
     not_num = present & ~np.isfinite(num)
+    type_rule = {"bool": "type bool 0/1", "int": "type int", "year": "type year"}.get(col.dtype, "type number")
     if not_num.any():
         hint = {"bool": "write 1 for yes and 0 for no",
                 "int": "write a whole number", "year": "write a four-digit year"}.get(
             col.dtype, "write a plain number")
-        res.add(name, "type number", not_num, _quote(s[not_num]),
+        res.add(name, type_rule, not_num, _quote(s[not_num]),
                 f"not a number; {hint} ('.' as decimal mark, no units, no thousands separators; "
                 "leave it empty if unknown and the column allows missing values)")
     ok = present & np.isfinite(num)
     if col.dtype in ("int", "year", "bool"):
         frac = ok & (np.where(ok, num, 0) != np.round(np.where(ok, num, 0)))
         if frac.any():
-            res.add(name, "type int", frac, [f"value {_fmt_num(v)}" for v in num[frac]],
+            res.add(name, type_rule, frac, [f"value {_fmt_num(v)}" for v in num[frac]],
                     "not a whole number; round it or correct it")
         ok &= ~frac
     if col.dtype == "bool":
@@ -532,6 +533,11 @@ def _check_column(res: TableResult, col: Column, s: np.ndarray) -> None:
             res.add(name, rule, out, [f"value {_fmt_num(x)}" for x in num[out]], msg)
             ok &= ~out
     res.values[name] = np.where(ok, num, np.nan)
+
+
+def _isin(values, choices) -> np.ndarray:
+    """Hash-based membership test for object arrays (np.isin sorts objects: slow)."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object).isin(list(choices)).to_numpy(dtype=bool)
 
 
 def _suggest(v: str, choices) -> str:
@@ -587,7 +593,7 @@ def _intra_checks(res: TableResult) -> None:
         if col.name not in cols:
             continue
         raw = df[col.name].to_numpy(dtype=object)
-        s = np.array([x.strip() if isinstance(x, str) else "" for x in raw], dtype=object) if n else raw
+        s = np.array([x.strip() for x in raw], dtype=object) if n else raw
         ws = s != raw
         if ws.any() and col.dtype in ("str", "category"):
             res.add(col.name, "surrounding spaces", ws, [f"value {x!r}" for x in raw[ws]],
@@ -611,7 +617,7 @@ def _intra_checks(res: TableResult) -> None:
         if imp.table != t.name or imp.if_column not in res.values or imp.then_column not in cols:
             continue
         cond_vals = res.values[imp.if_column]
-        cond = np.isin(np.asarray(cond_vals, dtype=object), np.asarray(imp.if_values, dtype=object)) if isinstance(
+        cond = _isin(np.asarray(cond_vals, dtype=object), imp.if_values) if isinstance(
             cond_vals, pd.Series) else np.isin(np.asarray(cond_vals, dtype=float), np.asarray(imp.if_values, dtype=float))
         filled = df[imp.then_column].to_numpy(dtype=object) != ""
         bad = cond & (~filled if imp.must == "present" else filled)
@@ -732,7 +738,8 @@ def _geo_frame(res: TableResult, obj: dict) -> tuple[list[str], pd.DataFrame] | 
             from pyproj import CRS
 
             crs = CRS.from_user_input(name)
-            res.crs = crs
+            epsg = crs.to_epsg()
+            res.crs = CRS.from_epsg(epsg) if epsg else crs
             units = {a.unit_name for a in crs.axis_info}
             if crs.is_geographic:
                 res.file_problem("CRS", f"the CRS {name} is geographic (degrees); reproject to a projected "
@@ -773,7 +780,7 @@ def _geometry_checks(res: TableResult) -> None:
             "the feature has a null or empty geometry; draw its boundary or location")
     allowed = {"Polygon": ("Polygon", "MultiPolygon"), "Point": ("Point",)}.get(t.geometry, (t.geometry,))
     gtype = np.array([g.geom_type if g is not None else "" for g in geoms], dtype=object)
-    wrong = nonnull & ~np.isin(gtype, np.asarray(allowed, dtype=object))
+    wrong = nonnull & ~_isin(gtype, allowed)
     res.add("geometry", f"geometry type {t.geometry}", wrong, [f"a {x}" for x in gtype[wrong]],
             f"{t.file} holds {' or '.join(allowed)} geometries; convert or remove the feature")
     ok = nonnull & ~wrong
@@ -905,10 +912,10 @@ class Folder:
                                  severity="warning")
                 continue
             v = df[col.name].to_numpy(dtype=object)
-            bad = (v != "") & ~np.isin(v, ids)
+            bad = (v != "") & ~_isin(v, ids)
             if bad.any():
                 allids = ref.raw[rc].to_numpy(dtype=object) if ref.raw is not None else np.array([], object)
-                rejected = np.isin(v[bad], allids)
+                rejected = _isin(v[bad], allids)
                 details = [f"value {x!r}" + (f" (rejected in {ref.file})" if r else "")
                            for x, r in zip(v[bad], rejected)]
                 res.add(col.name, f"references {col.references}", bad, details,
