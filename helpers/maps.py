@@ -501,7 +501,7 @@ def small_multiples(
     panel_titles: Sequence[str] | None = None,
     ncols: int | None = None,
     axes=None,
-    panel_size: float = 3.4,
+    panel_size: float = 3.6,
     scheme: str = "quantiles",
     k: int = 5,
     bins: Sequence[float] | None = None,
@@ -534,7 +534,7 @@ def small_multiples(
     panel_titles : titles of the panels (default the ``by`` values or column names).
     ncols : panels per row (default up to 3).
     axes : existing array of Axes (at least as many as panels).
-    panel_size : inches per panel.
+    panel_size : width of a panel in inches (the height follows the map's aspect).
     scheme, k, bins, classes, cmap, center, fmt, **classification_kwds :
         classification, as in :func:`choropleth` (computed on pooled values).
     suppressed : column name (per row) of suppressed units.
@@ -577,8 +577,10 @@ def small_multiples(
     if axes is None:
         ncols = ncols or min(n, 3)
         nrows = math.ceil(n / ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols + 2.2, panel_size * nrows),
-                                 squeeze=False)
+        x0, y0, x1, y1 = gdf.total_bounds
+        aspect = float(np.clip((y1 - y0) / (x1 - x0), 0.35, 1.6)) if x1 > x0 else 1.0
+        fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                                 figsize=(panel_size * ncols + 2.4, panel_size * aspect * nrows + 0.5))
     axes = np.asarray(axes)
     flat = axes.ravel()
     if len(flat) < n:
