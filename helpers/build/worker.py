@@ -1,0 +1,262 @@
+"""Build one report in a worker process: execute, render, check, publish atomically.
+
+Runs in a process of the build's pool; heavy imports (nbformat, nbclient,
+nbconvert) happen here, once per worker, never on the no-change path.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import traceback
+from pathlib import Path
+
+from helpers import findings as findings_mod
+from helpers import provenance
+from helpers.build import render
+
+_QUEUE = None
+
+
+def init_worker(queue) -> None:
+    """Pool initializer: remember the queue on which 'running' events are sent."""
+    global _QUEUE
+    _QUEUE = queue
+
+
+def _emit(name: str, state: str) -> None:
+    if _QUEUE is not None:
+        try:
+            _QUEUE.put((name, state, time.time()))
+        except Exception:  # noqa: BLE001 - progress is best effort
+            pass
+
+
+# ---------------------------------------------------------------------------
+# notebook reading and parameters
+# ---------------------------------------------------------------------------
+
+def read_notebook(path: Path):
+    """An nbformat v4 notebook from ``.ipynb`` or a jupytext ``.py`` (percent format)."""
+    import nbformat
+
+    if path.suffix == ".ipynb":
+        return nbformat.read(str(path), as_version=4)
+    import jupytext
+
+    return jupytext.read(str(path))
+
+
+def pairing_warning(path: Path, nb) -> str | None:
+    """A warning if ``x.ipynb`` and its paired ``x.py`` have different code."""
+    twin = path.with_suffix(".py")
+    if path.suffix != ".ipynb" or not twin.exists():
+        return None
+    try:
+        import jupytext
+
+        other = jupytext.read(str(twin))
+    except Exception as e:  # noqa: BLE001
+        return f"could not read the paired {twin.name}: {e}"
+    a = [c.source.strip() for c in nb.cells if c.cell_type == "code"]
+    b = [c.source.strip() for c in other.cells if c.cell_type == "code"]
+    if a != b:
+        return (f"{path.name} and {twin.name} have different code; built from {path.name}. "
+                f"Run 'jupytext --sync {path.name}' to pair them again.")
+    return None
+
+
+def inject_parameters(nb, params: dict, name: str) -> None:
+    """Papermill-style: a cell tagged ``injected-parameters`` after the ``parameters`` cell."""
+    import nbformat
+
+    if not params:
+        return
+    idx = next((i for i, c in enumerate(nb.cells)
+                if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if idx is None:
+        raise RuntimeError(f"{name}: the notebook takes parameters {sorted(params)} but has no cell tagged "
+                           "'parameters' (add the tag to the cell that sets their defaults)")
+    src = "# Parameters (injected by helpers.build)\n" + "".join(f"{k} = {v!r}\n" for k, v in params.items())
+    cell = nbformat.v4.new_code_cell(src, metadata={"tags": ["injected-parameters"]})
+    nb.cells.insert(idx + 1, cell)
+
+
+# ---------------------------------------------------------------------------
+# execution
+# ---------------------------------------------------------------------------
+
+def _error_of(nb, exc: BaseException, name: str, timeout: float) -> dict:
+    """Where and why a run failed: ``{"cell": i, "message": ...}`` (cell counted from 1, code cells)."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    code_index = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" not in tags:
+            code_index += 1
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                first_line = cell.source.strip().splitlines()[0][:80] if cell.source.strip() else ""
+                return {"cell": code_index, "source": first_line,
+                        "message": f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"}
+    if isinstance(exc, CellTimeoutError):
+        return {"cell": None, "source": "",
+                "message": f"timed out: the report took longer than {timeout:.0f} s "
+                           f"(raise it with --timeout, or make the notebook faster)"}
+    if isinstance(exc, DeadKernelError):
+        return {"cell": None, "source": "", "message": f"the kernel died (out of memory?): {exc}"}
+    msg = str(exc).strip().splitlines()
+    return {"cell": None, "source": "", "message": f"{type(exc).__name__}: {msg[-1] if msg else ''}"}
+
+
+def execute(nb, cwd: Path, timeout: float, kernel_log: Path, kernel_name: str = "python3"):
+    """Run ``nb`` in place; the kernel's own stdout/stderr (not the cells') go to ``kernel_log``."""
+    from nbclient import NotebookClient
+
+    deadline = time.monotonic() + timeout
+    client = NotebookClient(
+        nb, kernel_name=kernel_name, timeout=int(timeout), startup_timeout=120,
+        resources={"metadata": {"path": str(cwd)}}, allow_errors=False, record_timing=False,
+    )
+    client.timeout_func = lambda cell: max(1, int(deadline - time.monotonic()))
+    with open(kernel_log, "ab") as log:
+        client.execute(stdout=log, stderr=log)
+    return nb
+
+
+# ---------------------------------------------------------------------------
+# one report
+# ---------------------------------------------------------------------------
+
+def _fmt(x) -> str:
+    return "" if x is None else f"{x:.4g}"
+
+
+def format_findings(items: list[dict]) -> list[dict]:
+    out = []
+    for f in items:
+        g = dict(f)
+        g["value_fmt"] = _fmt(f.get("value"))
+        ci = f.get("ci")
+        g["ci_fmt"] = "" if not ci else f"{_fmt(ci[0])} to {_fmt(ci[1])} ({f.get('level', 0.95):.0%})"
+        g["truth_fmt"] = _fmt(f.get("truth"))
+        out.append(g)
+    return out
+
+
+def display_path(p: str, task: dict) -> str:
+    """A path as shown in a report: relative to the data folder or the repository, never absolute."""
+    path = Path(p)
+    for base, prefix in ((task["data_dir"], "data/"), (task["root"], "")):
+        try:
+            return prefix + path.relative_to(base).as_posix()
+        except ValueError:
+            pass
+    return f"(outside the repository)/{path.name}"
+
+
+def _atomic_write(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def build_report(task: dict) -> dict:
+    """Execute and render one report. Never raises: failures come back as ``status = "failed"``."""
+    name = task["name"]
+    t0 = time.monotonic()
+    _emit(name, "running")
+    staging = Path(task["staging_dir"])
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    result = {"name": name, "status": "failed", "error": None, "warnings": [], "data_read": [],
+              "findings": [], "duration": 0.0}
+    nb = None
+    try:
+        data_log = staging / "data_reads.log"
+        os.environ.update(task["env"])
+        os.environ[findings_mod.ENV_REPORT] = name
+        os.environ[findings_mod.ENV_DIR] = str(staging / "findings")
+        os.environ[provenance.ENV_DATA_LOG] = str(data_log)
+        os.environ.pop("JPY_SESSION_NAME", None)
+
+        nb = read_notebook(Path(task["notebook"]))
+        w = pairing_warning(Path(task["notebook"]), nb)
+        if w:
+            result["warnings"].append(w)
+        inject_parameters(nb, task["params"], name)
+        try:
+            execute(nb, Path(task["cwd"]), task["timeout"], staging / "kernel.log")
+        except Exception as exc:  # noqa: BLE001 - any failure of the notebook
+            result["error"] = _error_of(nb, exc, name, task["timeout"])
+            return result
+
+        # which data files did it read?
+        reads = provenance.read_data_log(data_log)
+        fallback = not reads
+        if fallback:
+            reads = [str(p) for p in provenance.data_files(task["data_dir"])]
+        result["data_read"] = [] if fallback else reads
+        data_files = []
+        for p in reads:
+            try:
+                sha = provenance.sha256_file(p)
+            except OSError:
+                sha = "missing"
+            data_files.append({"path": display_path(p, task), "sha256": sha})
+
+        staged = staging / "findings" / f"{name}.json"
+        items = findings_mod.load(staged) if staged.exists() else []
+        result["findings"] = items
+
+        # render
+        reps = render.path_replacements(task["path_replacements"])
+        render.clean_notebook(nb, reps)
+        problems = render.check_outputs(nb, task["k"], tuple(task["n_columns"]))
+        if problems:
+            raise render.SafetyError("disclosure check failed:\n  " + "\n  ".join(problems))
+        from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+        env = Environment(loader=FileSystemLoader(str(render.TEMPLATES_DIR)),
+                          autoescape=select_autoescape(default=True, default_for_string=True),
+                          keep_trailing_newline=True)
+        footer = env.get_template("footer.html.j2").render(
+            name=name, notebook=task["notebook_display"], parameters=task["params"], git=task["git"],
+            lock_hash=task["lock_hash"], helpers_hash=task["helpers_hash"], python=task["python"],
+            versions=task["versions"], k=task["k"], data_files=data_files, data_fallback=fallback,
+            findings=format_findings(items))
+        banner = env.get_template("banner.html.j2").render(**task["banner"])
+        page = render.render_html(nb, title=task["title"], banner_html=banner, footer_html=footer)
+        problems = render.check_html(page, task["forbidden"])
+        if problems:
+            raise render.SafetyError("safety check of the rendered page failed:\n  " + "\n  ".join(problems))
+
+        # publish: findings first, then the page; each by rename, so never half-written
+        final_findings = Path(task["findings_dir"]) / f"{name}.json"
+        if items:
+            _atomic_write(final_findings, findings_mod.dumps(items, name))
+        elif final_findings.exists():
+            final_findings.unlink()
+        _atomic_write(Path(task["out_html"]), page)
+        result["status"] = "done"
+        result["html_sha256"] = provenance.sha256_bytes(page.encode("utf-8"))
+    except render.SafetyError as exc:
+        result["error"] = {"cell": None, "source": "", "message": str(exc)}
+    except Exception as exc:  # noqa: BLE001
+        tb = traceback.format_exc(limit=3).strip().splitlines()
+        result["error"] = {"cell": None, "source": "", "message": f"{type(exc).__name__}: {exc}",
+                           "detail": "\n".join(tb[-6:])}
+    finally:
+        result["duration"] = time.monotonic() - t0
+        if not task.get("keep_staging"):
+            shutil.rmtree(staging, ignore_errors=True)
+    return result
