@@ -166,8 +166,9 @@ def classify(
     cmap : matplotlib colour map name; default :data:`helpers.style.SEQUENTIAL_CMAP`,
         or :data:`helpers.style.DIVERGING_CMAP` when ``center`` is given.
     center : reference value (e.g. the city value) to centre diverging colours
-        on. It is added as a class break; classes below it take one hue,
-        classes above the other, darker with distance.
+        on. It becomes a class break (the nearest break moves onto it when
+        within a quarter class width, else it is added); classes below it take
+        one hue, classes above the other, darker with distance.
     fmt : format of the class bounds in the legend (e.g. ``"{:.0%}"``);
         chosen from the magnitude of the values when None.
     **classification_kwds : passed to :func:`mapclassify.classify`.
@@ -193,7 +194,16 @@ def classify(
     if center is not None:
         center = float(center)
         if lower < center < ub[-1] and not np.any(np.isclose(ub, center)):
-            ub = np.sort(np.append(ub, center))
+            # move a break lying within a quarter class-width of the centre onto it (no sliver
+            # class); otherwise add the centre as a new break
+            edges = np.concatenate([[lower], ub])
+            widths = np.diff(edges)
+            j = int(np.argmin(np.abs(ub[:-1] - center))) if len(ub) > 1 else -1
+            if j >= 0 and abs(ub[j] - center) < 0.25 * min(widths[j], widths[j + 1]):
+                ub = ub.copy()
+                ub[j] = center
+            else:
+                ub = np.sort(np.append(ub, center))
     fmt = fmt or _auto_fmt(np.append(ub, lower))
     kk = len(ub)
     if center is None:

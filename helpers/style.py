@@ -20,6 +20,7 @@ rebuilt figure is byte-for-byte the same file.
 """
 from __future__ import annotations
 
+import logging
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -135,6 +136,12 @@ def use_project_style() -> None:
     timestamps.
     """
     mpl.rcParams.update(PROJECT_RC)
+    # Glyph-by-glyph fallback needs the families listed in font.family itself
+    # (a generic "sans-serif" resolves to one font); list only installed ones.
+    cjk = cjk_font()
+    mpl.rcParams["font.family"] = ["DejaVu Sans"] + ([cjk] if cjk else []) + ["sans-serif"]
+    # CJK fonts such as WenQuanYi have no bold face; matplotlib logs that for every bold title.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 
 def save_figure(fig, path: str | Path, **kwargs) -> Path:
