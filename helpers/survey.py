@@ -590,8 +590,7 @@ class SurveyDesign:
                     f[c] = p[c]
             for c in RESULT_COLUMNS[1:]:
                 f[c] = p[c]
-            keep = p["n"] > 0
-            frames.append(f[keep])
+            frames.append(f)
         out = pd.concat(frames, ignore_index=True)
         out["n"] = out["n"].astype(np.int64)
         return out
@@ -634,7 +633,7 @@ class SurveyDesign:
                 vsrs = s2 * (W - n) / (W * n)
                 if kind == "total":
                     vsrs = vsrs * W ** 2
-                deff = np.where(W < n, np.nan, var / vsrs)
+                deff = np.where((W < n) | (n < 2), np.nan, var / vsrs)
             se = np.sqrt(var)
             lo, hi = self._ci(est, se, ddf, level, ci_df)
             parts.append(dict(variable=name, estimate=est, se=se, ci_low=lo, ci_high=hi, df=ddf, deff=deff, n=n))
@@ -729,7 +728,7 @@ class SurveyDesign:
             rbar = swr / W
             s2 = n / (n - 1) * (swrr - 2 * rbar * swr + rbar ** 2 * W) / W
             vsrs = s2 * W ** 2 * (W - n) / (W * n)
-            deff = var / vsrs
+            deff = np.where((W < n) | (n < 2), np.nan, var / vsrs)
         se = np.sqrt(var)
         ddf = self._design_df(cells)
         lo, hi = self._ci(r, se, ddf, level, ci_df)
