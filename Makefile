@@ -12,9 +12,10 @@ venv: ## create or refresh .venv from requirements.lock (no-op when unchanged)
 	@bash tools/ensure-venv.sh
 
 sysdeps: ## install system packages the tests need (R + survey, chromium, CJK font) if missing
-	@bash tools/sysdeps.sh
+	@bash tools/sysdeps.sh test
 
 reports: venv ## build every report from the shipped data into reports/
+	@bash tools/sysdeps.sh reports
 	$(PY) -m helpers build
 
 test: venv sysdeps ## run every test (what CI runs)

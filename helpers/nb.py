@@ -53,3 +53,57 @@ def data_statement(meta: dict):
     else:
         text = "**Data.** Tables supplied by the user, checked against the project's data contract."
     return Markdown(text)
+
+
+def ground_truth(data_dir=None) -> dict | None:
+    """The planted truth (``ground_truth.json``) of synthetic data, or ``None`` for real data."""
+    path = Path(data_dir or paths.DATA_DIR) / schema.GROUND_TRUTH_FILE
+    if not is_synthetic(data_dir) or not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def truth_value(truth: dict | None, key: str, sub: str | None = None) -> float | None:
+    """One planted effect from :func:`ground_truth` (``None`` when there is no truth).
+
+    ``sub`` picks an entry of a dict-valued effect (e.g. an event time)."""
+    if not truth:
+        return None
+    eff = truth.get("effects", {}).get(key)
+    if isinstance(eff, dict) and "value" in eff:
+        eff = eff["value"]
+    if sub is not None and isinstance(eff, dict):
+        eff = eff.get(str(sub))
+    return None if eff is None else float(eff)
+
+
+def verdict(ci: tuple[float, float], direction: int = 1, null: float = 0.0) -> str:
+    """Whether an interval supports a claim that the effect is positive (direction=1) or negative (-1).
+
+    Returns "supported" when the whole interval lies on the claimed side of ``null``,
+    "contradicted" when it lies wholly on the other side, else "inconclusive".
+    """
+    lo, hi = sorted(ci)
+    if direction > 0:
+        return "supported" if lo > null else ("contradicted" if hi < null else "inconclusive")
+    return "supported" if hi < null else ("contradicted" if lo > null else "inconclusive")
+
+
+def claim_table(rows: list[dict]):
+    """A table of claims tested: claim, estimate, ci_low, ci_high, unit, verdict and (synthetic) truth.
+
+    Each row is a dict with keys ``claim``, ``estimate``, ``ci`` (lo, hi), ``unit``, optional
+    ``direction`` (default 1) and ``truth``; the verdict is computed with :func:`verdict`.
+    """
+    import pandas as pd
+
+    out = []
+    for r in rows:
+        lo, hi = r["ci"]
+        row = {"claim": r["claim"], "estimate": r["estimate"], "ci_low": lo, "ci_high": hi,
+               "unit": r.get("unit", ""), "verdict": verdict((lo, hi), r.get("direction", 1))}
+        if r.get("truth") is not None:
+            row["planted_truth"] = r["truth"]
+            row["truth_in_ci"] = bool(lo <= r["truth"] <= hi)
+        out.append(row)
+    return pd.DataFrame(out)
