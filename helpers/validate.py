@@ -34,6 +34,7 @@ import hashlib
 import io
 import json
 import math
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -382,6 +383,8 @@ def _read_csv(res: TableResult, text: str) -> tuple[list[str], list[list[str]], 
         return None
     header = records[0]
     body = records[1:]
+    # spaces next to a separator or at a line end: only then strip values one by one
+    res._maybe_spaces = bool(re.search(r"(?:^|,)[ \t]|[ \t](?:,|\r?$)", text, re.M))  # type: ignore[attr-defined]
     if len(header) == 1 and len(res.table.columns) > 1:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
             if sep in header[0]:
@@ -389,7 +392,7 @@ def _read_csv(res: TableResult, text: str) -> tuple[list[str], list[list[str]], 
                                  "(plain CSV: comma separator, '.' decimal mark)")
                 return None
     row_no = np.arange(1, len(body) + 1)
-    blank = np.fromiter((not any(f.strip() for f in r) for r in body), dtype=bool, count=len(body))
+    blank = np.fromiter((not "".join(r).strip() for r in body), dtype=bool, count=len(body))
     if blank.any():
         rows = row_no[blank]
         # a single trailing blank line is harmless; report blank rows inside the data
@@ -483,7 +486,10 @@ def _check_column(res: TableResult, col: Column, s: np.ndarray) -> None:
                         f"allowed values are {', '.join(col.categories)} (exactly, lower case); "
                         "recode the value")
         return
-    num = pd.to_numeric(s, errors="coerce").astype(float)
+    try:  # fast path: every present value is a plain number
+        num = np.where(present, s, "nan").astype(np.float64)
+    except (ValueError, TypeError):
+        num = pd.to_numeric(s, errors="coerce").astype(float)
     num = np.where(present, num, np.nan)
     not_num = present & ~np.isfinite(num)
     type_rule = {"bool": "type bool 0/1", "int": "type int", "year": "type year"}.get(col.dtype, "type number")
@@ -593,12 +599,15 @@ def _intra_checks(res: TableResult) -> None:
         if col.name not in cols:
             continue
         raw = df[col.name].to_numpy(dtype=object)
-        s = np.array([x.strip() for x in raw], dtype=object) if n else raw
-        ws = s != raw
-        if ws.any() and col.dtype in ("str", "category"):
-            res.add(col.name, "surrounding spaces", ws, [f"value {x!r}" for x in raw[ws]],
-                    "leading/trailing spaces were removed; remove them in the file", severity="warning")
-        df[col.name] = s
+        s = raw
+        if getattr(res, "_maybe_spaces", True):
+            s = np.array([x.strip() for x in raw], dtype=object)
+            ws = s != raw
+            if ws.any():
+                if col.dtype in ("str", "category"):
+                    res.add(col.name, "surrounding spaces", ws, [f"value {x!r}" for x in raw[ws]],
+                            "leading/trailing spaces were removed; remove them in the file", severity="warning")
+                df[col.name] = pd.Series(s, dtype=object, index=df.index)
         _check_column(res, col, s)
     # row rules (left <= right where both present)
     for rule in t.rules:
@@ -663,6 +672,10 @@ def _intra_checks(res: TableResult) -> None:
                     f"the key ({', '.join(key)}) must identify one row; keep one row per key")
 
 
+def self_keys(res: TableResult) -> list[str]:
+    return res.key_strings(np.arange(res.n))
+
+
 def _first_row_of(df: pd.DataFrame, cols: list[str], row_no: np.ndarray) -> np.ndarray:
     codes = df.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
     first = pd.Series(row_no).groupby(codes).transform("min").to_numpy()
@@ -710,7 +723,19 @@ def _geo_frame(res: TableResult, obj: dict) -> tuple[list[str], pd.DataFrame] | 
     geoms = np.empty(n, dtype=object)
     parse_err = np.zeros(n, dtype=bool)
     errs = []
+    fast = None
+    try:  # fast path: GEOS reads the whole collection (fails on null geometries: then one by one)
+        import shapely as _sh
+
+        fast = _sh.get_parts(_sh.from_geojson(res._geo_text))  # type: ignore[attr-defined]
+        if len(fast) != n:
+            fast = None
+    except Exception:
+        fast = None
     for i, f in enumerate(feats):
+        if fast is not None:
+            geoms[i] = fast[i]
+            continue
         g = f.get("geometry") if isinstance(f, dict) else None
         if g is None:
             geoms[i] = None
@@ -863,6 +888,7 @@ class Folder:
             obj = _read_geojson(res, text)
             if obj is None:
                 return
+            res._geo_text = text  # type: ignore[attr-defined]
             got = _geo_frame(res, obj)
             if got is None:
                 return
@@ -938,6 +964,8 @@ class Folder:
                     f"the {column} disagrees with the {via_key}'s {via_col} in {other.file}; make them agree")
         if t.geometry is not None and res.geometry is not None:
             self._crs_consistency(res)
+            if t.geometry == "Polygon":
+                self._overlaps(res)
             if t.parent and t.parent_key:
                 self._nesting(res)
             if t.geometry == "Point" and "community_id" in df.columns:
@@ -982,37 +1010,68 @@ class Folder:
         outside = np.zeros(res.n, dtype=bool)
         areas = np.zeros(res.n)
         if len(idx):
-            diff = shapely.difference(res.geometry[idx], pg[idx].astype(object), grid_size=None)
-            a = shapely.area(diff)
-            outside[idx] = a > NEST_TOLERANCE_M2
-            areas[idx] = a
+            inside = shapely.covers(pg[idx].astype(object), res.geometry[idx])
+            idx2 = idx[~inside]
+            if len(idx2):
+                a = shapely.area(shapely.difference(res.geometry[idx2], pg[idx2].astype(object)))
+                outside[idx2] = a > NEST_TOLERANCE_M2
+                areas[idx2] = a
         res.add("geometry", f"nests in {p.file}", outside,
                 [f"{_fmt_num(round(float(a), 1))} m² outside {t.parent_key} {k!r}"
                  for a, k in zip(areas[outside], keys[outside])],
                 f"the polygon must lie inside its {t.parent_key}'s polygon in {p.file} (tolerance "
                 f"{_fmt_num(NEST_TOLERANCE_M2)} m²); fix the boundary or the {t.parent_key}")
-        # coverage: children should tile the parent (warning)
-        if len(idx):
-            g = pd.Series(res.geometry[idx], index=keys[idx])
-            gaps, overlaps = [], []
-            for k, grp in g.groupby(level=0, sort=True):
-                parts = grp.to_numpy(dtype=object)
-                u = shapely.union_all(parts)
-                over = float(shapely.area(parts).sum() - shapely.area(u))
-                gap = float(shapely.area(shapely.difference(parents[k], u)))
-                tol = NEST_TOLERANCE_M2 * max(1, len(parts))
-                if over > tol:
-                    overlaps.append(f"{k} ({_fmt_num(round(over))} m²)")
-                if gap > tol:
+        # coverage: children should tile their parent (warning): with no child outside its parent and
+        # no overlaps, the gap is the parent's area minus the children's areas
+        if len(idx) and not getattr(res, "_overlapping", False):
+            child_area = pd.Series(shapely.area(res.geometry[idx]), index=keys[idx])
+            bad_parent = set(keys[outside])
+            sums = child_area.groupby(level=0).agg(["sum", "size"])
+            gaps = []
+            for k, row in sums.iterrows():
+                if k in bad_parent:
+                    continue
+                gap = float(shapely.area(parents[k])) - float(row["sum"])
+                if gap > NEST_TOLERANCE_M2 * max(1, int(row["size"])):
                     gaps.append(f"{k} ({_fmt_num(round(gap))} m²)")
-            if overlaps:
-                res.file_problem("no overlaps", f"polygons overlap inside {len(overlaps)} {t.parent_key}(s), "
-                                 f"e.g. {', '.join(overlaps[:EXAMPLES])}; every place belongs to one unit, "
-                                 "so fix the shared boundaries", column="geometry")
             if gaps:
                 res.file_problem("covers parent", f"the polygons leave gaps in {len(gaps)} {t.parent_key}(s), "
                                  f"e.g. {', '.join(gaps[:EXAMPLES])}; they should tile their parent",
                                  column="geometry", severity="warning")
+
+    def _overlaps(self, res: TableResult) -> None:
+        """Polygons of one layer must not overlap (every place belongs to one unit)."""
+        import shapely
+
+        ok = getattr(res, "_geom_ok", np.zeros(res.n, dtype=bool))
+        idx = np.flatnonzero(ok)
+        if len(idx) < 2:
+            return
+        g = res.geometry[idx]
+        tree = shapely.STRtree(g)
+        pairs = [tree.query(g, predicate=pred) for pred in ("overlaps", "contains")]
+        a = np.concatenate([x[0] for x in pairs])
+        b = np.concatenate([x[1] for x in pairs])
+        sel = a != b
+        a, b = a[sel], b[sel]
+        if not len(a):
+            return
+        area = shapely.area(shapely.intersection(g[a], g[b]))
+        big = area > NEST_TOLERANCE_M2
+        a, b, area = a[big], b[big], area[big]
+        if not len(a):
+            return
+        res._overlapping = True  # type: ignore[attr-defined]
+        keys = np.asarray(self_keys(res), dtype=object)
+        mask = np.zeros(res.n, dtype=bool)
+        first: dict[int, str] = {}
+        for i, j, ar in zip(idx[a], idx[b], area):
+            mask[i] = True
+            first.setdefault(int(i), f"overlaps {keys[j]} by {_fmt_num(round(float(ar), 1))} m²")
+        rows = np.flatnonzero(mask)
+        res.add("geometry", "no overlaps", mask, [first[int(r)] for r in rows],
+                "polygons of the same layer must not overlap (every place belongs to one unit); "
+                "fix the shared boundary")
 
     def _points_inside(self, res: TableResult) -> None:
         import shapely
