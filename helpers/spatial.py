@@ -549,8 +549,9 @@ def local_moran(gdf: pd.DataFrame, column: str, w: SpatialWeights, *, seed: int,
     """
     _check(seed, permutations)
     y = _aligned(w, gdf, [column])[column].to_numpy(dtype="float64")
-    lm = esda.Moran_Local(y, w.w, transformation=w.w.transform, permutations=permutations, seed=seed,
-                          n_jobs=1)
+    with np.errstate(invalid="ignore", divide="ignore"):  # islands: esda divides 0 by 0 for their z_sim
+        lm = esda.Moran_Local(y, w.w, transformation=w.w.transform, permutations=permutations, seed=seed,
+                              n_jobs=1)
     return _local_result(lm, y, w, alpha, correction, permutations, seed, column, "raw")
 
 
@@ -568,7 +569,8 @@ def local_moran_rate(gdf: pd.DataFrame, events: str, population: str, w: Spatial
     b = d[population].to_numpy(dtype="float64")
     if (b <= 0).any():
         raise ValueError(f"{population!r} must be positive for every unit")
-    lm = esda.Moran_Local_Rate(e, b, w.w, adjusted=True, transformation=w.w.transform,
-                               permutations=permutations, seed=seed, n_jobs=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lm = esda.Moran_Local_Rate(e, b, w.w, adjusted=True, transformation=w.w.transform,
+                                   permutations=permutations, seed=seed, n_jobs=1)
     return _local_result(lm, eb_rates(e, b), w, alpha, correction, permutations, seed,
                          f"{events}/{population} (EB)", "eb_rate")
