@@ -65,9 +65,9 @@ def coverage_panel(organisations: pd.DataFrame, community_map: pd.DataFrame, yea
                             how="left", validate="many_to_one")
     if o[unit].isna().any():
         raise ValueError(f"{int(o[unit].isna().sum())} organisations have a community not in community_map")
-    founded = o["year_founded"].to_numpy(float)
-    closed = pd.to_numeric(o["year_closed"], errors="coerce").to_numpy(float)
-    porg = pd.to_numeric(o["party_org_year"], errors="coerce").to_numpy(float)
+    founded = pd.to_numeric(o["year_founded"], errors="coerce").astype("float64").to_numpy()
+    closed = pd.to_numeric(o["year_closed"], errors="coerce").astype("float64").to_numpy()
+    porg = pd.to_numeric(o["party_org_year"], errors="coerce").astype("float64").to_numpy()
     has = (o["party_org_mode"] != "none").to_numpy()
     rows = []
     units = o[unit].to_numpy()
@@ -168,14 +168,14 @@ def event_study(panel: pd.DataFrame, adoption: pd.DataFrame, unit: str = "subdis
     wide = panel.pivot(index=unit, columns=time, values=outcome)
     years = np.asarray(sorted(wide.columns))
     wide = wide[years]
-    adopt = adoption.set_index(unit)[cohort].astype(float)
+    adopt = pd.to_numeric(adoption.set_index(unit)[cohort], errors="coerce").astype("float64")
     G = adopt.reindex(wide.index).to_numpy(float, copy=True)
     missing = ~wide.index.isin(adopt.index)
     if missing.any():
         raise ValueError(f"{int(missing.sum())} units of the panel are not in the adoption table")
     G[np.isnan(G)] = np.inf
     keep = G > years.min()
-    Y = wide.to_numpy(float)[keep]
+    Y = wide.astype("float64").to_numpy()[keep]
     G = G[keep]
     cells = _estimate(Y, G, years, control)
     if not cells:

@@ -187,7 +187,7 @@ class CompositeIndex:
             raise ValueError(f"indicators missing from the data: {missing}")
         if data[self.unit].duplicated().any():
             raise ValueError(f"unit column {self.unit!r} has duplicates; one row per unit expected")
-        X = data[self.indicators].to_numpy(float)
+        X = data[self.indicators].astype("float64").to_numpy()
         if np.isnan(X).any():
             bad = [i for i in self.indicators if data[i].isna().any()]
             raise ValueError(f"indicators with missing values (impute them explicitly first): {bad}")
@@ -364,8 +364,8 @@ def build_district_indicators(members: pd.DataFrame, joint_building: pd.DataFram
     m = members[members["year"] == yr]
     jb = joint_building[joint_building["year"] == yr]
     o = organisations
-    closed = pd.to_numeric(o["year_closed"], errors="coerce")
-    porg = pd.to_numeric(o["party_org_year"], errors="coerce")
+    closed = pd.to_numeric(o["year_closed"], errors="coerce").astype("float64")
+    porg = pd.to_numeric(o["party_org_year"], errors="coerce").astype("float64")
     o = o.assign(active=((o["year_founded"] <= yr) & (closed.isna() | (closed > yr))).astype(int))
     o = o.assign(covered=((o["active"] == 1) & (o["party_org_mode"] != "none") & (porg <= yr)).astype(int))
     sv = survey[(survey["year"] == yr) & (survey["responded"] == 1)].copy()

@@ -427,8 +427,9 @@ def org_hazard_panel(tables: dict, years=None) -> pd.DataFrame:
     years = range(STUDY_YEARS[0], STUDY_YEARS[1] + 1) if years is None else years
     o = tables["organisations"].merge(community_map(tables), on="community_id", how="left")
     o = o.merge(tables["platform"], on="subdistrict_id", how="left")
-    closed = pd.to_numeric(o["year_closed"], errors="coerce")
-    porg = pd.to_numeric(o["party_org_year"], errors="coerce").where(o["party_org_mode"] != "none")
+    closed = pd.to_numeric(o["year_closed"], errors="coerce").astype("float64")
+    porg = pd.to_numeric(o["party_org_year"], errors="coerce").astype("float64").where(o["party_org_mode"] != "none")
+    o = o.assign(platform_year=pd.to_numeric(o["platform_year"], errors="coerce").astype("float64"))
     parts = []
     for t in years:
         risk = (o["year_founded"] <= t) & (closed.isna() | (closed > t)) & (porg.isna() | (porg >= t))

@@ -36,8 +36,13 @@ __all__ = ["fit_beta_binomial", "eb_beta_binomial", "FayHerriotResult", "fay_her
 
 # ----------------------------------------------------------------------------- beta-binomial
 def _bb_negloglik(theta, x, n):
+    """Negative beta-binomial log-likelihood in (log alpha, log beta), with its gradient."""
     a, b = np.exp(theta)
-    return -np.sum(special.betaln(x + a, n - x + b) - special.betaln(a, b))
+    ll = np.sum(special.betaln(x + a, n - x + b) - special.betaln(a, b))
+    dab = special.digamma(a + b) - special.digamma(n + a + b)
+    ga = np.sum(special.digamma(x + a) - special.digamma(a) + dab) * a
+    gb = np.sum(special.digamma(n - x + b) - special.digamma(b) + dab) * b
+    return -ll, -np.array([ga, gb])
 
 
 def fit_beta_binomial(x, n, method: str = "ml") -> tuple[float, float]:
@@ -58,13 +63,12 @@ def fit_beta_binomial(x, n, method: str = "ml") -> tuple[float, float]:
     p = x / n
     m = x.sum() / n.sum()
     m = min(max(m, 1e-6), 1 - 1e-6)
-    # moments (Kleinman 1973): weighted variance vs binomial variance
-    w = n
-    s2 = np.sum(w * (p - m) ** 2) / w.sum() * x.size / (x.size - 1)
-    nbar = n.mean()
-    # rho (intra-class correlation) from var(p_i) = m(1-m)[1/n + rho (1 - 1/n)] averaged
-    inv_n = np.mean(1.0 / n)
-    rho = (s2 / (m * (1 - m)) - inv_n) / (1 - inv_n) if nbar > 1 else 0.0
+    # moments (Kleinman 1973), weights n_i: with S = sum n_i (p_i - m)^2 and N = sum n_i,
+    # E[S] = m(1-m) [(k - 1) + rho (N - sum n_i^2 / N - (k - 1))], rho = 1 / (alpha + beta + 1)
+    k, N = x.size, n.sum()
+    S = np.sum(n * (p - m) ** 2)
+    denom = N - np.sum(n**2) / N - (k - 1)
+    rho = (S / (m * (1 - m)) - (k - 1)) / denom if denom > 0 else 0.0
     rho = float(np.clip(rho, 1e-6, 0.999))
     ab = (1 - rho) / rho
     ab = min(ab, 1e6)
@@ -74,12 +78,15 @@ def fit_beta_binomial(x, n, method: str = "ml") -> tuple[float, float]:
     if method != "ml":
         raise ValueError(f"unknown method {method!r}; allowed: 'ml', 'mm'")
     best = None
-    for start in (np.log([a_mm, b_mm]), np.log([m * 10, (1 - m) * 10]), np.log([m * 1000, (1 - m) * 1000])):
-        r = optimize.minimize(_bb_negloglik, start, args=(x, n), method="L-BFGS-B",
-                              bounds=[(-10, np.log(1e6))] * 2)
+    for start in (np.log([a_mm, b_mm]), np.log([m * 10, (1 - m) * 10])):
+        r = optimize.minimize(_bb_negloglik, np.clip(start, -10, np.log(1e6)), args=(x, n), method="BFGS",
+                              jac=True)
         if best is None or r.fun < best.fun:
             best = r
-    a, b = np.exp(best.x)
+    # no overdispersion drives alpha + beta to infinity: cap it (complete pooling)
+    a, b = np.exp(np.clip(best.x, -10, None))
+    if a + b > 1e6:
+        a, b = m * 1e6, (1 - m) * 1e6
     return float(a), float(b)
 
 

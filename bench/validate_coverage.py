@@ -1,0 +1,178 @@
+"""Validate the planted-effect estimators: bias and 95 % interval coverage over many synthetic cities.
+
+For each replicate the synthetic city is regenerated in memory with
+:mod:`helpers.synth` (seed ``seeds_from + r``), every selected estimator of
+:mod:`helpers.models` (``PLANTED_ESTIMATORS``) is run, and its estimate and
+95 % interval are compared with that replicate's ground truth. The table
+printed at the end has one row per ground-truth key: replicates, mean
+estimate, mean truth, bias, RMSE, mean SE versus the SD of the estimates,
+and the empirical coverage of the 95 % interval with its Monte Carlo SE.
+The target is coverage between 93 % and 97 %; rows outside are marked.
+
+Usage::
+
+    python bench/validate_coverage.py                       # 200 replicates, fast estimators
+    python bench/validate_coverage.py --replicates 40 --estimators slow
+    python bench/validate_coverage.py --replicates 20 --estimators awareness event_study --out results.csv
+
+``--estimators`` takes estimator names or the groups ``fast``, ``slow`` and ``all``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from helpers import models  # noqa: E402
+
+DEFAULT_SEEDS_FROM = 1000
+
+
+def synth_tables(seed: int) -> tuple[dict, dict]:
+    """Build every table of the synthetic city in memory for ``seed``, as the CSV files would read back.
+
+    Mirrors :func:`helpers.synth.generate` without writing files: the same
+    random streams, the same rounding (so estimates equal those from the
+    written files), and the ground truth. Returns ``(tables, ground_truth)``.
+    """
+    from helpers.schema import TABLES
+    from helpers.synth import GENERATOR_VERSION, _io, _rngs, _sorted, _spec
+    from helpers.synth import _params as P
+    from helpers.synth import _survey, _truth, _world
+
+    rngs = _rngs(seed)
+    w = _world.build(rngs)
+    des = _survey.design(w, rngs["survey"], lambda n_h: P.PSU_PER_STRATUM)
+    survey = _survey.respondents(w, rngs["survey"], des)
+    esat = _survey.expected_satisfaction(w, rngs["truth_mc"])
+    _truth.assessment(w, rngs["assessment"], esat)
+    truth = _truth.ground_truth(w, seed, GENERATOR_VERSION)
+
+    def roundtrip(df: pd.DataFrame, spec: dict) -> pd.DataFrame:
+        out = {}
+        for c in df.columns:
+            kind, dec = spec[c]
+            if kind == "str":
+                out[c] = df[c].to_numpy()
+            else:
+                v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                out[c] = np.round(v) if kind == "int" else np.round(v, dec)
+        return pd.DataFrame(out)
+
+    csvs = {
+        "communities": (w.communities, {"share_60plus": 4, "migrant_share": 4, "funding_10k_yuan": 2}),
+        "platform": (w.platform, {}),
+        "organisations": (w.organisations, {}),
+        "members": (w.members, {"volunteer_hours": 1}),
+        "joint_building": (w.joint, {}),
+        "assessment": (w.assessment, {"score": 1}),
+        "survey": (survey, {"psu_prob": 8, "weight": 4, "walk_minutes": 1, "sat_score": 1}),
+    }
+    tables = {name: roundtrip(_sorted(df, name), _spec(name, dec)) for name, (df, dec) in csvs.items()}
+    pts = w.points.sort_values("point_id", kind="stable").reset_index(drop=True)
+    tables["service_points"] = roundtrip(pts[TABLES["service_points"].column_names], _spec("service_points"))
+    tables["community_boundaries"] = w.boundaries[TABLES["community_boundaries"].column_names].copy()
+    tables["truth_registration"] = w.truth_registration.copy()
+    del _io
+    return tables, truth
+
+
+def resolve_estimators(names: list[str]) -> list[str]:
+    out: list[str] = []
+    for n in names:
+        if n == "all":
+            out += list(models.PLANTED_ESTIMATORS)
+        elif n in ("fast", "slow"):
+            out += [k for k, (_, speed) in models.PLANTED_ESTIMATORS.items() if speed == n]
+        elif n in models.PLANTED_ESTIMATORS:
+            out.append(n)
+        else:
+            raise SystemExit(f"unknown estimator {n!r}; allowed: all, fast, slow, "
+                             f"{', '.join(models.PLANTED_ESTIMATORS)}")
+    return list(dict.fromkeys(out))
+
+
+def run(replicates: int, seeds_from: int, estimators: list[str], progress: bool = True) -> pd.DataFrame:
+    """One row per replicate and key: seed, key, estimate, se, ci_low, ci_high, truth, covered."""
+    rows = []
+    bar = None
+    if progress:
+        try:
+            from tqdm import tqdm
+            bar = tqdm(total=replicates, file=sys.stderr, desc="replicates")
+        except ImportError:  # pragma: no cover
+            bar = None
+    for r in range(replicates):
+        seed = seeds_from + r
+        tables, gt = synth_tables(seed)
+        truth = models.truth_values(gt)
+        est = models.estimate_planted_effects(tables, estimators, seed=seed)
+        est["seed"] = seed
+        est["truth"] = est["key"].map(truth)
+        rows.append(est)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    out = pd.concat(rows, ignore_index=True)
+    out["covered"] = (out["ci_low"] <= out["truth"]) & (out["truth"] <= out["ci_high"])
+    return out
+
+
+def summarise(res: pd.DataFrame, lo: float = 0.93, hi: float = 0.97) -> pd.DataFrame:
+    """Bias and coverage per key."""
+    g = res.groupby(["group", "key"], sort=False)
+    t = pd.DataFrame({
+        "n": g.size(),
+        "truth": g["truth"].mean(),
+        "mean_est": g["estimate"].mean(),
+        "bias": g.apply(lambda f: (f["estimate"] - f["truth"]).mean(), include_groups=False),
+        "rmse": g.apply(lambda f: np.sqrt(((f["estimate"] - f["truth"]) ** 2).mean()), include_groups=False),
+        "mean_se": g["se"].mean(),
+        "sd_err": g.apply(lambda f: (f["estimate"] - f["truth"]).std(ddof=1), include_groups=False),
+        "coverage": g["covered"].mean(),
+    })
+    t["mc_se"] = np.sqrt(t["coverage"] * (1 - t["coverage"]) / t["n"])
+    t["in_target"] = np.where((t["coverage"] >= lo) & (t["coverage"] <= hi), "yes", "NO")
+    return t.reset_index()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--replicates", type=int, default=200, help="synthetic cities to generate (default 200)")
+    p.add_argument("--seeds-from", type=int, default=DEFAULT_SEEDS_FROM,
+                   help=f"first seed; replicate r uses seeds_from + r (default {DEFAULT_SEEDS_FROM})")
+    p.add_argument("--estimators", nargs="+", default=["fast"],
+                   help="estimator names or groups fast/slow/all (default: fast)")
+    p.add_argument("--out", default=None, help="also write the per-replicate results to this CSV")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    ns = p.parse_args(argv)
+    est = resolve_estimators(ns.estimators)
+    t0 = time.perf_counter()
+    res = run(ns.replicates, ns.seeds_from, est, progress=not ns.quiet)
+    if ns.out:
+        res.to_csv(ns.out, index=False)
+    tab = summarise(res)
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 200):
+        print(f"SYNTHETIC data; {ns.replicates} replicates (seeds {ns.seeds_from}..{ns.seeds_from + ns.replicates - 1}); "
+              f"estimators: {', '.join(est)}; {time.perf_counter() - t0:.0f}s")
+        print(tab.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    bad = tab[tab["in_target"] == "NO"]
+    if len(bad):
+        print(f"\nrows outside the 93-97% target: {', '.join(bad['key'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
