@@ -941,9 +941,11 @@ class Folder:
             bad = (v != "") & ~_isin(v, ids)
             if bad.any():
                 allids = ref.raw[rc].to_numpy(dtype=object) if ref.raw is not None else np.array([], object)
-                rejected = _isin(v[bad], allids)
-                details = [f"value {x!r}" + (f" (rejected in {ref.file})" if r else "")
-                           for x, r in zip(v[bad], rejected)]
+                first_row = pd.Series(ref.row_no, index=allids)
+                first_row = first_row[~first_row.index.duplicated()]
+                where = first_row.reindex(v[bad]).to_numpy()
+                details = [f"value {x!r}" + (f" (rejected in {ref.file}, row {int(r)})" if pd.notna(r) else "")
+                           for x, r in zip(v[bad], where)]
                 res.add(col.name, f"references {col.references}", bad, details,
                         f"no row of {ref.file} has this {rc}; correct the id or add the missing row to {ref.file}")
         for table, column, via, via_key, via_col in CONSISTENCY:
