@@ -56,6 +56,15 @@ def _check_projected(gdf: gpd.GeoDataFrame, what: str) -> None:
         raise ValueError(f"{what} is in a geographic CRS ({gdf.crs.to_string()}); project it to metres first")
 
 
+def _check_levels(points: pd.DataFrame, levels) -> list[str]:
+    levels = [levels] if isinstance(levels, str) else list(levels)
+    known = set(SERVICE_POINTS.column("level").categories or ()) | set(points["level"].dropna().unique())
+    unknown = set(levels) - known
+    if unknown:
+        raise ValueError(f"unknown service-point level(s): {sorted(unknown)}; known: {sorted(known)}")
+    return levels
+
+
 def open_points(points: gpd.GeoDataFrame, year: int, levels: Iterable[str] | None = None) -> gpd.GeoDataFrame:
     """Service points open in ``year`` (``year_opened <= year``, not closed), of the given levels.
 
@@ -76,11 +85,7 @@ def open_points(points: gpd.GeoDataFrame, year: int, levels: Iterable[str] | Non
         closed = pd.to_numeric(points["year_closed"], errors="coerce")
         keep &= closed.isna() | (closed > year)
     if levels is not None:
-        levels = [levels] if isinstance(levels, str) else list(levels)
-        known = set(SERVICE_POINTS.column("level").categories or ()) | set(points["level"].dropna().unique())
-        unknown = set(levels) - known
-        if unknown:
-            raise ValueError(f"unknown service-point level(s): {sorted(unknown)}; known: {sorted(known)}")
+        levels = _check_levels(points, levels)
         keep &= points["level"].isin(levels)
     return points[keep.fillna(False).to_numpy()].copy()
 
@@ -184,7 +189,7 @@ def service_coverage(
         district_col = None
     if points.crs != communities.crs:
         points = points.to_crs(communities.crs)
-    levels_t = None if levels is None else tuple([levels] if isinstance(levels, str) else levels)
+    levels_t = None if levels is None else tuple(_check_levels(points, levels))
     years = list(range(STUDY_YEARS[0], STUDY_YEARS[1] + 1)) if years is None else list(years)
     units = communities.copy()
     pts = points if levels_t is None else points[points["level"].isin(levels_t)]
