@@ -113,6 +113,27 @@ def tree_hash(root: str | os.PathLike, patterns: tuple[str, ...] = ("*.py",),
     return h.hexdigest()
 
 
+def files_hash(files, root: str | os.PathLike) -> str:
+    """One SHA-256 over the given files' paths (relative to ``root`` when inside it) and contents."""
+    root = Path(root)
+    h = hashlib.sha256()
+    items = []
+    for f in files:
+        p = Path(f)
+        try:
+            rel = p.relative_to(root).as_posix()
+        except ValueError:
+            rel = p.name
+        items.append((rel, p))
+    for rel, p in sorted(items):
+        try:
+            data = p.read_bytes()
+        except OSError:
+            data = b"<missing>"
+        h.update(rel.encode() + b"\0" + data + b"\0")
+    return h.hexdigest()
+
+
 def git_info(root: str | os.PathLike) -> dict:
     """``{"commit": <sha or "unknown">, "dirty": bool | None}`` of the checkout at ``root``.
 

@@ -143,11 +143,12 @@ def load_districts(data_dir: Path) -> list[dict]:
     return sorted(out, key=lambda d: d["district_id"])
 
 
-def _districts_cached(manifest: dict, data_dir: Path, helpers_hash: str, hasher: plan.Hasher) -> list[dict]:
+def _districts_cached(manifest: dict, data_dir: Path, hasher: plan.Hasher) -> list[dict]:
     from helpers.schema import TABLES
 
     f = data_dir / TABLES["districts"].file
-    key = f"{hasher.file(f)}:{helpers_hash}"
+    loader = [paths.ROOT / "helpers" / n for n in ("load.py", "schema.py", "validate.py", "paths.py")]
+    key = f"{hasher.file(f)}:{provenance.files_hash([p for p in loader if p.exists()], paths.ROOT)}"
     cached = manifest.get("districts")
     if cached and cached.get("key") == key:
         return cached["items"]
@@ -211,7 +212,18 @@ def main(argv: list[str] | None = None) -> int:
     manifest = plan.load_manifest(manifest_path)
     prev = manifest["reports"]
     hasher = plan.Hasher()
-    helpers_hash = provenance.tree_hash(root / "helpers", ("*.py",), extra_dirs=("templates",))
+    helpers_dir = root / "helpers"
+    helpers_hash = provenance.tree_hash(helpers_dir, ("*.py",), extra_dirs=("templates",))
+    core_files = [*helpers_dir.joinpath("build").rglob("*.py"), *helpers_dir.joinpath("templates").rglob("*"),
+                  *helpers_dir.rglob("*.yaml"), *helpers_dir.rglob("*.yml"),
+                  *(helpers_dir / n for n in ("__init__.py", "paths.py", "findings.py", "provenance.py", "report.py"))]
+    core_hash = provenance.files_hash([p for p in core_files if p.is_file() and "__pycache__" not in p.parts], root)
+
+    def helpers_key(used: list[str] | None) -> str:
+        """Build code + templates + the helpers modules the report imported last time (all of helpers/ if unknown)."""
+        if not used:
+            return f"{core_hash}:{helpers_hash}"
+        return f"{core_hash}:{provenance.files_hash([root / u for u in used], root)}"
     lock_hash = hasher.file(root / "requirements.lock")
     k = _disclosure_k()
     banner = _synthetic(data_dir)
@@ -229,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                             "display_params": dict(nb.defaults), "group": None})
             continue
         try:
-            districts = _districts_cached(manifest, data_dir, helpers_hash, hasher)
+            districts = _districts_cached(manifest, data_dir, hasher)
         except Exception as exc:  # noqa: BLE001
             setup_errors[nb.stem] = {"cell": None, "source": "",
                                      "message": f"cannot list the districts: {type(exc).__name__}: {exc}"}
@@ -247,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         p = prev.get(r["name"], {})
         reads = p.get("data_read") or all_data
         r["data_hashes"] = {x: hasher.file(x) for x in reads}
-        r["key"] = plan.cache_key(name=r["name"], nb=r["nb"], params=r["params"], helpers_hash=helpers_hash,
+        r["key"] = plan.cache_key(name=r["name"], nb=r["nb"], params=r["params"],
+                                  helpers_hash=helpers_key(p.get("helpers_used")),
                                   lock_hash=lock_hash, data_hashes=r["data_hashes"], settings=settings)
         r["cached"] = (not args.force and r["name"] not in setup_errors and p.get("status") == "done"
                        and p.get("key") == r["key"] and r["out_html"].exists())
@@ -287,9 +300,16 @@ def main(argv: list[str] | None = None) -> int:
             res = results[name]
             if res["status"] == "done":
                 data_hashes = {x: hasher.file(x) for x in (res["data_read"] or all_data)}
+                used = []
+                for u in res.get("helpers_used", []):
+                    try:
+                        used.append(Path(u).relative_to(root).as_posix())
+                    except ValueError:
+                        pass
                 entry.update(status="done", error=None, data_read=res["data_read"], findings=res["findings"],
+                             helpers_used=used,
                              key=plan.cache_key(name=name, nb=r["nb"], params=r["params"],
-                                                helpers_hash=helpers_hash, lock_hash=lock_hash,
+                                                helpers_hash=helpers_key(used), lock_hash=lock_hash,
                                                 data_hashes=data_hashes, settings=settings),
                              duration=round(res["duration"], 2), commit=git)
             else:

@@ -67,6 +67,17 @@ def pairing_warning(path: Path, nb) -> str | None:
     return None
 
 
+def append_module_probe(nb, log: Path) -> None:
+    """A last cell (removed before rendering) that lists the helpers modules the notebook imported."""
+    import nbformat
+
+    src = ("import sys as _hb_sys, json as _hb_json\n"
+           "with open(%r, 'w') as _hb_f:\n"
+           "    _hb_json.dump(sorted({getattr(m, '__file__', None) or '' for n, m in list(_hb_sys.modules.items())\n"
+           "                          if n == 'helpers' or n.startswith('helpers.')} - {''}), _hb_f)\n" % str(log))
+    nb.cells.append(nbformat.v4.new_code_cell(src, metadata={"tags": ["injected-provenance"]}))
+
+
 def inject_parameters(nb, params: dict, name: str) -> None:
     """Papermill-style: a cell tagged ``injected-parameters`` after the ``parameters`` cell."""
     import nbformat
@@ -88,29 +99,35 @@ def inject_parameters(nb, params: dict, name: str) -> None:
 # ---------------------------------------------------------------------------
 
 def _error_of(nb, exc: BaseException, name: str, timeout: float) -> dict:
-    """Where and why a run failed: ``{"cell": i, "message": ...}`` (cell counted from 1, code cells)."""
+    """Where and why a run failed: ``{"cell": n, "source": first line, "message": ...}``.
+
+    ``n`` counts the notebook's own code cells from 1 (the injected parameters cell is not counted).
+    """
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    where = {"cell": None, "source": ""}
+    message = None
     code_index = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        tags = cell.get("metadata", {}).get("tags", [])
-        if "injected-parameters" not in tags:
+        if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
             code_index += 1
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                first_line = cell.source.strip().splitlines()[0][:80] if cell.source.strip() else ""
-                return {"cell": code_index, "source": first_line,
-                        "message": f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"}
-    if isinstance(exc, CellTimeoutError):
-        return {"cell": None, "source": "",
-                "message": f"timed out: the report took longer than {timeout:.0f} s "
-                           f"(raise it with --timeout, or make the notebook faster)"}
-    if isinstance(exc, DeadKernelError):
-        return {"cell": None, "source": "", "message": f"the kernel died (out of memory?): {exc}"}
-    msg = str(exc).strip().splitlines()
-    return {"cell": None, "source": "", "message": f"{type(exc).__name__}: {msg[-1] if msg else ''}"}
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:
+            first_line = cell.source.strip().splitlines()[0][:80] if cell.source.strip() else ""
+            where = {"cell": code_index, "source": first_line}
+            message = f"{errors[0].get('ename', 'Error')}: {errors[0].get('evalue', '')}"
+            break
+    if isinstance(exc, (CellTimeoutError, TimeoutError)):
+        message = (f"timed out: the report took longer than its limit of {timeout:.0f} s "
+                   "(raise it with --timeout, or make the notebook faster)")
+    elif isinstance(exc, DeadKernelError):
+        message = f"the kernel died (out of memory?): {exc}"
+    elif message is None:
+        lines = str(exc).strip().splitlines()
+        message = f"{type(exc).__name__}: {lines[-1] if lines else ''}"
+    return {**where, "message": message}
 
 
 def execute(nb, cwd: Path, timeout: float, kernel_log: Path, kernel_name: str = "python3"):
@@ -194,11 +211,22 @@ def build_report(task: dict) -> dict:
         if w:
             result["warnings"].append(w)
         inject_parameters(nb, task["params"], name)
+        modules_log = staging / "helpers_modules.json"
+        append_module_probe(nb, modules_log)
         try:
             execute(nb, Path(task["cwd"]), task["timeout"], staging / "kernel.log")
         except Exception as exc:  # noqa: BLE001 - any failure of the notebook
             result["error"] = _error_of(nb, exc, name, task["timeout"])
             return result
+
+        # which helpers modules did it use? (the cache key and the footer hash them)
+        try:
+            used = json.loads(modules_log.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            used = []
+        used = sorted({str(Path(u).resolve()) for u in used if u.endswith(".py")})
+        result["helpers_used"] = used
+        helpers_used_hash = provenance.files_hash(used, Path(task["root"])) if used else task["helpers_hash"]
 
         # which data files did it read?
         reads = provenance.read_data_log(data_log)
@@ -231,7 +259,7 @@ def build_report(task: dict) -> dict:
                           keep_trailing_newline=True)
         footer = env.get_template("footer.html.j2").render(
             name=name, notebook=task["notebook_display"], parameters=task["params"], git=task["git"],
-            lock_hash=task["lock_hash"], helpers_hash=task["helpers_hash"], python=task["python"],
+            lock_hash=task["lock_hash"], helpers_hash=helpers_used_hash, helpers_count=len(used), python=task["python"],
             versions=task["versions"], k=task["k"], data_files=data_files, data_fallback=fallback,
             findings=format_findings(items))
         banner = env.get_template("banner.html.j2").render(**task["banner"])

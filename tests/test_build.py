@@ -1,0 +1,190 @@
+"""The report build end to end, on throwaway notebooks in a temporary folder.
+
+The tests of this module share one build (module fixture) and run in order:
+first build -> outputs -> no-change rebuild -> incremental -> failure isolation
+-> byte-identical rebuild -> verify.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import paths, verify
+from helpers.build import render
+from test_build_nbkit import FAILING, PASSING, PROFILE, PROFILE_PARAMS, make_data, write_nb
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("build")]
+
+PROFILE_READS = [PROFILE[0], PROFILE[1] + "\nfrom helpers import provenance\nprovenance.note_data_read("
+                 "os.path.join(os.environ['HELPERS_DATA_DIR'], 'districts.geojson'))", *PROFILE[2:]]
+
+
+def run_build(site, *extra, timeout=300):
+    cmd = [sys.executable, "-m", "helpers", "build", "--notebooks", str(site["nb"]), "--out", str(site["out"]),
+           "--data-dir", str(site["data"]), "--progress", "lines", *extra]
+    t0 = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=paths.ROOT)
+    r.elapsed = time.monotonic() - t0
+    return r
+
+
+def states(r) -> dict[str, str]:
+    """Final state of each report in a '--progress lines' log."""
+    out = {}
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if line.startswith("[") and len(parts) >= 4:
+            out[parts[3]] = parts[2]
+    return out
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("site")
+    s = {"root": root, "nb": root / "notebooks", "out": root / "reports", "data": make_data(root / "data")}
+    write_nb(s["nb"] / "10_pass.ipynb", PASSING)
+    write_nb(s["nb"] / "district_profile.ipynb", PROFILE_READS, PROFILE_PARAMS)
+    r = run_build(s)
+    s["first"] = r
+    return s
+
+
+def test_first_build_runs_everything(site):
+    r = site["first"]
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert states(r) == {"10_pass": "done", "district_profile-D01": "done", "district_profile-D02": "done"}
+    out = site["out"]
+    assert {p.name for p in out.glob("*.html")} == {"10_pass.html", "district_profile-D01.html",
+                                                    "district_profile-D02.html", "index.html"}
+    assert {p.name for p in (out / "findings").glob("*.json")} == {
+        "10_pass.json", "district_profile-D01.json", "district_profile-D02.json"}
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_report_is_self_contained_with_provenance(site):
+    page = (site["out"] / "10_pass.html").read_text()
+    assert render.check_html(page, {str(site["root"]): "tmp", str(paths.ROOT): "repo", str(Path.home()) + "/": "home"}) == []
+    assert "<script" not in page and "http://" not in page.replace('href="http', "")
+    assert "import pandas" not in page  # no code cells
+    body = page[page.index("<body"):]
+    assert "jp-InputPrompt" not in body and "jp-OutputPrompt" not in body and "In&nbsp;[" not in body  # no prompts
+    assert "data:image/png;base64," in page
+    assert "this goes to stderr" not in page  # stderr (warnings) dropped
+    assert "cwd is notebooks" in page  # machine path rewritten
+    # banner on the first screen (before any cell) and the provenance footer
+    assert body.index("Synthetic data.") < body.index("class=\"jp-Cell")
+    footer = page[page.index('id="provenance"'):]
+    sha_csv = __import__("hashlib").sha256((site["data"] / "values.csv").read_bytes()).hexdigest()
+    sha_lock = __import__("hashlib").sha256((paths.ROOT / "requirements.lock").read_bytes()).hexdigest()
+    for needle in ("data/values.csv", sha_csv, sha_lock, "Python 3.", "pandas", "Git commit", "mean_value",
+                   "1 to 3 (95%)"):
+        assert needle in footer, needle
+    prof = (site["out"] / "district_profile-D01.html").read_text()
+    assert "district_id = D01" in prof and "data/districts.geojson" in prof
+
+
+def test_index_lists_reports_groups_and_findings(site):
+    index = (site["out"] / "index.html").read_text()
+    assert render.check_html(index, {str(site["root"]): "tmp"}) == []
+    assert 'href="10_pass.html"' in index and "Passing report" in index
+    assert "A short study that passes" in index  # one-line summary
+    assert "District profile: one per district" in index
+    assert index.count("district_profile-D0") >= 4  # both profiles, each with a link and a name
+    assert 'href="10_pass.html#finding-mean_value"' in index
+    assert 'id="finding-mean_value"' in (site["out"] / "10_pass.html").read_text()
+
+
+def test_no_change_rebuild_is_fast_and_builds_nothing(site):
+    before = {p: p.stat().st_mtime_ns for p in site["out"].glob("*.html")}
+    for f in provenance_files(site):
+        os.utime(f)  # newer timestamps, same content: still up to date
+    r = run_build(site)
+    assert r.returncode == 0, r.stderr
+    assert "nothing to do" in r.stdout
+    assert r.elapsed < 2.0, f"no-change rebuild took {r.elapsed:.2f}s"
+    assert {p: p.stat().st_mtime_ns for p in site["out"].glob("*.html")} == before
+
+
+def provenance_files(site):
+    return [site["data"] / "values.csv", site["nb"] / "10_pass.ipynb"]
+
+
+def test_incremental_rebuilds_only_what_changed(site):
+    # the profile notes that it reads districts.geojson only; values.csv is read by 10_pass only
+    csv = site["data"] / "values.csv"
+    csv.write_text(csv.read_text().replace("2.5", "3.5"))
+    r = run_build(site)
+    assert r.returncode == 0, r.stderr
+    assert states(r) == {"10_pass": "done", "district_profile-D01": "cached", "district_profile-D02": "cached"}
+    # --force with --only: rebuilt although up to date
+    r = run_build(site, "--force", "--only", "district_profile-D01")
+    assert states(r) == {"district_profile-D01": "done"}
+
+
+def test_failure_is_isolated_and_keeps_last_good_html(site):
+    good = (site["out"] / "10_pass.html").read_bytes()
+    broken = [*PASSING[:2], "raise RuntimeError('boom in the third cell')", *PASSING[2:]]
+    write_nb(site["nb"] / "10_pass.ipynb", broken)
+    write_nb(site["nb"] / "20_fail.ipynb", FAILING)
+    write_nb(site["nb"] / "25_slow.ipynb", [("md", "# Slow"), "import time\ntime.sleep(120)"])
+    r = run_build(site, "--timeout", "8")
+    assert r.returncode == 1
+    st = states(r)
+    assert st["10_pass"] == "failed" and st["20_fail"] == "failed" and st["25_slow"] == "failed"
+    assert st["district_profile-D01"] == "cached"
+    assert "FAILED 10_pass: code cell 2" in r.stderr and "RuntimeError: boom in the third cell" in r.stderr
+    assert "FAILED 20_fail: code cell 2" in r.stderr and "planned failure" in r.stderr
+    assert "FAILED 25_slow" in r.stderr and "timed out" in r.stderr
+    assert (site["out"] / "10_pass.html").read_bytes() == good  # last good kept
+    assert not (site["out"] / "20_fail.html").exists()
+    index = (site["out"] / "index.html").read_text()
+    assert "boom in the third cell" in index and "showing the last good version" in index
+    assert "planned failure for the test" in index
+    # restore for the next tests
+    write_nb(site["nb"] / "10_pass.ipynb", PASSING)
+    for n in ("20_fail", "25_slow"):
+        (site["nb"] / f"{n}.ipynb").unlink()
+
+
+def test_clean_builds_are_byte_identical(site, tmp_path):
+    """Two clean builds (different output folders) of the same notebooks give identical bytes."""
+    out2 = tmp_path / "elsewhere" / "reports"
+    s2 = dict(site, out=out2)
+    r = run_build(s2, "--only", "10_pass")
+    assert r.returncode == 0, r.stderr
+    r = run_build(site, "--only", "10_pass")  # the restored notebook, rebuilt in the first folder
+    assert r.returncode == 0, r.stderr
+    a, b = (site["out"] / "10_pass.html").read_bytes(), (out2 / "10_pass.html").read_bytes()
+    assert a == b
+    assert b"data:image/png;base64," in a  # with a matplotlib figure in it
+
+
+def test_verify_reproduces_and_reports_differences(site, tmp_path, capsys):
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    shutil.copy(site["nb"] / "10_pass.ipynb", nbdir)
+    committed = tmp_path / "committed"
+    committed.mkdir()
+    shutil.copy(site["out"] / "findings" / "10_pass.json", committed)
+    doc = json.loads((committed / "10_pass.json").read_text())
+    doc["findings"].append({"name": "gone", "value": 1.0, "ci": None, "unit": "", "truth": None, "note": "",
+                            "level": 0.95})
+    doc["findings"][0]["ci"][1] = 3.1  # the committed upper bound differs from what the notebook makes
+    (committed / "10_pass.json").write_text(json.dumps(doc))
+    rc = verify.main(["--notebooks", str(nbdir), "--committed", str(committed), "--data-dir", str(site["data"]),
+                      "--progress", "none"])
+    out = capsys.readouterr().out
+    assert rc == 1, out
+    assert "ci_hi" in out and "3.1" in out and "gone" in out and "missing" in out
+    assert "| value" not in out and " value " not in out.split("ci_hi")[1]  # the value itself reproduced
+    # with the committed file as built, nothing differs
+    shutil.copy(site["out"] / "findings" / "10_pass.json", committed)
+    rows = verify.compare(verify.findings_mod.load_dir(committed), verify.findings_mod.load_dir(site["out"] / "findings"))
+    assert [r for r in rows if r["report"] == "10_pass"] == []

@@ -1,0 +1,168 @@
+"""Findings registry, provenance hooks, build planning and verify's comparison (fast, no kernels)."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from helpers import findings, provenance, verify
+from helpers.build import plan
+from helpers.build.progress import Progress
+
+
+@pytest.fixture(autouse=True)
+def _clean(monkeypatch):
+    findings.clear()
+    for var in (findings.ENV_REPORT, findings.ENV_DIR, provenance.ENV_DATA_LOG, "JPY_SESSION_NAME"):
+        monkeypatch.delenv(var, raising=False)
+    yield
+    findings.clear()
+
+
+def test_record_writes_deterministic_json(tmp_path, monkeypatch):
+    monkeypatch.setenv(findings.ENV_REPORT, "20_coverage")
+    monkeypatch.setenv(findings.ENV_DIR, str(tmp_path))
+    findings.record("b_effect", 0.1 + 0.2, ci=(0.05, 0.55), unit="pp", truth=0.3, note="GLM")
+    findings.record("a_share", -0.0, unit="share")
+    text = (tmp_path / "20_coverage.json").read_text()
+    doc = json.loads(text)
+    assert doc["report"] == "20_coverage"
+    assert [f["name"] for f in doc["findings"]] == ["b_effect", "a_share"]  # order recorded
+    assert doc["findings"][0]["value"] == 0.3  # 0.30000000000000004 rounded to 12 significant digits
+    assert doc["findings"][0]["ci"] == [0.05, 0.55]
+    assert doc["findings"][1]["value"] == 0.0 and "-0.0" not in text
+    # keys sorted, stable bytes
+    assert text == findings.dumps(findings.recorded(), "20_coverage")
+    assert list(doc["findings"][0]) == sorted(doc["findings"][0])
+    # re-recording a name replaces it (re-running a cell)
+    findings.record("a_share", 0.25)
+    assert [f.value for f in findings.recorded()] == [0.3, 0.25]
+    assert findings.load_dir(tmp_path) == {"20_coverage": json.loads((tmp_path / "20_coverage.json").read_text())["findings"]}
+
+
+def test_interactive_session_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "notebooks" / "30_x.ipynb"))
+    assert findings.report_name() == "30_x"
+    findings.record("x", 1.0)
+    assert not list(tmp_path.rglob("*.json"))
+
+
+@pytest.mark.parametrize("kwargs, err", [
+    (dict(name="", value=1.0), ValueError),
+    (dict(name="bad name", value=1.0), ValueError),
+    (dict(name="x", value=float("nan")), ValueError),
+    (dict(name="x", value="abc"), TypeError),
+    (dict(name="x", value=1.0, ci=(2.0, 1.0)), ValueError),
+    (dict(name="x", value=1.0, ci=3.0), TypeError),
+])
+def test_record_rejects_bad_input(kwargs, err):
+    with pytest.raises(err, match="findings"):
+        findings.record(**kwargs)
+
+
+def test_findings_table():
+    findings.record("x", 0.123456, ci=(0.1, 0.2), unit="share", truth=0.12)
+    t = findings.table()
+    assert list(t.columns) == ["finding", "estimate", "interval", "unit", "truth", "note"]
+    assert t.iloc[0]["interval"] == "0.1 to 0.2 (95%)"
+
+
+def test_note_data_read_logs_once(tmp_path, monkeypatch):
+    log = tmp_path / "reads.log"
+    monkeypatch.setenv(provenance.ENV_DATA_LOG, str(log))
+    f = tmp_path / "a.csv"
+    f.write_text("x\n1\n")
+    provenance.note_data_read(f)
+    provenance.note_data_read(str(f))
+    assert provenance.read_data_log(log) == [str(f.resolve())]
+    assert str(f.resolve()) in provenance.data_reads()
+    assert provenance.read_data_log(tmp_path / "none.log") == []
+
+
+def test_hashes_and_data_files(tmp_path):
+    (tmp_path / "b.csv").write_text("1")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.json").write_text("{}")
+    (tmp_path / ".hidden").write_text("x")
+    assert [p.name for p in provenance.data_files(tmp_path)] == ["b.csv", "a.json"]
+    h1 = provenance.tree_hash(tmp_path, ("*.csv",))
+    (tmp_path / "b.csv").touch()  # timestamps do not matter
+    assert provenance.tree_hash(tmp_path, ("*.csv",)) == h1
+    (tmp_path / "b.csv").write_text("2")
+    assert provenance.tree_hash(tmp_path, ("*.csv",)) != h1
+    assert provenance.sha256_file(tmp_path / "b.csv") == provenance.sha256_bytes(b"2")
+
+
+def test_parameter_defaults_and_percent_scripts(tmp_path):
+    assert plan.parameter_defaults("district_id = 'D01'\nk: int = 3\nx = f(1)\n") == \
+        {"district_id": "D01", "k": 3, "x": "f(1)"}
+    script = tmp_path / "district_profile.py"
+    script.write_text('# ---\n# jupyter:\n#   jupytext:\n#     formats: ipynb,py:percent\n# ---\n\n'
+                      '# %% [markdown]\n# # District profile\n#\n# One *district* at a time.\n\n'
+                      '# %% tags=["parameters"]\ndistrict_id = "D01"\n\n# %%\nprint(district_id)\n')
+    nbs = plan.discover(tmp_path)
+    assert [n.stem for n in nbs] == ["district_profile"]
+    nb = nbs[0]
+    assert nb.per_district and nb.has_parameters_cell
+    assert nb.title_and_summary() == ("District profile", "One district at a time.")
+
+
+def test_notebook_hash_ignores_outputs(tmp_path):
+    doc = {"cells": [{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [],
+                      "execution_count": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    p = tmp_path / "a.ipynb"
+    p.write_text(json.dumps(doc))
+    h = plan.read_notebook_light(p).input_hash
+    doc["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1"}]
+    doc["cells"][0]["execution_count"] = 3
+    p.write_text(json.dumps(doc))
+    assert plan.read_notebook_light(p).input_hash == h
+    doc["cells"][0]["source"] = "x = 2"
+    p.write_text(json.dumps(doc))
+    assert plan.read_notebook_light(p).input_hash != h
+
+
+def test_cache_key_changes_with_each_input(tmp_path):
+    p = tmp_path / "a.ipynb"
+    p.write_text(json.dumps({"cells": [], "metadata": {}}))
+    nb = plan.read_notebook_light(p)
+    base = dict(name="a", nb=nb, params={}, helpers_hash="h", lock_hash="l", data_hashes={"d": "1"}, settings={})
+    k0 = plan.cache_key(**base)
+    assert plan.cache_key(**base) == k0
+    for change in (dict(params={"district_id": "D02"}), dict(helpers_hash="h2"), dict(lock_hash="l2"),
+                   dict(data_hashes={"d": "2"}), dict(settings={"k": 5})):
+        assert plan.cache_key(**{**base, **change}) != k0, change
+
+
+def test_slug():
+    assert plan.slug("D01") == "D01"
+    assert plan.slug("<script>alert(1)</script>") == "script_alert_1_script"
+    assert "/" not in plan.slug("../../etc")
+
+
+def test_verify_compare_tolerance():
+    old = {"r": [{"name": "a", "value": 1.0, "ci": [0.5, 1.5], "unit": "pp", "truth": None, "level": 0.95},
+                 {"name": "b", "value": 2.0, "ci": None, "unit": "", "truth": None, "level": 0.95}]}
+    same = {"r": [dict(old["r"][0], value=1.0 + 1e-9), dict(old["r"][1])]}
+    assert verify.compare(old, same) == []
+    moved = {"r": [dict(old["r"][0], value=1.01), dict(old["r"][1])], "new": [{"name": "c", "value": 3.0}]}
+    rows = verify.compare(old, moved)
+    assert {(r["report"], r["finding"], r["field"]) for r in rows} == {("r", "a", "value"), ("new", "c", "(all)")}
+    missing = verify.compare(old, {"r": [old["r"][0]]})
+    assert [(r["finding"], r["rebuilt"]) for r in missing] == [("b", "missing")]
+    table = verify.format_table(rows)
+    assert "committed" in table and "1.01" in table
+    assert verify.close(0.0, 1e-10) and not verify.close(0.0, 1e-8)
+
+
+def test_progress_lines_for_logs():
+    buf = io.StringIO()
+    p = Progress(["a", "b"], mode="auto", stream=buf)  # StringIO is not a TTY -> one line per change
+    assert p.mode == "lines"
+    p.set("a", "running")
+    p.set("a", "done")
+    p.set("b", "cached", duration=0.0)
+    out = buf.getvalue().splitlines()
+    assert [line.split()[2] for line in out] == ["running", "done", "cached"]
