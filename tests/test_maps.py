@@ -311,3 +311,25 @@ def test_stamp_synthetic_is_idempotent():
     style.stamp_synthetic(ax)
     style.stamp_synthetic(fig)
     assert [t.get_text() for t in fig.texts] == ["Synthetic data"]
+
+
+# ---------------------------------------------------------------- the default data
+@pytest.mark.slow
+def test_city_case_default_data_produces_the_maps(tmp_path):
+    from helpers import paths
+
+    if not (paths.DATA_DIR / "service_points.geojson").exists():
+        pytest.skip("default data not generated")
+    from helpers.cases import city
+
+    case = city.run()
+    assert case.weights.n_components == 1
+    figs = city.figures(case)
+    assert {"access", "access_years", "registration", "registration_moran", "awareness",
+            "districts_zh"} <= set(figs)
+    for name, fig in figs.items():
+        assert any(t.get_text() == style.SYNTHETIC for t in fig.texts), name
+        assert style.save_figure(fig, tmp_path / f"{name}.png").stat().st_size > 10_000
+    assert len(figs["access_years"].legends) == 1
+    aw = [t.get_text() for t in figs["awareness"].axes[0].get_legend().get_texts()]
+    assert any(t.startswith("No data") or t.startswith("Suppressed") for t in aw)
