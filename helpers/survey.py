@@ -102,44 +102,71 @@ def _as_list(x: str | Sequence[str] | None) -> list[str]:
     return list(x)
 
 
-def _codes(values: Sequence[np.ndarray] | list[pd.Series]) -> tuple[np.ndarray, pd.DataFrame]:
-    """Integer codes (0..k-1, sorted by the values) for the combinations of several columns.
+def _factor(v) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 for missing) and sorted unique values of one column.
 
-    Returns ``(codes, labels)``; rows with a missing value in any column get code -1.
+    Integer columns with a compact range skip hashing: the code is the value minus
+    the minimum (unused codes are dropped later by :func:`_codes`)."""
+    a = v.to_numpy() if isinstance(v, pd.Series) else np.asarray(v)
+    if a.dtype.kind in "iu" and len(a):
+        mn, mx = int(a.min()), int(a.max())
+        if mx - mn <= 4 * len(a) + 1024:
+            return a.astype(np.int64) - mn, np.arange(mn, mx + 1)
+    c, u = pd.factorize(pd.Series(v) if not isinstance(v, pd.Series) else v, sort=True)
+    return c.astype(np.int64, copy=False), np.asarray(u)
+
+
+def _codes(values: Sequence) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer codes (0..k-1, in sorted order of the values) of the combinations of columns.
+
+    Returns ``(codes, labels)``: ``labels`` has one row per code (columns 0, 1, ...);
+    rows with a missing value in any column get code -1.
     """
     if not values:
         raise ValueError("no columns")
     n = len(values[0])
-    combined = np.zeros(n, dtype=np.int64)
-    missing = np.zeros(n, dtype=bool)
+    combined = None
+    missing = None
     uniques = []
     radix = 1
     for v in values:
-        c, u = pd.factorize(pd.Series(v), sort=True)
-        missing |= c < 0
+        c, u = _factor(v)
+        neg = c < 0
+        if neg.any():
+            missing = neg if missing is None else (missing | neg)
+            c = np.maximum(c, 0)
         uniques.append(u)
-        combined = combined * len(u) + np.maximum(c, 0)
-        radix *= max(len(u), 1)
-    combined[missing] = -1
-    # present combinations, in sorted order
+        k = max(len(u), 1)
+        combined = c if combined is None else combined * k + c
+        radix *= k
+    if missing is not None:
+        combined = combined.copy()
+        combined[missing] = -1
+        valid = combined[~missing]
+    else:
+        valid = combined
     if radix <= 50_000_000:
-        present = np.flatnonzero(np.bincount(combined[combined >= 0], minlength=radix))
+        present = np.flatnonzero(np.bincount(valid, minlength=radix))
         lut = np.full(radix, -1, dtype=np.int64)
         lut[present] = np.arange(len(present))
-        codes = np.where(combined >= 0, lut[np.maximum(combined, 0)], -1)
+        if missing is None:
+            codes = lut[combined]
+        else:
+            codes = np.where(missing, -1, lut[np.maximum(combined, 0)])
     else:
-        present, inv = np.unique(combined[combined >= 0], return_inverse=True)
-        codes = np.full(n, -1, dtype=np.int64)
-        codes[combined >= 0] = inv
-    # decode labels
+        present, inv = np.unique(valid, return_inverse=True)
+        if missing is None:
+            codes = inv.astype(np.int64)
+        else:
+            codes = np.full(n, -1, dtype=np.int64)
+            codes[~missing] = inv
     labels = {}
     rem = present.copy()
     for i in range(len(values) - 1, -1, -1):
         k = max(len(uniques[i]), 1)
-        labels[i] = np.asarray(uniques[i])[rem % k] if len(uniques[i]) else np.array([])
+        labels[i] = uniques[i][rem % k] if len(uniques[i]) else np.array([])
         rem //= k
-    lab = pd.DataFrame({i: labels[i] for i in range(len(values))})
-    return codes, lab
+    return codes, pd.DataFrame({i: labels[i] for i in range(len(values))})
 
 
 @dataclass
@@ -232,6 +259,8 @@ class SurveyDesign:
             raise ValueError("weights must be >= 0")
         self.data = df
         self._w = w
+        self._wnz = w != 0
+        self._all_wnz = bool(self._wnz.all())
         n = len(df)
         if self.strata:
             scode, slab = _codes([df[c] for c in self.strata])
@@ -282,11 +311,9 @@ class SurveyDesign:
     def _popsize(fpc: np.ndarray, group: np.ndarray, G: int, nsamp: np.ndarray, what: str) -> np.ndarray:
         if np.isnan(fpc).any():
             raise ValueError("missing values in fpc")
-        lo = np.full(G, np.inf)
-        hi = np.full(G, -np.inf)
-        np.minimum.at(lo, group, fpc)
-        np.maximum.at(hi, group, fpc)
-        if (hi != lo).any():
+        lo = np.full(G, np.nan)
+        lo[group] = fpc
+        if (fpc != lo[group]).any():
             raise ValueError(f"fpc varies within a {what}")
         ispop = (fpc > 1).any()
         if ispop and not (fpc >= 1).all():
@@ -400,24 +427,59 @@ class SurveyDesign:
         D = len(lab)
         unit = self._ssu if self._ssu is not None else self._psu
         U = int(unit.max()) + 1 if len(unit) else 0
-        ok = dom >= 0
-        key = dom.astype(np.int64) * U + unit
-        wnz = (self._w != 0).astype(float)
-        if not ok.all():
-            key = key[ok]
-            arrays = {k: v[ok] for k, v in arrays.items()}
-            wnz = wnz[ok]
-        if D * U <= 50_000_000:
-            nrow = np.bincount(key, weights=wnz, minlength=D * U)
-            cells = np.flatnonzero(nrow)
-            sums = {k: np.bincount(key, weights=v, minlength=D * U)[cells] for k, v in arrays.items()}
-            nrow = nrow[cells]
-        else:
-            cells, inv = np.unique(key, return_inverse=True)
-            nrow = np.bincount(inv, weights=wnz)
-            keep = nrow > 0
-            sums = {k: np.bincount(inv, weights=v, minlength=len(cells))[keep] for k, v in arrays.items()}
+        ckey = ("cells",) + tuple(by)
+        if ckey not in self._domain_cache:
+            # map rows to cells (domain x unit) once per `by`; cached on the design
+            ok = dom >= 0
+            rows = None if ok.all() else np.flatnonzero(ok)
+            d_ok = dom if rows is None else dom[rows]
+            u_ok = unit if rows is None else unit[rows]
+            unit_dom = np.full(U, -1, dtype=np.int64)
+            unit_dom[u_ok] = d_ok
+            if (unit_dom[u_ok] == d_ok).all():
+                # every unit lies in one domain (e.g. by = strata): the cells are the units
+                present = np.flatnonzero(unit_dom >= 0)
+                if len(present) == U:
+                    cells, cid = unit_dom * U + np.arange(U), u_ok
+                else:
+                    lut = np.full(U, -1, dtype=np.int64)
+                    lut[present] = np.arange(len(present))
+                    cells, cid = unit_dom[present] * U + present, lut[u_ok]
+            else:
+                key = d_ok.astype(np.int64) * U + u_ok
+                if D * U <= 50_000_000:
+                    dense = np.bincount(key, minlength=D * U)
+                    cells = np.flatnonzero(dense)
+                    lut = np.empty(D * U, dtype=np.int64)
+                    lut[cells] = np.arange(len(cells))
+                    cid = lut[key]
+                else:
+                    cells, cid = np.unique(key, return_inverse=True)
+            self._domain_cache[ckey] = (rows, cells, cid)
+            C = len(cells)
+            if self._all_wnz:
+                nrow = np.bincount(cid, minlength=C).astype(float)
+            else:
+                wnz = (self._w != 0).astype(float)
+                nrow = np.bincount(cid, weights=wnz if rows is None else wnz[rows], minlength=C)
+            wsum = np.bincount(cid, weights=self._w if rows is None else self._w[rows], minlength=C)
+            self._domain_cache[ckey] = (rows, cells, cid, nrow, wsum)
+        rows, cells, cid, nrow, wsum = self._domain_cache[ckey]
+        if rows is not None:
+            arrays = {k: (v if isinstance(v, str) else v[rows]) for k, v in arrays.items()}
+        C = len(cells)
+        sums = {"\0w": wsum}
+        for k, v in arrays.items():
+            if isinstance(v, str) or k in sums:  # aliases (items without missing values), cached
+                continue
+            sums[k] = np.bincount(cid, weights=v, minlength=C)
+        for k, v in arrays.items():
+            if isinstance(v, str):
+                sums[k] = sums[v] if v in sums else nrow
+        keep = nrow > 0
+        if not keep.all():
             cells, nrow = cells[keep], nrow[keep]
+            sums = {k: v[keep] for k, v in sums.items()}
         cdom = cells // U
         cunit = cells % U
         if self._ssu is not None:
@@ -431,7 +493,7 @@ class SurveyDesign:
         keys = self.strata + self.psu[:1]
         sel = [q(c) for c in by] + [f"{q(c)} AS {q('__k' + str(i))}" for i, c in enumerate(keys)]
         aggs = [f"count(*) FILTER (WHERE {q(self.weight)} <> 0) AS __nrow"]
-        aggs += [f"coalesce(sum({e}), 0)::DOUBLE AS {q(k)}" for k, e in specs.items()]
+        aggs += [f"coalesce(sum({e}), 0)::DOUBLE AS __s{i}" for i, e in enumerate(specs.values())]
         where = " AND ".join(f"{q(c)} IS NOT NULL" for c in by) or "TRUE"
         gb = ", ".join([q(c) for c in by] + [q("__k" + str(i)) for i in range(len(keys))])
         sql = f"SELECT {', '.join(sel + aggs)} FROM {src} WHERE {where} GROUP BY {gb}"
@@ -446,7 +508,7 @@ class SurveyDesign:
         else:
             dom, lab = np.zeros(len(tab), dtype=np.int64), pd.DataFrame(index=[0])
         return _Cells(dom, tab["_p"].to_numpy(np.int64), None, tab["__nrow"].to_numpy(float),
-                      {k: tab[k].to_numpy(float) for k in specs}, lab)
+                      {k: tab[f"__s{i}"].to_numpy(float) for i, k in enumerate(specs)}, lab)
 
     def _values(self, col: str) -> np.ndarray:
         self._columns([col])
@@ -474,15 +536,20 @@ class SurveyDesign:
                 specs[f"{name}\0wy"] = f"{w} * {y}"
                 specs[f"{name}\0wyy"] = f"{w} * {y} * {y}"
             return self._reduce_sql(specs, by)
-        arrays = {}
+        arrays: dict[str, np.ndarray | str] = {}
         w = self._w
-        wnz = w != 0
+        wnz = self._wnz
         for name, y in items.items():
             m = ~np.isnan(y)
-            y0 = np.where(m, y, 0.0)
+            if m.all():
+                y0 = y
+                arrays[f"{name}\0n"] = "\0nrow"  # alias: the cell's row count
+                arrays[f"{name}\0w"] = "\0w"
+            else:
+                y0 = np.where(m, y, 0.0)
+                arrays[f"{name}\0n"] = (m & wnz).astype(float)
+                arrays[f"{name}\0w"] = np.where(m, w, 0.0)
             wy = w * y0
-            arrays[f"{name}\0n"] = (m & wnz).astype(float)
-            arrays[f"{name}\0w"] = np.where(m, w, 0.0)
             arrays[f"{name}\0wy"] = wy
             arrays[f"{name}\0wyy"] = wy * y0
         return self._reduce(arrays, by)
@@ -498,7 +565,8 @@ class SurveyDesign:
         D = len(cells.domains)
         H = len(self._nh)
         strat = self._psu_stratum[cells.psu]
-        var = self._stage(cells.dom, strat, cells.psu, z, present, D, H, self._nh, self._Nh, stage=1)
+        var = self._stage(cells.dom, strat, cells.psu, z, present, D, H, self._nh, self._Nh, stage=1,
+                          collapse=cells.ssu is not None)
         if cells.ssu is not None and self._Nh is not None:
             # second stage: strata = PSUs, units = SSUs, scaled by n_h/N_h (R's multistage)
             P = len(self._mi)
@@ -508,15 +576,18 @@ class SurveyDesign:
             var = var + (f2 * scale[None, :]).sum(axis=1)
         return var
 
-    def _stage(self, dom, grp, unit, z, present, D, G, n_g, N_g, stage, per_group=False):
+    def _stage(self, dom, grp, unit, z, present, D, G, n_g, N_g, stage, per_group=False, collapse=False):
         """One stage of ``onestage``/``onestrat``: variance contributions per domain x group."""
         # unit totals (collapse cells of a lower stage into units of this stage)
-        u, uinv = np.unique(dom.astype(np.int64) * (int(unit.max()) + 1) + unit, return_inverse=True)
-        zu = np.bincount(uinv, weights=z)
-        pu = np.bincount(uinv, weights=present.astype(float)) > 0
-        udom = u // (int(unit.max()) + 1)
-        ugrp = np.zeros(len(u), dtype=np.int64)
-        ugrp[uinv] = grp
+        if collapse:
+            u, uinv = np.unique(dom.astype(np.int64) * (int(unit.max()) + 1) + unit, return_inverse=True)
+            zu = np.bincount(uinv, weights=z)
+            pu = np.bincount(uinv, weights=present.astype(float)) > 0
+            udom = u // (int(unit.max()) + 1)
+            ugrp = np.zeros(len(u), dtype=np.int64)
+            ugrp[uinv] = grp
+        else:  # the cells are already distinct (domain, unit) pairs
+            zu, pu, udom, ugrp = z, present, dom, grp
         g = udom * G + ugrp
         DG = D * G
         n_all = np.tile(n_g, D)
@@ -567,12 +638,16 @@ class SurveyDesign:
     def _design_df(self, cells: _Cells) -> np.ndarray:
         """R's degf() of each domain subset: PSUs with rows in it minus strata with rows in it."""
         D = len(cells.domains)
-        P = len(self._psu_stratum)
-        up = np.unique(cells.dom.astype(np.int64) * P + cells.psu)
-        npsu = np.bincount(up // P, minlength=D)
         H = len(self._nh)
-        us = np.unique((up // P) * H + self._psu_stratum[up % P])
-        nstr = np.bincount(us // H, minlength=D)
+        if cells.ssu is None:  # cells are distinct (domain, PSU) pairs
+            dom, psu = cells.dom, cells.psu
+        else:
+            P = len(self._psu_stratum)
+            up = np.unique(cells.dom.astype(np.int64) * P + cells.psu)
+            dom, psu = up // P, up % P
+        npsu = np.bincount(dom, minlength=D)
+        pres = np.bincount(dom * H + self._psu_stratum[psu], minlength=D * H) > 0
+        nstr = pres.reshape(D, H).sum(axis=1)
         return (npsu - nstr).astype(float)
 
     # ------------------------------------------------------------------ output
@@ -582,16 +657,17 @@ class SurveyDesign:
         return est - q * se, est + q * se
 
     def _frame(self, cells: _Cells, parts: list[dict]) -> pd.DataFrame:
-        frames = []
-        for p in parts:
-            f = cells.domains.copy() if len(cells.domains.columns) else pd.DataFrame(index=range(len(p["estimate"])))
-            for c in ("variable", "level"):
-                if c in p:
-                    f[c] = p[c]
-            for c in RESULT_COLUMNS[1:]:
-                f[c] = p[c]
-            frames.append(f)
-        out = pd.concat(frames, ignore_index=True)
+        D = len(cells.domains)
+        k = len(parts)
+        cols: dict[str, object] = {}
+        for c in cells.domains.columns:
+            cols[c] = np.tile(cells.domains[c].to_numpy(), k)
+        for c in ("variable", "level"):
+            if c in parts[0]:
+                cols[c] = np.repeat(np.array([p[c] for p in parts], dtype=object), D)
+        for c in RESULT_COLUMNS[1:]:
+            cols[c] = np.concatenate([np.broadcast_to(np.asarray(p[c], dtype=float), (D,)) for p in parts])
+        out = pd.DataFrame(cols)
         out["n"] = out["n"].astype(np.int64)
         return out
 
