@@ -13,7 +13,11 @@ CRS_URN = "urn:ogc:def:crs:EPSG::4548"
 
 
 def fmt_column(values, kind: str, decimals: int = 4) -> np.ndarray:
-    """Format one column as strings; missing values (NaN / None / pd.NA) become ''."""
+    """Format one column as strings; missing values (NaN / None / pd.NA) become ''.
+
+    Floats get exactly ``decimals`` decimals (fixed point, no exponent, no negative zero);
+    the formatting goes through integers so it is fast and identical on every platform.
+    """
     s = pd.Series(values)
     if kind == "str":
         out = s.astype(object).to_numpy()
@@ -21,27 +25,27 @@ def fmt_column(values, kind: str, decimals: int = 4) -> np.ndarray:
     v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     miss = np.isnan(v)
     if kind == "int":
-        txt = np.char.mod("%d", np.where(miss, 0, np.round(v)).astype(np.int64))
+        txt = pd.Series(np.where(miss, 0, np.round(v)).astype(np.int64)).astype(str)
     elif kind == "float":
-        w = np.where(miss, 0.0, np.round(v, decimals))
-        w[w == 0] = 0.0  # no negative zero
-        txt = np.char.mod(f"%.{decimals}f", w)
+        scaled = np.round(np.where(miss, 0.0, v) * 10.0 ** decimals).astype(np.int64)
+        a = np.abs(scaled)
+        whole = pd.Series(a // 10 ** decimals).astype(str)
+        sign = pd.Series(np.where(scaled < 0, "-", ""))
+        if decimals > 0:
+            frac = pd.Series(a % 10 ** decimals).astype(str).str.zfill(decimals)
+            txt = sign + whole + "." + frac
+        else:
+            txt = sign + whole
     else:
         raise ValueError(kind)
-    return np.where(miss, "", txt).astype(object)
+    return np.where(miss, "", txt.to_numpy(dtype=object)).astype(object)
 
 
 def write_csv(path: Path, df: pd.DataFrame, spec: dict[str, tuple[str, int]]) -> int:
     """Write ``df`` with columns formatted by ``spec`` {column: (kind, decimals)}; return rows."""
-    cols = {c: fmt_column(df[c].to_numpy(), *spec[c]) for c in df.columns}
-    lines = [",".join(df.columns)]
-    if len(df):
-        mat = np.column_stack([cols[c] for c in df.columns]).astype(str)
-        body = mat[:, 0]
-        for k in range(1, mat.shape[1]):
-            body = np.char.add(np.char.add(body, ","), mat[:, k])
-        lines.append("\n".join(body.tolist()))
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
+    txt = pd.DataFrame({c: fmt_column(df[c].to_numpy(), *spec[c]) for c in df.columns}, columns=list(df.columns))
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        txt.to_csv(f, index=False, lineterminator="\n")
     return len(df)
 
 
