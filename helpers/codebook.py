@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from helpers import paths, schema
-from helpers.validate import (CONSISTENCY, IMPLIED_RULES, NEST_TOLERANCE_M2, POINT_TOLERANCE_M, _fmt_num,
+from helpers.validate import (CONSISTENCY, EXTRA_ROW_RULES, IMPLIED_RULES, NEST_TOLERANCE_M2, POINT_TOLERANCE_M, _fmt_num,
                               range_rule)
 
 TYPE_NAMES = {
@@ -71,10 +71,16 @@ def _table_section(t: schema.Table) -> list[str]:
         out.append("| " + " | ".join(_cell(x) for x in (
             f"`{c.name}`", TYPE_NAMES.get(c.dtype, c.dtype), c.unit or "", _allowed(c),
             "yes" if c.nullable else "no", ref, c.description)) + " |")
-    rules = [f"`{r.left}` {r.op} `{r.right}` ({r.description})" for r in t.rules]
-    rules += [f"`{i.then_column}` {'is filled in' if i.must == 'present' else 'is empty'} when `{i.if_column}` is "
-              f"{' or '.join(f'`{v}`' for v in i.if_values)} ({i.description})"
-              for i in IMPLIED_RULES if i.table == t.name]
+    rules = [f"`{r.left}` {r.op} `{r.right}` ({r.description})"
+             for r in (*t.rules, *EXTRA_ROW_RULES.get(t.name, ()))]
+    implied: dict[tuple, list[str]] = {}
+    for i in IMPLIED_RULES:
+        if i.table == t.name:
+            implied.setdefault((i.if_column, i.if_values, i.must, i.description), []).append(i.then_column)
+    for (if_col, if_vals, must, desc), cols in implied.items():
+        names = ", ".join(f"`{c}`" for c in cols)
+        verb = ("is" if len(cols) == 1 else "are") + (" filled in" if must == "present" else " empty")
+        rules.append(f"{names} {verb} when `{if_col}` is {' or '.join(f'`{v}`' for v in if_vals)} ({desc})")
     rules += [f"`{col}` equals the `{vc}` of its `{vk}` in `{schema.TABLES[via].file}`"
               for tab, col, via, vk, vc in CONSISTENCY if tab == t.name]
     if rules:
@@ -132,6 +138,23 @@ def render() -> str:
     for t in schema.TABLES.values():
         lines += _table_section(t)
     lines += [
+        "## Other checks",
+        "",
+        "Besides the types, ranges, categories and row rules above, `python -m helpers validate` checks:",
+        "",
+        "- errors: missing files; missing, extra, misspelt or duplicated column names; encodings other than "
+        "UTF-8 (with the byte offset and line); unparseable CSV or GeoJSON; empty or header-only files; rows "
+        "with more or fewer fields than the header; duplicate keys and duplicate rows; ids that refer to no row "
+        "of the referenced table; invalid, empty or wrongly typed geometries; polygons outside their parent "
+        "or overlapping each other; service points outside their community; a missing, geographic or "
+        "non-metre CRS, or layers in different CRSs;",
+        "- warnings (the folder still passes): a UTF-8 byte-order mark; blank rows; spaces around values; "
+        "parent units without children or sub-districts without a platform row; polygons leaving gaps in "
+        "their parent; community-years missing from the yearly tables; survey design values (`n_psu_stratum`, "
+        "`psu_prob`) that vary within a stratum or PSU, or an `n_psu_stratum` that differs from the number "
+        f"of communities in the district; files the contract does not know; files that differ from the "
+        f"checksums in `{schema.METADATA_FILE}`.",
+        "",
         "## How to bring your own data",
         "",
         "1. Make a folder holding one file per table above, with exactly these file names "

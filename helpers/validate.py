@@ -84,7 +84,15 @@ IMPLIED_RULES: tuple[Implied, ...] = (
     Implied("survey", "responded", (0,), "weight", "empty", "nonrespondents have no design weight"),
     Implied("survey", "complaint_made", (0,), "complaint_resolved", "empty",
             "complaint_resolved is empty when no complaint was made"),
+    *(Implied("survey", "responded", (0,), c, "empty", "nonrespondents have no answers")
+      for c in ("age", "sex", "migrant", "walk_minutes", *schema.LIKERT_ITEMS, "sat_score", *schema.BINARY_ITEMS)),
 )
+
+#: Row rules implied by the meaning of the columns, checked like :attr:`helpers.schema.Table.rules`.
+EXTRA_ROW_RULES: dict[str, tuple[schema.RowRule, ...]] = {
+    "organisations": (schema.RowRule("party_org_year", "year_closed",
+                                     "a party organisation is set up before the organisation closes"),),
+}
 
 #: Cross-table consistency: (table, column, via table, via column) -- the value in ``column`` must
 #: equal the ``via`` table's value for the same ``community_id`` / ``subdistrict_id``.
@@ -610,7 +618,7 @@ def _intra_checks(res: TableResult) -> None:
                 df[col.name] = pd.Series(s, dtype=object, index=df.index)
         _check_column(res, col, s)
     # row rules (left <= right where both present)
-    for rule in t.rules:
+    for rule in (*t.rules, *EXTRA_ROW_RULES.get(t.name, ())):
         if rule.left not in res.values or rule.right not in res.values:
             continue
         a = np.asarray(res.values[rule.left], dtype=float)
@@ -1158,6 +1166,49 @@ class Folder:
             if miss:
                 out.append(Problem(self.results[b].file, bc, None, None, "completeness",
                                    f"{len(miss)} {what}, e.g. {', '.join(miss[:EXAMPLES])}", severity="warning"))
+        # community x year panels: every community in every year the table covers
+        comms = ids("communities", "community_id")
+        for name in ("members", "joint_building", "assessment"):
+            r = self.results.get(name)
+            if comms is None or r is None or r.raw is None or not {"community_id", "year"} <= set(r.raw.columns):
+                continue
+            years = sorted({y for y in r.raw["year"] if y})
+            have = set(zip(r.raw["community_id"], r.raw["year"]))
+            miss = [f"{c}/{y}" for c in sorted(comms) for y in years if (c, y) not in have]
+            if miss:
+                out.append(Problem(r.file, "community_id/year", None, None, "completeness",
+                                   f"{len(miss)} community-years missing (of {len(comms)} communities x "
+                                   f"{len(years)} years), e.g. {', '.join(miss[:EXAMPLES])}; add them or check "
+                                   "that the gaps are real", severity="warning"))
+        # survey design information must be constant where the design says so
+        sv = self.results.get("survey")
+        if sv is not None and sv.raw is not None and sv.n:
+            df = sv.raw
+            for col, by in (("n_psu_stratum", ["district_id", "year"]), ("psu_prob", ["community_id", "year"])):
+                if col in df.columns and set(by) <= set(df.columns):
+                    nun = df.groupby(by, sort=True)[col].nunique()
+                    bad = nun[nun > 1]
+                    if len(bad):
+                        ex = ", ".join("/".join(map(str, k)) for k in bad.index[:EXAMPLES])
+                        out.append(Problem(sv.file, col, None, None, f"constant within {'/'.join(by)}",
+                                           f"{len(bad)} {'/'.join(by)} groups have more than one {col}, e.g. {ex}; "
+                                           "the design value is the same for every respondent of a group",
+                                           severity="warning"))
+            cb = self.results.get("community_boundaries")
+            if "n_psu_stratum" in df.columns and cb is not None and cb.raw is not None and \
+                    "district_id" in cb.raw.columns:
+                n_comm = cb.raw.groupby("district_id").size()
+                got = pd.to_numeric(df.drop_duplicates("district_id").set_index("district_id")["n_psu_stratum"],
+                                    errors="coerce")
+                exp = n_comm.reindex(got.index)
+                bad = got[(exp.notna()) & (got != exp)]
+                if len(bad):
+                    ex = ", ".join(f"{k} ({_fmt_num(float(v))} vs {int(exp[k])})"
+                                   for k, v in list(bad.items())[:EXAMPLES])
+                    out.append(Problem(sv.file, "n_psu_stratum", None, None, "equals communities in district",
+                                       f"{len(bad)} districts whose n_psu_stratum differs from the number of "
+                                       f"communities in communities.geojson, e.g. {ex}; check the frame or "
+                                       "the boundaries", severity="warning"))
         return out
 
 
