@@ -142,7 +142,12 @@ class Problem:
                 where = f"column '{self.column}', "
             head = f"{where}rule '{self.rule}': {loc}"
             if self.examples:
-                head += " with " + "; ".join(self.examples[:EXAMPLES]) + more
+                ex = list(self.examples[:EXAMPLES])
+                etc = ", ..." if len(self.examples) > EXAMPLES else ""
+                if all(e.startswith("value ") for e in ex):
+                    head += f" with value{'s' if len(ex) > 1 else ''} " + ", ".join(e[6:] for e in ex) + etc
+                else:
+                    head += " with " + "; ".join(ex) + etc
             parts.append(head)
         else:
             loc = []
@@ -310,10 +315,11 @@ class TableResult:
                 continue
             rows = tuple(int(r) for r in self.row_no[rows_idx])
             keys = tuple(self.key_strings(rows_idx[:EXAMPLES]))
+            examples = list(dict.fromkeys(i.details))[:EXAMPLES + 1]  # distinct, in row order
             out.append(Problem(
                 file=self.file, column=i.column, row=rows[0], key=keys[0] if keys else None,
                 rule=i.rule, message=i.message, severity=i.severity, count=len(rows), rows=rows,
-                keys=keys, examples=tuple(i.details[:EXAMPLES]), key_name=self.key_name(),
+                keys=keys, examples=tuple(examples), key_name=self.key_name(),
             ))
         return out
 
@@ -537,13 +543,12 @@ def _check_column(res: TableResult, col: Column, s: np.ndarray) -> None:
                 msg = (f"the year is outside the study period {schema.STUDY_YEARS[0]}-"
                        f"{schema.STUDY_YEARS[1]}; correct it or drop rows outside the study period")
             else:
-                msg = f"the value is outside the allowed range {rng}{unit}; correct it"
+                msg = (f"the value is outside the allowed range {rng}{unit}; correct it" if rule.startswith("range")
+                       else f"the value must be {rule}{unit}; correct it")
                 if col.unit and "share" in col.unit:
                     msg += " (shares are 0-1, not percentages)"
                 elif col.min == 0 and col.max is None and not excl:
                     msg += " (it cannot be negative)"
-                elif excl:
-                    msg += f" (it must be above {_fmt_num(float(lo))})"
             res.add(name, rule, out, [f"value {_fmt_num(x)}" for x in num[out]], msg)
             ok &= ~out
     res.values[name] = np.where(ok, num, np.nan)

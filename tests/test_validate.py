@@ -145,7 +145,7 @@ def v_negative_count(d):
 def v_weight_zero(d):
     row, rec = respondent(d / "survey.csv", 2)
     set_cell(d / "survey.csv", row, "weight", 0)
-    return Expect("survey.csv", "> 0", "weight", row, rec["resp_id"], text=("value 0", "must be above 0"))
+    return Expect("survey.csv", "> 0", "weight", row, rec["resp_id"], text=("value 0", "the value must be > 0"))
 
 
 def v_registered_above_in_service(d):
