@@ -218,7 +218,8 @@ def classify(
         pos = np.concatenate([0.5 - off[:below][::-1], 0.5 + off[:above]])
     colors = tuple(mcolors.to_hex(cm(p)) for p in pos)
     lows = np.concatenate([[lower], ub[:-1]])
-    labels = tuple(f"{fmt.format(a)} – {fmt.format(b)}" for a, b in zip(lows, ub))
+    labels = tuple(fmt.format(b) if fmt.format(a) == fmt.format(b) else f"{fmt.format(a)} – {fmt.format(b)}"
+                   for a, b in zip(lows, ub))
     return Classes(scheme=name, bins=ub, lower=lower, colors=colors, labels=labels, center=center, fmt=fmt)
 
 
@@ -757,7 +758,8 @@ def lisa_map(local, *, ax=None, overlay: gpd.GeoDataFrame | None = None, labels:
                         legend_title=heading, title=title, synthetic=synthetic, **kwargs)
 
 
-def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, annotate: bool = True):
+def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, xlabel: str | None = None,
+                      annotate: bool = True):
     """Moran scatterplot: standardised value against its spatial lag.
 
     The slope of the fitted line is Moran's I (row-standardised weights).
@@ -767,6 +769,7 @@ def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, 
     result : a :class:`helpers.spatial.MoranResult`.
     local : optional :class:`helpers.spatial.LocalMoranResult` on the same
         data; points are then coloured by LISA cluster.
+    xlabel : name of the variable (default the result's variable).
 
     Returns
     -------
@@ -789,7 +792,7 @@ def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, 
     yl = max(np.abs(lag).max(), 0.5) * 1.15
     ax.set_xlim(-xl, xl)
     ax.set_ylim(-yl, yl)
-    ax.set_xlabel(f"{result.variable} (standardised)")
+    ax.set_xlabel(f"{xlabel or result.variable} (standardised)")
     ax.set_ylabel("Spatial lag")
     if annotate:
         for txt, (x, y) in (("High-High", (0.97, 0.97)), ("Low-Low", (0.03, 0.03)),

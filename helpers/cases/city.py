@@ -132,7 +132,7 @@ def figures(case: CityCase) -> dict[str, plt.Figure]:
     figs["registration"] = fig
 
     fig, ax = plt.subplots(figsize=(5.2, 6.2))
-    maps.moran_scatterplot(case.moran, local=case.local, ax=ax,
+    maps.moran_scatterplot(case.moran, local=case.local, ax=ax, xlabel="Registration rate, EB",
                            title=f"Moran scatterplot: registration, {y}")
     style.stamp_synthetic(fig)
     figs["registration_moran"] = fig

@@ -124,7 +124,7 @@ def figures(case: SidsCase) -> dict[str, plt.Figure]:
     gs = fig.add_gridspec(1, 2, width_ratios=[2.2, 1])
     ax0, ax1 = fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
     maps.lisa_map(case.local, ax=ax0, title=f"Local clusters of EB-standardised SIDS rates, {years}")
-    maps.moran_scatterplot(case.moran_rate, local=case.local, ax=ax1,
+    maps.moran_scatterplot(case.moran_rate, local=case.local, ax=ax1, xlabel="SIDS rate, EB",
                            title="Moran scatterplot (EB-standardised rates)")
     figs["lisa"] = fig
     return figs
