@@ -1,0 +1,132 @@
+"""Small pieces shared by the study notebooks 01-03: unit names and the community map."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["community_map", "with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "funnel_flags", "worst_ten"]
+
+
+def community_map(tables: dict) -> pd.DataFrame:
+    """``community_id, subdistrict_id, district_id`` from the community boundaries (no geometry)."""
+    b = tables["community_boundaries"]
+    return pd.DataFrame(b[["community_id", "subdistrict_id", "district_id"]]).reset_index(drop=True)
+
+
+def with_names(df: pd.DataFrame, units: pd.DataFrame, key: str = "district_id",
+               columns=("name_en",)) -> pd.DataFrame:
+    """A copy of ``df`` with the units' names (default ``name_en``) inserted after ``key``."""
+    names = pd.DataFrame(units[[key, *columns]]).drop_duplicates(key)
+    out = df.merge(names, on=key, how="left", validate="many_to_one")
+    cols = list(df.columns)
+    i = cols.index(key) + 1
+    return out[cols[:i] + list(columns) + cols[i:]]
+
+
+def wide_by_year(df: pd.DataFrame, value: str, index=("district_id", "name_en"), scale: float = 1.0,
+                 decimals: int = 1) -> pd.DataFrame:
+    """A district x year table of ``value`` (times ``scale``, as text with ``decimals``), years as columns."""
+    f = f"{{:.{decimals}f}}"
+    w = df.assign(_v=[("" if pd.isna(v) else f.format(v * scale)) for v in df[value]]).pivot(
+        index=list(index), columns="year", values="_v")
+    w.columns = [str(c) for c in w.columns]
+    return w.reset_index()
+
+
+def interval_text(est, lo, hi, scale: float = 100.0, decimals: int = 1) -> pd.Series:
+    """``"58.3 (56.7 to 59.8)"`` for each row: estimate and interval times ``scale``; blank if missing."""
+    e, l, h = (pd.to_numeric(pd.Series(v), errors="coerce").reset_index(drop=True) * scale for v in (est, lo, hi))
+    f = f"{{:.{decimals}f}}"
+    return pd.Series([("" if pd.isna(a) else f"{f.format(a)} ({f.format(b)} to {f.format(c)})")
+                      for a, b, c in zip(e, l, h)], dtype=object)
+
+
+def rate_table(r: pd.DataFrame, units: pd.DataFrame, key: str = "district_id", labels: dict | None = None,
+               scale: float = 100.0, decimals: int = 1, denominator_label: str = "denominator") -> pd.DataFrame:
+    """One row per unit from a tidy :func:`helpers.rates.rates` frame (one year): each measure as
+    ``"estimate (ci_low to ci_high)"`` (percent by default) in its own column, then the denominator
+    of the first measure. ``labels`` renames measures (and orders the columns); ``units`` (with
+    ``name_en``) adds the units' names, None leaves them out."""
+    labels = labels or {m: m for m in r["measure"].unique()}
+    out, den = None, None
+    for m, lab in labels.items():
+        s = r.loc[r["measure"] == m].reset_index(drop=True)
+        col = pd.DataFrame({key: s[key], lab: interval_text(s["estimate"], s["ci_low"], s["ci_high"], scale, decimals)})
+        if out is None:
+            den = pd.DataFrame({key: s[key], denominator_label: s["denominator"].astype("int64").to_numpy()})
+            out = col
+        else:
+            out = out.merge(col, on=key, how="outer")
+    out = out.merge(den, on=key, how="left")
+    return with_names(out, units, key) if units is not None else out
+
+
+def trend_plot(r: pd.DataFrame, x: str = "year", group: str = "measure", labels: dict | None = None, ax=None,
+               scale: float = 100.0, ylabel: str = "%", title: str | None = None, synthetic: bool = False):
+    """Lines of ``estimate`` over ``x``, one per ``group`` value, with shaded ``ci_low``-``ci_high``.
+
+    ``labels`` maps group values to legend labels (and sets the order). Returns ``ax``.
+    """
+    import matplotlib.pyplot as plt
+
+    from helpers import style
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.6))
+    groups = list(labels) if labels else list(pd.unique(r[group]))
+    for i, g in enumerate(groups):
+        s = r.loc[r[group] == g].sort_values(x)
+        c = style.QUALITATIVE[i % len(style.QUALITATIVE)]
+        ax.plot(s[x], s["estimate"] * scale, marker="o", ms=3, color=c, label=(labels or {}).get(g, str(g)))
+        ax.fill_between(s[x], s["ci_low"] * scale, s["ci_high"] * scale, color=c, alpha=0.18, lw=0)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel(x)
+    if x == "year":
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title)
+    if synthetic:
+        style.stamp_synthetic(ax)
+    return ax
+
+
+_SIDE = {"high": "above", "low": "below", "": "inside"}
+
+
+def funnel_flags(res, level: float = 0.95) -> pd.DataFrame:
+    """Each unit of a :class:`helpers.compare.FunnelResult` with its value and where it falls.
+
+    Columns: ``unit``, ``n``, ``value``, the adjusted limits at ``level`` and two verdicts,
+    ``"above"``, ``"below"`` or ``"inside"`` the binomial and the overdispersion-adjusted limits.
+    Sorted by value (lowest first).
+    """
+    tag = f"{100 * level:g}".replace(".", "_")
+    t = res.table
+    pct = int(round(100 * level)) if float(100 * level).is_integer() else 100 * level
+    out = pd.DataFrame({
+        "unit": t["unit"], "n": t["n"].astype("int64"), "value": [f"{v:.1f}" for v in t["value"]],
+        f"adjusted {pct}% limits": [f"{a:.1f} to {b:.1f}" for a, b in zip(t[f"lower_od_{tag}"], t[f"upper_od_{tag}"])],
+        f"verdict (binomial {pct}% limits)": t[f"flag_{tag}"].map(_SIDE),
+        f"verdict (adjusted {pct}% limits)": t[f"flag_od_{tag}"].map(_SIDE),
+    })
+    return out.iloc[np.argsort(t["value"].to_numpy(), kind="stable")].reset_index(drop=True)
+
+
+def worst_ten(eb: pd.DataFrame, res, k: int = 10, unit: str = "community_id", scale: float = 100.0) -> pd.DataFrame:
+    """The ``k`` units with the lowest raw rates, beside their shrunken rates and funnel verdict.
+
+    ``eb`` is :func:`helpers.smallarea.eb_beta_binomial` output (with ``unit``), ``res`` the
+    :class:`helpers.compare.FunnelResult` of the same units. Ties in the raw rate are broken by
+    the larger denominator (the stronger evidence) first.
+    """
+    t = res.table.set_index("unit")
+    d = eb.sort_values(["raw_rate", "trials"], ascending=[True, False], kind="stable").head(k)
+    return pd.DataFrame({
+        unit: d[unit].to_numpy(),
+        "denominator": d["trials"].astype("int64").to_numpy(),
+        "raw %": [f"{scale * v:.1f}" for v in d["raw_rate"]],
+        "shrunken % (95% interval)": interval_text(d["eb_rate"], d["ci_low"], d["ci_high"], scale).to_numpy(),
+        "district prior %": [f"{scale * v:.1f}" for v in d["prior_mean"]],
+        "below adjusted 99.8% limit": np.where(t.loc[d[unit], "flag_od_99_8"].to_numpy() == "low", "yes", "no"),
+    })
