@@ -48,12 +48,6 @@ class MediationResult:
         return self.terms.set_index("term").loc[name]
 
 
-def _cluster_rows(codes: np.ndarray) -> list[np.ndarray]:
-    order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
-    return np.split(order, bounds)
-
-
 def mediation(data: pd.DataFrame, treatment: str, mediator: str, outcome: str,
               mediator_covariates: list[str] | None = None, outcome_covariates: list[str] | None = None,
               cluster: str = "community_id", strata: str | None = None, n_boot: int = 999, seed=None,
@@ -87,22 +81,44 @@ def mediation(data: pd.DataFrame, treatment: str, mediator: str, outcome: str,
     ic = list(fit_o.params.index).index(treatment)
     a, b, c = fit_m.params.iloc[ia], fit_o.params.iloc[ib], fit_o.params.iloc[ic]
 
+    # Cluster bootstrap through cluster-level sufficient statistics: an OLS fit on a resample
+    # only needs sum_c count_c X_c'X_c and sum_c count_c X_c'y_c, so every replicate costs
+    # one small solve instead of a refit on the stacked rows.
     codes = pd.factorize(d[cluster])[0]
-    rows_of = _cluster_rows(codes)
+    n_cl = int(codes.max() + 1)
+
+    def cluster_sums(X, y):
+        xtx = np.zeros((n_cl, X.shape[1], X.shape[1]))
+        np.add.at(xtx, codes, X[:, :, None] * X[:, None, :])
+        xty = np.zeros((n_cl, X.shape[1]))
+        np.add.at(xty, codes, X * y[:, None])
+        return xtx, xty
+
+    xtx_m, xty_m = cluster_sums(Xm, ym[:, 0])
+    xtx_o, xty_o = cluster_sums(Xo, yo[:, 0])
     if strata is None:
-        strata_of = [np.arange(len(rows_of))]
+        strata_of = [np.arange(n_cl)]
     else:
         s_codes = pd.factorize(d[strata])[0]
-        first = np.array([s_codes[r[0]] for r in rows_of])
+        first = np.zeros(n_cl, dtype=int)
+        first[codes] = s_codes
         strata_of = [np.flatnonzero(first == s) for s in np.unique(first)]
     rng = np.random.default_rng(seed)
-    draws = np.empty((n_boot, 3))
-    for k in range(n_boot):
-        pick = np.concatenate([rng.choice(s, size=s.size, replace=True) for s in strata_of])
-        idx = np.concatenate([rows_of[j] for j in pick])
-        bm = np.linalg.lstsq(Xm[idx], ym[idx, 0], rcond=None)[0]
-        bo = np.linalg.lstsq(Xo[idx], yo[idx, 0], rcond=None)[0]
-        draws[k] = (bm[ia], bo[ib], bo[ic])
+    counts = np.zeros((n_boot, n_cl))
+    for s_idx in strata_of:
+        picks = rng.integers(0, s_idx.size, size=(n_boot, s_idx.size))
+        for k in range(n_boot):
+            counts[k] += np.bincount(s_idx[picks[k]], minlength=n_cl)
+
+    def boot_coefs(xtx, xty):
+        A = np.einsum("bc,cij->bij", counts, xtx)
+        v = np.einsum("bc,ci->bi", counts, xty)
+        # lstsq rather than solve: a resample may leave a dummy column empty (rank deficient)
+        return np.stack([np.linalg.lstsq(A[k], v[k], rcond=None)[0] for k in range(n_boot)])
+
+    bm = boot_coefs(xtx_m, xty_m)
+    bo = boot_coefs(xtx_o, xty_o)
+    draws = np.column_stack([bm[:, ia], bo[:, ib], bo[:, ic]])
     boot = pd.DataFrame({"a": draws[:, 0], "b": draws[:, 1], "indirect": draws[:, 0] * draws[:, 1],
                          "direct": draws[:, 2], "total": draws[:, 0] * draws[:, 1] + draws[:, 2]})
     est = {"a": a, "b": b, "indirect": a * b, "direct": c, "total": a * b + c}
@@ -114,5 +130,4 @@ def mediation(data: pd.DataFrame, treatment: str, mediator: str, outcome: str,
         rows.append({"term": k, "estimate": float(v), "se": float(bv.std(ddof=1)),
                      "ci_low": float(np.quantile(bv, al)), "ci_high": float(np.quantile(bv, 1 - al)),
                      "p": float(min(1.0, max(p, 1.0 / n_boot)))})
-    return MediationResult(pd.DataFrame(rows), {"mediator": fit_m, "outcome": fit_o}, boot, len(d),
-                           int(codes.max() + 1))
+    return MediationResult(pd.DataFrame(rows), {"mediator": fit_m, "outcome": fit_o}, boot, len(d), n_cl)

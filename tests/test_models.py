@@ -1,0 +1,152 @@
+"""Model helpers on small simulations: tidy terms, clustering, ordinal, mixed and mediation."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+from helpers import models
+from helpers.mediation import mediation
+
+TERM_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p"]
+
+
+def _survey_sim(seed=0, n_d=8, n_c=25, n_i=12):
+    """A miniature of the DGP in docs/synthetic_dgp.md (survey part)."""
+    rng = np.random.default_rng(seed)
+    d = np.repeat(np.arange(n_d), n_c * n_i)
+    c = np.repeat(np.arange(n_d * n_c), n_i)
+    n = d.size
+    a_d = rng.normal(-0.3, 0.35, n_d)
+    p_d = rng.uniform(0.1, 0.22, n_d)
+    u_d = rng.normal(0, 4, n_d)
+    v_c = rng.normal(0, 3, n_d * n_c)
+    mig = rng.uniform(0, 0.5, n_d * n_c)
+    s60 = rng.uniform(0.05, 0.35, n_d * n_c)
+    walk = rng.gamma(2, 9, n)
+    w15 = (walk <= 15).astype(float)
+    band = ((walk > 15) & (walk <= 30)).astype(float)
+    aware = (rng.uniform(size=n) < expit(a_d[d] + 0.9 * w15 + 0.4 * band - 1.5 * mig[c])).astype(float)
+    part = (rng.uniform(size=n) < p_d[d] + 0.15 * aware + 0.4 * s60[c]).astype(float)
+    sat = 55 + 6 * part + 4 * aware + 3 * w15 + u_d[d] + v_c[c] + rng.normal(0, 12, n)
+    lat = 0.5 * w15 + 0.8 * aware + rng.normal(0, 0.3, n_d)[d] + rng.logistic(size=n)
+    sat_service = 1 + (lat[:, None] > np.array([-1.2, 0.0, 1.3, 2.6])).sum(axis=1)
+    return pd.DataFrame({
+        "district_id": [f"D{k:02d}" for k in d], "community_id": [f"C{k:04d}" for k in c],
+        "within15": w15, "band15_30": band, "migrant_share": mig[c], "share_60plus": s60[c],
+        "aware_center": aware, "participated": part, "sat_score": sat, "sat_service": sat_service,
+    })
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return _survey_sim()
+
+
+def test_tidy_columns_and_cluster_t_intervals(sim):
+    before = sim.copy()
+    res = models.binomial_glm(sim, "aware_center ~ within15 + band15_30 + migrant_share + C(district_id)",
+                              cluster="community_id")
+    pd.testing.assert_frame_equal(sim, before)
+    assert list(res.terms.columns) == TERM_COLUMNS
+    r = res.term("within15")
+    assert r["ci_low"] < 0.9 < r["ci_high"]
+    assert res.info["clusters"] == sim["community_id"].nunique()
+    # t interval on G-1 df
+    from scipy import stats
+
+    half = stats.t.ppf(0.975, res.info["clusters"] - 1) * r["se"]
+    assert r["ci_high"] - r["estimate"] == pytest.approx(half, rel=1e-6)
+    assert "within15" in str(res.summary())
+    with pytest.raises(KeyError):
+        res.term("nope")
+
+
+def test_binomial_glm_aggregated_equals_microdata(sim):
+    micro = models.binomial_glm(sim, "aware_center ~ within15 + C(district_id)", cluster=None)
+    agg = sim.groupby(["district_id", "within15"], as_index=False).agg(k=("aware_center", "sum"),
+                                                                      n=("aware_center", "size"))
+    grouped = models.binomial_glm(agg, "k ~ within15 + C(district_id)", trials="n", cluster=None)
+    assert grouped.term("within15")["estimate"] == pytest.approx(micro.term("within15")["estimate"], rel=1e-6)
+    with pytest.raises(ValueError):
+        models.binomial_glm(agg.assign(k=agg["n"] + 1), "k ~ within15", trials="n", cluster=None)
+
+
+def test_binomial_glm_drops_missing_rows(sim):
+    s = sim.copy()
+    s.loc[::10, "within15"] = np.nan
+    res = models.binomial_glm(s, "aware_center ~ within15 + C(district_id)", cluster="district_id")
+    assert res.nobs == s["within15"].notna().sum()
+    assert res.info["clusters"] == 8
+
+
+def test_ols_lpm(sim):
+    res = models.ols(sim, "participated ~ aware_center + share_60plus + C(district_id)", cluster="community_id")
+    r = res.term("aware_center")
+    assert r["ci_low"] < 0.15 < r["ci_high"]
+    assert list(res.terms.columns) == TERM_COLUMNS
+
+
+def test_ordinal_logit_recovers_coefficients(sim):
+    res = models.ordinal_logit(sim, "sat_service ~ within15 + aware_center + C(district_id)")
+    for term, truth in (("within15", 0.5), ("aware_center", 0.8)):
+        r = res.term(term)
+        assert r["ci_low"] - 0.05 < truth < r["ci_high"] + 0.05
+    thr = res.terms[res.terms["term"].str.contains("/")]
+    assert list(thr["term"]) == ["1/2", "2/3", "3/4", "4/5"]
+    assert thr["estimate"].is_monotonic_increasing
+
+
+def test_mixed_model_recovers_fixed_effects_and_variances(sim):
+    res = models.mixed_model(sim, "sat_score ~ participated + aware_center + within15", group="district_id",
+                             nested="community_id")
+    for term, truth in (("participated", 6), ("aware_center", 4), ("within15", 3)):
+        r = res.term(term)
+        assert r["ci_low"] - 0.3 < truth < r["ci_high"] + 0.3
+    assert res.term("var(residual)")["estimate"] == pytest.approx(144, rel=0.1)
+    assert 2 < res.term("var(community_id)")["estimate"] < 20
+    assert res.info["converged"]
+
+
+def test_mediation_product_of_coefficients(sim):
+    res = mediation(sim, "aware_center", "participated", "sat_score",
+                    mediator_covariates=["share_60plus", "C(district_id)"],
+                    outcome_covariates=["within15", "C(district_id)"], cluster="community_id",
+                    strata="district_id", n_boot=150, seed=4)
+    t = res.terms.set_index("term")
+    assert list(res.terms.columns) == TERM_COLUMNS
+    assert t.loc["indirect", "estimate"] == pytest.approx(t.loc["a", "estimate"] * t.loc["b", "estimate"])
+    assert t.loc["total", "estimate"] == pytest.approx(t.loc["indirect", "estimate"] + t.loc["direct", "estimate"])
+    assert t.loc["indirect", "ci_low"] < 0.9 < t.loc["indirect", "ci_high"]
+    assert t.loc["direct", "ci_low"] < 4 < t.loc["direct", "ci_high"]
+    # the point estimates equal the statsmodels fits
+    assert t.loc["a", "estimate"] == pytest.approx(res.result["mediator"].params["aware_center"])
+    again = mediation(sim, "aware_center", "participated", "sat_score",
+                      mediator_covariates=["share_60plus", "C(district_id)"],
+                      outcome_covariates=["within15", "C(district_id)"], cluster="community_id",
+                      strata="district_id", n_boot=150, seed=4)
+    pd.testing.assert_frame_equal(res.terms, again.terms)
+    assert res.n_clusters == sim["community_id"].nunique()
+    # the cluster bootstrap SE of a agrees with the cluster-robust sandwich SE
+    assert t.loc["a", "se"] == pytest.approx(res.result["mediator"].bse["aware_center"], rel=0.3)
+
+
+def test_latent_mean_correlation_corrects_attenuation():
+    rng = np.random.default_rng(5)
+    k, m = 300, 15
+    true_mean = rng.normal(60, 3, k)
+    x = 0.4 * (true_mean - 60) / 3 + rng.normal(0, np.sqrt(1 - 0.16), k)
+    units = pd.DataFrame({"u": np.arange(k), "x": x})
+    micro = pd.DataFrame({"u": np.repeat(np.arange(k), m), "y": np.repeat(true_mean, m) + rng.normal(0, 12, k * m)})
+    r = models.latent_mean_correlation(units, "x", micro, "y", "u", n_boot=300, seed=1)
+    assert r["r_observed"] < r["estimate"]
+    assert r["ci_low"] < 0.4 < r["ci_high"]
+    assert 0.2 < r["reliability"] < 0.7
+
+
+def test_truth_values_flattens_event_times():
+    gt = {"effects": {"a": {"value": 1.0}, "b": {"value": {"0": 2.0, "1": 3.0}}}}
+    assert models.truth_values(gt) == {"a": 1.0, "b[0]": 2.0, "b[1]": 3.0}
+    with pytest.raises(ValueError, match="allowed"):
+        models.estimate_planted_effects({}, ["nope"])
