@@ -219,18 +219,14 @@ def service_coverage(
         circles = shapely.buffer(op.geometry.to_numpy(), distance, quad_segs=_QUAD_SEGS)
         covered_area = np.zeros(len(units))
         if len(circles):
-            tree = shapely.STRtree(circles)
-            ui, ci = tree.query(geoms, predicate="intersects")
-            order = np.argsort(ui, kind="stable")
-            ui, ci = ui[order], ci[order]
-            bounds = np.flatnonzero(np.diff(ui)) + 1
-            for u_grp, c_grp in zip(np.split(ui, bounds), np.split(ci, bounds)):
-                if len(u_grp) == 0:
-                    continue
-                u = u_grp[0]
-                local = shapely.union_all(circles[c_grp])
-                covered_area[u] = shapely.area(shapely.intersection(geoms[u], local))
-            served = shapely.intersection(shapely.union_all(circles), outline)
+            union = shapely.union_all(circles)  # overlapping circles count once
+            shapely.prepare(union)
+            inside = shapely.contains(union, geoms)
+            covered_area[inside] = area[inside]
+            part = ~inside & shapely.intersects(union, geoms)
+            if part.any():
+                covered_area[part] = shapely.area(shapely.intersection(geoms[part], union))
+            served = shapely.intersection(union, outline)
         else:
             served = shapely.Polygon()
         share = np.divide(covered_area, area, out=np.zeros_like(area), where=area > 0)
