@@ -411,7 +411,9 @@ def _run(todo, reports, args, *, jobs, root, notebooks_dir, out_dir, findings_di
     pythonpath = os.pathsep.join([str(root)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
     env = {"PYTHONPATH": pythonpath, "PYTHONHASHSEED": "0", "IPYTHONDIR": str(ipython_dir),
            "HELPERS_DATA_DIR": str(data_dir), "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-           "SOURCE_DATE_EPOCH": "0", "TZ": "UTC"}
+           "SOURCE_DATE_EPOCH": "0", "TZ": "UTC",
+           # figures display inline even when the caller set MPLBACKEND (e.g. Agg in the tests)
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     versions = provenance.package_versions()
     reps = _path_replacements(root, data_dir, notebooks_dir)
     forbidden = _forbidden_strings(root, data_dir, out_dir, notebooks_dir)
