@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["community_map", "with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "funnel_flags", "worst_ten"]
+__all__ = ["community_map", "with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "funnel_flags", "worst_ten", "survey_design", "survey_table", "stack_terms", "truth_check"]
 
 
 def community_map(tables: dict) -> pd.DataFrame:
@@ -130,3 +130,65 @@ def worst_ten(eb: pd.DataFrame, res, k: int = 10, unit: str = "community_id", sc
         "district prior %": [f"{scale * v:.1f}" for v in d["prior_mean"]],
         "below adjusted 99.8% limit": np.where(t.loc[d[unit], "flag_od_99_8"].to_numpy() == "low", "yes", "no"),
     })
+
+
+def survey_design(survey: pd.DataFrame):
+    """The resident survey's design: strata = district within year, PSUs = communities, fpc.
+
+    Each year is a fresh stratified two-stage sample, so a stratum is a district in one year
+    (``strata=["year", "district_id"]``); PSU identifiers are nested within strata, so a
+    community drawn in two years is two PSUs. ``fpc`` is the number of communities in the
+    district (``n_psu_stratum``). ``survey`` must hold respondents only (with weights).
+    """
+    from helpers.survey import SurveyDesign
+
+    return SurveyDesign(survey, weight="weight", strata=["year", "district_id"], psu="community_id",
+                        fpc="n_psu_stratum")
+
+
+def survey_table(est: pd.DataFrame, units: pd.DataFrame | None = None, key: str = "district_id",
+                 label: str = "estimate (95% CI)", scale: float = 100.0, decimals: int = 1,
+                 extra: tuple = ()) -> pd.DataFrame:
+    """One row per unit of a design-based estimate (:class:`helpers.survey.SurveyDesign` output):
+    ``key``, ``name_en`` (if ``units``), the ``extra`` columns kept as they are, ``label`` as
+    ``"estimate (ci_low to ci_high)"`` and ``n`` (respondents). Pass ``n="n", columns=[label]`` to
+    :func:`helpers.report.table` so that small cells are suppressed."""
+    out = pd.DataFrame(est[[key, *extra]]).reset_index(drop=True)
+    out[label] = interval_text(est["estimate"], est["ci_low"], est["ci_high"], scale, decimals).to_numpy()
+    out["n"] = est["n"].astype("int64").to_numpy()
+    return with_names(out, units, key) if units is not None else out
+
+
+def stack_terms(fits: dict, terms) -> pd.DataFrame:
+    """The rows of chosen ``terms`` from several :class:`helpers.models.ModelResult` fits.
+
+    ``fits`` maps a model label to its fit. Returns ``model, term, estimate, se, ci_low, ci_high,
+    p, nobs``."""
+    terms = [terms] if isinstance(terms, str) else list(terms)
+    rows = []
+    for label, fit in fits.items():
+        for t in terms:
+            r = fit.term(t)
+            rows.append({"model": label, "term": t, "estimate": float(r["estimate"]), "se": float(r["se"]),
+                         "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]), "p": float(r["p"]),
+                         "nobs": int(fit.nobs)})
+    return pd.DataFrame(rows)
+
+
+def truth_check(rows, truth: dict | None) -> pd.DataFrame | None:
+    """Estimates beside the planted truth: ``rows`` is a list of ``(truth key, estimate row)`` where
+    the row has ``estimate, ci_low, ci_high`` (a model term or a dict). Returns ``effect, estimate,
+    ci_low, ci_high, planted_truth, error, truth_in_ci``, or None when ``truth`` is None (real data)."""
+    from helpers import nb
+
+    if truth is None:
+        return None
+    out = []
+    for key, r in rows:
+        t = nb.truth_value(truth, key)
+        if t is None:
+            continue
+        est, lo, hi = float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
+        out.append({"effect": key, "estimate": est, "ci_low": lo, "ci_high": hi, "planted_truth": t,
+                    "error": est - t, "truth_in_ci": bool(lo <= t <= hi)})
+    return pd.DataFrame(out)

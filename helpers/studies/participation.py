@@ -1,0 +1,91 @@
+"""Glue for 02_participation: the community-year panel of members and joint building, and the
+check of shrunken registration rates against the planted true probabilities.
+
+* :func:`member_panel` - members joined to joint building and the community map, with the
+  agreement share (signed agreements / resident units, 0 where a community has no units).
+* :func:`per_member` - volunteer hours (or joint events) per member by group, from summed totals.
+* :func:`truth_registration` - the generator's true registration probabilities, or None.
+* :func:`shrinkage_accuracy` - how close raw and shrunken community rates come to the truth.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["member_panel", "per_member", "truth_registration", "shrinkage_accuracy", "safe_ratio"]
+
+#: File of true registration probabilities written by the synthetic generator.
+TRUTH_REGISTRATION_FILE = "truth_registration.csv"
+
+
+def member_panel(members: pd.DataFrame, joint_building: pd.DataFrame, community_map: pd.DataFrame) -> pd.DataFrame:
+    """One row per community and year: the members and joint-building counts, the community's
+    sub-district and district, and ``agreement_share`` (0-1; 0 when ``resident_units`` is 0)."""
+    m = members.merge(joint_building, on=["community_id", "year"], how="inner", validate="one_to_one")
+    m = m.merge(community_map[["community_id", "subdistrict_id", "district_id"]], on="community_id",
+                how="left", validate="many_to_one")
+    units = m["resident_units"].to_numpy(float)
+    signed = m["signed_agreements"].to_numpy(float)
+    m["agreement_share"] = np.divide(signed, units, out=np.zeros_like(signed), where=units > 0)
+    return m
+
+
+def per_member(df: pd.DataFrame, numerator: str, denominator: str, by) -> pd.DataFrame:
+    """``sum(numerator) / sum(denominator)`` per group (e.g. volunteer hours per registered member).
+
+    Returns the ``by`` columns, ``numerator``, ``denominator`` (sums) and ``per_member``
+    (NaN where the denominator sums to 0). Administrative totals: no sampling interval.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    g = df.groupby(by, as_index=False)[[numerator, denominator]].sum()
+    den = g[denominator].to_numpy(float)
+    out = g[by].copy()
+    out["numerator"] = g[numerator].to_numpy(float)
+    out["denominator"] = den
+    out["per_member"] = np.divide(out["numerator"].to_numpy(), den, out=np.full(len(den), np.nan), where=den > 0)
+    return out
+
+
+def truth_registration(data_dir=None) -> pd.DataFrame | None:
+    """``community_id, year, p_registered`` (true probabilities) of synthetic data, else None."""
+    from helpers import nb, paths
+
+    if not nb.is_synthetic(data_dir):
+        return None
+    path = Path(data_dir or paths.DATA_DIR) / TRUTH_REGISTRATION_FILE
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, dtype={"community_id": str})
+
+
+def shrinkage_accuracy(eb: pd.DataFrame, truth: pd.DataFrame, unit: str = "community_id",
+                       true_col: str = "p_registered") -> pd.DataFrame:
+    """Root mean squared error of raw and shrunken rates against the true rates, and the coverage
+    of the shrunken 95% intervals.
+
+    ``eb`` is :func:`helpers.smallarea.eb_beta_binomial` output (``raw_rate``, ``eb_rate``,
+    ``ci_low``, ``ci_high``, ``trials``) for one year; ``truth`` holds ``unit`` and ``true_col``
+    for the same year. Units with no trials are left out. Returns one row per estimator
+    (``raw``, ``shrunken``): ``rmse``, ``mean_abs_error`` and, for shrunken, ``interval_coverage``;
+    ``n_units``.
+    """
+    d = eb.loc[eb["trials"] > 0].merge(truth[[unit, true_col]], on=unit, how="inner", validate="one_to_one")
+    p = d[true_col].to_numpy(float)
+    rows = []
+    for name, col in (("raw", "raw_rate"), ("shrunken", "eb_rate")):
+        err = d[col].to_numpy(float) - p
+        rows.append({"estimator": name, "rmse": float(np.sqrt(np.mean(err**2))),
+                     "mean_abs_error": float(np.mean(np.abs(err))),
+                     "interval_coverage": (float(np.mean((d["ci_low"] <= p) & (p <= d["ci_high"])))
+                                           if name == "shrunken" else np.nan),
+                     "n_units": len(d)})
+    return pd.DataFrame(rows)
+
+
+def safe_ratio(df: pd.DataFrame, numerator: str, denominator: str) -> pd.Series:
+    """Row-wise ``numerator / denominator`` with NaN where the denominator is 0 (index kept)."""
+    num = df[numerator].to_numpy(float)
+    den = df[denominator].to_numpy(float)
+    return pd.Series(np.divide(num, den, out=np.full(len(den), np.nan), where=den > 0), index=df.index)
