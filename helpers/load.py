@@ -346,10 +346,9 @@ def quarantine_folder(data_dir, out_dir) -> QuarantineSummary:
             summary.reports[name] = LoadReport(d["table"], d["file"], d["rows_read"], d["accepted"],
                                                d["rejected"], d["quarantine_file"], d["blank_rows"])
         except DataContractError as e:
-            first = str(e).splitlines()
-            n = len([x for x in first if x.startswith("  ") and ": error: " in x])
-            summary.failed[name] = f"{_n(n, 'file-level problem')}, e.g. " + (
-                first[1].strip() if len(first) > 1 else str(e))[:300]
+            errs = [p for p in e.problems if getattr(p, "severity", "error") == "error"]
+            rules = ", ".join(dict.fromkeys(f"'{p.rule}'" for p in errs)) or "see the report"
+            summary.failed[name] = f"{_n(len(errs), 'file-level problem')} (rule {rules}; see above)"
     return summary
 
 

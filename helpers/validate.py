@@ -1293,9 +1293,17 @@ def main(argv: list[str] | None = None) -> int:
             print(report.format(max_lines=ns.max_lines))
         if not ns.quarantine:
             return 0 if report.ok else 1
+        import logging
+
         from helpers.load import quarantine_folder
 
-        summary = quarantine_folder(path, ns.quarantine)
+        lg = logging.getLogger("helpers.load")
+        level = lg.level
+        lg.setLevel(logging.ERROR)  # the summary is printed below; no duplicate log lines
+        try:
+            summary = quarantine_folder(path, ns.quarantine)
+        finally:
+            lg.setLevel(level)
         print()
         print(summary.format())
         return 0 if summary.ok else 1
