@@ -47,7 +47,18 @@ DEFAULT_QUARANTINE_DIR: Path = paths.ROOT / "tmp" / "quarantine"
 
 _LOCK = threading.RLock()
 _FOLDERS: dict[tuple, tuple[tuple, Folder]] = {}
-_FRAMES: dict[tuple, tuple[tuple, pd.DataFrame]] = {}
+_FRAMES: dict[tuple, tuple[tuple, pd.DataFrame, tuple[Path, ...]]] = {}
+
+
+def _note_reads(files) -> None:
+    """Tell :mod:`helpers.provenance` which data files a result depends on (for the build's cache)."""
+    try:
+        from helpers.provenance import note_data_read
+    except ImportError:  # pragma: no cover - provenance is optional
+        return
+    for f in files:
+        if Path(f).is_file():
+            note_data_read(f)
 
 
 class DataContractError(ValueError):
@@ -222,11 +233,17 @@ def load_table(name: str, data_dir=None, on_error: str = "raise", quarantine_dir
         key = (str(data_dir), name, on_error, str(qdir))
         hit = _FRAMES.get(key)
         if hit and hit[0] == sig and (qdir is None or (qdir / f"{name}.rejected.csv").is_file()):
-            df = hit[1]
+            df, deps = hit[1], hit[2]
         else:
             folder = _folder(data_dir, on_error == "quarantine", sig)
-            df = _build(name, data_dir, on_error, qdir, folder)
-            _FRAMES[key] = (sig, df)
+            # the checks read the referenced tables too: the result depends on them
+            deps = tuple(data_dir / schema.TABLES[d].file for d in folder.dependencies(name))
+            try:
+                df = _build(name, data_dir, on_error, qdir, folder)
+            finally:
+                _note_reads(deps)
+            _FRAMES[key] = (sig, df, deps)
+        _note_reads(deps)
         out = df.copy(deep=True)
         out.attrs = {"load_report": dict(df.attrs.get("load_report", {}))}
         return out

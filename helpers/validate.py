@@ -914,6 +914,27 @@ class Folder:
         _intra_checks(res)
 
     # -- cross-table ----------------------------------------------------------------------------
+    def dependencies(self, name: str) -> list[str]:
+        """Tables whose files the checks of ``name`` read (``name`` first)."""
+        out: dict[str, None] = {name: None}
+        t = schema.TABLES[name]
+        direct = [c.references.split(".")[0] for c in t.columns if c.references]
+        direct += [via for tab, _c, via, _k, _vc in CONSISTENCY if tab == name]
+        if t.geometry:
+            direct += [n for n, x in schema.TABLES.items() if x.geometry][:1]  # CRS reference layer
+            if t.parent:
+                direct.append(t.parent)
+            if t.geometry == "Point":
+                direct.append("community_boundaries")
+        for d in direct:
+            if d in out:
+                continue
+            if self.cascade and any(c.references for c in schema.TABLES[d].columns):
+                for x in self.dependencies(d):
+                    out.setdefault(x, None)
+            out.setdefault(d, None)
+        return list(out)
+
     def checked(self, name: str) -> TableResult:
         res = self.parsed(name)
         if not res.cross_done:

@@ -170,3 +170,13 @@ def test_bad_arguments(base):
 def test_default_data_dir_is_used(monkeypatch, base):
     monkeypatch.setattr(load.paths, "DATA_DIR", base)
     assert len(load.load_platform()) == len(load_table("platform", base))
+
+
+def test_loader_notes_the_files_it_reads(base):
+    from helpers import provenance
+
+    load.clear_cache()
+    load_table("members", base)
+    reads = provenance.data_reads()
+    assert str((base / "members.csv").resolve()) in reads
+    assert str((base / "communities.csv").resolve()) in reads  # checked for references
