@@ -1,24 +1,22 @@
 # Reference values from R's survey package for tests/test_survey_r.py.
 #
-# Usage: Rscript survey_reference.R data.csv tasks.csv out.csv key=value ...
-#   keys: weight, strata, psu (stage columns joined by "+"), fpc (joined by "+"),
-#         lonely (survey.lonely.psu), ultimate (TRUE/FALSE: survey.ultimate.cluster)
-# tasks.csv: id, stat (mean|total|ratio|prop), var, den, by (columns joined by "+"), level
-#   (categories joined by "|"). One run computes every task of one design, writing one
-#   row per task and domain: id, key (domain values joined by "|"), estimate, se,
-#   ci_low, ci_high (R's confint: normal quantile; for prop: svyciprop's interval),
-#   ci_low_t, ci_high_t (estimate -/+ qt(0.975, degf(domain)) * se), deff, df, n.
+# Usage: Rscript survey_reference.R jobs.csv
+#   jobs.csv: one row per design: data, tasks, out (file paths), weight, strata, psu (stage
+#   columns joined by "+"), fpc (joined by "+"), lonely (survey.lonely.psu), ultimate
+#   (TRUE/FALSE: survey.ultimate.cluster). All designs run in this one R session (R and
+#   the survey package load once). A design that fails writes its error to out + ".err".
+# tasks: id, stat (mean|total|ratio|prop), var, den, by (columns joined by "+"), level
+#   (categories joined by "|"). Output: one row per task and domain: id, key (domain values
+#   joined by "|"), estimate, se, ci_low, ci_high (R's confint: normal quantile; for prop:
+#   svyciprop's interval), ci_low_t, ci_high_t (estimate -/+ qt(0.975, degf(domain)) * se),
+#   deff (NA for prop: it is svymean's deff of the indicator, checked through the mean
+#   tasks), df, n.
 suppressMessages(library(survey))
-args <- commandArgs(TRUE)
-opt <- list(weight = "", strata = "", psu = "", fpc = "", lonely = "fail", ultimate = "FALSE")
-for (a in args[-(1:3)]) {
-  kv <- regmatches(a, regexpr("=", a), invert = TRUE)[[1]]
-  opt[[kv[1]]] <- kv[2]
-}
-options(survey.lonely.psu = opt$lonely, survey.ultimate.cluster = as.logical(opt$ultimate))
-dat <- read.csv(args[1], stringsAsFactors = FALSE)
-tasks <- read.csv(args[2], stringsAsFactors = FALSE, colClasses = "character")
 f <- function(s) if (nzchar(s)) as.formula(paste("~", s)) else NULL
+run_job <- function(opt) {
+options(survey.lonely.psu = opt$lonely, survey.ultimate.cluster = as.logical(opt$ultimate))
+dat <- read.csv(opt$data, stringsAsFactors = FALSE)
+tasks <- read.csv(opt$tasks, stringsAsFactors = FALSE, colClasses = "character")
 design <- svydesign(ids = if (nzchar(opt$psu)) f(opt$psu) else ~1,
                     strata = f(opt$strata), weights = f(opt$weight), fpc = f(opt$fpc),
                     data = dat, nest = TRUE)
@@ -52,7 +50,7 @@ for (i in seq_len(nrow(tasks))) {
       prop = svyciprop(fm, design, method = "logit", na.rm = TRUE))
     if (t$stat == "prop") {
       ci <- attr(m, "ci")
-      dm <- deff(svymean(fm, design, na.rm = TRUE, deff = TRUE))
+      dm <- NA
     } else {
       ci <- confint(m)
       dm <- deff(m)
@@ -71,7 +69,7 @@ for (i in seq_len(nrow(tasks))) {
                  vartype = c("se", "ci"), keep.names = FALSE))
   if (t$stat == "prop") {
     ci <- cbind(r$ci_l, r$ci_u)
-    dm <- deff(svyby(fm, byf, design, svymean, na.rm = TRUE, deff = TRUE, keep.names = FALSE))
+    dm <- rep(NA, nrow(r))  # the deff of a proportion is svymean's, compared in the mean tasks
   } else {
     ci <- confint(r)
     dm <- deff(r)
@@ -85,4 +83,13 @@ for (i in seq_len(nrow(tasks))) {
     emit(t$id, key, est[j], se[j], ci[j, 1], ci[j, 2], dm[j], degf(design[idx, ]), sum(cc & idx))
   }
 }
-write.csv(do.call(rbind, rows), args[3], row.names = FALSE)
+write.csv(do.call(rbind, rows), opt$out, row.names = FALSE)
+}
+jobs <- read.csv(commandArgs(TRUE)[1], stringsAsFactors = FALSE, colClasses = "character")
+jobs[is.na(jobs)] <- ""
+for (k in seq_len(nrow(jobs))) {
+  opt <- as.list(jobs[k, ])
+  if (!nzchar(opt$lonely)) opt$lonely <- "fail"
+  if (!nzchar(opt$ultimate)) opt$ultimate <- "FALSE"
+  tryCatch(run_job(opt), error = function(e) writeLines(conditionMessage(e), paste0(opt$out, ".err")))
+}
