@@ -317,6 +317,20 @@ def _numpy_seed(seed: int):
         np.random.set_state(state)
 
 
+@contextlib.contextmanager
+def _quiet_esda():
+    """Silence esda's notice about its future default for local p-values, and 0/0 for islands.
+
+    The local pseudo p-values here are esda's current "directed" (folded)
+    ones, as in GeoDa: the share of conditional permutations at least as
+    extreme as the observed local statistic in its own direction.
+    """
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.filterwarnings("ignore", message="The alternative hypothesis for conditional randomization",
+                                category=DeprecationWarning)
+        yield
+
+
 def _check(seed, permutations):
     if seed is None:
         raise ValueError("give a seed: permutation p-values must be reproducible")
@@ -474,8 +488,9 @@ class LocalMoranResult:
 
     Attributes
     ----------
-    frame : GeoDataFrame in the weights' order: id, name, value, Is, p_sim,
-        p_adj (the corrected p-value), quadrant ("High-High", ...),
+    frame : GeoDataFrame in the weights' order: id, name, value, Is, p_sim
+        (folded pseudo p-value from conditional permutations, as GeoDa:
+        esda's "directed" alternative), p_adj (the corrected p-value), quadrant ("High-High", ...),
         significant, cluster (quadrant if significant, else "Not significant")
         and the geometry.
     alpha : significance level; correction : ``"fdr"``, ``"bonferroni"`` or None.
@@ -549,7 +564,7 @@ def local_moran(gdf: pd.DataFrame, column: str, w: SpatialWeights, *, seed: int,
     """
     _check(seed, permutations)
     y = _aligned(w, gdf, [column])[column].to_numpy(dtype="float64")
-    with np.errstate(invalid="ignore", divide="ignore"):  # islands: esda divides 0 by 0 for their z_sim
+    with _quiet_esda():
         lm = esda.Moran_Local(y, w.w, transformation=w.w.transform, permutations=permutations, seed=seed,
                               n_jobs=1)
     return _local_result(lm, y, w, alpha, correction, permutations, seed, column, "raw")
@@ -569,7 +584,7 @@ def local_moran_rate(gdf: pd.DataFrame, events: str, population: str, w: Spatial
     b = d[population].to_numpy(dtype="float64")
     if (b <= 0).any():
         raise ValueError(f"{population!r} must be positive for every unit")
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with _quiet_esda():
         lm = esda.Moran_Local_Rate(e, b, w.w, adjusted=True, transformation=w.w.transform,
                                    permutations=permutations, seed=seed, n_jobs=1)
     return _local_result(lm, eb_rates(e, b), w, alpha, correction, permutations, seed,
