@@ -266,8 +266,13 @@ def load_all(data_dir=None, on_error: str = "raise", quarantine_dir=None) -> dic
 
 
 # -- convenience ---------------------------------------------------------------------------------
-def load_survey(respondents_only: bool = True, data_dir=None, **kw) -> pd.DataFrame:
-    """The resident survey; by default only respondents (``responded == 1``, who have weights)."""
+def load_survey(data_dir=None, *, respondents_only: bool = True, **kw) -> pd.DataFrame:
+    """The resident survey; by default only respondents (``responded == 1``, who have weights).
+
+    ``load_survey(False)`` is read as ``respondents_only=False`` (a bool is never a folder).
+    """
+    if isinstance(data_dir, bool):
+        data_dir, respondents_only = None, data_dir
     df = load_table("survey", data_dir, **kw)
     if respondents_only:
         rep = df.attrs.get("load_report")
