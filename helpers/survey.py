@@ -329,6 +329,33 @@ class SurveyDesign:
         return pop
 
     @classmethod
+    def resident_survey(cls, df: pd.DataFrame | None = None, **kwargs) -> "SurveyDesign":
+        """The design of the project's resident survey (``survey.csv`` of the data contract).
+
+        Drops nonrespondents (``responded == 0``, which have no weight), and declares
+        strata = district x year (each year is a fresh stratified sample), PSUs =
+        communities (nested in their stratum), weights = ``weight`` and the fpc from the
+        population count of communities ``n_psu_stratum``.
+
+        Parameters
+        ----------
+        df : the survey table; default ``survey.csv`` in :data:`helpers.paths.DATA_DIR`.
+        **kwargs : passed to :class:`SurveyDesign` (e.g. ``lonely_psu``).
+
+        Returns
+        -------
+        SurveyDesign over the respondents.
+        """
+        if df is None:
+            from helpers.paths import DATA_DIR
+
+            df = pd.read_csv(DATA_DIR / "survey.csv")
+        if "responded" in df.columns:
+            df = df[df["responded"] == 1]
+        return cls(df, weight="weight", strata=["district_id", "year"], psu="community_id",
+                   fpc="n_psu_stratum", **kwargs)
+
+    @classmethod
     def from_parquet(cls, path: str | Path | Sequence[str | Path], weight: str,
                      strata: str | Sequence[str] | None = None, psu: str | Sequence[str] | None = None,
                      fpc: str | Sequence[str] | None = None, *, lonely_psu: str = "fail",
@@ -850,8 +877,10 @@ class SurveyDesign:
             self._columns([variable])
             s = self.data[variable]
             if level is None and levels is None:
-                levels = list(pd.unique(s.dropna()))
-                levels.sort()
+                levels = sorted(pd.unique(s.dropna()))
+        if level is None and levels is not None and all(
+                isinstance(v, (float, np.floating)) and float(v).is_integer() for v in levels):
+            levels = [int(v) for v in levels]  # 1-5 items read as float because of missing values
         groups = [level] if level is not None else list(levels)
         items = {}
         labels = []
