@@ -204,7 +204,7 @@ def _build(name: str, data_dir: Path, on_error: str, qdir: Path | None, folder: 
     if quarantine:
         qfile = str(_write_rejected(res, bad, qdir))
     rep = LoadReport(name, res.file, res.n, int(keep.sum()), int(bad.sum()), qfile,
-                     getattr(res, "_blank", 0), [p.line() for p in res.problems if p.severity != "error"])
+                     res.blank_rows, [p.line() for p in res.problems if p.severity != "error"])
     assert len(df) == rep.accepted
     if rep.rejected:
         log.warning(rep.summary)

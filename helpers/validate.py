@@ -260,6 +260,17 @@ class TableResult:
     crs: object = None
     issues: list[_Issue] = field(default_factory=list)
     cross_done: bool = False
+    # parsing details used by later checks
+    blank_rows: int = 0  # blank CSV rows skipped (not counted as rows read)
+    maybe_spaces: bool = True  # False when no value can have surrounding spaces (fast path)
+    ragged: tuple | None = None  # (bool mask, field counts) of rows whose field count differs from the header
+    geo_text: str | None = None
+    geo_parse: tuple | None = None  # (bool mask, messages) of malformed geometries
+    geom_ok: np.ndarray | None = None  # rows with a valid geometry of the right type
+    overlapping: bool = False
+
+    def ok_geoms(self) -> np.ndarray:
+        return self.geom_ok if self.geom_ok is not None else np.zeros(self.n, dtype=bool)
 
     @property
     def file(self) -> str:
@@ -398,7 +409,7 @@ def _read_csv(res: TableResult, text: str) -> tuple[list[str], list[list[str]], 
     header = records[0]
     body = records[1:]
     # spaces next to a separator or at a line end: only then strip values one by one
-    res._maybe_spaces = bool(re.search(r"(?:^|,)[ \t]|[ \t](?:,|\r?$)", text, re.M))  # type: ignore[attr-defined]
+    res.maybe_spaces = bool(re.search(r"(?:^|,)[ \t]|[ \t](?:,|\r?$)", text, re.M))
     if len(header) == 1 and len(res.table.columns) > 1:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
             if sep in header[0]:
@@ -414,7 +425,7 @@ def _read_csv(res: TableResult, text: str) -> tuple[list[str], list[list[str]], 
         if len(inner):
             res.file_problem("blank rows", f"{len(rows)} blank row(s) ignored, e.g. rows "
                              f"{', '.join(map(str, rows[:EXAMPLES]))}; delete them", severity="warning")
-        res._blank = int(blank.sum())  # type: ignore[attr-defined]
+        res.blank_rows = int(blank.sum())
         body = [r for r, b in zip(body, blank) if not b]
         row_no = row_no[~blank]
     width = len(header)
@@ -422,7 +433,7 @@ def _read_csv(res: TableResult, text: str) -> tuple[list[str], list[list[str]], 
     bad = lens != width
     if bad.any():
         body = [r if len(r) == width else (r + [""] * (width - len(r)))[:width] for r in body]
-    res._ragged = (bad, lens)  # type: ignore[attr-defined]
+    res.ragged = (bad, lens)
     return header, body, row_no
 
 
@@ -613,7 +624,7 @@ def _intra_checks(res: TableResult) -> None:
             continue
         raw = df[col.name].to_numpy(dtype=object)
         s = raw
-        if getattr(res, "_maybe_spaces", True):
+        if res.maybe_spaces:
             s = np.array([x.strip() for x in raw], dtype=object)
             ws = s != raw
             if ws.any():
@@ -652,7 +663,7 @@ def _intra_checks(res: TableResult) -> None:
                 f"{imp.description}; {'fill it in' if imp.must == 'present' else 'leave it empty'} "
                 f"or correct {imp.if_column}")
     # ragged rows
-    ragged = getattr(res, "_ragged", None)
+    ragged = res.ragged
     if ragged is not None:
         bad, lens = ragged
         res.add(None, "field count", bad, [f"{k} fields" for k in lens[bad]],
@@ -726,8 +737,6 @@ def _geo_frame(res: TableResult, obj: dict) -> tuple[list[str], pd.DataFrame] | 
                     header.append(k)
     if not feats:
         res.file_problem("no rows", "the FeatureCollection has no features; add the data")
-    if not header and feats:
-        header = []
     data = {}
     for h in header:
         data[h] = [_prop_str((f.get("properties") or {}).get(h)) if isinstance(f, dict) else "" for f in feats]
@@ -740,7 +749,7 @@ def _geo_frame(res: TableResult, obj: dict) -> tuple[list[str], pd.DataFrame] | 
     try:  # fast path: GEOS reads the whole collection (fails on null geometries: then one by one)
         import shapely as _sh
 
-        fast = _sh.get_parts(_sh.from_geojson(res._geo_text))  # type: ignore[attr-defined]
+        fast = _sh.get_parts(_sh.from_geojson(res.geo_text))
         if len(fast) != n:
             fast = None
     except Exception:
@@ -761,7 +770,7 @@ def _geo_frame(res: TableResult, obj: dict) -> tuple[list[str], pd.DataFrame] | 
             errs.append(f"{type(e).__name__}: {e}"[:120])
     res.geometry = geoms
     res.row_no = np.arange(1, n + 1)
-    res._geo_parse = (parse_err, errs)  # type: ignore[attr-defined]
+    res.geo_parse = (parse_err, errs)
     # CRS
     crs_member = obj.get("crs")
     name = None
@@ -803,7 +812,7 @@ def _geometry_checks(res: TableResult) -> None:
 
     t = res.table
     geoms = res.geometry
-    parse_err, errs = getattr(res, "_geo_parse", (np.zeros(len(geoms), bool), []))
+    parse_err, errs = res.geo_parse or (np.zeros(len(geoms), bool), [])
     res.add("geometry", "parse geometry", parse_err, errs,
             "the geometry is malformed; re-export the feature")
     empty = np.array([g is None for g in geoms], dtype=bool) & ~parse_err
@@ -831,7 +840,7 @@ def _geometry_checks(res: TableResult) -> None:
                 "the geometry is invalid; repair it (QGIS 'Fix geometries', shapely.make_valid or buffer(0)) "
                 "and check that it still nests in its parent")
         ok &= ~invalid
-    res._geom_ok = ok  # type: ignore[attr-defined]
+    res.geom_ok = ok
 
 
 # ----------------------------------------------------------------------------------------------
@@ -901,8 +910,9 @@ class Folder:
             obj = _read_geojson(res, text)
             if obj is None:
                 return
-            res._geo_text = text  # type: ignore[attr-defined]
+            res.geo_text = text
             got = _geo_frame(res, obj)
+            res.geo_text = None  # free the text
             if got is None:
                 return
             header, df = got
@@ -1026,7 +1036,7 @@ class Folder:
         p = self.parsed(parent)
         if p.raw is None or p.geometry is None or key not in p.raw.columns:
             return None, p
-        ok = getattr(p, "_geom_ok", np.zeros(p.n, dtype=bool))
+        ok = p.ok_geoms()
         ids = p.raw[key].to_numpy(dtype=object)
         s = pd.Series(p.geometry[ok], index=ids[ok])
         return s[~s.index.duplicated()], p
@@ -1038,7 +1048,7 @@ class Folder:
         parents, p = self._parent_geoms(t.parent, t.parent_key)
         if parents is None or t.parent_key not in res.raw.columns:
             return
-        ok = getattr(res, "_geom_ok", np.zeros(res.n, dtype=bool))
+        ok = res.ok_geoms()
         keys = res.raw[t.parent_key].to_numpy(dtype=object)
         pg = parents.reindex(keys).to_numpy(dtype=object)
         test = ok & pd.notna(pg)
@@ -1059,7 +1069,7 @@ class Folder:
                 f"{_fmt_num(NEST_TOLERANCE_M2)} m²); fix the boundary or the {t.parent_key}")
         # coverage: children should tile their parent (warning): with no child outside its parent and
         # no overlaps, the gap is the parent's area minus the children's areas
-        if len(idx) and not getattr(res, "_overlapping", False):
+        if len(idx) and not res.overlapping:
             child_area = pd.Series(shapely.area(res.geometry[idx]), index=keys[idx])
             bad_parent = set(keys[outside])
             sums = child_area.groupby(level=0).agg(["sum", "size"])
@@ -1079,7 +1089,7 @@ class Folder:
         """Polygons of one layer must not overlap (every place belongs to one unit)."""
         import shapely
 
-        ok = getattr(res, "_geom_ok", np.zeros(res.n, dtype=bool))
+        ok = res.ok_geoms()
         idx = np.flatnonzero(ok)
         if len(idx) < 2:
             return
@@ -1097,7 +1107,7 @@ class Folder:
         a, b, area = a[big], b[big], area[big]
         if not len(a):
             return
-        res._overlapping = True  # type: ignore[attr-defined]
+        res.overlapping = True
         keys = np.asarray(self_keys(res), dtype=object)
         mask = np.zeros(res.n, dtype=bool)
         first: dict[int, str] = {}
@@ -1115,7 +1125,7 @@ class Folder:
         polys, p = self._parent_geoms("community_boundaries", "community_id")
         if polys is None:
             return
-        ok = getattr(res, "_geom_ok", np.zeros(res.n, dtype=bool))
+        ok = res.ok_geoms()
         keys = res.raw["community_id"].to_numpy(dtype=object)
         pg = polys.reindex(keys).to_numpy(dtype=object)
         test = ok & pd.notna(pg)
