@@ -1,0 +1,195 @@
+"""Glue of the notebooks 05_spatial, district_profile and 90_validation, checked against
+independent computations (plain pandas/NumPy sums, esda directly, hand-written formulas)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import esda
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from helpers import load, spatial
+from helpers.studies import profile
+from helpers.studies import spatial_study as ss
+
+YEAR = 2024
+
+
+# ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def tables():
+    return {"boundaries": load.load_community_boundaries(), "members": load.load_members(),
+            "organisations": load.load_organisations(), "subdistricts": load.load_subdistricts(),
+            "survey": load.load_survey()}
+
+
+@pytest.fixture(scope="module")
+def com(tables):
+    return ss.community_rates(tables["boundaries"], tables["members"], tables["organisations"], YEAR)
+
+
+@pytest.fixture(scope="module")
+def pdata():
+    return profile.build(year=YEAR, n_sim=500)
+
+
+def _toy_squares():
+    """Three unit squares in a row (A-B-C) and one far away (D): D is an island."""
+    geoms = [box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1), box(10, 10, 11, 11)]
+    return gpd.GeoDataFrame({"uid": list("ABCD"), "name_en": ["A", "B", "C", "D"],
+                             "y": [1.0, 2.0, 3.0, 4.0]}, geometry=geoms, crs="EPSG:4548")
+
+
+# ----------------------------------------------------------------------------- 05_spatial glue
+def test_community_rates_match_direct_counts(tables, com):
+    m = tables["members"]
+    m = m[m["year"] == YEAR].set_index("community_id")
+    c = com.set_index("community_id")
+    np.testing.assert_array_equal(c.loc[m.index, "registered"], m["registered"])
+    np.testing.assert_array_equal(c.loc[m.index, "in_service_resident"], m["in_service_resident"])
+    o = tables["organisations"]
+    closed = pd.to_numeric(o["year_closed"]).astype(float)
+    porg = pd.to_numeric(o["party_org_year"]).astype(float)
+    active = (o["year_founded"] <= YEAR) & (closed.isna() | (closed > YEAR))
+    covered = active & (o["party_org_mode"] != "none") & (porg <= YEAR)
+    a = active.groupby(o["community_id"]).sum()
+    k = covered.groupby(o["community_id"]).sum()
+    exp_active = a.reindex(c.index, fill_value=0)
+    exp_cov = k.reindex(c.index, fill_value=0)
+    np.testing.assert_array_equal(c["active"], exp_active)
+    np.testing.assert_array_equal(c["covered"], exp_cov)
+    ok = exp_active > 0
+    np.testing.assert_allclose(c.loc[ok, "coverage_rate"], (exp_cov / exp_active)[ok])
+    assert c.loc[~ok, "coverage_rate"].isna().all() and c.loc[~ok, "coverage_eb"].isna().all()
+    # EB smoothing pulls every rate towards the pooled rate, never past it
+    pooled = exp_cov[ok].sum() / exp_active[ok].sum()
+    raw, eb = c.loc[ok, "coverage_rate"], c.loc[ok, "coverage_eb"]
+    assert ((eb - pooled).abs() <= (raw - pooled).abs() + 0.02).all()
+
+
+def test_subdistrict_rates_are_summed_counts(com, tables):
+    sub = ss.subdistrict_rates(com, tables["subdistricts"]).set_index("subdistrict_id")
+    direct = pd.DataFrame(com).groupby("subdistrict_id")[["registered", "in_service_resident"]].sum()
+    np.testing.assert_array_equal(sub.loc[direct.index, "registered"], direct["registered"])
+    np.testing.assert_allclose(sub.loc[direct.index, "registration_rate"],
+                               direct["registered"] / direct["in_service_resident"])
+
+
+def test_subdistrict_satisfaction_direct_means_are_weighted_means(tables):
+    sv = tables["survey"]
+    sat = ss.subdistrict_satisfaction(sv, tables["subdistricts"]).set_index("subdistrict_id")
+    s = sv[sv["sat_score"].notna()]
+    wm = (s["weight"] * s["sat_score"]).groupby(s["subdistrict_id"]).sum() / s["weight"].groupby(
+        s["subdistrict_id"]).sum()
+    n = s.groupby("subdistrict_id").size()
+    psus = s.groupby("subdistrict_id").apply(lambda g: g[["community_id", "year"]].drop_duplicates().shape[0])
+    keep = (n >= 10) & (psus > 1)
+    np.testing.assert_allclose(sat.loc[keep[keep].index, "estimate"], wm[keep], rtol=1e-12)
+    np.testing.assert_array_equal(sat.loc[n.index, "n"], n)
+    # one sampled community-year: no design-based SE, blanked and flagged
+    single = psus[psus == 1].index
+    assert sat.loc[single, "single_psu"].all() and sat.loc[single, "estimate"].isna().all()
+    # shrinkage: every EBLUP lies between its direct estimate and the other values (weight gamma in (0, 1])
+    ok = sat["eblup"].notna()
+    assert ((sat.loc[ok, "gamma"] > 0) & (sat.loc[ok, "gamma"] <= 1)).all()
+
+
+def test_moran_table_matches_esda_and_its_permutations():
+    geoms = [box(i % 3, i // 3, i % 3 + 1, i // 3 + 1) for i in range(6)]  # a 3 x 2 grid
+    g = gpd.GeoDataFrame({"uid": list("abcdef"), "y": [1.0, 2.0, 4.0, 2.0, 3.0, 7.0]}, geometry=geoms,
+                         crs="EPSG:4548")
+    w = spatial.weights(g, "queen", id_col="uid")
+    m = spatial.moran(g, "y", w, seed=1, permutations=999)
+    ref = esda.Moran(g["y"].to_numpy(), w.w, permutations=0)
+    t = ss.moran_table({"toy": m}).iloc[0]
+    assert t["I"] == pytest.approx(ref.I, rel=1e-12)
+    assert t["E[I]"] == pytest.approx(-1 / 5)
+    assert t["null_low"] == pytest.approx(np.quantile(m.esda.sim, 0.025))
+    assert t["null_high"] == pytest.approx(np.quantile(m.esda.sim, 0.975))
+
+
+@pytest.mark.parametrize("I,p,expected", [(0.4, 0.001, "supported"), (-0.3, 0.01, "contradicted"),
+                                          (0.4, 0.2, "inconclusive"), (-0.01, 0.5, "inconclusive")])
+def test_moran_verdict(I, p, expected):
+    assert ss.moran_verdict(SimpleNamespace(I=I, EI=-0.001, p_sim=p)) == expected
+
+
+def test_islands_are_reported_by_name():
+    g = _toy_squares()
+    w = ss.build_weights(g, "uid")
+    t = ss.weights_table({"toy": w}).iloc[0]
+    assert t["islands"] == 1 and t["island_names"] == "D" and t["units"] == 4
+    isl = ss.islands_table({"toy": w})
+    assert isl.to_dict("records") == [{"weights": "toy", "island": "D", "linked_to": "C"}]  # C is nearest to D
+
+
+def test_cluster_truth_groups_planted_probabilities():
+    frame = pd.DataFrame({"id": ["a", "b", "c", "d"], "cluster": ["High-High", "High-High", "Low-Low",
+                                                                  "Not significant"]})
+    truth = pd.DataFrame({"community_id": ["a", "b", "c", "d"], "p_registered": [0.8, 0.4, 0.3, 0.6]})
+    t = ss.cluster_truth(SimpleNamespace(frame=frame), truth, 0.5).set_index("cluster")
+    assert t.loc["High-High", "communities"] == 2
+    assert t.loc["High-High", "mean_true_p"] == pytest.approx(0.6)
+    assert t.loc["High-High", "share_true_above_city"] == pytest.approx(0.5)
+    assert t.loc["Low-Low", "share_true_above_city"] == 0
+    assert list(t.index) == ["High-High", "Low-Low", "Not significant"]
+
+
+# ----------------------------------------------------------------------------- district profile glue
+def test_profile_rates_and_survey_means_match_direct_computation(pdata, com, tables):
+    m = pdata.measures.set_index(["unit_id", "measure"])
+    g = pd.DataFrame(com).groupby("district_id")[["registered", "in_service_resident"]].sum()
+    np.testing.assert_allclose(m.loc[[(d, "registration") for d in g.index], "estimate"],
+                               g["registered"] / g["in_service_resident"])
+    assert m.loc[("city", "registration"), "estimate"] == pytest.approx(
+        com["registered"].sum() / com["in_service_resident"].sum())
+    sv = tables["survey"]
+    s = sv[(sv["year"] == YEAR) & sv["sat_score"].notna()]
+    wm = (s["weight"] * s["sat_score"]).groupby(s["district_id"]).sum() / s["weight"].groupby(
+        s["district_id"]).sum()
+    np.testing.assert_allclose(m.loc[[(d, "sat_score") for d in wm.index], "estimate"], wm, rtol=1e-12)
+    assert m.loc[("city", "sat_score"), "estimate"] == pytest.approx(
+        (s["weight"] * s["sat_score"]).sum() / s["weight"].sum())
+
+
+def test_profile_ranks_follow_the_estimates(pdata):
+    for meas in profile.MEASURES:
+        r = pdata.ranks[pdata.ranks["measure"] == meas]
+        e = pdata.measures[(pdata.measures["measure"] == meas) & (pdata.measures["unit_id"] != "city")]
+        order = e.sort_values("estimate", ascending=False)["unit_id"].tolist()
+        assert r.sort_values("rank")["district_id"].tolist() == order
+        assert ((r["rank_low"] <= r["rank"]) & (r["rank"] <= r["rank_high"])).all()
+
+
+def test_profile_comparison_and_truth(pdata, com):
+    t = profile.headline_table(pdata, "D01")
+    m = pdata.measures.set_index(["unit_id", "measure"])
+    for lab, meas in zip(t["measure"], profile.MEASURES):
+        row = t[t["measure"] == lab].iloc[0]
+        lo, hi, city = m.loc[("D01", meas), "ci_low"], m.loc[("D01", meas), "ci_high"], m.loc[("city", meas),
+                                                                                                "estimate"]
+        expected = "above" if lo > city else ("below" if hi < city else "not different")
+        assert row["compared with the city"] == expected
+    truth = ss.true_registration(None, YEAR).merge(pd.DataFrame(com[["community_id", "district_id",
+                                                                     "in_service_resident"]]))
+    d1 = truth[truth["district_id"] == "D01"]
+    expected = (d1["p_registered"] * d1["in_service_resident"]).sum() / d1["in_service_resident"].sum()
+    assert pdata.truth_registration["D01"] == pytest.approx(expected)
+    with pytest.raises(KeyError, match="D99"):
+        profile.headline_table(pdata, "D99")
+
+
+def test_profile_findings_and_picker_under_build(pdata, monkeypatch):
+    rows = profile.findings_rows(pdata, "D03")
+    assert [r["name"] for r in rows] == ["coverage", "registration", "participated", "sat_score", "rank_sat_score"]
+    for r in rows:
+        assert r["ci"][0] <= r["value"] <= r["ci"][1]
+    monkeypatch.setenv("HELPERS_REPORT_NAME", "district_profile-D03")
+    assert profile.picker(pdata, "D03") is None
+
+
+def test_display_name_avoids_escaped_apostrophes():
+    assert profile.display_name("Yong'an County") == "Yong\u2019an County"
