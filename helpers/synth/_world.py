@@ -109,7 +109,7 @@ def places(geo: _geo.Geography, rng_names, rng_attr) -> tuple[pd.DataFrame, ...]
     hh_size = np.where(urban, rng_attr.uniform(2.3, 2.9, nc), rng_attr.uniform(2.8, 3.6, nc))
     households = np.minimum(pop, np.round(pop / hh_size)).astype(int)
     m60 = np.where(core, 0.24, np.where(inner, 0.16, np.where(urban, 0.19, 0.27)))
-    share60 = _round(rng_attr.beta(m60 * 40, (1 - m60) * 40), 4)
+    share60 = _round(rng_attr.beta(m60 * 20, (1 - m60) * 20), 4)
     mmig = np.where(core, 0.20, np.where(inner, 0.34, np.where(urban, 0.15, 0.05)))
     migrant = _round(rng_attr.beta(mmig * 12, (1 - mmig) * 12), 4)
     college = (rng_attr.uniform(size=nc) < np.where(inner, 0.06, np.where(urban, 0.03, 0.003))).astype(int)
