@@ -409,7 +409,7 @@ def _read_csv(res: TableResult, text: str) -> tuple[list[str], list[list[str]], 
     header = records[0]
     body = records[1:]
     # spaces next to a separator or at a line end: only then strip values one by one
-    res.maybe_spaces = bool(re.search(r"(?:^|,)[ \t]|[ \t](?:,|\r?$)", text, re.M))
+    res.maybe_spaces = bool(re.search(r'(?:^|,)"?[ \t]|[ \t]"?(?:,|\r?$)', text, re.M))
     if len(header) == 1 and len(res.table.columns) > 1:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
             if sep in header[0]:

@@ -467,6 +467,14 @@ def v_design_value_varies_warned(d):
     return Expect("survey.csv", "constant within community_id/year", "psu_prob", severity="warning",
                   text=(f"{rec['community_id']}/{rec['year']}",))
 
+
+def v_spaces_around_id_warned(d):
+    header, rows = F.read_csv(d / "platform.csv")
+    rows[0][0] = " " + rows[0][0]
+    F.write_csv(d / "platform.csv", header, rows)
+    return Expect("platform.csv", "surrounding spaces", "subdistrict_id", 1, rows[0][0].strip(),
+                  severity="warning", text=("leading/trailing spaces were removed",))
+
 VARIANTS = {name[2:]: fn for name, fn in sorted(globals().items()) if name.startswith("v_")}
 
 
@@ -567,3 +575,37 @@ def test_cli_json(base, capsys):
     assert validate_main([str(base), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["ok"] is True
 
+
+
+def test_random_corruption_never_crashes(tmp_path):
+    """Whatever the bytes, the validator and the quarantine report problems and never raise."""
+    import random
+
+    from helpers.load import quarantine_folder
+
+    rng = random.Random(20261122)
+    base = F.write_valid_folder(tmp_path / "base")
+    files = [t.file for t in schema.TABLES.values()]
+    for it in range(12):
+        d = tmp_path / f"c{it}"
+        shutil.copytree(base, d)
+        f = d / rng.choice(files)
+        data = bytearray(f.read_bytes())
+        for _ in range(rng.randint(1, 4)):
+            if not data:
+                break
+            i = rng.randrange(len(data))
+            op = rng.choice(("flip", "cut", "insert", "delete"))
+            if op == "flip":
+                data[i] = rng.choice(b',"\n\r 0123456789.-x{}[]:\xff\x00')
+            elif op == "cut":
+                data = data[:i]
+            elif op == "insert":
+                data[i:i] = rng.choice([b",", b'"', b"\n", b"null", b"-1", b"1e309", b"NaN", b"\xe4\xb8"])
+            else:
+                del data[i:i + rng.randint(1, 40)]
+        f.write_bytes(bytes(data))
+        report = validate_dir(d)
+        assert not [p for p in report.problems if p.rule == "internal error"], report.format(max_lines=0)
+        assert all("\n" not in ln for ln in report.lines())
+        quarantine_folder(d, tmp_path / f"q{it}").format()
