@@ -238,8 +238,8 @@ report.md("Below the overdispersion-adjusted 95% limits: **{names}**. These are 
 # %% [markdown]
 # ### Communities: the funnel, shrinkage and the "worst ten"
 #
-# Communities hold few organisations each, so their raw rates are mostly 0%, 50% or 100%. The
-# funnel below shows how wide chance alone makes the limits; empirical-Bayes shrinkage
+# Communities hold few organisations each, so one organisation more or less moves a community's
+# raw rate by a large step. The funnel below shows how wide chance alone makes the limits; empirical-Bayes shrinkage
 # (beta-binomial, one prior per district) pulls each community's rate towards its district's by an
 # amount that depends on its size.
 
@@ -295,9 +295,9 @@ report.table(claims)
 #
 # On synthetic data the generator's effect of the platform is known: `platform_att`, the mean effect
 # on the sub-district coverage rate over the first four years after adoption. It is not the same
-# quantity as the cross-sectional gap above (which mixes cohorts adopted one to six years earlier
-# and all their pre-existing coverage), so it is shown as a scale reference, not a test; the test
-# is in `04_drivers`.
+# quantity as the cross-sectional gap above (which mixes cohorts adopted in different years and
+# all their pre-existing coverage), so it is shown as a scale reference, not a test; the test is
+# in `04_drivers`.
 
 # %%
 att_truth = nb.truth_value(truth, "platform_att")

@@ -146,10 +146,11 @@ maps.choropleth(part_map, "pct", suppressed="suppressed", center=round(100 * p1[
                 synthetic=synthetic);
 
 # %%
+psus = int(resp.groupby(["year", "district_id"])["community_id"].nunique().median())
 report.md("In {y}, **{p:.1%}** of residents took part in a community activity (95% CI {l:.1%} to {h:.1%}; "
           "{n:,} respondents). The map is centred on the city value: green districts lie above it, brown "
-          "ones below, but district intervals are wide (eight communities sampled per district).",
-          y=year, p=p1["estimate"], l=p1["ci_low"], h=p1["ci_high"], n=int(p1["n"]))
+          "ones below, but district intervals are wide ({k} communities sampled per district and year).",
+          y=year, p=p1["estimate"], l=p1["ci_low"], h=p1["ci_high"], n=int(p1["n"]), k=psus)
 
 # %% [markdown]
 # ## Claim 3: do joint-building agreements raise registration?
@@ -272,8 +273,8 @@ shown
 #   exogenous by construction).
 # - Volunteer hours are reported by communities and may be rounded or inflated; they carry no
 #   sampling interval here.
-# - Survey district estimates rest on eight sampled communities per district and year; differences
-#   between districts within a year are mostly inside the intervals.
+# - Survey district estimates rest on a handful of sampled communities per district and year;
+#   differences between districts within a year are mostly inside the intervals.
 
 # %% [markdown]
 # ## Headline findings

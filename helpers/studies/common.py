@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["community_map", "with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "funnel_flags", "worst_ten", "survey_design", "survey_table", "stack_terms", "truth_check"]
+__all__ = ["community_map", "with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "funnel_flags", "worst_ten", "survey_design", "survey_table", "stack_terms", "truth_check", "stack_estimates"]
 
 
 def community_map(tables: dict) -> pd.DataFrame:
@@ -83,7 +83,7 @@ def trend_plot(r: pd.DataFrame, x: str = "year", group: str = "measure", labels:
     ax.set_xlabel(x)
     if x == "year":
         ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     if title:
         ax.set_title(title)
     if synthetic:
@@ -192,3 +192,11 @@ def truth_check(rows, truth: dict | None) -> pd.DataFrame | None:
         out.append({"effect": key, "estimate": est, "ci_low": lo, "ci_high": hi, "planted_truth": t,
                     "error": est - t, "truth_in_ci": bool(lo <= t <= hi)})
     return pd.DataFrame(out)
+
+
+def stack_estimates(frames) -> pd.DataFrame:
+    """Design-based frames of different estimators (means, proportions) stacked on their common
+    columns (the ``by`` columns, ``variable, estimate, se, ci_low, ci_high, n``), e.g. to plot a
+    top-two-box share and a 0/1 item's mean together."""
+    common_cols = [c for c in frames[0].columns if all(c in f.columns for f in frames)]
+    return pd.concat([f[common_cols] for f in frames], ignore_index=True)

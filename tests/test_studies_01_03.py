@@ -1,0 +1,265 @@
+"""Study glue of notebooks 01-03 (helpers.studies), checked against independent computations:
+brute-force loops, scipy's own tests and intervals, and the shared helpers' results."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from helpers import smallarea
+from helpers.studies import common, coverage, participation
+from helpers.studies import satisfaction as sat
+
+
+# ---------------------------------------------------------------------------------------- fixtures
+@pytest.fixture
+def orgs():
+    return pd.DataFrame({
+        "org_id": ["O1", "O2", "O3", "O4", "O5", "O6"],
+        "community_id": ["C1", "C1", "C2", "C3", "C3", "C3"],
+        "kind": ["non_public_enterprise", "social_organisation", "non_public_enterprise",
+                 "non_public_enterprise", "social_organisation", "non_public_enterprise"],
+        "year_founded": [2010, 2019, 2015, 2020, 2000, 2018],
+        "year_closed": pd.array([pd.NA, pd.NA, 2021, pd.NA, 2019, pd.NA], dtype="Int64"),
+        "party_org_mode": ["own", "joint", "joint", "none", "own", "joint"],
+        "party_org_year": pd.array([2012, 2020, 2016, pd.NA, 2005, 2023], dtype="Int64"),
+        "work_coverage": [1, 0, 1, 1, 0, 0],
+    })
+
+
+@pytest.fixture
+def cmap():
+    return pd.DataFrame({"community_id": ["C1", "C2", "C3"], "subdistrict_id": ["S1", "S1", "S2"],
+                         "district_id": ["D1", "D1", "D2"]})
+
+
+# ---------------------------------------------------------------------------------------- coverage
+def test_org_year_panel_matches_a_brute_force_loop(orgs, cmap):
+    panel = coverage.org_year_panel(orgs, cmap, years=range(2018, 2025))
+    for t in range(2018, 2025):
+        for _, o in orgs.iterrows():
+            closed = o["year_closed"]
+            active = o["year_founded"] <= t and (pd.isna(closed) or closed > t)
+            rows = panel[(panel["org_id"] == o["org_id"]) & (panel["year"] == t)]
+            assert len(rows) == int(active)
+            if not active:
+                continue
+            r = rows.iloc[0]
+            has = o["party_org_mode"] != "none" and not pd.isna(o["party_org_year"]) and o["party_org_year"] <= t
+            assert r["covered"] == int(has)
+            assert r["own"] == int(has and o["party_org_mode"] == "own")
+            assert r["joint"] == int(has and o["party_org_mode"] == "joint")
+            assert r["work_covered"] == int(has or o["work_coverage"] == 1)
+            assert r["work_only"] == int((not has) and o["work_coverage"] == 1)
+            assert r["district_id"] == cmap.set_index("community_id").loc[o["community_id"], "district_id"]
+    # O5 closed in 2019: active in 2018 only
+    assert set(panel.loc[panel["org_id"] == "O5", "year"]) == {2018}
+
+
+def test_org_year_panel_agrees_with_the_event_study_panel(orgs, cmap):
+    from helpers.eventstudy import coverage_panel
+
+    mine = coverage.org_year_panel(orgs, cmap, years=range(2018, 2025))
+    mine = mine.groupby(["subdistrict_id", "year"], as_index=False)[["active", "covered"]].sum()
+    ref = coverage_panel(orgs, cmap, years=range(2018, 2025))
+    m = ref.merge(mine, on=["subdistrict_id", "year"], how="left", suffixes=("", "_mine")).fillna(0)
+    assert (m["active"] == m["active_mine"]).all() and (m["covered"] == m["covered_mine"]).all()
+
+
+def test_org_year_panel_rejects_unknown_communities(orgs, cmap):
+    with pytest.raises(ValueError, match="missing from community_map"):
+        coverage.org_year_panel(orgs, cmap[cmap["community_id"] != "C3"])
+
+
+def test_unit_contrast_matches_scipy_welch():
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame({"v": np.r_[rng.normal(0.6, 0.1, 30), rng.normal(0.5, 0.2, 12), np.nan],
+                      "g": ["a"] * 30 + ["b"] * 13})
+    r = coverage.unit_contrast(d, "v", "g", "a", "b").iloc[0]
+    a, b = d.loc[d.g == "a", "v"], d.loc[d.g == "b", "v"].dropna()
+    tt = stats.ttest_ind(a, b, equal_var=False)
+    ci = tt.confidence_interval(0.95)
+    assert r["estimate"] == pytest.approx(a.mean() - b.mean())
+    assert r["ci_low"] == pytest.approx(ci.low) and r["ci_high"] == pytest.approx(ci.high)
+    assert r["df"] == pytest.approx(tt.df)
+    assert (r["n_a"], r["n_b"]) == (30, 12)
+
+
+def test_unit_means_by_year_matches_a_t_interval():
+    rng = np.random.default_rng(2)
+    d = pd.DataFrame({"year": np.repeat([2020, 2021], 20), "g": np.tile(["x", "y"], 20),
+                      "v": rng.normal(size=40)})
+    out = coverage.unit_means_by_year(d, "v", "g")
+    s = d[(d.year == 2021) & (d.g == "y")]["v"]
+    lo, hi = stats.t.interval(0.95, len(s) - 1, loc=s.mean(), scale=stats.sem(s))
+    r = out[(out.year == 2021) & (out.g == "y")].iloc[0]
+    assert (r["estimate"], r["ci_low"], r["ci_high"], r["n"]) == pytest.approx((s.mean(), lo, hi, 10))
+
+
+def test_spread_by_size_estimate_and_interval():
+    rng = np.random.default_rng(3)
+    n = rng.integers(1, 30, 400)
+    x = rng.binomial(n, 0.6)
+    d = pd.DataFrame({"x": x, "n": n})
+    r = coverage.spread_by_size(d, "x", "n", n_boot=300, seed=4).iloc[0]
+    p = x / n
+    small = n < np.median(n)
+    assert r["estimate"] == pytest.approx(np.std(p[small], ddof=1) - np.std(p[~small], ddof=1))
+    assert r["ci_low"] < r["estimate"] < r["ci_high"]
+    assert r["ci_low"] > 0  # binomial noise is larger in small units
+    same = coverage.spread_by_size(d, "x", "n", n_boot=300, seed=4).iloc[0]
+    assert same["ci_low"] == r["ci_low"]  # seeded
+
+
+def test_platform_status():
+    p = pd.DataFrame({"subdistrict_id": ["S1", "S2", "S3"],
+                      "platform_year": pd.array([2019, pd.NA, 2024], dtype="Int64")})
+    s = coverage.platform_status(p, 2023)
+    assert s["adopted"].tolist() == ["adopted by 2023", "not yet or never", "not yet or never"]
+
+
+# ---------------------------------------------------------------------------------------- common
+def test_interval_text_and_rate_table():
+    from helpers.rates import rates
+
+    d = pd.DataFrame({"district_id": ["D1", "D1", "D2"], "x": [3, 4, 0], "n": [10, 10, 5]})
+    r = rates(d, {"m": ("x", "n")}, by="district_id")
+    units = pd.DataFrame({"district_id": ["D1", "D2"], "name_en": ["One", "Two"]})
+    t = common.rate_table(r, units, labels={"m": "rate"}, denominator_label="n_units")
+    assert list(t.columns) == ["district_id", "name_en", "rate", "n_units"]
+    assert t.loc[0, "rate"].startswith("35.0 (") and t.loc[0, "n_units"] == 20
+    assert common.interval_text([np.nan], [0], [1]).iloc[0] == ""
+
+
+def test_funnel_flags_and_worst_ten():
+    from helpers.compare import funnel_proportion
+
+    rng = np.random.default_rng(5)
+    n = rng.integers(5, 200, 60)
+    d = pd.DataFrame({"u": [f"C{i:02d}" for i in range(60)], "x": rng.binomial(n, 0.5), "n": n,
+                      "g": ["A", "B"] * 30})
+    d.loc[0, ["x", "n"]] = [0, 200]  # a clear low outlier
+    f = funnel_proportion(d, "x", "n", "u", scale=100)
+    flags = common.funnel_flags(f)
+    assert flags.iloc[0]["unit"] == "C00" and flags.iloc[0]["verdict (adjusted 95% limits)"] == "below"
+    eb = smallarea.eb_beta_binomial(d, "x", "n", unit="u", group="g")
+    w = common.worst_ten(eb, f, unit="u")
+    assert len(w) == 10 and w.iloc[0]["u"] == "C00" and w.iloc[0]["below adjusted 99.8% limit"] == "yes"
+    raw = (d["x"] / d["n"]).sort_values().to_numpy()[:10]
+    assert np.allclose([float(v) for v in w["raw %"]], np.round(100 * raw, 1))
+
+
+def test_truth_check_and_stack_terms():
+    truth = {"effects": {"k": {"value": 1.0}}}
+    t = common.truth_check([("k", {"estimate": 1.1, "ci_low": 0.9, "ci_high": 1.3}),
+                            ("missing", {"estimate": 0, "ci_low": 0, "ci_high": 0})], truth)
+    assert len(t) == 1 and t.loc[0, "error"] == pytest.approx(0.1) and bool(t.loc[0, "truth_in_ci"])
+    assert common.truth_check([], None) is None
+
+
+def test_survey_design_mean_is_the_weighted_mean():
+    rng = np.random.default_rng(6)
+    n = 200
+    df = pd.DataFrame({"year": rng.choice([2020, 2021], n), "district_id": rng.choice(["D1", "D2"], n),
+                       "community_id": rng.choice(["C1", "C2", "C3", "C4"], n), "n_psu_stratum": 40,
+                       "weight": rng.uniform(1, 5, n), "y": rng.normal(size=n)})
+    est = common.survey_design(df).mean("y", by="year")
+    for yr, g in df.groupby("year"):
+        assert est.loc[est.year == yr, "estimate"].iloc[0] == pytest.approx(np.average(g["y"], weights=g["weight"]))
+
+
+# ---------------------------------------------------------------------------------------- participation
+def test_member_panel_agreement_share_and_per_member(cmap):
+    m = pd.DataFrame({"community_id": ["C1", "C2", "C3"], "year": 2020, "registered": [5, 6, 0],
+                      "in_service_resident": [10, 12, 0], "volunteer_hours": [50.0, 30.0, 0.0]})
+    j = pd.DataFrame({"community_id": ["C1", "C2", "C3"], "year": 2020, "resident_units": [4, 0, 2],
+                      "signed_agreements": [1, 0, 2], "joint_events": [3, 0, 1]})
+    p = participation.member_panel(m, j, cmap)
+    assert p.set_index("community_id")["agreement_share"].to_dict() == {"C1": 0.25, "C2": 0.0, "C3": 1.0}
+    h = participation.per_member(p, "volunteer_hours", "registered", by="district_id").set_index("district_id")
+    assert h.loc["D1", "per_member"] == pytest.approx(80 / 11) and np.isnan(h.loc["D2", "per_member"])
+    r = participation.safe_ratio(p, "volunteer_hours", "in_service_resident")
+    assert r.iloc[0] == 5.0 and np.isnan(r.iloc[2])
+
+
+def test_shrinkage_accuracy_by_hand():
+    eb = pd.DataFrame({"community_id": ["A", "B", "C"], "trials": [10, 20, 0], "raw_rate": [0.5, 0.2, np.nan],
+                       "eb_rate": [0.45, 0.25, 0.3], "ci_low": [0.3, 0.1, 0.1], "ci_high": [0.6, 0.24, 0.5]})
+    truth = pd.DataFrame({"community_id": ["A", "B", "C"], "p_registered": [0.4, 0.3, 0.3]})
+    a = participation.shrinkage_accuracy(eb, truth).set_index("estimator")
+    assert a.loc["raw", "rmse"] == pytest.approx(np.sqrt((0.1**2 + 0.1**2) / 2))
+    assert a.loc["shrunken", "rmse"] == pytest.approx(np.sqrt((0.05**2 + 0.05**2) / 2))
+    assert a.loc["shrunken", "interval_coverage"] == 0.5 and a.loc["raw", "n_units"] == 2
+
+
+def test_truth_registration_only_for_synthetic_data(tmp_path):
+    assert participation.truth_registration(tmp_path) is None
+    (tmp_path / "metadata.json").write_text(json.dumps({"synthetic": True}))
+    (tmp_path / "truth_registration.csv").write_text("community_id,year,p_registered\nC1,2020,0.5\n")
+    t = participation.truth_registration(tmp_path)
+    assert t.loc[0, "p_registered"] == 0.5
+
+
+# ---------------------------------------------------------------------------------------- satisfaction
+def test_item_table_takes_the_smallest_n():
+    a = pd.DataFrame({"district_id": ["D1", "D2"], "estimate": [3.0, 3.5], "ci_low": [2.8, 3.1],
+                      "ci_high": [3.2, 3.9], "n": [120, 9]})
+    b = a.assign(estimate=[0.4, 0.5], ci_low=[0.3, 0.4], ci_high=[0.5, 0.6], n=[118, 12])
+    t = sat.item_table({"mean": a, "% top": b}, scales={"% top": 100}, decimals={"% top": 1})
+    assert t["n"].tolist() == [118, 9]
+    assert t.loc[0, "mean"] == "3.00 (2.80 to 3.20)" and t.loc[0, "% top"] == "40.0 (30.0 to 50.0)"
+    from helpers import report
+
+    shown = report.table(t, n="n", columns=["mean", "% top"])
+    assert shown.loc[1, "mean"].startswith("suppressed")
+
+
+def test_area_covariates_population_weighted(cmap):
+    c = pd.DataFrame({"community_id": ["C1", "C2", "C3"], "population": [100, 300, 50],
+                      "share_60plus": [0.1, 0.3, 0.2], "migrant_share": [0.0, 0.4, 0.1], "urban": [1, 0, 1]})
+    a = sat.area_covariates(c, cmap).set_index("subdistrict_id")
+    assert a.loc["S1", "share_60plus"] == pytest.approx((10 + 90) / 400)
+    assert a.loc["S1", "population"] == 400 and a.loc["S2", "urban"] == 1
+
+
+def test_smoothed_se_is_the_generalised_variance_function():
+    rng = np.random.default_rng(7)
+    micro = pd.DataFrame({"a": np.repeat(["X", "Y", "Z"], [10, 20, 30]), "y": rng.normal(size=60)})
+    direct = micro.groupby("a", as_index=False)["y"].agg(estimate="mean", n="size").assign(se=0.0)
+    out = sat.smoothed_se(direct, micro, "y", "a", deff=1.5)
+    g = micro.groupby("a")["y"]
+    s2 = ((g.size() - 1) * g.var()).sum() / (g.size() - 1).sum()
+    assert np.allclose(out["se"], np.sqrt(1.5 * s2 / np.array([10, 20, 30])))
+    assert (out["se_direct"] == 0).all()
+
+
+def test_fh_all_areas_in_and_out_of_sample():
+    rng = np.random.default_rng(8)
+    m = 40
+    areas = pd.DataFrame({"a": [f"A{i}" for i in range(m + 2)], "g": ["G1", "G2"] * ((m + 2) // 2),
+                          "x": rng.normal(size=m + 2)})
+    areas.loc[m, "x"] = areas.loc[0, "x"]  # an unsampled area with the same covariates and group as A0
+    areas.loc[m, "g"] = areas.loc[0, "g"]
+    y = 1 + 0.5 * areas["x"][:m] + rng.normal(0, 0.3, m) + rng.normal(0, 0.2, m)
+    d = areas[:m].assign(est=y.to_numpy(), se=0.2)
+    res = smallarea.fay_herriot(d, "est", "se", unit="a", covariates=["x"], group="g")
+    out = sat.fh_all_areas(res, areas, "a", covariates=["x"], group="g").set_index("a")
+    t = res.table.set_index("a")
+    assert np.allclose(out.loc[t.index, "estimate"], t["eblup"]) and np.allclose(out.loc[t.index, "mse"], t["mse"])
+    assert out.loc[f"A{m}", "source"] == "synthetic"
+    assert out.loc[f"A{m}", "estimate"] == pytest.approx(t.loc["A0", "synthetic"])
+    # x'(X'V^-1X)^-1 x at an intercept-only point of the first group is the intercept's variance
+    se_int = res.coef.set_index("term").loc["Intercept", "se"]
+    probe = pd.DataFrame({"a": ["P"], "g": [sorted(areas["g"].unique())[0]], "x": [0.0]})
+    p = sat.fh_all_areas(res, pd.concat([areas, probe]), "a", covariates=["x"], group="g").set_index("a")
+    assert p.loc["P", "mse"] == pytest.approx(res.sigma2_v + se_int**2)
+
+
+def test_community_means():
+    micro = pd.DataFrame({"community_id": ["A", "A", "B", "C"], "s": [50.0, 70.0, 40.0, np.nan]})
+    units = pd.DataFrame({"community_id": ["A", "B", "C", "D"], "score": [80, 70, 60, 50]})
+    m = sat.community_means(micro, "s", units, "score").set_index("community_id")
+    assert m.loc["A", "mean_s"] == 60 and m.loc["A", "n"] == 2 and list(m.index) == ["A", "B"]
