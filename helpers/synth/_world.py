@@ -113,7 +113,7 @@ def places(geo: _geo.Geography, rng_names, rng_attr) -> tuple[pd.DataFrame, ...]
     mmig = np.where(core, 0.20, np.where(inner, 0.34, np.where(urban, 0.15, 0.05)))
     migrant = _round(rng_attr.beta(mmig * 12, (1 - mmig) * 12), 4)
     college = (rng_attr.uniform(size=nc) < np.where(inner, 0.06, np.where(urban, 0.03, 0.003))).astype(int)
-    staff = rng_attr.poisson(np.where(urban, 4 + pop / 1500, 2 + pop / 1000))
+    staff = 1 + rng_attr.poisson(np.where(urban, 4 + pop / 1500, 2 + pop / 1000))
     funding = _round(np.exp(np.log(np.where(urban, 30 + pop / 400, 8 + pop / 300)) + rng_attr.normal(0, 0.35, nc)), 2)
     communities = pd.DataFrame({
         "community_id": comm_id, "kind": np.where(urban, "community", "village"),
