@@ -7,9 +7,10 @@ screenshots of the index and one report (a district profile when there is
 one) in ``reports/screenshots/`` (git-ignored; override with
 ``$HELPERS_SCREENSHOT_DIR``).
 
-Which site: ``$HELPERS_BROWSER_SITE`` (an already built folder) if set; else
-the real notebooks built into a temporary folder when
-``notebooks/00_data_overview`` exists; else throwaway notebooks.
+Which site: ``$HELPERS_BROWSER_SITE`` (an already built folder) if set; else,
+in CI (``$CI``) or with ``$HELPERS_BROWSER_REAL=1``, the real notebooks built
+into a temporary folder when ``notebooks/00_data_overview`` exists; else
+throwaway notebooks (quick, for local runs).
 When ``$CI`` is set and Chromium is missing the test fails instead of skipping.
 """
 from __future__ import annotations
@@ -55,7 +56,8 @@ def built_site(tmp_path_factory) -> Path:
         return Path(given)
     tmp = tmp_path_factory.mktemp("browser")
     out = tmp / "reports"
-    real = any((paths.NOTEBOOKS_DIR / f"00_data_overview{s}").exists() for s in (".ipynb", ".py"))
+    real = any((paths.NOTEBOOKS_DIR / f"00_data_overview{s}").exists() for s in (".ipynb", ".py")) and bool(
+        os.environ.get("CI") or os.environ.get("HELPERS_BROWSER_REAL"))
     if real:
         cmd = ["--out", str(out)]
         timeout = 1800

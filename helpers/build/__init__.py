@@ -208,6 +208,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build: notebooks folder {notebooks_dir} does not exist", file=sys.stderr)
         return 2
 
+    lock = _lock(cache_dir)
+    if lock is None:
+        print(f"build: another build is writing {out_dir} (lock {cache_dir / 'build.lock'}); try again when it "
+              "has finished", file=sys.stderr)
+        return 2
+    try:
+        return _build(args, t_start, root, notebooks_dir, out_dir, findings_dir, data_dir, cache_dir, jobs)
+    finally:
+        lock.close()  # closing the file releases the lock
+
+
+def _build(args, t_start, root, notebooks_dir, out_dir, findings_dir, data_dir, cache_dir, jobs) -> int:
     manifest_path = cache_dir / "manifest.json"
     manifest = plan.load_manifest(manifest_path)
     prev = manifest["reports"]
@@ -326,11 +338,11 @@ def main(argv: list[str] | None = None) -> int:
                 f.unlink()
     manifest["reports"] = new_reports
     manifest["git"] = git if todo else manifest.get("git", git)
-    plan.save_manifest(manifest_path, manifest)
 
     # -- index ---------------------------------------------------------------
     index_problems = _write_index(reports, new_reports, out_dir, findings_dir, git, lock_hash, banner, k,
-                                  _forbidden_strings(root, data_dir, out_dir, notebooks_dir))
+                                  _forbidden_strings(root, data_dir, out_dir, notebooks_dir), manifest, core_hash)
+    plan.save_manifest(manifest_path, manifest)
 
     # -- summary -------------------------------------------------------------
     failed = [r["name"] for r in reports if new_reports[r["name"]].get("status") == "failed"
@@ -354,6 +366,20 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed or index_problems else 0
 
 
+def _lock(cache_dir: Path):
+    """An exclusive, non-blocking lock on the output folder (None if another build holds it)."""
+    import fcntl
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(cache_dir / "build.lock", "w")  # noqa: SIM115 - closed by the caller
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        return None
+    return fh
+
+
 def _rel(p: Path) -> str:
     try:
         return str(p.relative_to(Path.cwd()))
@@ -361,9 +387,10 @@ def _rel(p: Path) -> str:
         return str(p)
 
 
-def _write_index(reports, entries, out_dir, findings_dir, git, lock_hash, banner, k, forbidden) -> list[str]:
+def _write_index(reports, entries, out_dir, findings_dir, git, lock_hash, banner, k, forbidden,
+                 manifest=None, core_hash="") -> list[str]:
+    """Render and check reports/index.html; skipped when none of its inputs changed."""
     from helpers import findings as findings_mod
-    from helpers.build import render, site
 
     rows = []
     findings_by_report = {}
@@ -378,12 +405,23 @@ def _write_index(reports, entries, out_dir, findings_dir, git, lock_hash, banner
                 findings_by_report[r["name"]] = findings_mod.load(f)
             except (OSError, ValueError):
                 pass
+    target = out_dir / "index.html"
+    state = provenance.sha256_bytes(json.dumps(
+        [rows, findings_by_report, git, lock_hash, banner, k, core_hash,
+         [(out_dir / r["href"]).exists() for r in rows]], sort_keys=True, default=str).encode())
+    if manifest is not None:
+        if target.exists() and manifest.get("index_state") == state:
+            return []
+        manifest["index_state"] = state
+    from helpers.build import render, site
+
     page = site.render_index(entries=rows, out_dir=out_dir, git=git, lock_hash=lock_hash,
                              synthetic=banner["synthetic"], k=k, findings_by_report=findings_by_report)
     problems = render.check_html(page, forbidden)
     if problems:
+        if manifest is not None:
+            manifest.pop("index_state", None)
         return problems
-    target = out_dir / "index.html"
     if not target.exists() or target.read_text(encoding="utf-8") != page:
         out_dir.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".index.html.{os.getpid()}.tmp")
