@@ -41,7 +41,7 @@ seed = 20261122  # seed for the bootstrap intervals
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers import access, compare, findings, load, maps, nb, rates, report, smallarea, style
+from helpers import access, compare, findings, load, maps, nb, rates, report, smallarea
 from helpers.studies import common, coverage
 
 meta = nb.setup(data_dir)
@@ -218,11 +218,8 @@ maps.access_map(acc, year, overlay=districts, title=f"Land within 1,000 m of an 
 # %%
 dist_cov = dist_org[dist_org["measure"] == "covered"].merge(districts[["district_id", "name_en"]], on="district_id")
 f_dist = compare.funnel_proportion(dist_cov, "numerator", "denominator", "name_en", scale=100)
-compare.plot_funnel(f_dist, xlabel=f"active organisations, {year}", ylabel="% covered",
-                    title="Districts: organisational coverage", label_level=0.95)
-plt.gcf().set_size_inches(7, 4.5)
-if synthetic:
-    style.stamp_synthetic(plt.gca())
+common.funnel_plot(f_dist, xlabel=f"active organisations, {year}", ylabel="% covered",
+                   title="Districts: organisational coverage", label_level=0.95, synthetic=synthetic);
 
 # %%
 lag = common.funnel_flags(f_dist, level=0.95)
@@ -246,12 +243,8 @@ report.md("Below the overdispersion-adjusted 95% limits: **{names}**. These are 
 # %%
 com_cov = panel[panel["year"] == year].groupby("community_id", as_index=False)[["covered", "active"]].sum()
 f_com = compare.funnel_proportion(com_cov, "covered", "active", "community_id", scale=100)
-compare.plot_funnel(f_com, xlabel=f"active organisations in the community, {year}", ylabel="% covered",
-                    title="Communities: organisational coverage", max_labels=0)
-plt.gca().legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
-plt.gcf().set_size_inches(9, 4.5)
-if synthetic:
-    style.stamp_synthetic(plt.gca())
+common.funnel_plot(f_com, xlabel=f"active organisations in the community, {year}", ylabel="% covered",
+                   title="Communities: organisational coverage", max_labels=0, synthetic=synthetic);
 
 # %%
 com_eb = smallarea.eb_beta_binomial(com_cov.merge(cmap, on="community_id"), "covered", "active",

@@ -169,6 +169,7 @@ sae_map = report.suppress_for_plot(sae_map, n="n", columns=["direct_shown"])
 classes = maps.classify(sae_map[["direct_shown", "estimate"]].stack(), scheme="quantiles", k=5, fmt="{:.2f}")
 fig, axes = plt.subplots(1, 3, figsize=(15, 5))
 maps.choropleth(sae_map, "direct_shown", classes=classes, ax=axes[0], overlay=districts, legend=False,
+                suppressed=sae_map["suppressed"] & (sae_map["n"] > 0),
                 title=f"Direct estimate, {year} (blank: not sampled)")
 maps.choropleth(sae_map, "estimate", classes=classes, ax=axes[1], overlay=districts,
                 legend_title="Mean score (1-5)", title="Fay-Herriot estimate")
