@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     findings_dir = (args.findings_dir or out_dir / "findings").resolve()
     data_dir = (args.data_dir or Path(os.environ.get("HELPERS_DATA_DIR", paths.DATA_DIR))).resolve()
     cache_dir = out_dir / ".cache"
-    jobs = args.jobs or os.cpu_count() or 1
+    jobs = args.jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()) or 1
     if not notebooks_dir.is_dir():
         print(f"build: notebooks folder {notebooks_dir} does not exist", file=sys.stderr)
         return 2
@@ -451,7 +451,10 @@ def _run(todo, reports, args, *, jobs, root, notebooks_dir, out_dir, findings_di
            "HELPERS_DATA_DIR": str(data_dir), "PYDEVD_DISABLE_FILE_VALIDATION": "1",
            "SOURCE_DATE_EPOCH": "0", "TZ": "UTC",
            # figures display inline even when the caller set MPLBACKEND (e.g. Agg in the tests)
-           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+           # the environment's own "python3" kernel, not one a user registered in ~/.local/share/jupyter
+           "JUPYTER_PATH": os.pathsep.join([str(Path(sys.prefix) / "share" / "jupyter")]
+                                           + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p])}
     versions = provenance.package_versions()
     reps = _path_replacements(root, data_dir, notebooks_dir)
     forbidden = _forbidden_strings(root, data_dir, out_dir, notebooks_dir)

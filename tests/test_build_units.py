@@ -1,0 +1,89 @@
+"""Pieces of the build that need no kernel: parameters, cleaning, rendering, the index."""
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from helpers.build import render, site, worker
+
+
+def _nb():
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Title\n\nSummary."),
+        new_code_cell("district_id = 'D01'", metadata={"tags": ["parameters"]}),
+        new_code_cell("x", outputs=[
+            new_output("stream", name="stdout", text="read /work/repo/data/a.csv\n"),
+            new_output("stream", name="stderr", text="UserWarning: noisy\n"),
+            new_output("display_data", data={"application/javascript": "alert(1)"}),
+            new_output("execute_result", data={"text/plain": "1"}, execution_count=3),
+        ], execution_count=3),
+        new_code_cell("secret", metadata={"tags": ["remove-cell"]}),
+    ])
+    nb.metadata["papermill"] = {"start_time": "2026-01-01T00:00:00"}
+    return nb
+
+
+def test_inject_parameters_after_the_parameters_cell():
+    nb = _nb()
+    worker.inject_parameters(nb, {"district_id": "D07"}, "p")
+    assert nb.cells[2].metadata["tags"] == ["injected-parameters"]
+    assert "district_id = 'D07'" in nb.cells[2].source
+    nb2 = new_notebook(cells=[new_code_cell("x = 1")])
+    with pytest.raises(RuntimeError, match="tagged 'parameters'"):
+        worker.inject_parameters(nb2, {"district_id": "D07"}, "p")
+
+
+def test_clean_notebook_drops_what_varies_or_must_not_be_published():
+    nb = _nb()
+    worker.inject_parameters(nb, {"district_id": "D07"}, "p")
+    render.clean_notebook(nb, render.path_replacements({"/work/repo": "."}))
+    assert [c.get("id") for c in nb.cells] == ["c000", "c001", "c002"]  # injected + remove-cell gone
+    outs = nb.cells[2].outputs
+    assert [o.output_type for o in outs] == ["stream", "execute_result"]
+    assert outs[0].text == "read ./data/a.csv\n"
+    assert nb.cells[2].execution_count is None and outs[1].execution_count is None
+    assert "papermill" not in nb.metadata
+
+
+def test_render_html_has_no_script_and_escapes_title():
+    nb = _nb()
+    render.clean_notebook(nb, [])
+    page = render.render_html(nb, title="T <script>", banner_html="<div>B</div>", footer_html="<footer>F</footer>")
+    assert "<script" not in page.lower().replace("&lt;script", "")
+    assert "<title>T &lt;script&gt;</title>" in page
+    assert page.index("<div>B</div>") < page.index("<h1") < page.index("<footer>F</footer>")
+    assert render.check_html(page, {}) == []
+    # deterministic
+    nb2 = _nb()
+    render.clean_notebook(nb2, [])
+    assert render.render_html(nb2, title="T <script>", banner_html="<div>B</div>",
+                              footer_html="<footer>F</footer>") == page
+
+
+def test_index_escapes_and_reports_failures(tmp_path):
+    (tmp_path / "a.html").write_text("x")
+    entries = [
+        {"name": "a", "href": "a.html", "title": "<b>A</b>", "summary": "s", "parameters": {}, "group": None,
+         "status": "done", "error": None},
+        {"name": "b", "href": "b.html", "title": "B", "summary": "", "parameters": {}, "group": None,
+         "status": "failed", "error": {"cell": 4, "source": "fit()", "message": "ValueError: <bad>"}},
+        {"name": "p-D1", "href": "p-D1.html", "title": "P: <script>alert(1)</script>", "summary": "",
+         "parameters": {"district_id": "D1"}, "group": "p", "group_title": "Profile", "status": None,
+         "error": None},
+    ]
+    page = site.render_index(entries=entries, out_dir=tmp_path, git={"commit": "abc", "dirty": False},
+                             lock_hash="l" * 64, synthetic=True, k=10,
+                             findings_by_report={"a": [{"name": "f1", "value": 0.5, "ci": [0.1, 0.9],
+                                                        "level": 0.95, "unit": "pp", "truth": None, "note": ""}]})
+    assert "<script" not in page and "&lt;script&gt;" in page and "&lt;b&gt;A&lt;/b&gt;" in page
+    assert "code cell 4 (fit()): ValueError: &lt;bad&gt;" in page
+    assert "Profile: one per district" in page and "not built" in page
+    assert 'href="a.html#finding-f1"' in page and "0.1 to 0.9 (95%)" in page
+    assert render.check_html(page, {}) == []
+
+
+def test_nbformat_roundtrip_of_cleaned_notebook_is_valid():
+    nb = _nb()
+    render.clean_notebook(nb, [])
+    nbformat.validate(nb)
