@@ -210,8 +210,10 @@ class SurveyDesign:
         replacement (no correction).
     lonely_psu : {"fail", "adjust", "remove", "certainty", "average"}
         Treatment of strata with one sampled PSU, as R's ``options(survey.lonely.psu)``.
-    engine : {"pandas"}
-        Phase-1 engine for in-memory data; see :meth:`from_parquet` for DuckDB.
+    engine : {"pandas", "duckdb"}
+        Phase-1 engine for in-memory data: NumPy on integer codes (default), or DuckDB
+        SQL over the registered frame (same results; needs ``psu``, one stage). For
+        files larger than memory use :meth:`from_parquet`.
     dropna_weight : bool
         Drop rows whose weight is missing (for example nonrespondents) instead of raising.
 
@@ -258,6 +260,14 @@ class SurveyDesign:
         if (w < 0).any():
             raise ValueError("weights must be >= 0")
         self.data = df
+        if self.engine == "duckdb":  # phase 1 in DuckDB SQL over the in-memory frame
+            import duckdb
+
+            con = duckdb.connect()
+            con.register("svy_data", df)
+            self._duck = (con, "svy_data")
+            self._init_duckdb()
+            return
         self._w = w
         self._wnz = w != 0
         self._all_wnz = bool(self._wnz.all())

@@ -154,16 +154,18 @@ def test_duckdb_engine_matches_pandas(tmp_path):
     args = dict(weight="w", strata="stratum", psu="psu", fpc="N")
     a = SurveyDesign(df, **args)
     b = SurveyDesign.from_parquet(path, where="responded = 1", **args)
-    assert b.engine == "duckdb"
+    c = SurveyDesign(df, engine="duckdb", **args)
+    assert b.engine == "duckdb" and c.engine == "duckdb"
     for fn in (lambda d: d.mean(["y", "b"], by=["grp", "year"]), lambda d: d.total("y", by="grp"),
                lambda d: d.ratio("y", "den", by="year"), lambda d: d.mean("lik"),
                lambda d: d.proportion("lik", by="grp"), lambda d: d.proportion("lik", level=[4, 5])):
-        x, y = fn(a), fn(b)
-        key = [c for c in x.columns if c not in COLUMNS[1:]]
+        x = fn(a)
+        key = [k for k in x.columns if k not in COLUMNS[1:]]
         x = x.sort_values(key, kind="stable").reset_index(drop=True)
-        y = y.sort_values(key, kind="stable").reset_index(drop=True)
-        pd.testing.assert_frame_equal(x[key].astype(str), y[key].astype(str))
-        np.testing.assert_allclose(x[COLUMNS[1:]].to_numpy(float), y[COLUMNS[1:]].to_numpy(float), rtol=1e-10)
+        for other in (b, c):
+            y = fn(other).sort_values(key, kind="stable").reset_index(drop=True)
+            pd.testing.assert_frame_equal(x[key].astype(str), y[key].astype(str))
+            np.testing.assert_allclose(x[COLUMNS[1:]].to_numpy(float), y[COLUMNS[1:]].to_numpy(float), rtol=1e-10)
     with pytest.raises(ValueError, match="missing weight"):
         SurveyDesign.from_parquet(path, **args)
 

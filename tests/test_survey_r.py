@@ -159,8 +159,9 @@ def test_apistrat_without_fpc(r_ref):
     _check(r_ref, "apistrat_nofpc", _design(r_ref, "apistrat_nofpc", weight="pw", strata="stype"))
 
 
-def test_apiclus1(r_ref):
-    _check(r_ref, "apiclus1", _design(r_ref, "apiclus1", weight="pw", psu="dnum", fpc="fpc"))
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_apiclus1(r_ref, engine):
+    _check(r_ref, "apiclus1", _design(r_ref, "apiclus1", weight="pw", psu="dnum", fpc="fpc", engine=engine))
 
 
 def test_apiclus2_two_stage(r_ref):
@@ -185,13 +186,14 @@ def test_lonely_psu_fail_like_r(r_ref):
         d.mean("api00")
 
 
-def test_synthetic_survey(r_ref):
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_synthetic_survey(r_ref, engine):
     jobs, _ = r_ref
     if "synthetic" not in jobs:
         pytest.skip(f"{DATA_DIR / 'survey.csv'} is missing (make data generates it)")
     # strata given as two columns, community ids nested in them (R got pasted stratum ids)
     d = _design(r_ref, "synthetic", weight="weight", strata=["district_id", "year"], psu="community_id",
-                fpc="n_psu_stratum")
+                fpc="n_psu_stratum", engine=engine)
     _check(r_ref, "synthetic", d)
     # the design as the issue writes it, within one year (strata = districts)
     d = _design(r_ref, "synthetic_year", weight="weight", strata="district_id", psu="community_id",
