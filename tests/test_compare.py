@@ -165,3 +165,41 @@ def test_plot_rank_intervals_returns_ax():
     fig, ax = plt.subplots()
     assert compare.plot_rank_intervals(r, ax=ax) is ax
     plt.close(fig)
+
+
+def test_notebook_recipes_on_default_data(tmp_path):
+    """The few lines a notebook needs: funnel plot, rank intervals, index with uncertainty, event study."""
+    from helpers import paths
+
+    if not (paths.DATA_DIR / "members.csv").exists():
+        pytest.skip("default data not generated yet")
+    import matplotlib.pyplot as plt
+
+    from helpers.eventstudy import coverage_panel, event_study
+    from helpers.index import CompositeIndex, build_district_indicators
+    from helpers.load import load_all
+
+    t = load_all()
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9))
+    # 1. funnel plot of community registration rates, 2024
+    m = t["members"].query("year == 2024")
+    funnel = compare.funnel_proportion(m, "registered", "in_service_resident", "community_id", scale=100)
+    funnel.plot(ax=axes[0, 0], ylabel="registered (%)")
+    assert funnel.tau2 > 0 and len(funnel.outliers(0.998)) < len(funnel.outliers(0.998, adjusted=False))
+    # 2. rank intervals of district satisfaction
+    s = t["survey"].query("responded == 1").groupby("district_id")["sat_score"].agg(["mean", "sem"]).reset_index()
+    ranks = compare.rank_intervals(s, "district_id", estimate="mean", se="sem", seed=1)
+    compare.plot_rank_intervals(ranks, ax=axes[0, 1])
+    # 3. the composite index with uncertainty
+    ind = build_district_indicators(t["members"], t["joint_building"], t["organisations"], t["survey"],
+                                    t["service_points"], t["community_boundaries"])
+    unc = CompositeIndex.from_yaml().uncertainty(ind, n_sim=200, seed=1)
+    unc.plot(ax=axes[1, 0])
+    # 4. the event study of the platform roll-out
+    panel = coverage_panel(t["organisations"], t["community_boundaries"])
+    es = event_study(panel, t["platform"])
+    es.plot(ax=axes[1, 1])
+    fig.savefig(tmp_path / "recipes.png")
+    plt.close(fig)
+    assert (tmp_path / "recipes.png").stat().st_size > 10_000
+    assert es.by_event_time["event_time"].min() < -1
