@@ -256,12 +256,12 @@ report.table(worst)
 spread = coverage.spread_by_size(com_cov, "covered", "active", seed=seed).iloc[0]
 out_raw = int((f_com.table["flag_95"] == "low").sum())
 out_adj = int((f_com.table["flag_od_99_8"] == "low").sum())
-report.md("Of the ten communities with the lowest raw rates, **{k}** lie below the adjusted 99.8% limits. "
+report.md("Of the {w} communities with the lowest raw rates, **{k}** lie below the adjusted 99.8% limits. "
           "Raw rates scatter far more in small communities (fewer than {m:.0f} active organisations): their "
           "standard deviation is **{a:.1f}** percentage points against **{b:.1f}** in larger ones, a gap of "
           "**{d:.1f}** points (95% bootstrap interval {lo:.1f} to {hi:.1f}). **{r}** communities fall below "
           "the binomial 95% limits, but only **{o}** below the overdispersion-adjusted 99.8% limits.",
-          k=int((worst["below adjusted 99.8% limit"] == "yes").sum()), m=spread["median_denominator"],
+          w=len(worst), k=int((worst["below adjusted 99.8% limit"] == "yes").sum()), m=spread["median_denominator"],
           a=100 * spread["sd_small"], b=100 * spread["sd_large"], d=100 * spread["estimate"],
           lo=100 * spread["ci_low"], hi=100 * spread["ci_high"], r=out_raw, o=out_adj)
 

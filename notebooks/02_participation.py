@@ -100,6 +100,28 @@ report.md("In {y}, **{r:.1%}** of in-service members living in the city had regi
           mx=lo_reg.iloc[-1]["estimate"], mxn=districts.set_index("district_id").loc[lo_reg.iloc[-1]["district_id"], "name_en"])
 
 # %% [markdown]
+# ### Communities: registration without a league table
+#
+# Community registration rates rest on anything from a handful to over a thousand in-service
+# members. The funnel plot sets each community's rate against its size, with binomial limits and
+# limits widened for the real differences between communities (overdispersion); only communities
+# outside the widened limits differ from the city by more than chance and ordinary variation.
+
+# %%
+com_reg = panel[panel["year"] == year]
+f_reg = compare.funnel_proportion(com_reg, "registered", "in_service_resident", "community_id", scale=100)
+common.funnel_plot(f_reg, xlabel=f"in-service members resident, {year}", ylabel="% registered",
+                   title="Communities: member registration", max_labels=0, synthetic=synthetic);
+
+# %%
+report.md("In {y}, **{r:,}** of {n:,} communities lie outside the binomial 99.8% limits, a sign of real "
+          "differences between communities (district policy, joint building), but only **{o:,}** lie outside "
+          "the overdispersion-adjusted 99.8% limits: **{lo}** below and **{hi}** above.",
+          y=year, n=len(f_reg.table), r=int((f_reg.table["flag_99_8"] != "").sum()),
+          o=int((f_reg.table["flag_od_99_8"] != "").sum()), lo=int((f_reg.table["flag_od_99_8"] == "low").sum()),
+          hi=int((f_reg.table["flag_od_99_8"] == "high").sum()))
+
+# %% [markdown]
 # ## Resident units: joint building
 
 # %%

@@ -263,3 +263,19 @@ def test_community_means():
     units = pd.DataFrame({"community_id": ["A", "B", "C", "D"], "score": [80, 70, 60, 50]})
     m = sat.community_means(micro, "s", units, "score").set_index("community_id")
     assert m.loc["A", "mean_s"] == 60 and m.loc["A", "n"] == 2 and list(m.index) == ["A", "B"]
+
+
+def test_funnel_plot_draws_binomial_limits_for_small_units():
+    from helpers.compare import funnel_proportion
+
+    rng = np.random.default_rng(9)
+    n = rng.integers(1, 25, 80)
+    d = pd.DataFrame({"u": [f"C{i}" for i in range(80)], "x": rng.binomial(n, 0.6), "n": n})
+    f = funnel_proportion(d, "x", "n", "u")
+    ax = common.funnel_plot(f, "n", "rate", "t", max_labels=0)
+    lines = [ln for ln in ax.get_lines() if ln.get_label() == "95.0% limits, binomial"]
+    assert lines, "no binomial limit line"
+    y = lines[0].get_ydata()
+    assert np.isfinite(y).sum() >= n.max() - 1  # drawn at every whole denominator
+    ref = f.limits(lines[0].get_xdata())["lower_95"].to_numpy()
+    assert np.allclose(y, ref, equal_nan=True)
