@@ -464,7 +464,7 @@ class SurveyDesign:
         D = len(lab)
         unit = self._ssu if self._ssu is not None else self._psu
         U = int(unit.max()) + 1 if len(unit) else 0
-        ckey = ("cells",) + tuple(by)
+        ckey = ("\0cells",) + tuple(by)
         if ckey not in self._domain_cache:
             # map rows to cells (domain x unit) once per `by`; cached on the design
             ok = dom >= 0

@@ -6,6 +6,7 @@ up with ours. Nothing here holds reference numbers: R produces them at test time
 """
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -21,12 +22,18 @@ R_SCRIPT = Path(__file__).resolve().parent / "r" / "survey_reference.R"
 RTOL = 1e-8
 
 
-def rscript() -> str:
-    """Path of Rscript with the survey package; skip (or fail under CI) when missing."""
+@functools.lru_cache(maxsize=1)
+def _find_rscript() -> str | None:
     exe = shutil.which("Rscript")
     ok = exe is not None and subprocess.run(
         [exe, "-e", "suppressMessages(library(survey))"], capture_output=True).returncode == 0
-    if not ok:
+    return exe if ok else None
+
+
+def rscript() -> str:
+    """Path of Rscript with the survey package; skip (or fail when $CI is set) when missing."""
+    exe = _find_rscript()
+    if exe is None:
         msg = "Rscript with the survey package is not installed (make sysdeps installs r-base-core r-cran-survey)"
         if os.environ.get("CI"):
             pytest.fail(msg)
@@ -39,8 +46,14 @@ def api_data() -> dict[str, pd.DataFrame]:
     import rdata
 
     exe = rscript()
-    out = subprocess.run([exe, "-e", 'cat(system.file("data", "api.rda", package="survey"))'],
-                         capture_output=True, text=True, check=True).stdout.strip()
+    known = [Path(p) / "survey" / "data" / "api.rda" for p in
+             ("/usr/lib/R/site-library", "/usr/local/lib/R/site-library", "/usr/lib/R/library")]
+    found = [p for p in known if p.exists()]
+    if found:
+        out = str(found[0])
+    else:
+        out = subprocess.run([exe, "-e", 'cat(system.file("data", "api.rda", package="survey"))'],
+                             capture_output=True, text=True, check=True).stdout.strip()
     parsed = rdata.read_rda(out)
     frames = {}
     for k, v in parsed.items():
