@@ -20,7 +20,7 @@
 # chance would give? And where are the hot spots and cold spots?
 #
 # **Claim tested.** Registration and coverage share a spatially smooth influence (in the synthetic
-# city, a planted latent field with a range of about 6 km), so community registration rates are
+# city, a planted latent field that varies smoothly over a few kilometres), so community registration rates are
 # positively spatially autocorrelated: global Moran's I above its expectation under spatial
 # randomness.
 
@@ -53,7 +53,7 @@ nb.data_statement(meta)
 # - **Participation**: in-service party members registered in their residence community, over
 #   in-service members living there, by community.
 # - **Satisfaction**: residents' overall satisfaction (0-100) from the resident survey. A community
-#   is sampled in a few years at most, with about 20 respondents, so satisfaction is estimated by
+#   is sampled in a few years at most, with a small group of respondents, so satisfaction is estimated by
 #   sub-district: the yearly samples are pooled (strata district x year, clusters the sampled
 #   communities), design-based means are computed for each sub-district, and a Fay-Herriot model
 #   shrinks the noisier ones towards the city mean.
@@ -74,10 +74,12 @@ city_cov = com["covered"].sum() / com["active"].sum()
 report.md("In **{y}** the city's **{c:,}** communities count **{m:,}** in-service members, of whom **{r:.1%}** "
           "are registered where they live; **{a:,}** eligible organisations are active in **{co:,}** communities "
           "(the other **{nco:,}** have none), and **{cv:.1%}** of them are covered. The pooled survey reaches "
-          "**{s}** of **{ns}** sub-districts with at least 10 respondents in more than one sampled community-year.",
+          "**{s}** of **{ns}** sub-districts with at least **{k}** respondents in more than one sampled community-year; "
+          "a community has **{o:.1f}** eligible organisations on average where it has any.",
           y=year, c=len(com), m=int(com["in_service_resident"].sum()), r=city_reg, a=int(com["active"].sum()),
           co=int((com["active"] > 0).sum()), nco=int((com["active"] == 0).sum()), cv=city_cov,
-          s=int(sat["eblup"].notna().sum()), ns=len(sat))
+          s=int(sat["eblup"].notna().sum()), ns=len(sat), k=report.min_respondents(),
+          o=com.loc[com["active"] > 0, "active"].mean())
 
 # %% [markdown]
 # ## Method
@@ -108,7 +110,7 @@ sat_units = sat[sat["eblup"].notna()]
 w = {"communities with in-service members": ss.build_weights(reg_units, "community_id"),
      "communities with eligible organisations": ss.build_weights(cov_units, "community_id"),
      "sub-districts": ss.build_weights(sub, "subdistrict_id"),
-     "sub-districts with >= 10 survey respondents": ss.build_weights(sat_units, "subdistrict_id")}
+     "sub-districts with enough survey respondents": ss.build_weights(sat_units, "subdistrict_id")}
 report.table(ss.weights_table(w))
 
 # %%
@@ -180,8 +182,8 @@ if synthetic:
 # %% [markdown]
 # ### Coverage of eligible organisations
 #
-# A community has four eligible organisations on average, and many have none ("No data" on the
-# map), so a community's coverage rate moves by a quarter with a single organisation. The map
+# A community has only a handful of eligible organisations, and many have none ("No data" on the
+# map), so one organisation more or less moves a community's coverage rate a long way. The map
 # therefore shows EB-smoothed community rates, and hot and cold spots are sought at both levels.
 
 # %%
@@ -208,8 +210,8 @@ report.md("Coverage is clustered too, but more weakly: Moran's I is **{i1:.3f}**
 # ### Satisfaction of residents
 #
 # Sub-district means of overall satisfaction (0-100), all survey years pooled, after Fay-Herriot
-# shrinkage, on a diverging scale centred on the city mean. Sub-districts with fewer than 10
-# respondents would be suppressed; "No data" marks those never sampled and those sampled in a
+# shrinkage, on a diverging scale centred on the city mean. Sub-districts with fewer respondents
+# than the disclosure threshold would be suppressed; "No data" marks those never sampled and those sampled in a
 # single community in a single year, whose mean has no design-based standard error.
 
 # %%
@@ -237,7 +239,8 @@ report.md("Satisfaction, shown against the design-based city mean of **{c:.1f}**
 #
 # Global Moran's I with its expectation, the central 95% of its permutation distribution under
 # spatial randomness, and the verdict on "positive spatial autocorrelation" (supported when I lies
-# above its expectation with pseudo p <= 0.05). The local clusters of each measure follow.
+# above its expectation with a pseudo p-value at or below the usual 5% level). The local clusters
+# of each measure follow.
 
 # %%
 report.table(moran_tab)
@@ -278,8 +281,8 @@ ss.truth_report(check, m_reg, glob["Registration, communities (raw rates)"])
 #   k-nearest neighbours are a useful check.
 # - Linking islands and detached groups to their nearest unit is a choice; dropping them changes
 #   the statistics slightly (the table of weights names every such unit).
-# - The pseudo p-values are bounded below by 1/(permutations + 1); a p of 0.001 means "more extreme
-#   than every permutation", not an exact probability.
+# - The pseudo p-values are bounded below by 1/(permutations + 1); that smallest value means "more
+#   extreme than every permutation", not an exact probability.
 # - Some clustering follows district boundaries: districts differ in their rates as a whole
 #   (district effects), which contiguity picks up as spatial autocorrelation. Moran's I does not
 #   say whether neighbours influence each other or share a cause.

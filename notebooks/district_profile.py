@@ -60,10 +60,10 @@ report.md("## {name} ({zh}), {y}\n\n**{name}** is one of **{k}** districts and c
 #   **overall satisfaction** (0-100), from that year's resident survey.
 #
 # Administrative rates come with Wilson 95% intervals. Survey figures are design-based (strata =
-# districts, clusters = the eight or so sampled communities per district, design weights), with t
+# districts, clusters = the sampled communities of each district, design weights), with t
 # intervals on the design's degrees of freedom. Ranks (1 = highest) come with a 95% interval of
 # plausible ranks, simulated from each district's sampling distribution: a district whose rank
-# interval runs from 2 to 9 cannot honestly be called second.
+# interval spans half the table cannot honestly be called second.
 
 # %% [markdown]
 # ## Headline measures
@@ -104,7 +104,7 @@ profile.truth_check(data, district_id)
 # %% [markdown]
 # ## Caveats
 #
-# - Survey figures rest on one year's sample of about eight communities in the district; their
+# - Survey figures rest on one year's sample of a few communities in the district; their
 #   intervals are wide, and differences between peers within them are not evidence of a gap.
 # - Administrative rates have narrow intervals because they count every member and organisation;
 #   the intervals cover random variation, not errors of recording.

@@ -193,3 +193,73 @@ def test_profile_findings_and_picker_under_build(pdata, monkeypatch):
 
 def test_display_name_avoids_escaped_apostrophes():
     assert profile.display_name("Yong'an County") == "Yong\u2019an County"
+
+
+# ----------------------------------------------------------------------------- 90_validation glue
+from helpers.studies import validation as val  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def api():
+    a = val.load_api()
+    if a is None:
+        pytest.skip("api.rda (R's survey package) is not installed")
+    return a
+
+
+def test_api_srs_estimates_match_textbook_formulas(api):
+    """Simple random sample: mean = plain mean, SE = sqrt((1 - n/N) s^2 / n), total = N * mean."""
+    srs = api["apisrs"]
+    o = val.our_estimates(api).set_index(["sample", "statistic", "variable", "domain"])
+    y = srs["api00"].to_numpy(float)
+    n, N = len(y), float(srs["fpc"].iloc[0])
+    r = o.loc[("apisrs", "mean", "api00", "all")]
+    assert r["estimate"] == pytest.approx(y.mean(), rel=1e-12)
+    assert r["se"] == pytest.approx(np.sqrt((1 - n / N) * y.var(ddof=1) / n), rel=1e-12)
+    e = srs["enroll"].to_numpy(float)
+    t = o.loc[("apisrs", "total", "enroll", "all")]
+    assert t["estimate"] == pytest.approx(N * e.mean(), rel=1e-9)
+    assert t["se"] == pytest.approx(N * np.sqrt((1 - n / N) * e.var(ddof=1) / n), rel=1e-9)
+    q = o.loc[("apisrs", "ratio", "api.stu/enroll", "all")]
+    assert q["estimate"] == pytest.approx(srs["api.stu"].sum() / srs["enroll"].sum(), rel=1e-12)
+    # stratified: the mean is the population-weighted mean of the stratum means
+    st = api["apistrat"]
+    Nh = st.groupby("stype")["fpc"].first()
+    mh = st.groupby("stype")["api00"].mean()
+    assert o.loc[("apistrat", "mean", "api00", "all"), "estimate"] == pytest.approx((Nh * mh).sum() / Nh.sum())
+
+
+def test_compare_relative_differences_and_missing_r():
+    ours = pd.DataFrame({"sample": ["s"], "statistic": ["mean"], "variable": ["y"], "domain": ["all"],
+                         "estimate": [10.0], "se": [2.0], "n": [50]})
+    ref = pd.DataFrame({"sample": ["s"], "statistic": ["mean"], "variable": ["y"], "domain": ["all"],
+                        "estimate": [8.0], "se": [2.5]})
+    c = val.compare(ours, val.RResult(ref)).iloc[0]
+    assert c["rel_diff_estimate"] == pytest.approx(0.25) and c["rel_diff_se"] == pytest.approx(0.2)
+    c = val.compare(ours, val.RResult(None, "R is not installed")).iloc[0]
+    assert np.isnan(c["estimate_r"]) and np.isnan(c["rel_diff_se"])
+    assert val.for_display(val.compare(ours, val.RResult(None))).iloc[0]["rel_diff_se"] == "R not run"
+
+
+def test_r_missing_is_reported_not_raised(monkeypatch, api):
+    monkeypatch.setattr(val.shutil, "which", lambda name: None)
+    r = val.r_estimates()
+    assert not r.ok and "not installed" in r.reason
+    a = val.api_validation()
+    assert a.found and a.worst is None
+    assert [f["name"] for f in a.findings_rows()] == ["api_strat_mean_api00"]
+    assert "R was not run" in a.status().data
+
+
+def test_api_agrees_with_r_when_installed(api):
+    if val.shutil.which("Rscript") is None:
+        pytest.skip("Rscript not installed")
+    a = val.api_validation()
+    assert a.r.ok, a.r.reason
+    assert a.comparison["estimate_r"].notna().all()
+    assert a.worst < 1e-8
+
+
+def test_sids_reproduces_the_published_esda_example():
+    ref = val.sids_reference(seed=1, permutations=999)
+    assert ref["agrees"].all(), ref

@@ -30,16 +30,16 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["API_DESIGNS", "TASKS", "api_path", "load_api", "our_estimates", "r_estimates", "RResult", "compare",
-           "design_table", "sids_reference", "ESDA_DOC_SID79", "sids_summary"]
+           "ApiValidation", "api_validation", "for_display", "design_table", "sids_reference", "ESDA_DOC_SID79", "sids_summary"]
 
 #: The three samples and their designs, as in the survey package's ``example(api)``.
 API_DESIGNS: dict[str, dict] = {
-    "apisrs": dict(label="simple random sample of 200 schools", weight="pw", strata=None, psu=None, fpc="fpc",
+    "apisrs": dict(label="simple random sample of schools", weight="pw", strata=None, psu=None, fpc="fpc",
                    r="svydesign(ids = ~1, weights = ~pw, fpc = ~fpc, data = apisrs)"),
     "apistrat": dict(label="stratified by school type (elementary, middle, high)", weight="pw", strata="stype",
                      psu=None, fpc="fpc",
                      r="svydesign(ids = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = apistrat)"),
-    "apiclus1": dict(label="one-stage cluster sample of 15 school districts", weight="pw", strata=None,
+    "apiclus1": dict(label="one-stage cluster sample of school districts", weight="pw", strata=None,
                      psu="dnum", fpc="fpc", r="svydesign(ids = ~dnum, weights = ~pw, fpc = ~fpc, data = apiclus1)"),
 }
 
@@ -219,6 +219,17 @@ def compare(ours: pd.DataFrame, r: RResult) -> pd.DataFrame:
     return out[keys + ["n", "estimate", "estimate_r", "rel_diff_estimate", "se", "se_r", "rel_diff_se"]]
 
 
+def for_display(c: pd.DataFrame) -> pd.DataFrame:
+    """:func:`compare` ready to read: estimates and SEs to 4 significant digits beyond the integer
+    part, relative differences in scientific notation ("not run" without R)."""
+    out = c.copy()
+    for col in ("estimate", "estimate_r", "se", "se_r"):
+        out[col] = [("" if pd.isna(v) else f"{v:,.4f}") for v in out[col]]
+    for col in ("rel_diff_estimate", "rel_diff_se"):
+        out[col] = [("R not run" if pd.isna(v) else f"{v:.1e}") for v in out[col]]
+    return out.rename(columns={"n": "n_schools"})
+
+
 def design_table(api: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per sample: its design in words, schools sampled, strata, clusters, population."""
     rows = []
@@ -229,6 +240,96 @@ def design_table(api: dict[str, pd.DataFrame]) -> pd.DataFrame:
                      "clusters": df[spec["psu"]].nunique() if spec["psu"] else len(df),
                      "sum_of_weights": float(df[spec["weight"]].sum()), "R_call": spec["r"]})
     return pd.DataFrame(rows)
+
+
+@dataclass
+class ApiValidation:
+    """Part A in one object: data, our estimates, R's, their comparison, and what to say.
+
+    Every attribute is present whatever is installed: frames are empty (with their columns)
+    when the data are missing, and ``r.reason`` says why R did not run.
+    """
+
+    found: bool
+    designs: pd.DataFrame
+    ours: pd.DataFrame
+    r: RResult
+    comparison: pd.DataFrame
+
+    @property
+    def worst(self) -> float | None:
+        """Largest relative difference from R over estimates and SEs (None without R)."""
+        if not self.r.ok or self.comparison.empty:
+            return None
+        return float(np.nanmax(self.comparison[["rel_diff_estimate", "rel_diff_se"]].to_numpy()))
+
+    def status(self):
+        """Markdown: which software ran, or why part of the check could not."""
+        from helpers import report
+
+        if not self.found:
+            return report.md("**Part A could not run: the API samples were not found.** They ship with R's survey "
+                             "package (`api.rda`); install `r-base-core` and `r-cran-survey`.")
+        if self.r.ok:
+            return report.md("R {rv} with survey {sv} ran in this build and produced the reference values.",
+                             rv=self.r.r_version, sv=self.r.survey_version)
+        return report.md("**R was not run: {why}.** The table shows our estimates only; install `r-base-core` and "
+                         "`r-cran-survey` to compare.", why=self.r.reason)
+
+    def table(self) -> pd.DataFrame:
+        """The comparison, formatted (:func:`for_display`)."""
+        return for_display(self.comparison)
+
+    def example(self, sample: str = "apistrat", variable: str = "api00") -> pd.Series | None:
+        """Our overall mean of ``variable`` in ``sample`` (a row of :attr:`ours`), or None."""
+        o = self.ours
+        hit = o[(o["sample"] == sample) & (o["statistic"] == "mean") & (o["variable"] == variable)
+                & (o["domain"] == "all")]
+        return hit.iloc[0] if len(hit) else None
+
+    def summary(self):
+        """Markdown: the largest relative difference and one example estimate, from the numbers."""
+        from helpers import report
+
+        ex = self.example()
+        if ex is None:
+            return report.md("*No estimates: see above.*")
+        text = ("The stratified sample puts the mean API score of 2000 at **{m:.1f}** (SE **{se:.2f}**; 95% CI "
+                "**{lo:.1f}** to **{hi:.1f}**).")
+        vals = dict(m=ex["estimate"], se=ex["se"], lo=ex["ci_low"], hi=ex["ci_high"])
+        if self.worst is not None:
+            text = ("Across **{k}** estimates and their standard errors on three designs, the largest relative "
+                    "difference from R is **{w:.1e}**: {verdict}. ") + text
+            vals.update(k=len(self.comparison), w=self.worst,
+                        verdict="the two agree to the last digits of double precision" if self.worst < 1e-8
+                        else "larger than rounding can explain, so the helpers and R differ")
+        return report.md(text, **vals)
+
+    def findings_rows(self) -> list[dict]:
+        """Keyword arguments for :func:`helpers.findings.record` (none when the data are missing)."""
+        rows = []
+        if self.worst is not None:
+            rows.append(dict(name="api_max_rel_diff_vs_R", value=self.worst, unit="relative difference",
+                             note=f"max over estimates and SEs of {len(self.comparison)} API estimates, R survey "
+                                  f"{self.r.survey_version}"))
+        ex = self.example()
+        if ex is not None:
+            rows.append(dict(name="api_strat_mean_api00", value=float(ex["estimate"]),
+                             ci=(float(ex["ci_low"]), float(ex["ci_high"])), unit="API points",
+                             note="apistrat, design-based, t on design df"))
+        return rows
+
+
+def api_validation(run_r: bool = True) -> ApiValidation:
+    """Run Part A: load the API samples, estimate, run R (unless ``run_r=False``) and compare."""
+    api = load_api()
+    r = r_estimates() if run_r else RResult(None, "R was not asked to run")
+    if api is None:
+        empty = pd.DataFrame(columns=["sample", "statistic", "variable", "domain", "estimate", "se", "ci_low",
+                                      "ci_high", "df", "n"])
+        return ApiValidation(False, pd.DataFrame(columns=["sample", "design"]), empty, r, compare(empty, r))
+    ours = our_estimates(api)
+    return ApiValidation(True, design_table(api), ours, r, compare(ours, r))
 
 
 def sids_reference(*, seed: int, permutations: int = 999) -> pd.DataFrame:
@@ -263,7 +364,9 @@ def sids_reference(*, seed: int, permutations: int = 999) -> pd.DataFrame:
          "reference": ESDA_DOC_SID79["p_norm_one_tailed"],
          "agrees": round(m.p_norm / 2, 4) == ESDA_DOC_SID79["p_norm_one_tailed"]},
     ]
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out["ours"] = out["ours"].astype(float)
+    return out
 
 
 def sids_summary(case) -> pd.DataFrame:
