@@ -10,6 +10,10 @@ The public entry point is :class:`SurveyDesign`::
     d.ratio("complaint_resolved", "complaint_made", by="district_id")
     d.proportion("sat_overall", level=[4, 5], by="district_id", method="logit")
 
+For the project's resident survey, where each year is a fresh sample,
+``SurveyDesign.resident_survey(df)`` declares strata = district x year and PSUs =
+communities (and drops nonrespondents).
+
 Every estimator returns a tidy :class:`pandas.DataFrame` with one row per domain
 (combination of the ``by`` columns) and variable, holding the ``by`` columns and
 ``variable, estimate, se, ci_low, ci_high, df, deff, n`` (and ``level`` for
@@ -19,8 +23,10 @@ How it is computed
 ------------------
 Two phases. Phase 1 reduces the microdata to sums per domain x stratum x PSU
 (x second-stage unit for two-stage designs) in the data engine: NumPy
-``bincount`` on integer codes for in-memory data (``engine="pandas"``), or one
-``GROUP BY`` in DuckDB SQL for Parquet files (:meth:`SurveyDesign.from_parquet`).
+``bincount`` on integer codes for an in-memory DataFrame (``engine="pandas"``,
+the default; the row-to-cell map is cached per ``by``), or one ``GROUP BY`` in
+DuckDB SQL (``engine="duckdb"`` for a DataFrame, :meth:`SurveyDesign.from_parquet`
+for Parquet files larger than memory); both give the same results.
 Phase 2 finishes the estimates and the Taylor-linearised variances in NumPy from
 those few cells. Nothing is quadratic in the number of respondents.
 
@@ -53,7 +59,8 @@ Conventions (all chosen to reproduce R ``survey`` 4.x exactly)
   random sampling *without* replacement of the same n from a population of
   N = sum of weights, ``svyvar(x) * (N - n)/(N * n)`` for a mean (times N^2 for a
   total; a ratio uses the total of its linearised variable as R's ``svyratio``).
-  It is NaN when N < n (weights not scaled to the population), where R gives NA.
+  It is NaN when N < n (weights not scaled to the population; R gives NA for a mean
+  and a meaningless negative number for a total) and when n < 2.
 * ``df`` is the design degrees of freedom of the domain, R's ``degf()`` of the
   domain subset: PSUs with at least one row in the domain minus the strata with at
   least one row in it.
