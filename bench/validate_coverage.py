@@ -103,8 +103,13 @@ def resolve_estimators(names: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def run(replicates: int, seeds_from: int, estimators: list[str], progress: bool = True) -> pd.DataFrame:
-    """One row per replicate and key: seed, key, estimate, se, ci_low, ci_high, truth, covered."""
+def run(replicates: int, seeds_from: int, estimators: list[str], progress: bool = True,
+        out: str | Path | None = None) -> pd.DataFrame:
+    """One row per replicate and key: seed, key, estimate, se, ci_low, ci_high, truth, covered.
+
+    With ``out``, each replicate's rows are appended to that CSV as soon as
+    they are computed (so an interrupted run keeps its replicates).
+    """
     rows = []
     bar = None
     if progress:
@@ -120,14 +125,15 @@ def run(replicates: int, seeds_from: int, estimators: list[str], progress: bool 
         est = models.estimate_planted_effects(tables, estimators, seed=seed)
         est["seed"] = seed
         est["truth"] = est["key"].map(truth)
+        est["covered"] = (est["ci_low"] <= est["truth"]) & (est["truth"] <= est["ci_high"])
         rows.append(est)
+        if out is not None:
+            est.to_csv(out, mode="a", header=not Path(out).exists() or Path(out).stat().st_size == 0, index=False)
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
-    out = pd.concat(rows, ignore_index=True)
-    out["covered"] = (out["ci_low"] <= out["truth"]) & (out["truth"] <= out["ci_high"])
-    return out
+    return pd.concat(rows, ignore_index=True)
 
 
 def summarise(res: pd.DataFrame, lo: float = 0.93, hi: float = 0.97) -> pd.DataFrame:
@@ -155,18 +161,30 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"first seed; replicate r uses seeds_from + r (default {DEFAULT_SEEDS_FROM})")
     p.add_argument("--estimators", nargs="+", default=["fast"],
                    help="estimator names or groups fast/slow/all (default: fast)")
-    p.add_argument("--out", default=None, help="also write the per-replicate results to this CSV")
+    p.add_argument("--out", default=None,
+                   help="also write the per-replicate results to this CSV (appended replicate by replicate; "
+                        "an existing file is replaced)")
+    p.add_argument("--summarise", nargs="+", default=None, metavar="CSV",
+                   help="only print the table of saved per-replicate results (e.g. of runs made in parallel "
+                        "with different --seeds-from)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     ns = p.parse_args(argv)
-    est = resolve_estimators(ns.estimators)
     t0 = time.perf_counter()
-    res = run(ns.replicates, ns.seeds_from, est, progress=not ns.quiet)
-    if ns.out:
-        res.to_csv(ns.out, index=False)
+    if ns.summarise:
+        res = pd.concat([pd.read_csv(f) for f in ns.summarise], ignore_index=True)
+        res = res.drop_duplicates(["seed", "key"])
+        header = (f"SYNTHETIC data; {res['seed'].nunique()} replicates (seeds {res['seed'].min()}..{res['seed'].max()}) "
+                  f"from {len(ns.summarise)} file(s); replicates per key vary when runs differ")
+    else:
+        est = resolve_estimators(ns.estimators)
+        if ns.out and Path(ns.out).exists():
+            Path(ns.out).unlink()
+        res = run(ns.replicates, ns.seeds_from, est, progress=not ns.quiet, out=ns.out)
+        header = (f"SYNTHETIC data; {ns.replicates} replicates (seeds {ns.seeds_from}.."
+                  f"{ns.seeds_from + ns.replicates - 1}); estimators: {', '.join(est)}; {time.perf_counter() - t0:.0f}s")
     tab = summarise(res)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 200):
-        print(f"SYNTHETIC data; {ns.replicates} replicates (seeds {ns.seeds_from}..{ns.seeds_from + ns.replicates - 1}); "
-              f"estimators: {', '.join(est)}; {time.perf_counter() - t0:.0f}s")
+        print(header)
         print(tab.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     bad = tab[tab["in_target"] == "NO"]
     if len(bad):
