@@ -166,6 +166,10 @@ def ols(data: pd.DataFrame, formula: str, cluster: str | None = "district_id", l
     return ModelResult(tidy(res, level), res, int(res.nobs), {"clusters": n_clusters})
 
 
+def _fmt_level(v) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
 def ordinal_logit(data: pd.DataFrame, formula: str, distr: str = "logit", cluster: str | None = None,
                   level: float = 0.95) -> ModelResult:
     """Proportional-odds (ordered logit) model of a 1-5 item, ``"item ~ x1 + C(district_id)"``.
@@ -174,9 +178,9 @@ def ordinal_logit(data: pd.DataFrame, formula: str, distr: str = "logit", cluste
     dropped (the thresholds play its role), so categorical fixed effects
     such as district dummies are identified. ``cluster`` gives
     cluster-robust SEs (default: model-based). Thresholds appear as terms
-    ``"1/2"``, ``"2/3"``, ... (statsmodels' increments are converted to
-    cut-points; their SEs are from the delta method on the first cut-point
-    only for ``"1/2"`` and otherwise omitted as NaN).
+    ``"1/2"``, ``"2/3"``, ... on the latent scale (statsmodels' first
+    cut-point and log-increments are converted to cut-points, with
+    delta-method SEs).
     """
     import patsy
     from statsmodels.miscmodels.ordinal_model import OrderedModel
@@ -195,12 +199,20 @@ def ordinal_logit(data: pd.DataFrame, formula: str, distr: str = "logit", cluste
     res = model.fit(**fit_kw)
     t = tidy(res, level)
     k = X.shape[1]
-    # thresholds: statsmodels parametrises cut-points as first value then log-increments
+    # statsmodels parametrises the cut-points as the first one then log-increments:
+    # cut_j = th_1 + sum_{i=2..j} exp(th_i); delta-method SEs from the parameter covariance
+    th = np.asarray(res.params)[k:]
     cuts = model.transform_threshold_params(np.asarray(res.params))[1:-1]
-    lab = [f"{a}/{b}" for a, b in zip(levels[:-1], levels[1:])]
-    thr = pd.DataFrame({"term": lab, "estimate": cuts, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                        "p": np.nan})
-    thr.loc[0, ["se", "ci_low", "ci_high", "p"]] = t.iloc[k][["se", "ci_low", "ci_high", "p"]].to_numpy()
+    J = np.zeros((th.size, th.size))
+    J[:, 0] = 1.0
+    for j in range(1, th.size):
+        J[j:, j] = np.exp(th[j])
+    V = np.asarray(res.cov_params())[k:, k:]
+    se = np.sqrt(np.diag(J @ V @ J.T))
+    zq = stats.norm.ppf((1 + level) / 2)
+    lab = [f"{_fmt_level(a)}/{_fmt_level(b)}" for a, b in zip(levels[:-1], levels[1:])]
+    thr = pd.DataFrame({"term": lab, "estimate": cuts, "se": se, "ci_low": cuts - zq * se,
+                        "ci_high": cuts + zq * se, "p": 2 * stats.norm.sf(np.abs(cuts / se))})
     terms = pd.concat([t.iloc[:k], thr], ignore_index=True)
     return ModelResult(terms, res, int(res.nobs), {"levels": levels, "distr": distr})
 
