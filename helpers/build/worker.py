@@ -138,6 +138,7 @@ def execute(nb, cwd: Path, timeout: float, kernel_log: Path, kernel_name: str = 
     client = NotebookClient(
         nb, kernel_name=kernel_name, timeout=int(timeout), startup_timeout=120,
         resources={"metadata": {"path": str(cwd)}}, allow_errors=False, record_timing=False,
+        shutdown_kernel="immediate",  # outputs and files are complete when the last cell returns
     )
     client.timeout_func = lambda cell: max(1, int(deadline - time.monotonic()))
     with open(kernel_log, "ab") as log:
