@@ -760,7 +760,7 @@ class SurveyDesign:
         return cells, parts
 
     def mean(self, variables: str | Sequence[str], by: str | Sequence[str] | None = None, *,
-             level: float = 0.95, ci_df: str | float = "design") -> pd.DataFrame:
+             level: float = 0.95, ci_df: str | float = "design", df: str | float | None = None) -> pd.DataFrame:
         """Design-based means (R: ``svyby(~y, ~by, design, svymean, na.rm=TRUE, deff=TRUE)``).
 
         Parameters
@@ -770,6 +770,7 @@ class SurveyDesign:
         level : confidence level of the interval (0-1).
         ci_df : ``"design"`` (t quantile on the domain's design df, default) or a
             number of degrees of freedom; ``numpy.inf`` gives R's ``confint()`` default.
+        df : alias of ``ci_df`` (wins when given).
 
         Returns
         -------
@@ -777,21 +778,21 @@ class SurveyDesign:
         deff, n`` (n: respondents with the item present in the domain), one row per
         domain and variable.
         """
-        cells, parts = self._mean_total(self._prep_items(variables), by, "mean", level, ci_df)
+        cells, parts = self._mean_total(self._prep_items(variables), by, "mean", level, _pick(ci_df, df))
         return self._frame(cells, parts)
 
     def total(self, variables: str | Sequence[str], by: str | Sequence[str] | None = None, *,
-              level: float = 0.95, ci_df: str | float = "design") -> pd.DataFrame:
+              level: float = 0.95, ci_df: str | float = "design", df: str | float | None = None) -> pd.DataFrame:
         """Design-based population totals (R: ``svytotal`` in ``svyby``, ``na.rm=TRUE``).
 
         Parameters and returns as :meth:`mean`; the estimate is in the item's unit
         times population units (sum of weights x value).
         """
-        cells, parts = self._mean_total(self._prep_items(variables), by, "total", level, ci_df)
+        cells, parts = self._mean_total(self._prep_items(variables), by, "total", level, _pick(ci_df, df))
         return self._frame(cells, parts)
 
     def ratio(self, numerator: str, denominator: str, by: str | Sequence[str] | None = None, *,
-              level: float = 0.95, ci_df: str | float = "design") -> pd.DataFrame:
+              level: float = 0.95, ci_df: str | float = "design", df: str | float | None = None) -> pd.DataFrame:
         """Ratio of two population totals (R: ``svyratio(~num, ~den, na.rm=TRUE, deff=TRUE)``).
 
         Rows where either column is missing are excluded. The variance linearises
@@ -808,6 +809,7 @@ class SurveyDesign:
         DataFrame as :meth:`mean`.
         """
         by = _as_list(by)
+        ci_df = _pick(ci_df, df)
         if self._duck is not None:
             yq, xq = f"({_q(numerator)})::DOUBLE", f"({_q(denominator)})::DOUBLE"
             w = _q(self.weight)
@@ -858,7 +860,7 @@ class SurveyDesign:
 
     def proportion(self, variable: str, level=None, by: str | Sequence[str] | None = None, *,
                    method: str = "logit", conf_level: float = 0.95, ci_df: str | float = "design",
-                   levels: Sequence | None = None) -> pd.DataFrame:
+                   levels: Sequence | None = None, df: str | float | None = None) -> pd.DataFrame:
         """Share of the population in category ``level`` of ``variable``, with its interval.
 
         R: ``svyby(~I(variable == level), ~by, design, svyciprop, method="logit",
@@ -876,6 +878,7 @@ class SurveyDesign:
         conf_level : confidence level (0-1).
         ci_df : ``"design"`` (default, as svyciprop) or a number (``numpy.inf``: normal).
         levels : with ``level=None``, the categories to report (zero shares included).
+        df : alias of ``ci_df`` (wins when given).
 
         Returns
         -------
@@ -884,6 +887,7 @@ class SurveyDesign:
         """
         if method not in ("logit", "mean"):
             raise ValueError("method must be 'logit' or 'mean'")
+        ci_df = _pick(ci_df, df)
         if self._duck is not None:
             col = _q(variable)
             if level is None and levels is None:
@@ -935,6 +939,10 @@ class SurveyDesign:
         return (f"SurveyDesign(engine={self.engine!r}, weight={self.weight!r}, strata={self.strata or None}, "
                 f"psu={self.psu or None}, fpc={self.fpc or None}, strata_n={H}, psu_n={int(self._nh.sum())}, "
                 f"lonely_psu={self.lonely_psu!r})")
+
+
+def _pick(ci_df, df):
+    return ci_df if df is None else df
 
 
 def _expit(x):

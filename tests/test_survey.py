@@ -98,6 +98,7 @@ def test_total_and_ratio_by_hand():
 def test_ci_quantiles_and_level():
     df = make_sample()
     d = SurveyDesign(df, weight="w", strata="stratum", psu="psu", fpc="N")
+    pd.testing.assert_frame_equal(d.mean("y", df=np.inf), d.mean("y", ci_df=np.inf))  # df= is an alias
     r = d.mean("y", ci_df=np.inf, level=0.9).iloc[0]
     z = stats.norm.ppf(0.95)
     assert r.ci_high == pytest.approx(r.estimate + z * r.se, rel=1e-12)
