@@ -263,3 +263,23 @@ def test_api_agrees_with_r_when_installed(api):
 def test_sids_reproduces_the_published_esda_example():
     ref = val.sids_reference(seed=1, permutations=999)
     assert ref["agrees"].all(), ref
+
+
+def test_within_district_departures(com):
+    reg = com[com["in_service_resident"] > 0]
+    dep = ss.within_district(reg, "registered", "in_service_resident")
+    d = reg.assign(dep=dep.to_numpy())
+    for did, g in d.groupby("district_id"):
+        pooled = g["registered"].sum() / g["in_service_resident"].sum()
+        np.testing.assert_allclose(g["dep"], g["registered"] / g["in_service_resident"] - pooled)
+        # member-weighted departures sum to zero within each district
+        assert (g["dep"] * g["in_service_resident"]).sum() == pytest.approx(0, abs=1e-6)
+
+
+def test_claim_sentence_states_the_verdict():
+    row = pd.Series({"I": 0.3, "null_low": -0.03, "null_high": 0.03, "permutations": 999, "p_sim": 0.001,
+                     "verdict": "supported"})
+    text = ss.claim_sentence(row, "Claim: the community's rates cluster.", supported="yes", otherwise="no").data
+    assert "**supported**: yes" in text and "\u2019" in text and "&" not in text
+    text = ss.claim_sentence(row.replace("supported", "inconclusive"), "C.", supported="yes", otherwise="no").data
+    assert "**inconclusive**: no" in text

@@ -3,12 +3,16 @@
 * :func:`community_rates` - one row per community (polygon) with the counts of the two
   administrative rates of a year: organisational coverage (covered / active eligible
   organisations) and in-service member registration (registered / in-service members
-  resident), plus their empirical-Bayes (beta-binomial) smoothed values.
+  resident), plus their empirical-Bayes (beta-binomial) smoothed values;
+  :func:`subdistrict_rates` sums them to sub-districts.
+* :func:`within_district` - a rate's departure from its district's pooled rate (clustering net of
+  district effects); :func:`build_weights` - queen weights with islands linked, quietly (the
+  notebook reports them with :func:`weights_table` and :func:`islands_table`).
 * :func:`subdistrict_satisfaction` - design-based sub-district means of a survey item,
   pooling the yearly samples, with Fay-Herriot shrinkage and disclosure suppression.
 * :func:`moran_table` / :func:`moran_verdict` - global Moran's I results side by side
   (I, its expectation, the central 95 % of the permutation distribution, pseudo p) and the
-  verdict on the claim "positive spatial autocorrelation".
+  verdict on the claim "positive spatial autocorrelation"; :func:`claim_sentence` states it.
 * :func:`true_registration` / :func:`cluster_truth` - the planted truth of the synthetic
   city (true registration probabilities) lined up with the estimates and LISA clusters.
 """
@@ -24,8 +28,9 @@ import pandas as pd
 from helpers import paths
 from helpers.disclosure import MIN_RESPONDENTS
 
-__all__ = ["community_rates", "subdistrict_rates", "build_weights", "pooled_design",
-           "registration_truth", "truth_report", "TruthCheck", "subdistrict_satisfaction", "moran_table", "moran_verdict",
+__all__ = ["community_rates", "subdistrict_rates", "within_district", "build_weights", "pooled_design",
+           "registration_truth", "truth_report", "TruthCheck", "subdistrict_satisfaction", "moran_table",
+           "moran_verdict", "claim_sentence",
            "true_registration", "cluster_truth", "lisa_table", "weights_table", "islands_table", "TRUTH_FILE"]
 
 #: Planted community registration probabilities written by the generator beside the data.
@@ -109,6 +114,19 @@ def subdistrict_rates(communities: gpd.GeoDataFrame, subdistricts: gpd.GeoDataFr
         smooth[ok] = eb_beta_binomial(pd.DataFrame(out.loc[ok, [num, den]]), num, den)["eb_rate"].to_numpy()
         out[f"{name}_eb"] = smooth
     return gpd.GeoDataFrame(out, geometry="geometry", crs=subdistricts.crs)
+
+
+def within_district(gdf: pd.DataFrame, numerator: str, denominator: str, by: str = "district_id") -> pd.Series:
+    """Each unit's rate minus its district's pooled rate (``sum numerator / sum denominator``).
+
+    Moran's I of these departures measures clustering *inside* districts, net of the
+    differences between whole districts (district effects), which contiguity would otherwise
+    also pick up. Units with a zero denominator get NaN.
+    """
+    num = pd.to_numeric(gdf[numerator]).astype(float)
+    den = pd.to_numeric(gdf[denominator]).astype(float)
+    pooled = num.groupby(gdf[by]).transform("sum") / den.groupby(gdf[by]).transform("sum")
+    return (num / den.where(den > 0)) - pooled
 
 
 def build_weights(gdf: gpd.GeoDataFrame, id_col: str):
@@ -198,6 +216,23 @@ def moran_table(results: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def claim_sentence(row: pd.Series, claim: str, supported: str = "", otherwise: str = ""):
+    """Markdown stating a claim of positive autocorrelation with its evidence and verdict.
+
+    ``row`` is a row of :func:`moran_table`; ``supported`` / ``otherwise`` is an optional
+    clause of interpretation added after the verdict.
+    """
+    from helpers import report
+
+    tail = supported if row["verdict"] == "supported" else otherwise
+    return report.md("**{claim}** Moran's I = **{i:.3f}** against **{lo:.3f}** to **{hi:.3f}** expected under spatial "
+                     "randomness (central 95% of **{p}** permutations), pseudo p = **{ps:.3f}**. Verdict: "
+                     "**{v}**{tail}.", claim=claim.replace("'", "\u2019"), i=row["I"], lo=row["null_low"],
+                     hi=row["null_high"],
+                     p=int(row["permutations"]), ps=row["p_sim"], v=row["verdict"],
+                     tail=(": " + tail) if tail else "")
+
+
 def moran_verdict(m, alpha: float = 0.05) -> str:
     """Verdict on "positive spatial autocorrelation" from a permutation test.
 
@@ -229,6 +264,7 @@ class TruthCheck:
     """The planted registration truth lined up with the spatial estimates (see :func:`registration_truth`)."""
 
     moran_true: object  # MoranResult of the planted probabilities on the same weights
+    moran_true_within: object  # the same for the planted probabilities minus their district's mean
     clusters: pd.DataFrame  # cluster_truth()
     year: int
 
@@ -245,12 +281,19 @@ def registration_truth(data_dir, year: int, units: pd.DataFrame, w, local, city_
     truth = true_registration(data_dir, year)
     if truth is None:
         return None
-    t = pd.DataFrame(units[["community_id"]]).merge(truth, on="community_id", how="left", validate="one_to_one")
+    t = pd.DataFrame(units[["community_id", "district_id", "in_service_resident"]]).merge(
+        truth, on="community_id", how="left", validate="one_to_one")
     m = spatial.moran(t, "p_registered", w, seed=seed, permutations=permutations)
-    return TruthCheck(moran_true=m, clusters=cluster_truth(local, truth, city_rate), year=year)
+    # district mean of the planted probabilities, weighted by members as the observed district rate is
+    t["_e"] = t["p_registered"] * t["in_service_resident"]
+    t["p_within"] = t["p_registered"] - (t.groupby("district_id")["_e"].transform("sum")
+                                         / t.groupby("district_id")["in_service_resident"].transform("sum"))
+    mw = spatial.moran(t, "p_within", w, seed=seed, permutations=permutations)
+    return TruthCheck(moran_true=m, moran_true_within=mw, clusters=cluster_truth(local, truth, city_rate),
+                      year=year)
 
 
-def truth_report(check: TruthCheck | None, observed_eb, observed_raw) -> None:
+def truth_report(check: TruthCheck | None, observed_eb, observed_raw, observed_within=None) -> None:
     """Show the truth check: the table of clusters and one paragraph, or say there is no truth."""
     from IPython.display import display
 
@@ -275,6 +318,14 @@ def truth_report(check: TruthCheck | None, observed_eb, observed_raw) -> None:
         es="below" if observed_eb.I < t else "above",
         hh=f"{c['High-High']:.0%}" if "High-High" in c else "none (no hot spots)",
         ll=f"{c['Low-Low']:.0%}" if "Low-Low" in c else "none (no cold spots)"))
+    if observed_within is not None:
+        tw = check.moran_true_within.I
+        display(report.md(
+            "Inside districts, the planted probabilities' departures from their district mean have Moran's I = "
+            "**{tw:.3f}** (pseudo p = **{pw:.3f}**): the planted latent field, net of district effects. The "
+            "observed departures give **{ow:.3f}** (pseudo p = **{po:.3f}**), {side} it.",
+            tw=tw, pw=check.moran_true_within.p_sim, ow=observed_within.I, po=observed_within.p_sim,
+            side="below" if observed_within.I < tw else "above"))
 
 
 def cluster_truth(local, truth: pd.DataFrame, city_rate: float) -> pd.DataFrame:
