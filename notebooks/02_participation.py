@@ -159,6 +159,19 @@ part_dist = design.mean("participated", by=["district_id", "year"])
 part_table = common.survey_table(part_dist[part_dist["year"] == year], districts, label="% took part (95% CI)")
 report.table(part_table, n="n", columns=["% took part (95% CI)"])
 
+# %% [markdown]
+# Every district and year on one set of class breaks:
+
+# %%
+part_panels = districts.merge(part_dist, on="district_id", how="left")
+part_panels = report.suppress_for_plot(part_panels.assign(pct=100 * part_panels["estimate"]), n="n", columns=["pct"])
+maps.small_multiples(part_panels, "pct", by="year", suppressed="suppressed", overlay=districts, ncols=4, k=5,
+                     fmt="{:.0f}", legend_title="% took part", panel_size=2.8,
+                     suptitle="Residents' participation by district and year (survey)", synthetic=synthetic);
+
+# %% [markdown]
+# The chosen year, centred on the city value:
+
 # %%
 part_map = districts.merge(part_dist[part_dist["year"] == year], on="district_id", how="left")
 part_map = report.suppress_for_plot(part_map.assign(pct=100 * part_map["estimate"]), n="n", columns=["pct"])
