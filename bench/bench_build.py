@@ -71,11 +71,10 @@ def plan_reports(notebooks: Path, out: Path, env: dict) -> list[tuple[str, Path,
         if len(parts) < 4:
             continue
         name, rest = parts[0], line[len(parts[0]):].strip()
-        # "<state>  <notebook file>  <json params>"; state may be two words ("up to date", "to build")
-        js = rest[rest.index("{"):]
+        # "<state>  <notebook file>  <json params>  (reason)"; state is "up to date" or "to build"
         nbfile = rest[:rest.index("{")].split()[-1]
         nb = notebooks / nbfile
-        params = json.loads(js)
+        params, _ = json.JSONDecoder().raw_decode(rest[rest.index("{"):])
         out_list.append((name, nb, params if name != nb.stem else {}))
     return out_list
 

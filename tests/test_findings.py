@@ -124,16 +124,20 @@ def test_notebook_hash_ignores_outputs(tmp_path):
     assert plan.read_notebook_light(p).input_hash != h
 
 
-def test_cache_key_changes_with_each_input(tmp_path):
-    p = tmp_path / "a.ipynb"
-    p.write_text(json.dumps({"cells": [], "metadata": {}}))
-    nb = plan.read_notebook_light(p)
-    base = dict(name="a", nb=nb, params={}, helpers_hash="h", lock_hash="l", data_hashes={"d": "1"}, settings={})
-    k0 = plan.cache_key(**base)
-    assert plan.cache_key(**base) == k0
-    for change in (dict(params={"district_id": "D02"}), dict(helpers_hash="h2"), dict(lock_hash="l2"),
-                   dict(data_hashes={"d": "2"}), dict(settings={"k": 5})):
-        assert plan.cache_key(**{**base, **change}) != k0, change
+def test_cache_key_changes_with_each_input_and_says_why():
+    base = dict(name="a", notebook="n", params={}, core="c", helpers={"helpers/x.py": "1"}, lock="l",
+                data={"/d/a.csv": "1"}, settings={})
+    k0 = plan.cache_key(base)
+    assert plan.cache_key(dict(base)) == k0
+    for change, reason in ((dict(params={"district_id": "D02"}), "parameters"),
+                           (dict(helpers={"helpers/x.py": "2"}), "helpers changed: helpers/x.py"),
+                           (dict(lock="l2"), "requirements.lock"), (dict(data={"/d/a.csv": "2"}), "data changed: a.csv"),
+                           (dict(notebook="n2"), "notebook"), (dict(core="c2"), "build code"),
+                           (dict(settings={"k": 5}), "settings")):
+        new = {**base, **change}
+        assert plan.cache_key(new) != k0, change
+        assert reason in plan.why_rebuild(base, new)
+    assert plan.why_rebuild(None, base).startswith("not built before")
 
 
 def test_slug():

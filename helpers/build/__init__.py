@@ -231,11 +231,13 @@ def _build(args, t_start, root, notebooks_dir, out_dir, findings_dir, data_dir, 
                   *(helpers_dir / n for n in ("__init__.py", "paths.py", "findings.py", "provenance.py", "report.py"))]
     core_hash = provenance.files_hash([p for p in core_files if p.is_file() and "__pycache__" not in p.parts], root)
 
-    def helpers_key(used: list[str] | None) -> str:
-        """Build code + templates + the helpers modules the report imported last time (all of helpers/ if unknown)."""
-        if not used:
-            return f"{core_hash}:{helpers_hash}"
-        return f"{core_hash}:{provenance.files_hash([root / u for u in used], root)}"
+    def key_parts(r: dict, used: list[str] | None, reads: list[str]) -> dict:
+        """Everything a report depends on, as hashes: the notebook's inputs, its parameters, the build code
+        and templates, the helpers modules it imported last time (all of helpers/ if unknown),
+        requirements.lock, the data files it read last time (all data files if unknown), the settings."""
+        return {"name": r["name"], "notebook": r["nb"].input_hash, "params": r["params"], "core": core_hash,
+                "helpers": ({u: hasher.file(root / u) for u in used} if used else {"helpers/**": helpers_hash}),
+                "lock": lock_hash, "data": {x: hasher.file(x) for x in reads}, "settings": settings}
     lock_hash = hasher.file(root / "requirements.lock")
     k = _disclosure_k()
     banner = _synthetic(data_dir)
@@ -269,21 +271,26 @@ def _build(args, t_start, root, notebooks_dir, out_dir, findings_dir, data_dir, 
         r["href"] = f"{r['name']}.html"
         r["out_html"] = out_dir / r["href"]
         p = prev.get(r["name"], {})
-        reads = p.get("data_read") or all_data
-        r["data_hashes"] = {x: hasher.file(x) for x in reads}
-        r["key"] = plan.cache_key(name=r["name"], nb=r["nb"], params=r["params"],
-                                  helpers_hash=helpers_key(p.get("helpers_used")),
-                                  lock_hash=lock_hash, data_hashes=r["data_hashes"], settings=settings)
+        r["parts"] = key_parts(r, p.get("helpers_used"), p.get("data_read") or all_data)
+        r["key"] = plan.cache_key(r["parts"])
         r["cached"] = (not args.force and r["name"] not in setup_errors and p.get("status") == "done"
                        and p.get("key") == r["key"] and r["out_html"].exists())
+        if r["name"] in setup_errors:
+            r["why"] = "cannot list the districts"
+        elif p.get("status") == "failed":
+            r["why"] = "failed last time"
+        elif p.get("key") == r["key"] and not r["out_html"].exists():
+            r["why"] = "its HTML file is missing"
+        else:
+            r["why"] = "" if r["cached"] else plan.why_rebuild(p.get("key_parts"), r["parts"])
         r["selected"] = not args.only or any(fnmatch.fnmatchcase(r["name"], g) for g in args.only)
 
     if args.list_only:
         w = max([len(r["name"]) for r in reports] + [6])
         for r in reports:
-            state = "up to date" if r["cached"] else ("failed" if prev.get(r["name"], {}).get("status") == "failed"
-                                                      else "to build")
-            print(f"{r['name']:<{w}}  {state:<10}  {r['nb'].path.name}  {json.dumps(r['display_params'])}")
+            state = "up to date" if r["cached"] else "to build"
+            why = f"  ({r['why']})" if r["why"] else ""
+            print(f"{r['name']:<{w}}  {state:<10}  {r['nb'].path.name}  {json.dumps(r['display_params'])}{why}")
         return 0
 
     todo = [r for r in reports if r["selected"] and not r["cached"] and r["name"] not in setup_errors]
@@ -311,18 +318,15 @@ def _build(args, t_start, root, notebooks_dir, out_dir, findings_dir, data_dir, 
         elif name in results:
             res = results[name]
             if res["status"] == "done":
-                data_hashes = {x: hasher.file(x) for x in (res["data_read"] or all_data)}
                 used = []
                 for u in res.get("helpers_used", []):
                     try:
                         used.append(Path(u).relative_to(root).as_posix())
                     except ValueError:
                         pass
+                parts = key_parts(r, used, res["data_read"] or all_data)
                 entry.update(status="done", error=None, data_read=res["data_read"], findings=res["findings"],
-                             helpers_used=used,
-                             key=plan.cache_key(name=name, nb=r["nb"], params=r["params"],
-                                                helpers_hash=helpers_key(used), lock_hash=lock_hash,
-                                                data_hashes=data_hashes, settings=settings),
+                             helpers_used=used, key_parts=parts, key=plan.cache_key(parts),
                              duration=round(res["duration"], 2), commit=git)
             else:
                 err = dict(res["error"] or {})

@@ -182,11 +182,33 @@ class Hasher:
         return self._memo[key]
 
 
-def cache_key(*, name: str, nb: Notebook, params: dict, helpers_hash: str, lock_hash: str,
-              data_hashes: dict[str, str], settings: dict) -> str:
-    doc = {"format": BUILD_FORMAT, "name": name, "notebook": nb.input_hash, "params": params,
-           "helpers": helpers_hash, "lock": lock_hash, "data": data_hashes, "settings": settings}
+def cache_key(parts: dict) -> str:
+    """SHA-256 of a report's key parts (see :func:`helpers.build.main`): any change rebuilds it."""
+    doc = {"format": BUILD_FORMAT, **parts}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+_PART_LABELS = {"notebook": "the notebook changed", "params": "its parameters changed",
+                "core": "the build code or templates changed", "lock": "requirements.lock changed",
+                "settings": "the build settings changed (disclosure threshold, synthetic flag)"}
+
+
+def why_rebuild(old: dict | None, new: dict) -> str:
+    """A short reason why a report with key parts ``old`` is out of date against ``new``."""
+    if not old:
+        return "not built before (or by an older build)"
+    reasons = []
+    for part in ("notebook", "params", "core", "lock", "settings"):
+        if old.get(part) != new.get(part):
+            reasons.append(_PART_LABELS[part])
+    for part, label in (("helpers", "helpers"), ("data", "data")):
+        a, b = old.get(part) or {}, new.get(part) or {}
+        changed = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        if changed:
+            names = ", ".join(Path(c).name if label == "data" else c for c in changed[:3])
+            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+            reasons.append(f"{label} changed: {names}{more}")
+    return "; ".join(reasons) or "inputs changed"
 
 
 # ---------------------------------------------------------------------------
