@@ -180,6 +180,12 @@ report.md("Registration is strongly clustered: Moran's I of the EB-standardised 
           hi=null.loc["Registration, communities", "null_high"], ps=m_reg.p_sim, hh=int(lc.get("High-High", 0)),
           ll=int(lc.get("Low-Low", 0)), out=int(lc.get("High-Low", 0) + lc.get("Low-High", 0)), a=alpha)
 
+# %% [markdown]
+# Where the hot and cold spots of registration lie, district by district:
+
+# %%
+report.table(ss.clusters_by_district(lisa["Registration, communities"], reg_units, districts))
+
 # %%
 fig, ax = plt.subplots(figsize=(5.4, 6.2))
 maps.moran_scatterplot(m_reg, local=lisa["Registration, communities"], ax=ax,
@@ -214,6 +220,9 @@ report.md("Coverage is clustered too, but more weakly: Moran's I is **{i1:.3f}**
           k1=int(m_cc.n - lcc.get("Not significant", 0)), hh=int(lcs.get("High-High", 0)),
           ll=int(lcs.get("Low-Low", 0)))
 
+# %%
+report.table(ss.cluster_members(lisa["Coverage, sub-districts"]))
+
 # %% [markdown]
 # ### Satisfaction of residents
 #
@@ -241,6 +250,9 @@ report.md("Satisfaction, shown against the design-based city mean of **{c:.1f}**
           c=city_sat, n=m_sat.n, i=m_sat.I, p=m_sat.p_sim, hh=int(ls_.get("High-High", 0)),
           ll=int(ls_.get("Low-Low", 0)), d=float((sat_units["eblup"] - sat_units["estimate"]).abs().max()),
           g0=float(sat_units["gamma"].min()), g1=float(sat_units["gamma"].max()))
+
+# %%
+report.table(ss.cluster_members(lisa["Satisfaction, sub-districts (Fay-Herriot)"]))
 
 # %% [markdown]
 # ### All measures side by side

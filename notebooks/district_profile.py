@@ -87,7 +87,8 @@ profile.subdistrict_map(data, district_id, "registration", ax=axs[1]);
 # ## Against its peers
 #
 # The districts of the same zone face similar conditions (density, migrant shares, distances), so
-# they are the fairer comparison. Point estimates only; the intervals are in the table above.
+# they are the fairer comparison. Point estimates only; the intervals are in the table above. The
+# column n is the smallest number of survey respondents behind the row's two survey figures.
 
 # %%
 report.table(profile.peer_table(data, district_id))

@@ -283,3 +283,18 @@ def test_claim_sentence_states_the_verdict():
     assert "**supported**: yes" in text and "\u2019" in text and "&" not in text
     text = ss.claim_sentence(row.replace("supported", "inconclusive"), "C.", supported="yes", otherwise="no").data
     assert "**inconclusive**: no" in text
+
+
+def test_clusters_by_district_and_members():
+    frame = pd.DataFrame({"id": ["a", "b", "c", "d", "e"], "name": list("ABCDE"),
+                          "cluster": ["High-High", "Low-Low", "High-High", "Not significant", "Low-High"],
+                          "value": [2.0, -1.5, 1.0, 0.1, -0.3], "p_adj": [0.01, 0.02, 0.03, 0.5, 0.04]})
+    local = SimpleNamespace(frame=frame)
+    units = pd.DataFrame({"community_id": list("abcde"), "district_id": ["D1", "D1", "D2", "D2", "D2"]})
+    dists = pd.DataFrame({"district_id": ["D1", "D2", "D3"], "name_en": ["One", "Two", "Three"]})
+    t = ss.clusters_by_district(local, units, dists).set_index("district_id")
+    assert t.loc["D1", ["units", "hot_spots", "cold_spots", "outliers"]].tolist() == [2, 1, 1, 0]
+    assert t.loc["D2", ["units", "hot_spots", "cold_spots", "outliers"]].tolist() == [3, 1, 0, 1]
+    assert t.loc["D3", "units"] == 0
+    m = ss.cluster_members(local)
+    assert m["name"].tolist() == ["A", "C", "B"]

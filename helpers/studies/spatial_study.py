@@ -31,7 +31,7 @@ from helpers.disclosure import MIN_RESPONDENTS
 __all__ = ["community_rates", "subdistrict_rates", "within_district", "build_weights", "pooled_design",
            "registration_truth", "truth_report", "TruthCheck", "subdistrict_satisfaction", "moran_table",
            "moran_verdict", "claim_sentence",
-           "true_registration", "cluster_truth", "lisa_table", "weights_table", "islands_table", "TRUTH_FILE"]
+           "true_registration", "cluster_truth", "lisa_table", "clusters_by_district", "cluster_members", "weights_table", "islands_table", "TRUTH_FILE"]
 
 #: Planted community registration probabilities written by the generator beside the data.
 TRUTH_FILE = "truth_registration.csv"
@@ -350,6 +350,42 @@ def cluster_truth(local, truth: pd.DataFrame, city_rate: float) -> pd.DataFrame:
                                  share_true_above_city=("p_registered", lambda s: float((s > city_rate).mean())))
     g = g.reindex([c for c in order if c in g.index]).reset_index()
     return g
+
+
+def clusters_by_district(local, units: pd.DataFrame, districts: pd.DataFrame,
+                         id_col: str = "community_id") -> pd.DataFrame:
+    """Hot spots (High-High) and cold spots (Low-Low) of a LISA result counted by district.
+
+    Parameters
+    ----------
+    local : :class:`helpers.spatial.LocalMoranResult` (its ``id`` are values of ``id_col``).
+    units : frame with ``id_col`` and ``district_id``.
+    districts : the districts table (``district_id, name_en``).
+
+    Returns
+    -------
+    DataFrame, one row per district: ``district_id, name_en, units`` (in the analysis),
+    ``hot_spots, cold_spots, outliers`` (High-Low or Low-High).
+    """
+    f = pd.DataFrame({id_col: local.frame["id"].to_numpy(), "cluster": local.frame["cluster"].to_numpy()})
+    f = f.merge(pd.DataFrame(units[[id_col, "district_id"]]), on=id_col, how="left", validate="one_to_one")
+    g = f.groupby("district_id").agg(units=(id_col, "size"),
+                                     hot_spots=("cluster", lambda s: int((s == "High-High").sum())),
+                                     cold_spots=("cluster", lambda s: int((s == "Low-Low").sum())),
+                                     outliers=("cluster", lambda s: int(s.isin(["High-Low", "Low-High"]).sum())))
+    names = pd.DataFrame(districts[["district_id", "name_en"]])
+    return names.merge(g.reset_index(), on="district_id", how="left").fillna(0).astype(
+        {"units": "int64", "hot_spots": "int64", "cold_spots": "int64", "outliers": "int64"})
+
+
+def cluster_members(local, clusters=("High-High", "Low-Low")) -> pd.DataFrame:
+    """The units of the given LISA clusters by name: ``cluster, id, name, value, p_adj``
+    (``value`` as analysed, e.g. the EB-standardised rate, shown as ``analysed_value``), hot spots first."""
+    f = pd.DataFrame(local.frame[["id", "name", "cluster", "value", "p_adj"]])
+    f = f[f["cluster"].isin(clusters)]
+    f["_o"] = f["cluster"].map({c: i for i, c in enumerate(clusters)})
+    return f.sort_values(["_o", "value"], ascending=[True, False])[["cluster", "id", "name", "value", "p_adj"]] \
+        .reset_index(drop=True).rename(columns={"value": "analysed_value"})
 
 
 def lisa_table(locals_: dict) -> pd.DataFrame:
