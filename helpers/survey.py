@@ -653,7 +653,7 @@ class SurveyDesign:
         if lonely.any():
             if self.lonely_psu == "fail":
                 gi = int(np.flatnonzero(lonely)[0] % G)
-                what = (f"stratum {self._stratum_name(gi)!r}" if stage == 1 else f"PSU {gi}")
+                what = (f"stratum {self._stratum_name(gi)!r}" if stage == 1 else f"PSU {self._psu_name(gi)!r}")
                 raise LonelyPSUError(
                     f"{what} has only one PSU at stage {stage}: set lonely_psu='adjust' (or 'remove', "
                     "'certainty', 'average'), as R's options(survey.lonely.psu=...)")
@@ -674,6 +674,12 @@ class SurveyDesign:
             with np.errstate(divide="ignore", invalid="ignore"):
                 out = out * nstrat / nok
         return out
+
+    def _psu_name(self, p: int) -> str:
+        if self._duck is not None or not self.psu:
+            return str(p)
+        row = int(np.flatnonzero(self._psu == p)[0])
+        return str(self.data[self.psu[0]].iloc[row])
 
     def _stratum_name(self, h: int) -> str:
         row = self._strata_labels.iloc[h]
