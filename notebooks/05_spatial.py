@@ -74,7 +74,8 @@ city_cov = com["covered"].sum() / com["active"].sum()
 report.md("In **{y}** the city's **{c:,}** communities count **{m:,}** in-service members, of whom **{r:.1%}** "
           "are registered where they live; **{a:,}** eligible organisations are active in **{co:,}** communities "
           "(the other **{nco:,}** have none), and **{cv:.1%}** of them are covered. The pooled survey reaches "
-          "**{s}** of **{ns}** sub-districts with at least **{k}** respondents in more than one sampled community-year; "
+          "**{s}** of **{ns}** sub-districts with at least **{k}** respondents in more than one sampled "
+          "community-year; "
           "a community has **{o:.1f}** eligible organisations on average where it has any.",
           y=year, c=len(com), m=int(com["in_service_resident"].sum()), r=city_reg, a=int(com["active"].sum()),
           co=int((com["active"] > 0).sum()), nco=int((com["active"] == 0).sum()), cv=city_cov,

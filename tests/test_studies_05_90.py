@@ -251,6 +251,8 @@ def test_r_missing_is_reported_not_raised(monkeypatch, api):
     assert "R was not run" in a.status().data
 
 
+@pytest.mark.r
+@pytest.mark.slow
 def test_api_agrees_with_r_when_installed(api):
     if val.shutil.which("Rscript") is None:
         pytest.skip("Rscript not installed")

@@ -247,8 +247,8 @@ def standout(data: ProfileData, district_id: str):
     if same:
         tail += " On " + _join(same) + " it is not distinguishable from the city."
     return report.md("**What stands out.** {name} ({zone}) stands out for **{label}**: {v} (95% CI {lo} to {hi}) "
-                     "against {c} for the city ({pct:.0%} {side} in relative terms), ranked {r} of {k} among the districts "
-                     "(95% interval of plausible ranks: {rl} to {rh}).{tail}",
+                     "against {c} for the city ({pct:.0%} {side} in relative terms), ranked {r} of {k} among the "
+                     "districts (95% interval of plausible ranks: {rl} to {rh}).{tail}",
                      name=display_name(row["name_en"]), zone=zone, label=MEASURES[top][4], v=_fmt(t["estimate"], top),
                      lo=_fmt(t["ci_low"], top), hi=_fmt(t["ci_high"], top), c=_fmt(t["city"], top),
                      pct=float(rel[top]), side="higher" if t["vs_city"] == "above" else "lower",

@@ -31,7 +31,8 @@ from helpers.disclosure import MIN_RESPONDENTS
 __all__ = ["community_rates", "subdistrict_rates", "within_district", "build_weights", "pooled_design",
            "registration_truth", "truth_report", "TruthCheck", "subdistrict_satisfaction", "moran_table",
            "moran_verdict", "claim_sentence",
-           "true_registration", "cluster_truth", "lisa_table", "clusters_by_district", "cluster_members", "weights_table", "islands_table", "TRUTH_FILE"]
+           "true_registration", "cluster_truth", "lisa_table", "clusters_by_district", "cluster_members",
+           "weights_table", "islands_table", "TRUTH_FILE"]
 
 #: Planted community registration probabilities written by the generator beside the data.
 TRUTH_FILE = "truth_registration.csv"
@@ -181,7 +182,8 @@ def subdistrict_satisfaction(survey: pd.DataFrame, subdistricts: gpd.GeoDataFram
     from helpers.smallarea import fay_herriot
 
     d = pooled_design(survey)
-    est = d.mean(variable, by="subdistrict_id", ci_df=np.inf)[["subdistrict_id", "n", "estimate", "se", "ci_low", "ci_high"]]
+    est = d.mean(variable, by="subdistrict_id", ci_df=np.inf)
+    est = est[["subdistrict_id", "n", "estimate", "se", "ci_low", "ci_high"]]
     ok = est[(est["n"] >= k) & (est["se"] > 0)]
     fh = fay_herriot(ok, "estimate", "se", unit="subdistrict_id").table
     fh = fh.rename(columns={"ci_low": "eblup_low", "ci_high": "eblup_high"})

@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["API_DESIGNS", "TASKS", "api_path", "load_api", "our_estimates", "r_estimates", "RResult", "compare",
-           "ApiValidation", "api_validation", "for_display", "design_table", "sids_reference", "ESDA_DOC_SID79", "sids_summary"]
+           "ApiValidation", "api_validation", "for_display", "design_table", "sids_reference", "ESDA_DOC_SID79",
+           "sids_summary"]
 
 #: The three samples and their designs, as in the survey package's ``example(api)``.
 API_DESIGNS: dict[str, dict] = {
