@@ -653,9 +653,10 @@ class SurveyDesign:
         if lonely.any():
             if self.lonely_psu == "fail":
                 gi = int(np.flatnonzero(lonely)[0] % G)
-                what = (f"stratum {self._stratum_name(gi)!r}" if stage == 1 else f"PSU {self._psu_name(gi)!r}")
+                what = (f"stratum {self._stratum_name(gi)!r} has only one PSU" if stage == 1 else
+                        f"PSU {self._psu_name(gi)!r} has only one sampled second-stage unit")
                 raise LonelyPSUError(
-                    f"{what} has only one PSU at stage {stage}: set lonely_psu='adjust' (or 'remove', "
+                    f"{what} (stage {stage}): set lonely_psu='adjust' (or 'remove', "
                     "'certainty', 'average'), as R's options(survey.lonely.psu=...)")
             if self.lonely_psu == "adjust":
                 contrib = np.where(lonely, f_all * s1 ** 2, contrib)
