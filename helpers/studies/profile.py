@@ -337,7 +337,7 @@ def subdistrict_map(data: ProfileData, district_id: str, measure: str = "registr
     city = data.measures[(data.measures["unit_id"] == "city") & (data.measures["measure"] == measure)]
     c = float(city["estimate"].iloc[0])
     k = max(2, min(4, len(g) - 1))
-    return maps.choropleth(g, f"{measure}_rate", ax=ax, center=c, scheme="quantiles", k=k, fmt="{:.0%}",
+    return maps.choropleth(g, f"{measure}_rate", ax=ax, center=c, scheme="quantiles", k=k, fmt="{:.1%}",
                            labels="en", label_layer="units",
                            legend_title=f"{MEASURES[measure][0]}\n(city {c:.1%})",
                            title=f"{row['name_en']}: {MEASURES[measure][0].lower()} by sub-district, {data.year}",
