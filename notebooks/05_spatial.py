@@ -20,9 +20,9 @@
 # chance would give? And where are the hot spots and cold spots?
 #
 # **Claim tested.** Registration and coverage share a spatially smooth influence (in the synthetic
-# city, a planted latent field that varies smoothly over a few kilometres), so community registration rates are
-# positively spatially autocorrelated: global Moran's I above its expectation under spatial
-# randomness.
+# city, a planted latent field that varies smoothly over a few kilometres), so community
+# registration rates are positively spatially autocorrelated: global Moran's I above its
+# expectation under spatial randomness.
 
 # %% tags=["parameters"]
 data_dir = None  # None = the shipped default data (data/)
@@ -141,6 +141,8 @@ glob = {
 }
 moran_tab = ss.moran_table(glob)
 null = moran_tab.set_index("measure")
+
+# %%
 lisa = {
     "Registration, communities": spatial.local_moran_rate(reg_units, "registered", "in_service_resident", w_reg,
                                                           seed=seed, permutations=permutations, alpha=alpha),

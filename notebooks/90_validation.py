@@ -44,8 +44,9 @@ meta = nb.setup(data_dir)
 nb.data_statement(meta)
 
 # %% [markdown]
-# The statement above describes the project's default data; **this report does not use them.**
-# Every table and figure below comes from the real data sets named in the introduction.
+# The statement above, like the banner at the top of every published report of this collection,
+# describes the project's default (synthetic) data; **this report does not use them.** Every table
+# and figure below comes from the real data sets named in the introduction.
 
 # %% [markdown]
 # ## Part A. Design-based survey estimates against R's survey package
