@@ -52,7 +52,7 @@ def coef_difference(fit, a: str, b: str, level: float = 0.95) -> dict:
     (from the fit's covariance, cluster-robust if the fit is) and an interval on the fit's
     reference distribution (t on ``G - 1`` df for clustered fits, else normal).
 
-    Returns ``{"estimate", "se", "ci_low", "ci_high", "p"}``."""
+    Returns ``{"estimate", "se", "ci_low", "ci_high", "p"}`` (``p`` is NaN when ``se`` is 0)."""
     res = fit.result
     names = list(getattr(res.params, "index", fit.terms["term"]))
     params = np.asarray(res.params, float)
@@ -62,15 +62,13 @@ def coef_difference(fit, a: str, b: str, level: float = 0.95) -> dict:
     c[names.index(b)] -= 1.0
     est = float(c @ params)
     se = float(np.sqrt(c @ cov @ c))
-    df = getattr(res, "df_resid_inference", None)
     if getattr(res, "use_t", False):
         g = fit.info.get("clusters")
-        df = (g - 1) if g else res.df_resid
-        q = stats.t.ppf((1 + level) / 2, df)
-        p = 2 * stats.t.sf(abs(est / se), df)
+        ref = stats.t((g - 1) if g else res.df_resid)
     else:
-        q = stats.norm.ppf((1 + level) / 2)
-        p = 2 * stats.norm.sf(abs(est / se))
+        ref = stats.norm()
+    q = ref.ppf((1 + level) / 2)
+    p = 2 * ref.sf(abs(est / se)) if se > 0 else float("nan")
     return {"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se, "p": float(p)}
 
 

@@ -1,0 +1,280 @@
+"""Glue of the notebooks 04_drivers and 06_index, checked against independent computations
+(statsmodels directly, hand-written formulas, plain pandas/NumPy, and the index module's own
+indicator builder)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from helpers import index, models
+from helpers.studies import drivers
+from helpers.studies import index_study as ix
+
+RNG_SEED = 20261122
+
+
+# ============================================================================ 04_drivers
+@pytest.fixture(scope="module")
+def logit_data():
+    """Respondent-like rows: 0/1 outcome on two 0/1 bands and a community share, 60 clusters."""
+    rng = np.random.default_rng(RNG_SEED)
+    n, g = 3000, 60
+    cl = rng.integers(0, g, n)
+    share = rng.uniform(0, 0.6, g)[cl]
+    u = rng.uniform(size=n)
+    within = (u < 0.6).astype(float)
+    band = ((u >= 0.6) & (u < 0.85)).astype(float)
+    eta = -0.4 + 0.9 * within + 0.4 * band - 1.5 * share + rng.normal(0, 0.3, g)[cl]
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(int)
+    return pd.DataFrame({"y": y, "within15": within, "band15_30": band, "share": share,
+                         "cluster": [f"C{c:02d}" for c in cl]})
+
+
+def test_coef_difference_matches_statsmodels_t_test(logit_data):
+    fit = models.binomial_glm(logit_data, "y ~ within15 + band15_30 + share", cluster="cluster")
+    d = drivers.coef_difference(fit, "within15", "band15_30")
+    names = list(fit.result.params.index)
+    c = np.zeros(len(names))
+    c[names.index("within15")], c[names.index("band15_30")] = 1, -1
+    tt = fit.result.t_test(c)
+    assert d["estimate"] == pytest.approx(float(np.squeeze(tt.effect)), rel=1e-10)
+    assert d["se"] == pytest.approx(float(np.squeeze(tt.sd)), rel=1e-10)
+    # t interval on G - 1 = 59 degrees of freedom, by hand
+    q = stats.t.ppf(0.975, 59)
+    assert d["ci_low"] == pytest.approx(d["estimate"] - q * d["se"], rel=1e-10)
+    assert d["ci_high"] == pytest.approx(d["estimate"] + q * d["se"], rel=1e-10)
+    # a coefficient minus itself is exactly zero
+    z = drivers.coef_difference(fit, "share", "share")
+    assert z["estimate"] == 0 and z["se"] == 0
+
+
+def test_average_predictions_match_uncollapsed_logit(logit_data):
+    import statsmodels.formula.api as smf
+
+    fit = models.binomial_glm(logit_data, "y ~ within15 + band15_30 + share", cluster="cluster")  # collapsed rows
+    ref = smf.logit("y ~ within15 + band15_30 + share", logit_data).fit(disp=False)
+    p = drivers.average_predictions(fit, {"in": {"within15": 1, "band15_30": 0}, "none": {"within15": 0, "band15_30": 0}})
+    for label, w in (("in", 1.0), ("none", 0.0)):
+        expect = ref.predict(logit_data.assign(within15=w, band15_30=0.0)).mean()
+        got = p.set_index("scenario").loc[label, "prediction"]
+        assert got == pytest.approx(expect, rel=1e-6)
+
+
+def test_variance_components_by_hand():
+    rng = np.random.default_rng(RNG_SEED)
+    rows = []
+    for d in range(10):
+        u = rng.normal(0, 4)
+        for c in range(12):
+            v = rng.normal(0, 3)
+            for _ in range(15):
+                x = rng.integers(0, 2)
+                rows.append({"district_id": f"D{d}", "community_id": f"D{d}C{c}", "x": x,
+                             "y": 50 + 5 * x + u + v + rng.normal(0, 10)})
+    data = pd.DataFrame(rows)
+    fit = models.mixed_model(data, "y ~ x")
+    vc = drivers.variance_components(fit).set_index("term")
+    t = fit.terms.set_index("term")["estimate"]
+    # standard deviations are the square roots of the fitted variances
+    assert vc.loc["sd(district_id)", "estimate"] == pytest.approx(np.sqrt(t["var(district_id)"]))
+    assert vc.loc["sd(residual)", "estimate"] == pytest.approx(np.sqrt(t["var(residual)"]))
+    # district interval: chi-square on G - 1 = 9 df, by hand
+    v = t["var(district_id)"]
+    assert vc.loc["sd(district_id)", "ci_low"] == pytest.approx(np.sqrt(v * 9 / stats.chi2.ppf(0.975, 9)))
+    assert vc.loc["sd(district_id)", "ci_high"] == pytest.approx(np.sqrt(v * 9 / stats.chi2.ppf(0.025, 9)))
+    # the simulated sds are recovered roughly, and lie inside their intervals
+    for term, true in (("sd(district_id)", 4), ("sd(community_id)", 3), ("sd(residual)", 10)):
+        assert vc.loc[term, "ci_low"] <= true <= vc.loc[term, "ci_high"], term
+
+
+def test_twfe_recovers_a_constant_effect_without_noise():
+    units = [f"S{i}" for i in range(8)]
+    adopt = pd.DataFrame({"subdistrict_id": units, "platform_year": [2018, 2020, 2020, 2021, 2022, np.nan, np.nan, 2023]})
+    rows = []
+    for i, u in enumerate(units):
+        g = adopt.loc[i, "platform_year"]
+        for t in range(2018, 2025):
+            rows.append({"subdistrict_id": u, "year": t,
+                         "coverage": 10 * i + 2 * (t - 2018) + (5.0 if np.isfinite(g) and t >= g else 0.0)})
+    fit = drivers.twfe(pd.DataFrame(rows), adopt)
+    assert fit.term("treated")["estimate"] == pytest.approx(5.0, abs=1e-9)
+    assert fit.nobs == 7 * 7  # the unit adopting in the first year (no pre-period) is left out
+
+
+def test_pretrend_summary():
+    b = pd.DataFrame({"event_time": [-4, -3, -2, -1, 0], "estimate": [3.0, -5.0, 1.0, 0.0, 7.0],
+                      "se": [1.0, 1.0, 1.0, np.nan, 1.0], "ci_low": [1.0, -7.0, -1.0, np.nan, 5.0],
+                      "ci_high": [5.0, -3.0, 3.0, np.nan, 9.0], "n_treated": [5, 6, 7, 0, 9]})
+    s = drivers.pretrend_summary(b)
+    assert s == {"n": 3, "n_cover_zero": 1, "max_abs": 5.0, "e_max_abs": -3, "n_treated_max_abs": 6}
+
+
+def test_truth_helpers():
+    truth = {"effects": {"a": {"value": 1.5}, "att": {"value": {"0": 6.0, "1": 10.0}}}}
+    assert drivers.truth_of(truth, "a") == 1.5
+    assert drivers.truth_of(truth, "att[1]") == 10.0
+    assert drivers.truth_of(truth, "missing") is None
+    assert drivers.truth_of(None, "a") is None
+    assert drivers.finding_name("att[1]") == "att_e1" and drivers.finding_name("a") == "a"
+    rows = [("a", "m", {"estimate": 1.2, "ci_low": 1.0, "ci_high": 1.4}, "log-odds"),
+            ("att[0]", "es", {"estimate": 9.0, "ci_low": 8.0, "ci_high": 9.5}),
+            ("missing", "m", {"estimate": 0.0, "ci_low": -1.0, "ci_high": 1.0})]
+    t = drivers.truth_table(rows, truth)
+    assert list(t["effect"]) == ["a", "att[0]"]
+    assert list(t["truth_in_ci"]) == [False, False]
+    assert t["error"].tolist() == pytest.approx([-0.3, 3.0])
+    assert t.loc[0, "unit"] == "log-odds" and t.loc[1, "unit"] == ""
+    assert drivers.truth_table(rows, None) is None
+
+
+def test_eight_haves_frame_scores_and_standardisation():
+    from helpers.schema import EIGHT_HAVES
+
+    com = pd.DataFrame({"community_id": ["A", "B", "C"], "funding_10k_yuan": [10.0, 20.0, 60.0], "staff": [2, 4, 6]})
+    items = {h: [1, 0, 1, 1] for h in EIGHT_HAVES}
+    items["has_space"] = [0, 0, 1, 1]
+    sp = pd.DataFrame({"point_id": ["p1", "p2", "p3", "p4"], "community_id": ["A", "B", "C", "C"],
+                       "level": "community_station", **items})
+    f = drivers.eight_haves_frame(sp, com).set_index("point_id")
+    assert f["score"].tolist() == [7, 0, 8, 8]
+    assert (f["items"] == 8).all()
+    mean, sd = 30.0, np.sqrt(((10 - 30) ** 2 + (20 - 30) ** 2 + (60 - 30) ** 2) / 3)  # population sd
+    assert f.loc["p1", "funding_std"] == pytest.approx((10 - mean) / sd)
+    assert f.loc["p3", "staff_std"] == pytest.approx((6 - 4) / np.sqrt(8 / 3))
+
+
+def test_format_event_study_marks_the_reference():
+    b = pd.DataFrame({"event_time": [-2, -1, 0], "estimate": [1.0, 0.0, 7.25], "se": [1.0, np.nan, 1.0],
+                      "ci_low": [-1.0, np.nan, 5.0], "ci_high": [3.0, np.nan, 9.5], "p": [0.3, np.nan, 0.0001],
+                      "n_treated": [4, 0, 9]})
+    t = drivers.format_event_study(b)
+    assert t.iloc[1, 1] == "reference (0)"
+    assert t.iloc[2, 1] == "7.2 (5.0 to 9.5)" and t.iloc[2, 2] == "<0.001"
+
+
+# ============================================================================ 06_index
+@pytest.fixture(scope="module")
+def tables():
+    from helpers.load import load_all
+
+    return load_all()
+
+
+@pytest.fixture(scope="module")
+def long(tables):
+    return ix.district_indicators(tables, 2024)
+
+
+def test_district_indicators_match_the_index_builder(tables, long):
+    """helpers.index.build_district_indicators is a second, independent implementation (plain
+    weighted means and pooled ratios) of the same ten indicators."""
+    from helpers.studies import common
+
+    ref = index.build_district_indicators(tables["members"], tables["joint_building"], tables["organisations"],
+                                          tables["survey"], tables["service_points"], common.community_map(tables),
+                                          2024).set_index("district_id")
+    got = ix.indicator_matrix(long).set_index("district_id").loc[ref.index]
+    for c in ix.INDICATORS:
+        np.testing.assert_allclose(got[c].to_numpy(), ref[c].to_numpy(), rtol=1e-10, err_msg=c)
+
+
+def test_indicator_uncertainty_by_hand(tables, long):
+    from helpers.schema import EIGHT_HAVES
+    from helpers.studies import common
+
+    cmap = common.community_map(tables)
+    # registration: binomial SE of the pooled rate, and Wilson limits
+    m = tables["members"].query("year == 2024").merge(cmap, on="community_id")
+    g = m.groupby("district_id")[["registered", "in_service_resident"]].sum()
+    p = g["registered"] / g["in_service_resident"]
+    r = long.query("indicator == 'registration_rate'").set_index("district_id").loc[g.index]
+    np.testing.assert_allclose(r["se"], 100 * np.sqrt(p * (1 - p) / g["in_service_resident"]), rtol=1e-10)
+    n, z = g["in_service_resident"], stats.norm.ppf(0.975)
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    np.testing.assert_allclose(r["ci_low"], 100 * (centre - half), rtol=1e-9)
+    # eight-haves: mean and sd / sqrt(n) over the points open in 2024
+    sp = tables["service_points"].query("year_opened <= 2024").merge(cmap, on="community_id")
+    h = sp.assign(h=sp[list(EIGHT_HAVES)].sum(axis=1)).groupby("district_id")["h"]
+    e = long.query("indicator == 'eight_haves_mean'").set_index("district_id").loc[h.mean().index]
+    np.testing.assert_allclose(e["se"], h.std(ddof=1) / np.sqrt(h.size()), rtol=1e-10)
+    # survey percentages: intervals clipped to [0, 100], estimate inside
+    s = long[long["unit"] == "% of residents"]
+    assert (s["ci_low"] >= 0).all() and (s["ci_high"] <= 100).all()
+    assert ((s["ci_low"] <= s["estimate"]) & (s["estimate"] <= s["ci_high"])).all()
+    assert (long.query("source == 'survey'")["n"] >= 10).all()
+
+
+def test_full_uncertainty_without_noise_or_method_reproduces_the_base(long):
+    spec = index.CompositeIndex.from_yaml()
+    quiet = long.assign(se=0.0)
+    u = ix.full_uncertainty(spec, quiet, n_sim=20, seed=1, vary_method=False)
+    base = spec.compute(ix.indicator_matrix(long)).scores.set_index("district_id")
+    s = u.summary.set_index("district_id").loc[base.index]
+    np.testing.assert_allclose(s["score_low"], base["index"], rtol=1e-12)
+    np.testing.assert_allclose(s["score_high"], base["index"], rtol=1e-12)
+    assert (s["rank_low"] == base["rank"]).all() and (s["rank_high"] == base["rank"]).all()
+
+
+def test_full_uncertainty_is_seeded_and_contains_the_base(long):
+    spec = index.CompositeIndex.from_yaml()
+    a = ix.full_uncertainty(spec, long, n_sim=60, seed=7)
+    b = ix.full_uncertainty(spec, long, n_sim=60, seed=7)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    assert ((a.summary["rank_low"] >= 1) & (a.summary["rank_high"] <= len(a.summary))).all()
+    assert (a.summary["rank_low"] <= a.summary["rank_high"]).all()
+    # method choices only, with zero indicator noise: the same rank spread as helpers.index's MC
+    quiet = ix.full_uncertainty(spec, long.assign(se=0.0), n_sim=400, seed=3)
+    ref = spec.compute(ix.indicator_matrix(long)).uncertainty(n_sim=400, seed=3, level=0.95).summary
+    q = quiet.summary.set_index("district_id").loc[ref["district_id"]]
+    assert np.abs(q["rank_median"].to_numpy() - ref["rank_median"].to_numpy()).max() <= 1
+
+
+def test_separable_pairs_and_separation():
+    s = pd.DataFrame({"district_id": ["A", "B", "C"], "rank": [1, 2, 3], "rank_low": [1, 1, 3], "rank_high": [1, 2, 3]})
+    p = ix.separable_pairs(s).set_index(["unit_a", "unit_b"])["overlap"]
+    assert p[("A", "B")] and not p[("A", "C")] and not p[("B", "C")]
+    t = ix.separation(s).set_index("district_id")
+    assert t["told apart from"].to_dict() == {"A": 1, "B": 1, "C": 2}
+    assert t.loc["C", "districts it can be told apart from"] == "A, B"
+    assert t.loc["B", "rank interval"] == "1–2"
+
+
+def test_rank_agreement_by_hand():
+    rng = np.random.default_rng(RNG_SEED)
+    x = pd.DataFrame({"district_id": list("ABCDEFGHIJKL"), "a": rng.normal(size=12)})
+    y = pd.DataFrame({"district_id": list("ABCDEFGHIJKL"), "b": x["a"] + rng.normal(size=12)})
+    r = ix.rank_agreement(x, "a", y, "b")
+    rho = stats.spearmanr(x["a"], y["b"]).statistic
+    h = 1.959963984540054 * 1.06 / np.sqrt(9)
+    assert r["estimate"] == pytest.approx(rho)
+    assert r["ci_low"] == pytest.approx(np.tanh(np.arctanh(rho) - h))
+    assert r["ci_high"] == pytest.approx(np.tanh(np.arctanh(rho) + h))
+    assert r["n"] == 12
+
+
+def test_assessment_by_district():
+    a = pd.DataFrame({"community_id": ["c1", "c2", "c3", "c1"], "year": [2024, 2024, 2024, 2023],
+                      "score": [70.0, 80.0, 60.0, 10.0]})
+    cmap = pd.DataFrame({"community_id": ["c1", "c2", "c3"], "district_id": ["D1", "D1", "D2"]})
+    t = ix.assessment_by_district(a, cmap, 2024).set_index("district_id")
+    assert t.loc["D1", "assessment_mean"] == 75.0 and t.loc["D1", "communities"] == 2
+    assert t.loc["D2", "assessment_mean"] == 60.0
+
+
+def test_planted_agreement_uses_the_district_effects(long):
+    w = ix.indicator_matrix(long)
+    eff = {d: {"sat_score_district_effect": float(v)} for d, v in zip(w["district_id"], w["sat_score_mean"])}
+    t = ix.planted_agreement(long, {"district_effects": eff})
+    assert list(t["indicator"]) == ["satisfaction thermometer"]
+    assert t.loc[0, "spearman"] == pytest.approx(1.0)
+    assert ix.planted_agreement(long, None) is None
+
+
+def test_spec_table_weights_sum_to_one_per_pillar():
+    spec = index.CompositeIndex.from_yaml()
+    t = ix.spec_table(spec)
+    assert set(t["indicator"]) == set(spec.indicators)
+    np.testing.assert_allclose(t.groupby("pillar")["weight in pillar"].sum(), 1.0, atol=2e-3)
