@@ -7,7 +7,7 @@ about 20 respondents, population PSU counts for the fpc), then times
   (in memory, pandas/NumPy engine), also with the design construction included,
   and the DuckDB-over-Parquet path;
 * R: ``svyby(~y1+y2, ~district, design, svymean, deff=TRUE)`` from the survey
-  package (the svydesign() call and reading the data are not timed);
+  package on a built design (svydesign() timed separately; reading the CSV not timed);
 * svy (Python): ``Sample.estimation.mean(["y1", "y2"], by="district", deff="wor")``.
 
 and prints the seconds side by side with the ratios, our peak memory, and the
@@ -38,11 +38,12 @@ R_CODE = r"""
 suppressMessages(library(survey))
 a <- commandArgs(TRUE)
 d <- read.csv(a[1], colClasses = c("integer", "integer", "numeric", "numeric", "numeric", "numeric"))
-des <- svydesign(ids = ~psu, strata = ~district, weights = ~w, fpc = ~fpc, data = d, nest = TRUE)
+t0 <- system.time(des <- svydesign(ids = ~psu, strata = ~district, weights = ~w, fpc = ~fpc, data = d,
+                                   nest = TRUE))[["elapsed"]]
 t <- system.time(r <- svyby(~y1 + y2, ~district, des, svymean, deff = TRUE))[["elapsed"]]
 out <- data.frame(district = r$district, y1 = r$y1, y2 = r$y2, se1 = r$se.y1, se2 = r$se.y2)
 write.csv(out, a[2], row.names = FALSE)
-cat(sprintf("%.6f\n", t))
+cat(sprintf("%.6f %.6f\n", t, t0))
 """
 
 
@@ -103,7 +104,7 @@ def main() -> int:
         dd = np.nanmax(np.abs(ours_duck[["estimate", "se"]].to_numpy() - ours[["estimate", "se"]].to_numpy())
                        / np.abs(ours[["estimate", "se"]].to_numpy()))
 
-        t_r = t_svy = None
+        t_r = t_svy = t_r_design = None
         diff_r = diff_svy = None
         rs = shutil.which("Rscript")
         if not args.no_r and rs:
@@ -112,7 +113,7 @@ def main() -> int:
             (tmp / "b.R").write_text(R_CODE)
             res = subprocess.run([rs, str(tmp / "b.R"), str(csv), str(tmp / "r.csv")], capture_output=True, text=True)
             if res.returncode == 0:
-                t_r = float(res.stdout.strip().splitlines()[-1])
+                t_r, t_r_design = (float(x) for x in res.stdout.strip().splitlines()[-1].split())
                 r = pd.read_csv(tmp / "r.csv").set_index("district")
                 m = ours.pivot(index="district", columns="variable", values=["estimate", "se"])
                 mine = np.c_[m[("estimate", "y1")], m[("estimate", "y2")], m[("se", "y1")], m[("se", "y2")]]
@@ -155,20 +156,27 @@ def main() -> int:
 
     row("ours: estimate (design built)", t_est)
     row("ours: build design + estimate", t_build_est)
-    row("ours: DuckDB over Parquet", t_duck)
-    print(f"{'R survey svyby(svymean)':38s}{t_r if t_r else float('nan'):10.4f}")
-    print(f"{'svy Sample.estimation.mean':38s}{t_svy if t_svy else float('nan'):10.4f}")
+    row("ours: DuckDB over Parquet (+design)", t_duck)
+    print(f"{'R survey svyby(svymean) (design built)':38s}{t_r if t_r else float('nan'):10.4f}")
+    if t_r_design is not None:
+        print(f"{'R survey svydesign() + svyby()':38s}{t_r + t_r_design:10.4f}")
+    print(f"{'svy Sample.estimation.mean (built)':38s}{t_svy if t_svy else float('nan'):10.4f}")
     print()
     print(f"peak memory of our estimate (tracemalloc): {peak / 2**20:.0f} MiB; process max RSS "
           f"(data, R's CSV, svy and polars included): {rss:.0f} MiB")
     print(f"max relative difference: ours vs R (estimate, SE) {diff_r if diff_r is not None else 'n/a'}; "
           f"ours vs svy (estimate, SE, deff) {diff_svy if diff_svy is not None else 'n/a'}; pandas vs DuckDB engine {dd:.2g}")
-    slow = max(t_build_est, t_est)  # the less favourable of our two in-memory figures
     if t_r:
-        print(f"target R/ours >= 50: {'met' if t_r / slow >= 50 else 'NOT met'} "
-              f"(build+estimate {t_r / t_build_est:.0f}x, estimate {t_r / t_est:.0f}x)")
+        like = t_r / t_est
+        print(f"target R/ours >= 50, like for like (estimate on a built design): "
+              f"{'met' if like >= 50 else 'NOT met'} ({like:.0f}x)")
+        if t_r_design is not None:
+            both = (t_r + t_r_design) / t_build_est
+            print(f"  with the design construction on both sides: {both:.0f}x; "
+                  f"R's svyby alone over our build+estimate: {t_r / t_build_est:.0f}x")
     if t_svy:
-        print(f"faster than svy: {'yes' if t_svy > slow else 'no'} ({t_svy / slow:.1f}x)")
+        print(f"faster than svy (both on a built design): {'yes' if t_svy > t_est else 'no'} "
+              f"({t_svy / t_est:.1f}x; {t_svy / t_build_est:.1f}x counting our build)")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           "(timings of every tool grow with it)")
     return 0

@@ -288,9 +288,10 @@ class SurveyDesign:
         self._strata_labels = slab
         H = len(slab)
         if psus:
-            p1, _ = _codes([pd.Series(scode)] + [df[psus[0]]])
-            if (p1 < 0).any():
+            c2, u2 = _factor(df[psus[0]])
+            if (c2 < 0).any():
                 raise ValueError("missing values in psu")
+            p1, _ = _codes([scode * max(len(u2), 1) + c2])  # PSUs nested in strata
         else:
             p1 = np.arange(n, dtype=np.int64)
         self._stratum = scode
@@ -456,7 +457,10 @@ class SurveyDesign:
     def _domains(self, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
         key = tuple(by)
         if key not in self._domain_cache:
-            if by:
+            if by and by == self.strata and self._duck is None:  # domains = strata: reuse their codes
+                codes, lab = self._stratum, self._strata_labels.copy()
+                lab.columns = by
+            elif by:
                 self._columns(by)
                 codes, lab = _codes([self.data[c] for c in by])
                 lab.columns = by
