@@ -15,7 +15,7 @@
 # # Drivers: what raises coverage, participation and satisfaction?
 #
 # **Question.** Which features of access, community capacity and party-building practice go with
-# more coverage, participation and satisfaction, and by how much? Six of the field's claims
+# more coverage, participation and satisfaction, and by how much? Five of the field's claims
 # (see the project's domain notes) are tested with models fitted to the administrative tables and
 # the resident survey:
 #
@@ -52,7 +52,7 @@ nb.data_statement(meta)
 # %% [markdown]
 # ## Data
 #
-# Three kinds of rows enter the models:
+# Four kinds of rows enter the models:
 #
 # - **survey respondents** (all years pooled), with the walking time to the nearest service point
 #   they report, cut into *within 15 minutes*, *15–30 minutes* and *beyond 30 minutes* (the
@@ -64,11 +64,13 @@ nb.data_statement(meta)
 # - **sub-district-years** of organisational coverage (covered active organisations over active
 #   organisations, %) for the event study.
 #
-# Survey models are unweighted, with district fixed effects or random intercepts: the design
-# weights depend only on the district stratum, the community's size and its response rate, which
-# the models condition on (district) or which are unrelated to the outcomes by design. Standard
-# errors are cluster-robust by community (the primary sampling unit, which also appears in several
-# years), with t intervals on G − 1 degrees of freedom.
+# The survey models are unweighted. The design weights vary with the district (the stratum), the
+# community's population and its response rate; the models hold the district constant (fixed
+# effects or random intercepts), and the awareness model also holds constant the community's
+# migrant share, which drives nonresponse. When a model conditions on what the weights depend on,
+# weighting only costs precision (Solon, Haider & Wooldridge 2015, *J Human Resources* 50:301–316).
+# Standard errors are cluster-robust by community (the primary sampling unit, which also appears
+# in several years), with t intervals on G − 1 degrees of freedom.
 
 # %%
 tables = load.load_all(data_dir)
@@ -371,11 +373,15 @@ if checks is not None:
     shown = report.md("The planted value lies inside the 95% interval for **{k} of {n}** effects{m}. The median absolute "
                       "error relative to the planted value is {r:.0%}. Both walking-time coefficients of the awareness "
                       "model are contrasts with the same {nb:,} respondents who live beyond 30 minutes, so their errors "
-                      "move together: a miss in one tends to come with a miss in the other.",
+                      "move together: a miss in one tends to come with a miss in the other. The event-time effects "
+                      "share their control sub-districts, so their errors are correlated as well: {ka} of the {ne} "
+                      "event-time estimates lie above the planted values.",
                       k=int(checks["truth_in_ci"].sum()), n=len(checks),
                       m=(" (missed: " + ", ".join(missed) + ")") if len(missed) else "",
                       r=float((checks["error"].abs() / checks["planted_truth"].abs()).median()),
-                      nb=int(((resp["within15"] == 0) & (resp["band15_30"] == 0)).sum()))
+                      nb=int(((resp["within15"] == 0) & (resp["band15_30"] == 0)).sum()),
+                      ka=int((checks.loc[checks["effect"].str.startswith("platform_att_by"), "error"] > 0).sum()),
+                      ne=int(checks["effect"].str.startswith("platform_att_by").sum()))
 else:
     shown = report.md("")
 shown
