@@ -97,7 +97,8 @@ def naive(reports, work: Path, env: dict) -> float:
             executed = work / f"{name}.ipynb"
             args = [x for k, v in params.items() for x in ("-p", k, str(v))]
             t, r = timed([PY, "-m", "papermill", str(src), str(executed), *args, "--cwd", str(cwd),
-                          "-k", "python3", "--no-progress-bar"], env=env)
+                          "-k", "python3", "--no-progress-bar", "--execution-timeout", "600"], env=env,
+                         timeout=1200)
             total += t
             t, r2 = timed([PY, "-m", "jupyter", "nbconvert", "--to", "html", str(executed), "--output-dir",
                            str(work)], env=env)
@@ -109,7 +110,7 @@ def naive(reports, work: Path, env: dict) -> float:
                 shutil.copy(src, copy)
             t, r = timed([PY, "-m", "jupyter", "nbconvert", "--to", "html", "--execute", str(copy),
                           "--output-dir", str(work), "--ExecutePreprocessor.timeout=600",
-                          "--ExecutePreprocessor.kernel_name=python3"], env=env, cwd=cwd)
+                          "--ExecutePreprocessor.kernel_name=python3"], env=env, cwd=cwd, timeout=1200)
             total += t
             ok = r.returncode == 0
         print(f"  naive {name:<32} {t:7.1f}s {'ok' if ok else 'FAILED'}", flush=True)

@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "'district_profile-D03'; the index still lists every report")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"wall-clock limit per report (default {DEFAULT_TIMEOUT})")
+    p.add_argument("--fresh-kernels", action="store_true",
+                   help="start a new kernel for every report; by default the runs of a parameterised notebook "
+                        "(one per district) share a warm kernel per worker, reset between runs (%%reset -f, "
+                        "seeds, registries), so imports and data loading are paid once per worker")
     p.add_argument("--list", action="store_true", dest="list_only",
                    help="list the reports and whether each is up to date, build nothing")
     p.add_argument("--progress", choices=("auto", "live", "lines", "none"), default="auto",
@@ -327,6 +331,7 @@ def _build(args, t_start, root, notebooks_dir, out_dir, findings_dir, data_dir, 
                 parts = key_parts(r, used, res["data_read"] or all_data)
                 entry.update(status="done", error=None, data_read=res["data_read"], findings=res["findings"],
                              helpers_used=used, key_parts=parts, key=plan.cache_key(parts),
+                             execute_seconds=res.get("execute_seconds"),
                              duration=round(res["duration"], 2), commit=git)
             else:
                 err = dict(res["error"] or {})
@@ -451,7 +456,11 @@ def _run(todo, reports, args, *, jobs, root, notebooks_dir, out_dir, findings_di
     if not cfg.exists() or cfg.read_text() != KERNEL_CONFIG:
         cfg.write_text(KERNEL_CONFIG)
     pythonpath = os.pathsep.join([str(root)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
-    env = {"PYTHONPATH": pythonpath, "PYTHONHASHSEED": "0", "IPYTHONDIR": str(ipython_dir),
+    env = {"PYTHONPATH": pythonpath,
+           # one BLAS/OpenMP thread per kernel: the pool already uses the cores (no oversubscription), and
+           # single-threaded reductions give the same last bits on every run
+           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "NUMEXPR_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "IPYTHONDIR": str(ipython_dir),
            "HELPERS_DATA_DIR": str(data_dir), "PYDEVD_DISABLE_FILE_VALIDATION": "1",
            "SOURCE_DATE_EPOCH": "0", "TZ": "UTC",
            # figures display inline even when the caller set MPLBACKEND (e.g. Agg in the tests)
@@ -477,6 +486,7 @@ def _run(todo, reports, args, *, jobs, root, notebooks_dir, out_dir, findings_di
             "findings_dir": str(findings_dir), "out_html": str(r["out_html"]), "title": r["title"],
             "root": str(root), "data_dir": str(data_dir), "git": git, "lock_hash": lock_hash,
             "helpers_hash": helpers_hash, "python": provenance.python_version(), "versions": versions, "k": k,
+            "reuse_kernel": bool(r["params"]) and not args.fresh_kernels,
             "n_columns": list(N_COLUMNS), "banner": banner, "path_replacements": reps, "forbidden": forbidden,
         })
     names = [r["name"] for r in reports if r["selected"]]

@@ -30,7 +30,7 @@ DROPPED_MIMETYPES = (
     "application/vnd.bokehjs_exec.v0+json", "application/vnd.bokehjs_load.v0+json",
     "application/vnd.holoviews_exec.v0+json", "application/vnd.holoviews_load.v0+json",
 )
-REMOVE_CELL_TAGS = {"remove-cell", "remove_cell", "injected-parameters", "injected-provenance"}
+REMOVE_CELL_TAGS = {"remove-cell", "remove_cell", "injected-parameters", "injected-provenance", "injected-setup"}
 REMOVE_OUTPUT_TAGS = {"remove-output", "remove_output"}
 
 

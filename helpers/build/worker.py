@@ -20,9 +20,12 @@ _QUEUE = None
 
 
 def init_worker(queue) -> None:
-    """Pool initializer: remember the queue on which 'running' events are sent."""
+    """Pool initializer: remember the queue on which 'running' events are sent; close warm kernels at exit."""
     global _QUEUE
     _QUEUE = queue
+    from multiprocessing import util
+
+    util.Finalize(None, close_warm_kernels, exitpriority=10)
 
 
 def _emit(name: str, state: str) -> None:
@@ -111,7 +114,8 @@ def _error_of(nb, exc: BaseException, name: str, timeout: float) -> dict:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
+        if not set(cell.get("metadata", {}).get("tags", [])) & {"injected-parameters", "injected-setup",
+                                                                 "injected-provenance"}:
             code_index += 1
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if errors:
@@ -130,19 +134,94 @@ def _error_of(nb, exc: BaseException, name: str, timeout: float) -> dict:
     return {**where, "message": message}
 
 
-def execute(nb, cwd: Path, timeout: float, kernel_log: Path, kernel_name: str = "python3"):
-    """Run ``nb`` in place; the kernel's own stdout/stderr (not the cells') go to ``kernel_log``."""
+#: Warm kernels of this worker, by notebook path (parameterised notebooks only; see :func:`execute`).
+_WARM: dict[str, object] = {}
+
+
+def _shutdown(km) -> None:
+    try:
+        from nbclient.util import run_sync
+
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception:  # noqa: BLE001 - best effort
+        pass
+
+
+def close_warm_kernels() -> None:
+    """Shut down this worker's warm kernels (runs when the worker process exits)."""
+    while _WARM:
+        _, km = _WARM.popitem()
+        _shutdown(km)
+
+
+def setup_cell_source(env: dict, cwd: Path) -> str:
+    """First cell of a run in a reused kernel: a clean namespace and this report's settings."""
+    return (
+        "get_ipython().run_line_magic('reset', '-f')\n"
+        "import os as _hb_os, random as _hb_random, sys as _hb_sys\n"
+        # extensions loaded by the previous run (e.g. autoreload) are forgotten with their event
+        # callbacks, so that the notebook's %load_ext behaves as in a new kernel
+        "_hb_ip = get_ipython()\n"
+        "for _hb_ext in list(_hb_ip.extension_manager.loaded):\n"
+        "    _hb_ip.extension_manager.loaded.discard(_hb_ext)\n"
+        "    _hb_mod = _hb_ext.rsplit('.', 1)[-1]\n"
+        "    for _hb_cbs in _hb_ip.events.callbacks.values():\n"
+        "        _hb_cbs[:] = [c for c in _hb_cbs if getattr(c, '__module__', '').rsplit('.', 1)[-1] != _hb_mod]\n"
+        f"_hb_os.environ.update({env!r})\n"
+        f"_hb_os.chdir({str(cwd)!r})\n"
+        "_hb_random.seed(0)\n"
+        "if 'numpy' in _hb_sys.modules:\n"
+        "    _hb_sys.modules['numpy'].random.seed(0)\n"
+        "if 'helpers.findings' in _hb_sys.modules:\n"
+        "    _hb_sys.modules['helpers.findings'].clear()\n"
+        "if 'helpers.provenance' in _hb_sys.modules:\n"
+        "    _hb_sys.modules['helpers.provenance']._READS.clear()\n"
+        "if 'matplotlib.pyplot' in _hb_sys.modules:\n"
+        "    _hb_sys.modules['matplotlib.pyplot'].close('all')\n"
+        "del _hb_os, _hb_random, _hb_sys, _hb_ip\n"
+    )
+
+
+def execute(nb, cwd: Path, timeout: float, kernel_log: Path, kernel_name: str = "python3",
+            reuse: str | None = None, run_env: dict | None = None):
+    """Run ``nb`` in place; the kernel's own stdout/stderr (not the cells') go to ``kernel_log``.
+
+    With ``reuse`` (a key, e.g. the notebook's path), the kernel is kept alive after a
+    successful run and the next run with the same key starts with a setup cell
+    (tagged ``injected-setup``: ``%reset -f``, this run's environment ``run_env``,
+    seeds, findings and data-read registries cleared) instead of a new kernel, so
+    the imports and the loader's cache are paid once per worker, not once per district.
+    A run that fails shuts its kernel down.
+    """
+    import nbformat
     from nbclient import NotebookClient
 
     deadline = time.monotonic() + timeout
+    km = None
+    if reuse:
+        nb.cells.insert(0, nbformat.v4.new_code_cell(setup_cell_source(run_env or {}, cwd),
+                                                     metadata={"tags": ["injected-setup"]}))
+        km = _WARM.get(reuse)
+        if km is None:
+            km = NotebookClient(nb, kernel_name=kernel_name).create_kernel_manager()
+            _WARM[reuse] = km
     client = NotebookClient(
-        nb, kernel_name=kernel_name, timeout=int(timeout), startup_timeout=120,
+        nb, km=km, kernel_name=kernel_name, timeout=int(timeout), startup_timeout=120,
         resources={"metadata": {"path": str(cwd)}}, allow_errors=False, record_timing=False,
         shutdown_kernel="immediate",  # outputs and files are complete when the last cell returns
     )
     client.timeout_func = lambda cell: max(1, int(deadline - time.monotonic()))
-    with open(kernel_log, "ab") as log:
-        client.execute(stdout=log, stderr=log)
+    try:
+        with open(kernel_log, "ab") as log:
+            client.execute(stdout=log, stderr=log)
+    except BaseException:
+        if reuse:
+            _WARM.pop(reuse, None)
+            _shutdown(km)
+        raise
+    finally:
+        if reuse and client.kc is not None:
+            client.kc.stop_channels()
     return nb
 
 
@@ -215,7 +294,12 @@ def build_report(task: dict) -> dict:
         modules_log = staging / "helpers_modules.json"
         append_module_probe(nb, modules_log)
         try:
-            execute(nb, Path(task["cwd"]), task["timeout"], staging / "kernel.log")
+            t_exec = time.monotonic()
+            run_env = {**task["env"], findings_mod.ENV_REPORT: name, findings_mod.ENV_DIR: str(staging / "findings"),
+                       provenance.ENV_DATA_LOG: str(data_log)}
+            execute(nb, Path(task["cwd"]), task["timeout"], staging / "kernel.log",
+                    reuse=task["notebook"] if task.get("reuse_kernel") else None, run_env=run_env)
+            result["execute_seconds"] = round(time.monotonic() - t_exec, 2)
         except Exception as exc:  # noqa: BLE001 - any failure of the notebook
             result["error"] = _error_of(nb, exc, name, task["timeout"])
             return result
