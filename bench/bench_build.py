@@ -138,7 +138,8 @@ def main() -> int:
     out = tmp / "ours"
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
     build = [PY, "-m", "helpers", "build", "--notebooks", str(nbdir), "--out", str(out), "--progress", "none", *jobs]
-    print(f"bench_build: notebooks in {nbdir}, {os.cpu_count()} cores")
+    print(f"bench_build: notebooks in {nbdir}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
+          "(other work on the machine slows both sides unevenly: compare figures taken at a similar load)")
 
     t_full, r = timed([*build, "--force"], env=env, cwd=ROOT)
     if r.returncode != 0:
@@ -148,13 +149,16 @@ def main() -> int:
     reports = plan_reports(nbdir, out, env)
     print(f"  ours  full build ({len(reports)} reports)  {t_full:7.1f}s; no-change rebuild {t_nochange:.2f}s",
           flush=True)
+    load_ours = os.getloadavg()[0]
     t_naive = naive(reports, tmp / "naive", env)
+    load_naive = os.getloadavg()[0]
 
     rows = [("full build", t_full, t_naive), ("no-change rebuild", t_nochange, t_naive)]
     print()
     print(f"{'step':<20}{'ours (s)':>10}{'naive (s)':>11}{'ours/naive':>12}")
     for label, a, b in rows:
         print(f"{label:<20}{a:>10.2f}{b:>11.2f}{a / b:>12.3f}")
+    print(f"(load average after ours: {load_ours:.1f}; after naive: {load_naive:.1f})")
     ratio = t_full / t_naive
     print(f"\ntarget: full build <= 0.6 x naive -> {ratio:.2f} ({'met' if ratio <= 0.6 else 'NOT met'}); "
           f"no-change rebuild < 2 s -> {t_nochange:.2f} s ({'met' if t_nochange < 2 else 'NOT met'})")
