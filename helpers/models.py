@@ -490,15 +490,24 @@ def planted_hazard(tables: dict) -> list[dict]:
     return _from_terms(res, {"platform_logit_hazard": "treated"}, "discrete-time logit hazard, sub-district + year FE")
 
 
-def planted_registration(tables: dict, cluster: str = "community_id") -> list[dict]:
-    """registered out of in_service_resident ~ agreement_share + district FE (binomial GLM)."""
+def planted_registration(tables: dict, cluster: str = "subdistrict_id") -> list[dict]:
+    """registered out of in_service_resident ~ agreement_share + sub-district FE (binomial GLM).
+
+    The registration logit has a community effect ``0.2 z_c`` (the spatial
+    field); left in the error, it attenuates the (population-averaged) logit
+    coefficient by about ``(1 + 0.346 * 0.04)^-1/2`` (bias about -0.007, 0.6
+    SE, coverage about 91 % with district FE over 200 seeds). Sub-district
+    fixed effects absorb most of that spatially smooth effect; the remainder
+    is correlated between neighbouring communities, so SEs are clustered by
+    sub-district.
+    """
     m = tables["members"].merge(tables["joint_building"], on=["community_id", "year"], how="inner")
-    m = m.merge(community_map(tables)[["community_id", "district_id"]], on="community_id", how="left")
+    m = m.merge(community_map(tables), on="community_id", how="left")
     units = m["resident_units"].to_numpy(float)
     m = m.assign(agreement_share=np.where(units > 0, m["signed_agreements"] / np.where(units > 0, units, 1), 0.0))
-    res = binomial_glm(m, "registered ~ agreement_share + C(district_id)", trials="in_service_resident",
+    res = binomial_glm(m, "registered ~ agreement_share + C(subdistrict_id)", trials="in_service_resident",
                        cluster=cluster)
-    return _from_terms(res, {"registration_agreement_logit": "agreement_share"}, "binomial GLM, district FE")
+    return _from_terms(res, {"registration_agreement_logit": "agreement_share"}, "binomial GLM, sub-district FE")
 
 
 def planted_eight_haves(tables: dict) -> list[dict]:
