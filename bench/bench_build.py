@@ -96,12 +96,12 @@ def naive(reports, work: Path, env: dict) -> float:
         if params:
             executed = work / f"{name}.ipynb"
             args = [x for k, v in params.items() for x in ("-p", k, str(v))]
-            t, r = timed([PY, "-m", "papermill", str(src), str(executed), *args, "--cwd", str(cwd),
-                          "-k", "python3", "--no-progress-bar", "--execution-timeout", "600"], env=env,
-                         timeout=1200)
-            total += t
-            t, r2 = timed([PY, "-m", "jupyter", "nbconvert", "--to", "html", str(executed), "--output-dir",
-                           str(work)], env=env)
+            t1, r = timed([PY, "-m", "papermill", str(src), str(executed), *args, "--cwd", str(cwd),
+                           "-k", "python3", "--no-progress-bar", "--execution-timeout", "600"], env=env,
+                          timeout=1200)
+            t2, r2 = timed([PY, "-m", "jupyter", "nbconvert", "--to", "html", str(executed), "--output-dir",
+                            str(work)], env=env)
+            t = t1 + t2
             total += t
             ok = r.returncode == 0 and r2.returncode == 0
         else:
