@@ -50,7 +50,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
 def escape(value) -> str:
     """``value`` as text safe inside Markdown or HTML: HTML-escaped, Markdown punctuation backslashed."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=True))
+    # quote=False: quotes are harmless in Markdown text, and "&#x27;" would have its "#"
+    # backslashed below and render literally (Yong'an -> "Yong&#x27;an").
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
 
 
 def md(template: str, **values):

@@ -314,11 +314,12 @@ def build_report(task: dict) -> dict:
         helpers_used_hash = provenance.files_hash(used, Path(task["root"])) if used else task["helpers_hash"]
 
         # which data files did it read?
+        # A report that read no data file through helpers.load (e.g. 90_validation, which uses
+        # real data shipped with R and libpysal) lists none and carries no synthetic banner; its
+        # cache key still covers every data file (result["data_read"] stays empty).
         reads = provenance.read_data_log(data_log)
-        fallback = not reads
-        if fallback:
-            reads = [str(p) for p in provenance.data_files(task["data_dir"])]
-        result["data_read"] = [] if fallback else reads
+        fallback = False
+        result["data_read"] = reads
         data_files = []
         for p in reads:
             try:
@@ -347,7 +348,8 @@ def build_report(task: dict) -> dict:
             lock_hash=task["lock_hash"], helpers_hash=helpers_used_hash, helpers_count=len(used), python=task["python"],
             versions=task["versions"], k=task["k"], data_files=data_files, data_fallback=fallback,
             findings=format_findings(items))
-        banner = env.get_template("banner.html.j2").render(**task["banner"])
+        banner_ctx = dict(task["banner"], synthetic=task["banner"].get("synthetic", False) and bool(reads))
+        banner = env.get_template("banner.html.j2").render(**banner_ctx)
         page = render.render_html(nb, title=task["title"], banner_html=banner, footer_html=footer)
         problems = render.check_html(page, task["forbidden"])
         if problems:
