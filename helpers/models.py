@@ -90,23 +90,24 @@ def _formula_vars(formula: str, data: pd.DataFrame) -> list[str]:
     return [c for c in data.columns if c in tokens]
 
 
-def _cluster_kw(d: pd.DataFrame, cluster: str | None):
+def _cluster_kw(d: pd.DataFrame, cluster: str | None, robust: bool = True):
     if cluster is None:
-        return {"cov_type": "HC1"}, None
+        return ({"cov_type": "HC1"} if robust else {"cov_type": "nonrobust"}), None
     g = pd.factorize(d[cluster])[0]
     return {"cov_type": "cluster", "cov_kwds": {"groups": g}, "use_t": True}, int(g.max() + 1)
 
 
 def binomial_glm(data: pd.DataFrame, formula: str, trials: str | None = None, cluster: str | None = "district_id",
-                 level: float = 0.95, collapse: bool = True) -> ModelResult:
+                 level: float = 0.95, collapse: bool = True, robust: bool = True) -> ModelResult:
     """Logistic regression (binomial GLM, logit link) with cluster-robust SEs.
 
     ``formula`` is ``"y ~ x1 + C(district_id)"``. Without ``trials`` the
     outcome is 0/1 per row; with ``trials`` the outcome column holds the
     number of successes out of ``trials`` (aggregated rates). ``cluster``:
     column whose values define clusters for the sandwich variance (``None``
-    for heteroskedasticity-robust HC1). Intervals use the t distribution with
-    ``G - 1`` df when clustered.
+    for heteroskedasticity-robust HC1, or with ``robust=False`` the
+    model-based variance). Intervals use the t distribution with ``G - 1``
+    df when clustered.
 
     ``collapse`` (default) first sums a 0/1 outcome over rows that share
     every model variable and the cluster into successes out of trials: the
@@ -130,13 +131,13 @@ def binomial_glm(data: pd.DataFrame, formula: str, trials: str | None = None, cl
         d = (d.assign(**{yname: y, "_n": 1.0}).groupby(keys, as_index=False, sort=False, observed=True, dropna=False)
              [[yname, "_n"]].sum())
         trials = "_n"
-    kw, n_clusters = _cluster_kw(d, cluster)
+    kw, n_clusters = _cluster_kw(d, cluster, robust)
     if trials is None:
         model = smf.glm(formula, data=d, family=fam)
     else:
         if np.any(d[trials] <= 0):
             d = d[d[trials] > 0].reset_index(drop=True)
-            kw, n_clusters = _cluster_kw(d, cluster)
+            kw, n_clusters = _cluster_kw(d, cluster, robust)
         succ = d[yname].to_numpy(float)
         n = d[trials].to_numpy(float)
         if np.any(succ > n) or np.any(succ < 0):
@@ -259,7 +260,8 @@ def mixed_model(data: pd.DataFrame, formula: str, group: str = "district_id", ne
 
 
 def latent_mean_correlation(units: pd.DataFrame, x: str, micro: pd.DataFrame, y: str, unit: str,
-                            n_boot: int = 999, level: float = 0.95, seed=None) -> dict:
+                            n_boot: int = 999, level: float = 0.95, seed=None,
+                            n_population: int | None = None) -> dict:
     """Correlation between unit-level ``x`` and the *true* unit means of ``y``.
 
     The unit means of ``y`` observed in a sample (``micro``, one row per
@@ -268,7 +270,11 @@ def latent_mean_correlation(units: pd.DataFrame, x: str, micro: pd.DataFrame, y:
     ``var_true = var(ybar) - mean(s_c^2 / n_c)``. The corrected estimate is
     ``r_obs / sqrt(lambda)`` (Spearman 1904). The interval is a percentile
     bootstrap resampling units (which carries the within-unit noise of the
-    means with them). Returns a dict
+    means with them). When the target is the correlation over a finite
+    population of ``n_population`` units of which the ``n`` sampled ones are
+    a sizeable fraction ``f = n / n_population``, the bootstrap deviations
+    are shrunk by the finite-population correction ``sqrt(1 - f)`` (Cochran
+    1977, sect. 2.5; the with-replacement bootstrap ignores it). Returns a dict
     with ``estimate``, ``ci_low``, ``ci_high``, ``r_observed``,
     ``reliability``, ``n_units``.
     """
@@ -297,8 +303,14 @@ def latent_mean_correlation(units: pd.DataFrame, x: str, micro: pd.DataFrame, y:
     boots = boots[np.isfinite(boots)]
     a = (1 - level) / 2
     lo, hi = np.quantile(boots, [a, 1 - a])
+    fpc = 1.0
+    if n_population is not None:
+        if n_population < len(agg):
+            raise ValueError(f"n_population ({n_population}) is smaller than the units sampled ({len(agg)})")
+        fpc = float(np.sqrt(1 - len(agg) / n_population))
+        lo, hi = e + fpc * (lo - e), e + fpc * (hi - e)
     return {"estimate": float(e), "ci_low": float(lo), "ci_high": float(hi), "r_observed": float(r_obs),
-            "reliability": float(lam), "n_units": int(len(agg))}
+            "reliability": float(lam), "n_units": int(len(agg)), "fpc": fpc}
 
 
 # ============================================================================ planted effects
@@ -511,7 +523,14 @@ def planted_registration(tables: dict, cluster: str = "subdistrict_id") -> list[
 
 
 def planted_eight_haves(tables: dict) -> list[dict]:
-    """0-8 checklist score out of 8 ~ standardised funding and staff (population sd over communities)."""
+    """0-8 checklist score out of 8 ~ standardised funding and staff (population sd over communities).
+
+    The items are independent Bernoulli draws given the community's funding
+    and staff, so the score is exactly binomial and the model-based variance
+    is used: with log-normal funding a few high-leverage points make the
+    sandwich (clustered or HC) variance too small (MacKinnon & White 1985);
+    over 300 seeds the clustered interval covered 91.7 %.
+    """
     from helpers.schema import EIGHT_HAVES
 
     c = tables["communities"]
@@ -520,16 +539,22 @@ def planted_eight_haves(tables: dict) -> list[dict]:
         staff_std=(c["staff"] - c["staff"].mean()) / c["staff"].std(ddof=0))
     sp = tables["service_points"].merge(std, on="community_id", how="left")
     sp = sp.assign(score=sp[list(EIGHT_HAVES)].sum(axis=1), items=len(EIGHT_HAVES))
-    res = binomial_glm(sp, "score ~ funding_std + staff_std", trials="items", cluster="community_id")
+    res = binomial_glm(sp, "score ~ funding_std + staff_std", trials="items", cluster=None, robust=False)
     return _from_terms(res, {"eight_haves_funding_logit": "funding_std", "eight_haves_staff_logit": "staff_std"},
                        "binomial GLM of the 0-8 score")
 
 
 def planted_assessment_corr(tables: dict, n_boot: int = 499, seed=None) -> list[dict]:
-    """Correlation of community mean assessment scores with survey satisfaction, disattenuated."""
+    """Correlation of community mean assessment scores with survey satisfaction, disattenuated.
+
+    Percentile bootstrap over sampled communities with the finite-population
+    correction (the truth is the correlation over every community).
+    """
     a = tables["assessment"].groupby("community_id", as_index=False)["score"].mean()
     s = survey_analysis_frame(tables)
-    r = latent_mean_correlation(a, "score", s, "sat_score", "community_id", n_boot=n_boot, seed=seed)
+    # the truth is the correlation over all communities: finite-population correction
+    r = latent_mean_correlation(a, "score", s, "sat_score", "community_id", n_boot=n_boot, seed=seed,
+                                n_population=int(a["community_id"].nunique()))
     se = (r["ci_high"] - r["ci_low"]) / (2 * stats.norm.ppf(0.975))
     return [_row("assessment_satisfaction_corr", r["estimate"], se, r["ci_low"], r["ci_high"],
                  "disattenuated correlation, community bootstrap")]

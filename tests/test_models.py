@@ -154,3 +154,17 @@ def test_truth_values_flattens_event_times():
     assert models.truth_values(gt) == {"a": 1.0, "b[0]": 2.0, "b[1]": 3.0}
     with pytest.raises(ValueError, match="allowed"):
         models.estimate_planted_effects({}, ["nope"])
+
+
+def test_latent_mean_correlation_finite_population_correction():
+    rng = np.random.default_rng(6)
+    k, m = 200, 10
+    true_mean = rng.normal(60, 3, k)
+    units = pd.DataFrame({"u": np.arange(k), "x": true_mean + rng.normal(0, 3, k)})
+    micro = pd.DataFrame({"u": np.repeat(np.arange(k), m), "y": np.repeat(true_mean, m) + rng.normal(0, 6, k * m)})
+    a = models.latent_mean_correlation(units, "x", micro, "y", "u", n_boot=200, seed=1)
+    b = models.latent_mean_correlation(units, "x", micro, "y", "u", n_boot=200, seed=1, n_population=400)
+    assert b["fpc"] == pytest.approx(np.sqrt(0.5))
+    assert b["ci_high"] - b["ci_low"] == pytest.approx(np.sqrt(0.5) * (a["ci_high"] - a["ci_low"]))
+    with pytest.raises(ValueError):
+        models.latent_mean_correlation(units, "x", micro, "y", "u", n_boot=10, n_population=100)
