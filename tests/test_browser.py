@@ -7,26 +7,23 @@ screenshots of the index and one report (a district profile when there is
 one) in ``reports/screenshots/`` (git-ignored; override with
 ``$HELPERS_SCREENSHOT_DIR``).
 
-Which site: ``$HELPERS_BROWSER_SITE`` (an already built folder) if set; else,
-in CI (``$CI``) or with ``$HELPERS_BROWSER_REAL=1``, the real notebooks built
-into a temporary folder when ``notebooks/00_data_overview`` exists; else
-throwaway notebooks (quick, for local runs).
+Which site: ``$HELPERS_BROWSER_SITE`` (an already built folder) if set; else
+the real notebooks on the default data, built once per test session into a
+temporary folder by the ``built_site`` fixture of ``tests/conftest.py`` (the same
+build the notebook tests check).
 When ``$CI`` is set and Chromium is missing the test fails instead of skipping.
 """
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from helpers import paths
-from test_build_nbkit import PASSING, PROFILE, PROFILE_PARAMS, XSS_NB, make_data, write_nb
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("site")]
 
 CHROMIUM = os.environ.get("HELPERS_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -49,35 +46,21 @@ def _need_chromium():
 
 
 @pytest.fixture(scope="module")
-def built_site(tmp_path_factory) -> Path:
+def site_dir(request) -> Path:
+    """The real report site, built once per session by conftest's ``built_site`` (or $HELPERS_BROWSER_SITE)."""
     _need_chromium()
     given = os.environ.get("HELPERS_BROWSER_SITE")
     if given:
         return Path(given)
-    tmp = tmp_path_factory.mktemp("browser")
-    out = tmp / "reports"
-    real = any((paths.NOTEBOOKS_DIR / f"00_data_overview{s}").exists() for s in (".ipynb", ".py")) and bool(
-        os.environ.get("CI") or os.environ.get("HELPERS_BROWSER_REAL"))
-    if real:
-        cmd = ["--out", str(out)]
-        timeout = 1800
-    else:
-        nb = tmp / "notebooks"
-        write_nb(nb / "10_pass.ipynb", PASSING)
-        write_nb(nb / "30_xss.ipynb", XSS_NB)
-        write_nb(nb / "district_profile.ipynb", PROFILE, PROFILE_PARAMS)
-        cmd = ["--out", str(out), "--notebooks", str(nb), "--data-dir", str(make_data(tmp / "data"))]
-        timeout = 600
-    r = subprocess.run([sys.executable, "-m", "helpers", "build", "--progress", "lines", *cmd],
-                       capture_output=True, text=True, timeout=timeout, cwd=paths.ROOT)
-    assert r.returncode == 0, f"the build failed:\n{r.stdout}\n{r.stderr}"
-    return out
+    site = request.getfixturevalue("built_site")
+    assert site.returncode == 0, f"the build failed:\n{site.log[-4000:]}"
+    return site.out
 
 
-def test_reports_open_cleanly_in_chromium(built_site):
+def test_reports_open_cleanly_in_chromium(site_dir):
     from playwright.sync_api import sync_playwright
 
-    pages = sorted(built_site.glob("*.html"))
+    pages = sorted(site_dir.glob("*.html"))
     assert any(p.name == "index.html" for p in pages) and len(pages) >= 2
     shots = Path(os.environ.get("HELPERS_SCREENSHOT_DIR", paths.REPORTS_DIR / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
