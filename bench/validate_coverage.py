@@ -38,6 +38,32 @@ from helpers import models  # noqa: E402
 
 DEFAULT_SEEDS_FROM = 1000
 
+#: Why a row may fall outside the 93-97 % target, from the 300-replicate (fast) and 90-replicate
+#: (slow) runs of 2026-11-22; printed under the table for rows outside the target. With 200-300
+#: replicates the Monte Carlo SE of a 95 % coverage is 1.3-1.5 points, so a calibrated interval
+#: lands outside 93-97 % now and then; the notes say when more than chance is at work.
+KNOWN_REASONS: dict[str, str] = {
+    "registration_agreement_logit": (
+        "91% over 200 seeds. The registration logit has a community effect 0.2*z_c (spatial field) that "
+        "no fixed effect fully absorbs; a logit with an omitted effect estimates the attenuated, "
+        "population-averaged coefficient (bias -0.004 = 0.4 SE with sub-district FE, -0.007 with "
+        "district FE, both about 91%); the SE is also ~6% small because the remaining field is "
+        "correlated across sub-district borders. A logistic GLMM would target the planted value."),
+    "eight_haves_funding_logit": (
+        "92.5% over 200 seeds with model-based SEs (91.7% clustered): unbiased, the SE is ~10% below the "
+        "SD of the estimates (2 Monte Carlo SEs), plausibly the log-normal funding's high-leverage "
+        "points; borderline."),
+    "mediation_indirect": (
+        "91.7% over 300 seeds: percentile cluster-bootstrap interval of a product a*b, slightly "
+        "liberal (SE 5% below the SD, bias -0.01 = 0.15 SE); BCa or a larger n_boot would not "
+        "remove the small-sample skew of the product."),
+    "sat_aware": "91.1% over 90 seeds (Monte Carlo SE 3 points): consistent with chance.",
+    "aware_15to30_logit": "97.0% over 300 seeds: at the upper edge by chance (SE 8% above the SD).",
+    "sat_community_sd": (
+        "93% over 90 seeds, biased low (2.86 vs 3): the planted v_c = 1.5 z_c + noise contains the "
+        "spatial field, whose district means the district random intercept absorbs."),
+}
+
 
 def synth_tables(seed: int) -> tuple[dict, dict]:
     """Build every table of the synthetic city in memory for ``seed``, as the CSV files would read back.
@@ -189,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     bad = tab[tab["in_target"] == "NO"]
     if len(bad):
         print(f"\nrows outside the 93-97% target: {', '.join(bad['key'])}")
+        for k in bad["key"]:
+            print(f"  {k}: {KNOWN_REASONS.get(k, 'no known reason: investigate (or more replicates)')}")
     return 0
 
 
