@@ -30,15 +30,30 @@ class BuiltSite:
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> BuiltSite:
-    """Run ``python -m helpers build --force`` into a temporary folder, once.
+    """Run ``python -m helpers build --force`` into a temporary folder, once per test run.
 
-    Tests that use it should carry ``@pytest.mark.xdist_group("site")`` so that,
-    under pytest-xdist, they share one worker and the site is built only once.
+    Under pytest-xdist every worker asks for it; a file lock in the run's shared
+    temporary root makes the first worker build and the others reuse its result.
     """
-    out = tmp_path_factory.mktemp("site")
-    proc = subprocess.run(
-        [sys.executable, "-m", "helpers", "build", "--force", "--out", str(out),
-         "--findings-dir", str(out / "findings"), "--progress", "lines"],
-        cwd=ROOT, capture_output=True, text=True, timeout=1800,
-    )
-    return BuiltSite(out=out, returncode=proc.returncode, log=proc.stdout + proc.stderr)
+    import fcntl
+    import json
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the root shared by all workers of this run
+    out = shared / "built-site"
+    done = shared / "built-site.json"
+    with open(shared / "built-site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not done.exists():
+                proc = subprocess.run(
+                    [sys.executable, "-m", "helpers", "build", "--force", "--out", str(out),
+                     "--findings-dir", str(out / "findings"), "--progress", "lines"],
+                    cwd=ROOT, capture_output=True, text=True, timeout=1800,
+                )
+                done.write_text(json.dumps({"returncode": proc.returncode, "log": proc.stdout + proc.stderr}))
+            res = json.loads(done.read_text())
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return BuiltSite(out=out, returncode=res["returncode"], log=res["log"])
