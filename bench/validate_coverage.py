@@ -73,7 +73,7 @@ def synth_tables(seed: int) -> tuple[dict, dict]:
     written files), and the ground truth. Returns ``(tables, ground_truth)``.
     """
     from helpers.schema import TABLES
-    from helpers.synth import GENERATOR_VERSION, _io, _rngs, _sorted, _spec
+    from helpers.synth import GENERATOR_VERSION, _io, _rngs, _sorted, _spec, csv_tables
     from helpers.synth import _params as P
     from helpers.synth import _survey, _truth, _world
 
@@ -96,16 +96,7 @@ def synth_tables(seed: int) -> tuple[dict, dict]:
                 out[c] = np.round(v) if kind == "int" else np.round(v, dec)
         return pd.DataFrame(out)
 
-    csvs = {
-        "communities": (w.communities, {"share_60plus": 4, "migrant_share": 4, "funding_10k_yuan": 2}),
-        "platform": (w.platform, {}),
-        "organisations": (w.organisations, {}),
-        "members": (w.members, {"volunteer_hours": 1}),
-        "joint_building": (w.joint, {}),
-        "assessment": (w.assessment, {"score": 1}),
-        "survey": (survey, {"psu_prob": 8, "weight": 4, "walk_minutes": 1, "sat_score": 1}),
-    }
-    tables = {name: roundtrip(_sorted(df, name), _spec(name, dec)) for name, (df, dec) in csvs.items()}
+    tables = {name: roundtrip(_sorted(df, name), _spec(name, dec)) for name, (df, dec) in csv_tables(w, survey).items()}
     pts = w.points.sort_values("point_id", kind="stable").reset_index(drop=True)
     tables["service_points"] = roundtrip(pts[TABLES["service_points"].column_names], _spec("service_points"))
     tables["community_boundaries"] = w.boundaries[TABLES["community_boundaries"].column_names].copy()

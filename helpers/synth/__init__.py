@@ -82,6 +82,25 @@ def _sorted(df: pd.DataFrame, table: str) -> pd.DataFrame:
     return df.sort_values(list(t.key), kind="stable").reset_index(drop=True)[t.column_names]
 
 
+#: Decimals of the float columns written to each CSV table (all others: as their dtype says).
+CSV_DECIMALS: dict[str, dict[str, int]] = {
+    "communities": {"share_60plus": 4, "migrant_share": 4, "funding_10k_yuan": 2},
+    "platform": {},
+    "organisations": {},
+    "members": {"volunteer_hours": 1},
+    "joint_building": {},
+    "assessment": {"score": 1},
+    "survey": {"psu_prob": 8, "weight": 4, "walk_minutes": 1, "sat_score": 1},
+}
+
+
+def csv_tables(w, survey: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, dict[str, int]]]:
+    """The CSV tables of a built world as ``{name: (frame, decimals)}``, as :func:`generate` writes them."""
+    frames = {"communities": w.communities, "platform": w.platform, "organisations": w.organisations,
+              "members": w.members, "joint_building": w.joint, "assessment": w.assessment, "survey": survey}
+    return {name: (frames[name], CSV_DECIMALS[name]) for name in CSV_DECIMALS}
+
+
 def build_world(seed: int, progress=lambda s: None):
     """Everything except the survey and the assessment (shared by both modes)."""
     from . import _world
@@ -124,16 +143,7 @@ def generate(out: str | Path, seed: int = DEFAULT_SEED, quiet: bool = False) -> 
     rows["service_points.geojson"] = _io.write_geojson(
         out / "service_points.geojson", "service_points", pts[TABLES["service_points"].column_names],
         shapely.points(pts[["x", "y"]].to_numpy(float)), _spec("service_points"))
-    csvs = {
-        "communities": (w.communities, {"share_60plus": 4, "migrant_share": 4, "funding_10k_yuan": 2}),
-        "platform": (w.platform, {}),
-        "organisations": (w.organisations, {}),
-        "members": (w.members, {"volunteer_hours": 1}),
-        "joint_building": (w.joint, {}),
-        "assessment": (w.assessment, {"score": 1}),
-        "survey": (survey, {"psu_prob": 8, "weight": 4, "walk_minutes": 1, "sat_score": 1}),
-    }
-    for name, (df, dec) in csvs.items():
+    for name, (df, dec) in csv_tables(w, survey).items():
         f = TABLES[name].file
         rows[f] = _io.write_csv(out / f, _sorted(df, name), _spec(name, dec))
     tr = w.truth_registration
