@@ -17,7 +17,9 @@ else
   rm -rf .venv
   "$PY" -m venv .venv
 fi
-PIP_NO_WARN_SCRIPT_LOCATION=1 .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+# (grep drops pip's notes about this machine's optional local package mirrors, nothing else)
+PIP_NO_WARN_SCRIPT_LOCATION=1 .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock \
+  2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (district-research)" >/dev/null
 echo "$want" > "$stamp"
