@@ -61,7 +61,8 @@ def coverage_panel(organisations: pd.DataFrame, community_map: pd.DataFrame, yea
     from helpers.schema import STUDY_YEARS
 
     years = list(range(STUDY_YEARS[0], STUDY_YEARS[1] + 1)) if years is None else list(years)
-    o = organisations.merge(community_map[["community_id", unit]].drop_duplicates(), on="community_id",
+    cols = ["community_id"] if unit == "community_id" else ["community_id", unit]
+    o = organisations.merge(community_map[cols].drop_duplicates(), on="community_id",
                             how="left", validate="many_to_one")
     if o[unit].isna().any():
         raise ValueError(f"{int(o[unit].isna().sum())} organisations have a community not in community_map")

@@ -120,3 +120,23 @@ def test_plot_event_study_returns_ax():
     assert res.plot(ax=ax, truth={0: 2.0, 1: 4.0}) is ax
     assert len(ax.get_lines()) > 0
     plt.close(fig)
+
+
+def test_coverage_panel_by_community_counts_each_organisation_once():
+    """unit="community_id" (no coarser unit) used to select the id column twice and fail."""
+    import pandas as pd
+
+    from helpers.eventstudy import coverage_panel
+
+    orgs = pd.DataFrame({
+        "org_id": ["a", "b", "c"], "community_id": ["C1", "C1", "C2"],
+        "year_founded": [2010, 2019, 2010], "year_closed": [None, None, 2020],
+        "party_org_mode": ["own", "none", "joint"], "party_org_year": [2018, None, 2019],
+    })
+    cmap = pd.DataFrame({"community_id": ["C1", "C2", "C3"]})
+    p = coverage_panel(orgs, cmap, years=[2018, 2019, 2020], unit="community_id").set_index(["community_id", "year"])
+    assert p.loc[("C1", 2018), ["active", "covered"]].tolist() == [1, 1]
+    assert p.loc[("C1", 2019), ["active", "covered"]].tolist() == [2, 1]
+    assert p.loc[("C2", 2019), ["active", "covered"]].tolist() == [1, 1]
+    assert p.loc[("C2", 2020), "active"] == 0 and pd.isna(p.loc[("C2", 2020), "coverage"])
+    assert p.loc[("C3", 2018), "active"] == 0
