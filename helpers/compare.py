@@ -284,9 +284,14 @@ def plot_funnel(res: FunnelResult, ax=None, adjusted: bool = True, unadjusted: b
     col = _style_colors()
     t = res.table
     xmin, xmax = max(t["n"].min() * 0.8, 1e-12), t["n"].max() * 1.1
-    grid = np.unique(np.concatenate([np.geomspace(xmin, xmax, 300)]
-                                    + ([np.arange(max(1, int(xmin)), int(xmax) + 1)]
-                                       if res.kind == "proportion" and xmax < 3000 else [])))
+    if res.kind == "proportion":
+        # exact binomial limits exist at whole denominators only: a fractional grid point
+        # gives NaN and breaks the curves for small units
+        lo_n = max(1, int(np.floor(xmin)))
+        grid = (np.arange(lo_n, int(np.ceil(xmax)) + 1, dtype=float) if xmax < 3000
+                else np.unique(np.round(np.geomspace(lo_n, xmax, 400))))
+    else:
+        grid = np.geomspace(xmin, xmax, 300)
     lim = res.limits(grid)
     styles = ["--", ":", "-."]
     ax.axhline(res.target, color=col["target"], lw=1, label="target")

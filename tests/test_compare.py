@@ -203,3 +203,21 @@ def test_notebook_recipes_on_default_data(tmp_path):
     plt.close(fig)
     assert (tmp_path / "recipes.png").stat().st_size > 10_000
     assert es.by_event_time["event_time"].min() < -1
+
+
+def test_funnel_plot_curves_are_complete_for_small_denominators():
+    """Exact binomial limits exist at whole denominators; the plot grid must not mix in fractional ones."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import numpy as np
+    import pandas as pd
+
+    from helpers import compare
+
+    rng = np.random.default_rng(1)
+    n = rng.integers(3, 40, 60)
+    res = compare.funnel_proportion(pd.DataFrame({"u": range(60), "x": rng.binomial(n, 0.3), "n": n}), "x", "n", "u")
+    ax = compare.plot_funnel(res)
+    curves = [ln.get_ydata() for ln in ax.lines if len(ln.get_ydata()) > 2]
+    assert curves and all(np.isfinite(np.asarray(y, float)).all() for y in curves)
