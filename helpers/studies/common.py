@@ -204,28 +204,15 @@ def stack_estimates(frames) -> pd.DataFrame:
 
 def funnel_plot(res, xlabel: str, ylabel: str, title: str, label_level: float = 0.95, max_labels: int = 15,
                 synthetic: bool = False, figsize=(9, 4.5)):
-    """A funnel plot of a proportion (:func:`helpers.compare.plot_funnel`) whose binomial limits are
-    drawn at whole denominators only, with the legend outside the axes. Returns ``ax``.
-
-    Work-around: ``plot_funnel`` evaluates the exact binomial limits on a grid that mixes whole
-    and fractional denominators; the limits are undefined (NaN) at fractional ones, so for small
-    units the dashed binomial curves break into invisible fragments. Here they are drawn again at
-    whole denominators.
-    """
+    """A funnel plot of a proportion (:func:`helpers.compare.plot_funnel`, exact binomial and
+    overdispersion-adjusted limits) on a wide figure with the legend outside the axes. Returns ``ax``."""
     import matplotlib.pyplot as plt
 
     from helpers import compare, style
 
     _, ax = plt.subplots(figsize=figsize)
-    compare.plot_funnel(res, ax=ax, unadjusted=False, label_level=label_level, max_labels=max_labels,
+    compare.plot_funnel(res, ax=ax, label_level=label_level, max_labels=max_labels,
                         xlabel=xlabel, ylabel=ylabel, title=title)
-    n = res.table["n"]
-    grid = np.arange(max(1, int(n.min() * 0.8)), int(n.max() * 1.1) + 1, dtype=float)
-    lim = res.limits(grid)
-    for lev, ls in zip(res.levels, ["--", ":", "-."]):
-        tag = f"{lev * 100:g}".replace(".", "_")
-        ax.plot(grid, lim[f"lower_{tag}"], ls, color="0.35", lw=1, label=f"{lev:.1%} limits, binomial")
-        ax.plot(grid, lim[f"upper_{tag}"], ls, color="0.35", lw=1)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     if synthetic:
         style.stamp_synthetic(ax)
