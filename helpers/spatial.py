@@ -442,6 +442,16 @@ def eb_rates(events, population) -> np.ndarray:
     return np.asarray(esda.smoothing.assuncao_rate(e, p)).ravel()
 
 
+def _rate_inputs(w, gdf, events: str, population: str):
+    """The frame aligned with ``w`` and its event and population counts as float arrays (population > 0)."""
+    d = _aligned(w, gdf, [events, population])
+    e = d[events].to_numpy(dtype="float64")
+    b = d[population].to_numpy(dtype="float64")
+    if (b <= 0).any():
+        raise ValueError(f"{population!r} must be positive for every unit")
+    return d, e, b
+
+
 def moran_rate(gdf: pd.DataFrame, events: str, population: str, w: SpatialWeights, *, seed: int,
                permutations: int = 999) -> MoranResult:
     """Global Moran's I of the rate ``events / population`` with EB standardisation.
@@ -456,11 +466,7 @@ def moran_rate(gdf: pd.DataFrame, events: str, population: str, w: SpatialWeight
     Other parameters as :func:`moran`.
     """
     _check(seed, permutations)
-    d = _aligned(w, gdf, [events, population])
-    e = d[events].to_numpy(dtype="float64")
-    b = d[population].to_numpy(dtype="float64")
-    if (b <= 0).any():
-        raise ValueError(f"{population!r} must be positive for every unit")
+    d, e, b = _rate_inputs(w, gdf, events, population)
     with _numpy_seed(seed):
         m = esda.Moran_Rate(e, b, w.w, adjusted=True, transformation=w.w.transform,
                             permutations=permutations)
@@ -579,11 +585,7 @@ def local_moran_rate(gdf: pd.DataFrame, events: str, population: str, w: Spatial
     column of the result holds the EB-standardised rates.
     """
     _check(seed, permutations)
-    d = _aligned(w, gdf, [events, population])
-    e = d[events].to_numpy(dtype="float64")
-    b = d[population].to_numpy(dtype="float64")
-    if (b <= 0).any():
-        raise ValueError(f"{population!r} must be positive for every unit")
+    d, e, b = _rate_inputs(w, gdf, events, population)
     with _quiet_esda():
         lm = esda.Moran_Local_Rate(e, b, w.w, adjusted=True, transformation=w.w.transform,
                                    permutations=permutations, seed=seed, n_jobs=1)
