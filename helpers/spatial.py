@@ -466,7 +466,7 @@ def moran_rate(gdf: pd.DataFrame, events: str, population: str, w: SpatialWeight
     Other parameters as :func:`moran`.
     """
     _check(seed, permutations)
-    d, e, b = _rate_inputs(w, gdf, events, population)
+    _, e, b = _rate_inputs(w, gdf, events, population)
     with _numpy_seed(seed):
         m = esda.Moran_Rate(e, b, w.w, adjusted=True, transformation=w.w.transform,
                             permutations=permutations)
