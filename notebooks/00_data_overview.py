@@ -27,7 +27,7 @@ data_dir = None  # None = the shipped default data (data/)
 # %%
 # %load_ext autoreload
 # %autoreload 2
-from helpers import load, maps, nb, overview, report
+from helpers import findings, load, maps, nb, overview, rates, report
 
 meta = nb.setup(data_dir)
 nb.data_statement(meta)
@@ -84,9 +84,20 @@ report.md("Over all years the survey has **{r:,}** respondents out of **{s:,}** 
           r=resp, s=int(sample["sampled"].sum()), p=rate, lo=int(sample["respondents"].min()),
           hi=int(sample["respondents"].max()))
 
+# %%
+sampled = int(sample["sampled"].sum())
+rr, lo, hi, _ = rates.proportion_ci(resp, sampled)
+findings.record("survey_respondents", resp, unit="respondents", note="all years, all districts")
+findings.record("survey_response_rate", float(rr), ci=(float(lo), float(hi)),
+                unit="share of sampled residents", note="all years; Wilson interval")
+findings.record("communities", n_comm, unit="communities and villages")
+
 # %% [markdown]
 # ## Caveats
 #
 # - When the data are synthetic (see the statement at the top), the tables describe a generated city
 #   with planted effects: they show how the analysis works, not how any real district performs.
 # - Survey counts here are unweighted; every estimate in the other notebooks uses the design weights.
+
+# %%
+findings.display()
