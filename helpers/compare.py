@@ -165,6 +165,18 @@ def _flags(value, lower, upper) -> np.ndarray:
     return np.where(value > upper, "high", np.where(value < lower, "low", ""))
 
 
+def _attach_limits(out: pd.DataFrame, lim: pd.DataFrame, values: np.ndarray, levels) -> None:
+    """Copy the unadjusted and overdispersion-adjusted limits of each level into ``out`` and flag
+    ``values`` above ("high") or below ("low") them (in place: ``out`` is the function's own frame)."""
+    for lev in levels:
+        tag = _level_tag(lev)
+        for kind in ("", "od_"):
+            lo = lim[f"lower_{kind}{tag}"].to_numpy()
+            hi = lim[f"upper_{kind}{tag}"].to_numpy()
+            out[f"lower_{kind}{tag}"], out[f"upper_{kind}{tag}"] = lo, hi
+            out[f"flag_{kind}{tag}"] = _flags(values, lo, hi)
+
+
 def funnel_proportion(data: pd.DataFrame, numerator: str, denominator: str, unit: str,
                       target: float | None = None, levels=DEFAULT_LEVELS, trim: float = 0.1,
                       scale: float = 1.0) -> FunnelResult:
@@ -209,14 +221,7 @@ def funnel_proportion(data: pd.DataFrame, numerator: str, denominator: str, unit
             res[f"upper_od_{tag}"] = np.sin(np.clip(t_tr + half, 0, np.pi / 2)) ** 2 * scale
         return pd.DataFrame(res)
 
-    lim = curve(n)
-    for lev in levels:
-        tag = _level_tag(lev)
-        for kind in ("", "od_"):
-            out[f"lower_{kind}{tag}"] = lim[f"lower_{kind}{tag}"].to_numpy()
-            out[f"upper_{kind}{tag}"] = lim[f"upper_{kind}{tag}"].to_numpy()
-            out[f"flag_{kind}{tag}"] = _flags(out["value"].to_numpy(), out[f"lower_{kind}{tag}"].to_numpy(),
-                                             out[f"upper_{kind}{tag}"].to_numpy())
+    _attach_limits(out, curve(n), out["value"].to_numpy(), levels)
     return FunnelResult(out, target * scale, phi, tau2, tuple(levels), "proportion", scale, curve)
 
 
@@ -257,14 +262,7 @@ def funnel_estimate(data: pd.DataFrame, estimate: str, se: str, unit: str, targe
             res[f"upper_od_{tag}"] = target + zq * np.sqrt(ss**2 + tau2)
         return pd.DataFrame(res)
 
-    lim = curve(w)
-    for lev in levels:
-        tag = _level_tag(lev)
-        for kind in ("", "od_"):
-            out[f"lower_{kind}{tag}"] = lim[f"lower_{kind}{tag}"].to_numpy()
-            out[f"upper_{kind}{tag}"] = lim[f"upper_{kind}{tag}"].to_numpy()
-            out[f"flag_{kind}{tag}"] = _flags(y, out[f"lower_{kind}{tag}"].to_numpy(),
-                                             out[f"upper_{kind}{tag}"].to_numpy())
+    _attach_limits(out, curve(w), y, levels)
     return FunnelResult(out, target, phi, tau2, tuple(levels), "estimate", 1.0, curve)
 
 
