@@ -42,7 +42,7 @@ def synthetic_notebooks(folder: Path, n: int) -> Path:
         nb = new_notebook(cells=[
             new_markdown_cell(f"# Synthetic study {i}\n\nA benchmark notebook."),
             new_code_cell("import numpy as np, pandas as pd\nimport matplotlib.pyplot as plt\n"
-                          "from helpers import findings"),
+                          "from helpers.publish import findings"),
             new_code_cell(f"rng = np.random.default_rng({i})\n"
                           "df = pd.DataFrame(rng.normal(size=(200_000, 4)), columns=list('abcd'))\n"
                           "df['g'] = rng.integers(0, 12, len(df))\nsummary = df.groupby('g').agg(['mean', 'std'])\n"

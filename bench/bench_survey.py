@@ -3,7 +3,7 @@
 Generates a stratified cluster sample (12 strata = districts, about 50,000 PSUs of
 about 20 respondents, population PSU counts for the fpc), then times
 
-* ours: ``helpers.survey.SurveyDesign(...).mean(["y1", "y2"], by="district")``
+* ours: ``helpers.stats.survey.SurveyDesign(...).mean(["y1", "y2"], by="district")``
   (in memory, pandas/NumPy engine), also with the design construction included,
   and the DuckDB-over-Parquet path;
 * R: ``svyby(~y1+y2, ~district, design, svymean, deff=TRUE)`` from the survey
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from helpers.survey import SurveyDesign  # noqa: E402
+from helpers.stats.survey import SurveyDesign  # noqa: E402
 
 R_CODE = r"""
 suppressMessages(library(survey))

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from validate_coverage import synth_tables  # noqa: E402
 
-from helpers import models  # noqa: E402
+from helpers.stats import models  # noqa: E402
 
 #: The bootstrap seed the truth-recovery tests use (tests/test_truth_recovery.py).
 BOOTSTRAP_SEED = 20261122

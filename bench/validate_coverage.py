@@ -1,8 +1,8 @@
 """Validate the planted-effect estimators: bias and 95 % interval coverage over many synthetic cities.
 
 For each replicate the synthetic city is regenerated in memory with
-:mod:`helpers.synth` (seed ``seeds_from + r``), every selected estimator of
-:mod:`helpers.models` (``PLANTED_ESTIMATORS``) is run, and its estimate and
+:mod:`helpers.data.synth` (seed ``seeds_from + r``), every selected estimator of
+:mod:`helpers.stats.models` (``PLANTED_ESTIMATORS``) is run, and its estimate and
 95 % interval are compared with that replicate's ground truth. The table
 printed at the end has one row per ground-truth key: replicates, mean
 estimate, mean truth, bias, RMSE, mean SE versus the SD of the estimates,
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from helpers import models  # noqa: E402
+from helpers.stats import models  # noqa: E402
 
 DEFAULT_SEEDS_FROM = 1000
 
@@ -68,14 +68,14 @@ KNOWN_REASONS: dict[str, str] = {
 def synth_tables(seed: int) -> tuple[dict, dict]:
     """Build every table of the synthetic city in memory for ``seed``, as the CSV files would read back.
 
-    Mirrors :func:`helpers.synth.generate` without writing files: the same
+    Mirrors :func:`helpers.data.synth.generate` without writing files: the same
     random streams, the same rounding (so estimates equal those from the
     written files), and the ground truth. Returns ``(tables, ground_truth)``.
     """
-    from helpers.schema import TABLES
-    from helpers.synth import GENERATOR_VERSION, _io, _rngs, _sorted, _spec, csv_tables
-    from helpers.synth import _params as P
-    from helpers.synth import _survey, _truth, _world
+    from helpers.data.schema import TABLES
+    from helpers.data.synth import GENERATOR_VERSION, _io, _rngs, _sorted, _spec, csv_tables
+    from helpers.data.synth import _params as P
+    from helpers.data.synth import _survey, _truth, _world
 
     rngs = _rngs(seed)
     w = _world.build(rngs)

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -19,7 +21,7 @@
 # district and year?
 #
 # Every other notebook loads the same tables through the project's data contract
-# (`helpers.schema`), so a table that breaks a rule never reaches an analysis.
+# (`helpers.data.schema`), so a table that breaks a rule never reaches an analysis.
 
 # %% tags=["parameters"]
 data_dir = None  # None = the shipped default data (data/)
@@ -27,7 +29,11 @@ data_dir = None  # None = the shipped default data (data/)
 # %%
 # %load_ext autoreload
 # %autoreload 2
-from helpers import findings, load, maps, nb, overview, rates, report
+from helpers.publish import findings, notebook as nb, report
+from helpers.data import load
+from helpers.viz import maps
+from helpers.studies import overview
+from helpers.stats import rates
 
 meta = nb.setup(data_dir)
 nb.data_statement(meta)

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -41,7 +43,10 @@ seed = 20261122  # seed for the bootstrap intervals
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers import access, compare, findings, load, maps, nb, rates, report, smallarea
+from helpers.stats import access, compare, rates, smallarea
+from helpers.publish import findings, notebook as nb, report
+from helpers.data import load
+from helpers.viz import maps
 from helpers.studies import common, coverage
 
 meta = nb.setup(data_dir)

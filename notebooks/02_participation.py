@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -38,7 +40,10 @@ year = 2024  # the year of the cross-sectional tables and maps
 import matplotlib.pyplot as plt
 import numpy as np
 
-from helpers import compare, findings, load, maps, models, nb, rates, report, smallarea, style
+from helpers.stats import compare, models, rates, smallarea
+from helpers.publish import findings, notebook as nb, report
+from helpers.data import load
+from helpers.viz import maps, style
 from helpers.studies import common, participation
 
 meta = nb.setup(data_dir)

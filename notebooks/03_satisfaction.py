@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -34,7 +36,10 @@ n_boot = 999  # bootstrap replicates for claim 6
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers import findings, likert, load, maps, models, nb, report, smallarea, style
+from helpers.publish import findings, notebook as nb, report
+from helpers.stats import likert, models, smallarea
+from helpers.data import load
+from helpers.viz import maps, style
 from helpers.studies import common
 from helpers.studies import satisfaction as sat
 

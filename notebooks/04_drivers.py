@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -43,7 +45,10 @@ es_control = "notyet"  # event-study controls: "notyet" (not-yet and never treat
 import matplotlib.pyplot as plt
 import numpy as np
 
-from helpers import eventstudy, findings, load, mediation, models, nb, report, style
+from helpers.stats import eventstudy, mediation, models
+from helpers.publish import findings, notebook as nb, report
+from helpers.data import load
+from helpers.viz import style
 from helpers.studies import common, drivers, participation
 
 meta = nb.setup(data_dir)

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -36,8 +38,11 @@ alpha = 0.05  # significance level of the LISA cluster maps, after the FDR corre
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers import findings, load, maps, nb, report, schema, spatial, style
-from helpers.studies import spatial_study as ss
+from helpers.publish import findings, notebook as nb, report
+from helpers.data import load, schema
+from helpers.viz import maps, style
+from helpers.stats import spatial
+from helpers.studies import spatial as ss
 
 meta = nb.setup(data_dir)
 nb.data_statement(meta)

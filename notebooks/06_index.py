@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -26,7 +28,7 @@
 # %% tags=["parameters"]
 data_dir = None  # None = the shipped default data (data/)
 year = 2024  # the year the index describes
-spec_file = None  # None = helpers/index_default.yaml
+spec_file = None  # None = helpers/stats/index_default.yaml
 n_sim = 1000  # Monte Carlo replicates for each uncertainty analysis
 seed = 20261122  # seed of the Monte Carlo draws
 level = 0.95  # level of the score and rank intervals
@@ -36,9 +38,12 @@ level = 0.95  # level of the score and rank intervals
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers import findings, index, load, maps, nb, report
+from helpers.publish import findings, notebook as nb, report
+from helpers.stats import composite as index
+from helpers.data import load
+from helpers.viz import maps
 from helpers.studies import common
-from helpers.studies import index_study as ix
+from helpers.studies import index as ix
 
 meta = nb.setup(data_dir)
 nb.data_statement(meta)
@@ -46,7 +51,7 @@ nb.data_statement(meta)
 # %% [markdown]
 # ## The index
 #
-# The index is declared in a YAML file (by default `helpers/index_default.yaml`) and built as the
+# The index is declared in a YAML file (by default `helpers/stats/index_default.yaml`) and built as the
 # OECD/JRC *Handbook on Constructing Composite Indicators* describes: each indicator is normalised
 # across districts, indicators are averaged into pillar scores with their weights, and the pillars
 # into the index with theirs. The default normalises by min–max (0 = the lowest district,
@@ -120,7 +125,7 @@ report.md("Each district's survey indicators rest on **{lo:,}** to **{hi:,}** re
 #   distribution around its estimate with its standard error (binomial for administrative rates,
 #   design-based for survey estimates) and recomputes the index with the default method — the
 #   interval of the published score;
-# - *method choices* (`helpers.index`): each replicate picks a normalisation (min–max, z-score or
+# - *method choices* (`helpers.stats.composite`): each replicate picks a normalisation (min–max, z-score or
 #   rank) and an aggregation (arithmetic or geometric) at random and multiplies every weight by a
 #   random factor near 1 (uniform within the spec's `weight_noise`), holding the indicators fixed;
 # - *both together*: the fullest statement of how well the data place a district.

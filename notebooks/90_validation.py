@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -36,8 +38,9 @@ permutations = 999  # permutations per test (at least 999)
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers import findings, maps, nb, report
-from helpers.cases import sids
+from helpers.publish import findings, notebook as nb, report
+from helpers.viz import maps
+from helpers.studies.cases import sids
 from helpers.studies import validation as val
 
 meta = nb.setup(data_dir)
@@ -65,7 +68,7 @@ report.table(a.designs)
 # %% [markdown]
 # ### Method
 #
-# For each sample, `helpers.survey.SurveyDesign` estimates the mean API score in 2000 (`api00`) and
+# For each sample, `helpers.stats.survey.SurveyDesign` estimates the mean API score in 2000 (`api00`) and
 # 1999 (`api99`), the total enrolment (`enroll`), the ratio of students tested to students enrolled
 # (`api.stu / enroll`), and the mean score by school type (a domain estimate), with
 # Taylor-linearised standard errors. R (`svymean`, `svytotal`, `svyratio`, `svyby`) computes the same
@@ -91,7 +94,7 @@ a.summary()
 # ### Data and method
 #
 # SIDS deaths and live births in each of North Carolina's counties. Some counties record only a
-# handful of deaths, so their crude rates are noisy; the worked case `helpers.cases.sids` computes:
+# handful of deaths, so their crude rates are noisy; the worked case `helpers.studies.cases.sids` computes:
 #
 # 1. crude rates per 1,000 births (1974-78) and global empirical-Bayes smoothed rates (Marshall 1991),
 #    which pull small counties towards the state rate;
@@ -159,7 +162,7 @@ ref = val.sids_reference(seed=seed, permutations=permutations)
 report.table(ref.round(4).astype({"ours": str, "reference": str}))
 
 # %%
-report.md("Rook contiguity built by `helpers.spatial.weights` from the county polygons reproduces the neighbour "
+report.md("Rook contiguity built by `helpers.stats.spatial.weights` from the county polygons reproduces the neighbour "
           "lists of `sids2.gal` ({d:.0f} counties differ), and Moran's I of the 1979-84 EB-standardised rates is "
           "**{i:.4f}** against **{ri}** published in esda's documentation, with a one-tailed normal p-value of "
           "**{p:.4f}** against **{rp}**. All checks agree: **{ok}**.",

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -33,7 +35,7 @@ seed = 20240501  # seed of the rank simulations
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers import findings, nb, report
+from helpers.publish import findings, notebook as nb, report
 from helpers.studies import profile
 
 meta = nb.setup(data_dir)

@@ -1,6 +1,6 @@
 """A tiny valid data folder (2 districts, 4 sub-districts, 8 communities) and ways to break it.
 
-``write_valid_folder(path)`` writes every table of :mod:`helpers.schema` with a few rows, nesting
+``write_valid_folder(path)`` writes every table of :mod:`helpers.data.schema` with a few rows, nesting
 square polygons in EPSG:4548, so tests do not depend on the shipped default data.
 ``valid_folder(tmp_path)`` copies the default data (``helpers.paths.DATA_DIR``) when it is complete
 and falls back to the tiny folder otherwise. The ``read_csv``/``write_csv``/``edit_*`` helpers
@@ -14,7 +14,8 @@ import json
 import shutil
 from pathlib import Path
 
-from helpers import paths, schema
+from helpers import paths
+from helpers.data import schema
 
 X0, Y0 = 500_000.0, 3_400_000.0  # inside EPSG:4548's area (CM 117E)
 SIZE = 4_000.0  # each district is a 4 km square

@@ -1,4 +1,4 @@
-"""Helpers for the tests that compare helpers.survey with R's survey package.
+"""Helpers for the tests that compare helpers.stats.survey with R's survey package.
 
 One Rscript run per design (tests/r/survey_reference.R) computes every reference
 value of that design; this module writes its inputs, runs it and lines the results

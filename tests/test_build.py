@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths, verify
-from helpers.build import render
+from helpers import paths
+from helpers.publish import verify
+from helpers.publish.build import render
 from test_build_nbkit import FAILING, PASSING, PROFILE, PROFILE_PARAMS, make_data, write_nb
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("build")]
 
-PROFILE_READS = [PROFILE[0], "%load_ext autoreload\n%autoreload 2", PROFILE[1] + "\nfrom helpers import provenance\nprovenance.note_data_read("
+PROFILE_READS = [PROFILE[0], "%load_ext autoreload\n%autoreload 2", PROFILE[1] + "\nfrom helpers.publish import provenance\nprovenance.note_data_read("
                  "os.path.join(os.environ['HELPERS_DATA_DIR'], 'districts.geojson'))", *PROFILE[2:]]
 
 

@@ -50,7 +50,7 @@ def make_data(data_dir: Path, districts=(("D01", "Alpha"), ("D02", XSS))) -> Pat
 
 PASSING = [
     ("md", "# Passing report\n\nA short study that passes, with a figure and a finding."),
-    "import os, pandas as pd\nfrom helpers import findings, provenance\n"
+    "import os, pandas as pd\nfrom helpers.publish import findings, provenance\n"
     "data_dir = os.environ['HELPERS_DATA_DIR']\n"
     "provenance.note_data_read(os.path.join(data_dir, 'values.csv'))\n"
     "df = pd.read_csv(os.path.join(data_dir, 'values.csv'))",
@@ -71,7 +71,7 @@ FAILING = [
 
 PROFILE = [
     ("md", "# District profile\n\nOne district at a time."),
-    "import json, os\nfrom IPython.display import display\nfrom helpers import findings, report\n"
+    "import json, os\nfrom IPython.display import display\nfrom helpers.publish import findings, report\n"
     "gj = json.load(open(os.path.join(os.environ['HELPERS_DATA_DIR'], 'districts.geojson')))\n"
     "name = {f['properties']['district_id']: f['properties']['name_en'] for f in gj['features']}[district_id]",
     "display(report.md('## {name}\\n\\nProfile of **{name}** ({d}).', name=name, d=district_id))",
@@ -82,7 +82,7 @@ PROFILE_PARAMS = "district_id = 'D01'"
 XSS_NB = [
     ("md", "# Escaping"),
     "import pandas as pd, matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
-    "import matplotlib.pyplot as plt\nfrom helpers import report\n"
+    "import matplotlib.pyplot as plt\nfrom helpers.publish import report\n"
     f"name = {XSS!r}",
     "pd.DataFrame({'district': [name], 'n': [50], 'share': [0.5]})",
     "report.md('District **{name}** has a share of {s:.0%}.', name=name, s=0.5)",
@@ -92,7 +92,7 @@ XSS_NB = [
 
 SMALL_N = [
     ("md", "# Small n"),
-    "import pandas as pd\nfrom helpers import report\n"
+    "import pandas as pd\nfrom helpers.publish import report\n"
     "df = pd.DataFrame({'district_id': ['D01', 'D02'], 'n': [5, 40], 'estimate': [0.8123, 0.5432]})",
     "report.table(df)",
 ]

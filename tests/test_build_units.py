@@ -5,7 +5,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from helpers.build import render, site, worker
+from helpers.publish.build import render, site, worker
 
 
 def _nb():

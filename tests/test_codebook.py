@@ -1,8 +1,9 @@
 """The codebook (data/README.md) is generated from the contract and never drifts from it."""
 from __future__ import annotations
 
-from helpers import paths, schema
-from helpers.codebook import main, render
+from helpers import paths
+from helpers.data import schema
+from helpers.data.codebook import main, render
 
 
 def test_codebook_on_disk_is_current(capsys):

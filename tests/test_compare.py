@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import compare
+from helpers.stats import compare
 
 
 def _independent_exact_limit(n: int, target: float, p: float) -> float:
@@ -175,9 +175,9 @@ def test_notebook_recipes_on_default_data(tmp_path):
         pytest.skip("default data not generated yet")
     import matplotlib.pyplot as plt
 
-    from helpers.eventstudy import coverage_panel, event_study
-    from helpers.index import CompositeIndex, build_district_indicators
-    from helpers.load import load_all
+    from helpers.stats.eventstudy import coverage_panel, event_study
+    from helpers.stats.composite import CompositeIndex, build_district_indicators
+    from helpers.data.load import load_all
 
     t = load_all()
     fig, axes = plt.subplots(2, 2, figsize=(12, 9))
@@ -213,7 +213,7 @@ def test_funnel_plot_curves_are_complete_for_small_denominators():
     import numpy as np
     import pandas as pd
 
-    from helpers import compare
+    from helpers.stats import compare
 
     rng = np.random.default_rng(1)
     n = rng.integers(3, 40, 60)

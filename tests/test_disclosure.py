@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import disclosure
-from helpers.disclosure import MIN_RESPONDENTS, suppress, suppression_label
+from helpers.publish import disclosure
+from helpers.publish.disclosure import MIN_RESPONDENTS, suppress, suppression_label
 
 
 def test_threshold_lives_here():

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.eventstudy import coverage_panel, event_study
+from helpers.stats.eventstudy import coverage_panel, event_study
 
 
 def test_coverage_panel_by_hand():
@@ -126,7 +126,7 @@ def test_coverage_panel_by_community_counts_each_organisation_once():
     """unit="community_id" (no coarser unit) used to select the id column twice and fail."""
     import pandas as pd
 
-    from helpers.eventstudy import coverage_panel
+    from helpers.stats.eventstudy import coverage_panel
 
     orgs = pd.DataFrame({
         "org_id": ["a", "b", "c"], "community_id": ["C1", "C1", "C2"],

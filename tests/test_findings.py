@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from helpers import findings, provenance, verify
-from helpers.build import plan
-from helpers.build.progress import Progress
+from helpers.publish import findings, provenance, verify
+from helpers.publish.build import plan
+from helpers.publish.build.progress import Progress
 
 
 @pytest.fixture(autouse=True)

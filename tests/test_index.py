@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from helpers import paths
-from helpers.index import DEFAULT_SPEC, CompositeIndex
+from helpers.stats.composite import DEFAULT_SPEC, CompositeIndex
 
 SPEC = {
     "unit": "district_id",
@@ -152,8 +152,8 @@ def test_uncertainty_intervals_and_sensitivity():
 def test_default_index_on_default_data():
     if not (paths.DATA_DIR / "members.csv").exists():
         pytest.skip("default data not generated yet")
-    from helpers.index import build_district_indicators
-    from helpers.load import load_all
+    from helpers.stats.composite import build_district_indicators
+    from helpers.data.load import load_all
 
     t = load_all()
     ind = build_district_indicators(t["members"], t["joint_building"], t["organisations"], t["survey"],

@@ -12,9 +12,9 @@ try:
 except ImportError:  # tests/ as a package
     from tests import _fixtures as F
 
-from helpers import load, schema
-from helpers.load import DataContractError, load_all, load_survey, load_table
-from helpers.validate import main as validate_main
+from helpers.data import load, schema
+from helpers.data.load import DataContractError, load_all, load_survey, load_table
+from helpers.data.validate import main as validate_main
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +173,7 @@ def test_default_data_dir_is_used(monkeypatch, base):
 
 
 def test_loader_notes_the_files_it_reads(base):
-    from helpers import provenance
+    from helpers.publish import provenance
 
     load.clear_cache()
     load_table("members", base)

@@ -14,8 +14,9 @@ import pytest  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib import colors as mcolors  # noqa: E402
 
-from helpers import maps, style  # noqa: E402
-from helpers.disclosure import suppress  # noqa: E402
+from helpers.viz import maps
+from helpers.viz import style  # noqa: E402
+from helpers.publish.disclosure import suppress  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -321,7 +322,7 @@ def test_city_case_default_data_produces_the_maps(tmp_path):
 
     if not (paths.DATA_DIR / "service_points.geojson").exists():
         pytest.skip("default data not generated")
-    from helpers.cases import city
+    from helpers.studies.cases import city
 
     case = city.run()
     assert case.weights.n_components == 1

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from helpers import models
-from helpers.mediation import mediation
+from helpers.stats import models
+from helpers.stats.mediation import mediation
 
 TERM_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p"]
 

@@ -1,4 +1,4 @@
-"""helpers.rates: binomial intervals against statsmodels, aggregation, zero denominators."""
+"""helpers.stats.rates: binomial intervals against statsmodels, aggregation, zero denominators."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from helpers.rates import proportion_ci, rates, rates_by_level
+from helpers.stats.rates import proportion_ci, rates, rates_by_level
 
 X = np.array([1, 3, 7, 19, 50, 99, 250])
 N = np.array([10, 10, 40, 20, 100, 100, 1000])

@@ -8,8 +8,8 @@ import sys
 import pandas as pd
 import pytest
 
-from helpers import report
-from helpers.build import render
+from helpers.publish import report
+from helpers.publish.build import render
 from test_build_nbkit import PROFILE, PROFILE_PARAMS, SMALL_N, XSS, XSS_NB, make_data, write_nb
 
 # ---------------------------------------------------------------------------
@@ -42,10 +42,10 @@ def test_table_suppresses_small_n():
 
 
 def test_threshold_is_the_disclosure_module_one():
-    from helpers.disclosure import MIN_RESPONDENTS
+    from helpers.publish.disclosure import MIN_RESPONDENTS
 
     assert report.min_respondents() == MIN_RESPONDENTS
-    from helpers.build import _disclosure_k
+    from helpers.publish.build import _disclosure_k
 
     assert _disclosure_k() == MIN_RESPONDENTS
 
@@ -107,7 +107,7 @@ def test_built_reports_escape_and_suppress(tmp_path):
     write_nb(nbdir / "district_profile.ipynb", PROFILE, PROFILE_PARAMS)
     write_nb(nbdir / "50_leak.ipynb", [("md", "# Leak"), "import pandas as pd\n"
                                        "pd.DataFrame({'district_id': ['D01'], 'n': [3], 'share': [0.9]})"])
-    write_nb(nbdir / "60_micro.ipynb", [("md", "# Micro"), "from helpers import report\nimport pandas as pd\n"
+    write_nb(nbdir / "60_micro.ipynb", [("md", "# Micro"), "from helpers.publish import report\nimport pandas as pd\n"
                                         "report.table(pd.DataFrame({'resp_id': ['r1'], 'age': [30]}))"])
     r = subprocess.run([sys.executable, "-m", "helpers", "build", "--notebooks", str(nbdir), "--out", str(out),
                         "--data-dir", str(data), "--progress", "lines"], capture_output=True, text=True, timeout=300)

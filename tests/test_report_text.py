@@ -6,7 +6,7 @@ import re
 import pytest
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from helpers import report
+from helpers.publish import report
 
 
 @pytest.mark.parametrize("name", ["Yong'an County", 'The "New" Town', "A & B", "Xin_an *star*", "[x](y)"])

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import paths, smallarea
+from helpers import paths
+from helpers.stats import smallarea
 
 
 def test_fit_beta_binomial_recovers_prior():

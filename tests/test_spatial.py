@@ -14,8 +14,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import shapely  # noqa: E402
 
-from helpers import maps, spatial, style  # noqa: E402
-from helpers.spatial import SpatialWeightsWarning  # noqa: E402
+from helpers.viz import maps
+from helpers.stats import spatial
+from helpers.viz import style  # noqa: E402
+from helpers.stats.spatial import SpatialWeightsWarning  # noqa: E402
 
 
 def grid(nx: int = 6, ny: int = 6, size: float = 1000.0, x0: float = 500_000.0) -> gpd.GeoDataFrame:
@@ -206,7 +208,7 @@ def test_islands_are_never_clusters():
 # ---------------------------------------------------------------- rates (SIDS, real data)
 @pytest.fixture(scope="module")
 def sids():
-    from helpers.cases.sids import load_sids
+    from helpers.studies.cases.sids import load_sids
 
     return load_sids()
 
@@ -229,7 +231,7 @@ def test_eb_rate_moran_matches_esda(sids):
 
 
 def test_sids_case_produces_the_maps(tmp_path):
-    from helpers.cases import sids as case_mod
+    from helpers.studies.cases import sids as case_mod
 
     case = case_mod.run(seed=3)
     assert np.isclose(case.state_rate, case.frame["SID74"].sum() / case.frame["BIR74"].sum() * 1000)

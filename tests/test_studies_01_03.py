@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import smallarea
+from helpers.stats import smallarea
 from helpers.studies import common, coverage, participation
 from helpers.studies import satisfaction as sat
 
@@ -60,7 +60,7 @@ def test_org_year_panel_matches_a_brute_force_loop(orgs, cmap):
 
 
 def test_org_year_panel_agrees_with_the_event_study_panel(orgs, cmap):
-    from helpers.eventstudy import coverage_panel
+    from helpers.stats.eventstudy import coverage_panel
 
     mine = coverage.org_year_panel(orgs, cmap, years=range(2018, 2025))
     mine = mine.groupby(["subdistrict_id", "year"], as_index=False)[["active", "covered"]].sum()
@@ -123,7 +123,7 @@ def test_platform_status():
 
 # ---------------------------------------------------------------------------------------- common
 def test_interval_text_and_rate_table():
-    from helpers.rates import rates
+    from helpers.stats.rates import rates
 
     d = pd.DataFrame({"district_id": ["D1", "D1", "D2"], "x": [3, 4, 0], "n": [10, 10, 5]})
     r = rates(d, {"m": ("x", "n")}, by="district_id")
@@ -135,7 +135,7 @@ def test_interval_text_and_rate_table():
 
 
 def test_funnel_flags_and_worst_ten():
-    from helpers.compare import funnel_proportion
+    from helpers.stats.compare import funnel_proportion
 
     rng = np.random.default_rng(5)
     n = rng.integers(5, 200, 60)
@@ -211,7 +211,7 @@ def test_item_table_takes_the_smallest_n():
     t = sat.item_table({"mean": a, "% top": b}, scales={"% top": 100}, decimals={"% top": 1})
     assert t["n"].tolist() == [118, 9]
     assert t.loc[0, "mean"] == "3.00 (2.80 to 3.20)" and t.loc[0, "% top"] == "40.0 (30.0 to 50.0)"
-    from helpers import report
+    from helpers.publish import report
 
     shown = report.table(t, n="n", columns=["mean", "% top"])
     assert shown.loc[1, "mean"].startswith("suppressed")
@@ -266,7 +266,7 @@ def test_community_means():
 
 
 def test_funnel_plot_draws_binomial_limits_for_small_units():
-    from helpers.compare import funnel_proportion
+    from helpers.stats.compare import funnel_proportion
 
     rng = np.random.default_rng(9)
     n = rng.integers(1, 25, 80)

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import index, models
+from helpers.stats import composite as index, models
 from helpers.studies import drivers
-from helpers.studies import index_study as ix
+from helpers.studies import index as ix
 
 RNG_SEED = 20261122
 
@@ -130,7 +130,7 @@ def test_truth_helpers():
 
 
 def test_eight_haves_frame_scores_and_standardisation():
-    from helpers.schema import EIGHT_HAVES
+    from helpers.data.schema import EIGHT_HAVES
 
     com = pd.DataFrame({"community_id": ["A", "B", "C"], "funding_10k_yuan": [10.0, 20.0, 60.0], "staff": [2, 4, 6]})
     items = {h: [1, 0, 1, 1] for h in EIGHT_HAVES}
@@ -157,7 +157,7 @@ def test_format_event_study_marks_the_reference():
 # ============================================================================ 06_index
 @pytest.fixture(scope="module")
 def tables():
-    from helpers.load import load_all
+    from helpers.data.load import load_all
 
     return load_all()
 
@@ -168,7 +168,7 @@ def long(tables):
 
 
 def test_district_indicators_match_the_index_builder(tables, long):
-    """helpers.index.build_district_indicators is a second, independent implementation (plain
+    """helpers.stats.composite.build_district_indicators is a second, independent implementation (plain
     weighted means and pooled ratios) of the same ten indicators."""
     from helpers.studies import common
 
@@ -181,7 +181,7 @@ def test_district_indicators_match_the_index_builder(tables, long):
 
 
 def test_indicator_uncertainty_by_hand(tables, long):
-    from helpers.schema import EIGHT_HAVES
+    from helpers.data.schema import EIGHT_HAVES
     from helpers.studies import common
 
     cmap = common.community_map(tables)
@@ -225,7 +225,7 @@ def test_full_uncertainty_is_seeded_and_contains_the_base(long):
     pd.testing.assert_frame_equal(a.summary, b.summary)
     assert ((a.summary["rank_low"] >= 1) & (a.summary["rank_high"] <= len(a.summary))).all()
     assert (a.summary["rank_low"] <= a.summary["rank_high"]).all()
-    # method choices only, with zero indicator noise: the same rank spread as helpers.index's MC
+    # method choices only, with zero indicator noise: the same rank spread as helpers.stats.composite's MC
     quiet = ix.full_uncertainty(spec, long.assign(se=0.0), n_sim=400, seed=3)
     ref = spec.compute(ix.indicator_matrix(long)).uncertainty(n_sim=400, seed=3, level=0.95).summary
     q = quiet.summary.set_index("district_id").loc[ref["district_id"]]

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from helpers import load, spatial
+from helpers.data import load
+from helpers.stats import spatial
 from helpers.studies import profile
-from helpers.studies import spatial_study as ss
+from helpers.studies import spatial as ss
 
 YEAR = 2024
 

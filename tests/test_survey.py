@@ -1,4 +1,4 @@
-"""helpers.survey and helpers.likert without R: formulas, engines, API and errors.
+"""helpers.stats.survey and helpers.stats.likert without R: formulas, engines, API and errors.
 
 The comparison with R's survey package itself is in tests/test_survey_r.py.
 """
@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import likert
+from helpers.stats import likert
 from helpers.paths import DATA_DIR
-from helpers.survey import LonelyPSUError, SurveyDesign
+from helpers.stats.survey import LonelyPSUError, SurveyDesign
 
 COLUMNS = ["variable", "estimate", "se", "ci_low", "ci_high", "df", "deff", "n"]
 

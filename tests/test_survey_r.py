@@ -1,4 +1,4 @@
-"""helpers.survey against R's survey package, run live (no pasted reference numbers).
+"""helpers.stats.survey against R's survey package, run live (no pasted reference numbers).
 
 One Rscript session (tests/r/survey_reference.R, started once by a module fixture)
 computes every reference value of every design below; each test then compares
@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from helpers.paths import DATA_DIR
-from helpers.survey import LonelyPSUError, SurveyDesign
+from helpers.stats.survey import LonelyPSUError, SurveyDesign
 
 from _rhelpers import RTOL, api_data, compare, run_r_batch
 

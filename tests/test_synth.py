@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import synth
-from helpers.schema import GROUND_TRUTH_FILE, METADATA_FILE, TABLES
-from helpers.synth import _check, _io
+from helpers.data import synth
+from helpers.data.schema import GROUND_TRUTH_FILE, METADATA_FILE, TABLES
+from helpers.data.synth import _check, _io
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -47,7 +47,7 @@ def test_regeneration_is_byte_identical_to_committed_data(regenerated):
 def test_metadata_says_synthetic():
     meta = json.loads((DATA / METADATA_FILE).read_text())
     assert meta["synthetic"] is True and "SYNTHETIC" in meta["description"]
-    assert meta["generator"] == "helpers.synth" and meta["crs"] == "EPSG:4548"
+    assert meta["generator"] == "helpers.data.synth" and meta["crs"] == "EPSG:4548"
     assert meta["study_years"] == [2018, 2024]
     for f, info in meta["files"].items():
         if f.endswith(".csv"):

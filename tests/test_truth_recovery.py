@@ -2,7 +2,7 @@
 
 One test per key of ``data/ground_truth.json`` (event-time effects as
 ``platform_att_by_event_time[e]``), each estimated by the helper named in
-:data:`helpers.models.PLANTED_ESTIMATORS` on the tables loaded through the
+:data:`helpers.stats.models.PLANTED_ESTIMATORS` on the tables loaded through the
 data contract. Estimators taking more than about ten seconds are marked slow.
 The many-seed check of bias and coverage is ``bench/validate_coverage.py``;
 keys that miss at the default seed by chance are listed in
@@ -15,7 +15,8 @@ import json
 import pytest
 from scipy import stats
 
-from helpers import models, paths
+from helpers.stats import models
+from helpers import paths
 
 GT_FILE = paths.DATA_DIR / "ground_truth.json"
 SLOW = {"satisfaction", "hazard", "ordinal"}
@@ -39,7 +40,7 @@ _cache: dict = {}
 
 def _tables():
     if "tables" not in _cache:
-        from helpers.load import load_all
+        from helpers.data.load import load_all
 
         _cache["tables"] = load_all()
     return _cache["tables"]

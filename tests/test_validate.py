@@ -17,9 +17,10 @@ try:
 except ImportError:  # tests/ as a package
     from tests import _fixtures as F
 
-from helpers import paths, schema
-from helpers.validate import main as validate_main
-from helpers.validate import validate_dir
+from helpers import paths
+from helpers.data import schema
+from helpers.data.validate import main as validate_main
+from helpers.data.validate import validate_dir
 
 
 @pytest.fixture(scope="module")
@@ -581,7 +582,7 @@ def test_random_corruption_never_crashes(tmp_path):
     """Whatever the bytes, the validator and the quarantine report problems and never raise."""
     import random
 
-    from helpers.load import quarantine_folder
+    from helpers.data.load import quarantine_folder
 
     rng = random.Random(20261122)
     base = F.write_valid_folder(tmp_path / "base")

@@ -9,8 +9,8 @@ interval). Shared logic belongs in the shared modules; these stay small.
 - :mod:`helpers.studies.participation` - 02_participation.
 - :mod:`helpers.studies.satisfaction` - 03_satisfaction.
 - :mod:`helpers.studies.drivers` - 04_drivers.
-- :mod:`helpers.studies.spatial_study` - 05_spatial.
-- :mod:`helpers.studies.index_study` - 06_index.
+- :mod:`helpers.studies.spatial` - 05_spatial.
+- :mod:`helpers.studies.index` - 06_index.
 - :mod:`helpers.studies.profile` - district_profile.
 - :mod:`helpers.studies.validation` - 90_validation.
 """

@@ -43,7 +43,7 @@ def interval_text(est, lo, hi, scale: float = 100.0, decimals: int = 1) -> pd.Se
 
 def rate_table(r: pd.DataFrame, units: pd.DataFrame, key: str = "district_id", labels: dict | None = None,
                scale: float = 100.0, decimals: int = 1, denominator_label: str = "denominator") -> pd.DataFrame:
-    """One row per unit from a tidy :func:`helpers.rates.rates` frame (one year): each measure as
+    """One row per unit from a tidy :func:`helpers.stats.rates.rates` frame (one year): each measure as
     ``"estimate (ci_low to ci_high)"`` (percent by default) in its own column, then the denominator
     of the first measure. ``labels`` renames measures (and orders the columns); ``units`` (with
     ``name_en``) adds the units' names, None leaves them out."""
@@ -69,7 +69,7 @@ def trend_plot(r: pd.DataFrame, x: str = "year", group: str = "measure", labels:
     """
     import matplotlib.pyplot as plt
 
-    from helpers import style
+    from helpers.viz import style
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.6))
@@ -95,7 +95,7 @@ _SIDE = {"high": "above", "low": "below", "": "inside"}
 
 
 def funnel_flags(res, level: float = 0.95) -> pd.DataFrame:
-    """Each unit of a :class:`helpers.compare.FunnelResult` with its value and where it falls.
+    """Each unit of a :class:`helpers.stats.compare.FunnelResult` with its value and where it falls.
 
     Columns: ``unit``, ``n``, ``value``, the adjusted limits at ``level`` and two verdicts,
     ``"above"``, ``"below"`` or ``"inside"`` the binomial and the overdispersion-adjusted limits.
@@ -116,8 +116,8 @@ def funnel_flags(res, level: float = 0.95) -> pd.DataFrame:
 def worst_ten(eb: pd.DataFrame, res, k: int = 10, unit: str = "community_id", scale: float = 100.0) -> pd.DataFrame:
     """The ``k`` units with the lowest raw rates, beside their shrunken rates and funnel verdict.
 
-    ``eb`` is :func:`helpers.smallarea.eb_beta_binomial` output (with ``unit``), ``res`` the
-    :class:`helpers.compare.FunnelResult` of the same units. Ties in the raw rate are broken by
+    ``eb`` is :func:`helpers.stats.smallarea.eb_beta_binomial` output (with ``unit``), ``res`` the
+    :class:`helpers.stats.compare.FunnelResult` of the same units. Ties in the raw rate are broken by
     the larger denominator (the stronger evidence) first.
     """
     t = res.table.set_index("unit")
@@ -140,7 +140,7 @@ def survey_design(survey: pd.DataFrame):
     community drawn in two years is two PSUs. ``fpc`` is the number of communities in the
     district (``n_psu_stratum``). ``survey`` must hold respondents only (with weights).
     """
-    from helpers.survey import SurveyDesign
+    from helpers.stats.survey import SurveyDesign
 
     return SurveyDesign(survey, weight="weight", strata=["year", "district_id"], psu="community_id",
                         fpc="n_psu_stratum")
@@ -149,10 +149,10 @@ def survey_design(survey: pd.DataFrame):
 def survey_table(est: pd.DataFrame, units: pd.DataFrame | None = None, key: str = "district_id",
                  label: str = "estimate (95% CI)", scale: float = 100.0, decimals: int = 1,
                  extra: tuple = ()) -> pd.DataFrame:
-    """One row per unit of a design-based estimate (:class:`helpers.survey.SurveyDesign` output):
+    """One row per unit of a design-based estimate (:class:`helpers.stats.survey.SurveyDesign` output):
     ``key``, ``name_en`` (if ``units``), the ``extra`` columns kept as they are, ``label`` as
     ``"estimate (ci_low to ci_high)"`` and ``n`` (respondents). Pass ``n="n", columns=[label]`` to
-    :func:`helpers.report.table` so that small cells are suppressed."""
+    :func:`helpers.publish.report.table` so that small cells are suppressed."""
     out = pd.DataFrame(est[[key, *extra]]).reset_index(drop=True)
     out[label] = interval_text(est["estimate"], est["ci_low"], est["ci_high"], scale, decimals).to_numpy()
     out["n"] = est["n"].astype("int64").to_numpy()
@@ -160,7 +160,7 @@ def survey_table(est: pd.DataFrame, units: pd.DataFrame | None = None, key: str 
 
 
 def stack_terms(fits: dict, terms) -> pd.DataFrame:
-    """The rows of chosen ``terms`` from several :class:`helpers.models.ModelResult` fits.
+    """The rows of chosen ``terms`` from several :class:`helpers.stats.models.ModelResult` fits.
 
     ``fits`` maps a model label to its fit. Returns ``model, term, estimate, se, ci_low, ci_high,
     p, nobs``."""
@@ -179,7 +179,7 @@ def truth_check(rows, truth: dict | None) -> pd.DataFrame | None:
     """Estimates beside the planted truth: ``rows`` is a list of ``(truth key, estimate row)`` where
     the row has ``estimate, ci_low, ci_high`` (a model term or a dict). Returns ``effect, estimate,
     ci_low, ci_high, planted_truth, error, truth_in_ci``, or None when ``truth`` is None (real data)."""
-    from helpers import nb
+    from helpers.publish import notebook as nb
 
     if truth is None:
         return None
@@ -204,11 +204,12 @@ def stack_estimates(frames) -> pd.DataFrame:
 
 def funnel_plot(res, xlabel: str, ylabel: str, title: str, label_level: float = 0.95, max_labels: int = 15,
                 synthetic: bool = False, figsize=(9, 4.5)):
-    """A funnel plot of a proportion (:func:`helpers.compare.plot_funnel`, exact binomial and
+    """A funnel plot of a proportion (:func:`helpers.stats.compare.plot_funnel`, exact binomial and
     overdispersion-adjusted limits) on a wide figure with the legend outside the axes. Returns ``ax``."""
     import matplotlib.pyplot as plt
 
-    from helpers import compare, style
+    from helpers.stats import compare
+    from helpers.viz import style
 
     _, ax = plt.subplots(figsize=figsize)
     compare.plot_funnel(res, ax=ax, label_level=label_level, max_labels=max_labels,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.schema import STUDY_YEARS
+from helpers.data.schema import STUDY_YEARS
 
 __all__ = ["org_year_panel", "unit_contrast", "spread_by_size", "platform_status", "unit_means_by_year"]
 
@@ -22,7 +22,7 @@ def org_year_panel(organisations: pd.DataFrame, community_map: pd.DataFrame, yea
     """Organisation-years: each organisation in each year it is active.
 
     Active in year ``t``: ``year_founded <= t`` and (``year_closed`` empty or ``> t``),
-    the rule of :func:`helpers.eventstudy.coverage_panel`. Covered in ``t``: it has a party
+    the rule of :func:`helpers.stats.eventstudy.coverage_panel`. Covered in ``t``: it has a party
     organisation (``party_org_mode`` own or joint) set up by ``t``.
 
     Returns

@@ -1,8 +1,8 @@
 """Glue for 04_drivers: model frames, coefficient contrasts, tidy coefficient tables and plots,
 variance components of the satisfaction model, and estimates beside the planted truth.
 
-The models themselves live in :mod:`helpers.models`, :mod:`helpers.eventstudy` and
-:mod:`helpers.mediation`; this module only prepares their inputs and lays out their outputs.
+The models themselves live in :mod:`helpers.stats.models`, :mod:`helpers.stats.eventstudy` and
+:mod:`helpers.stats.mediation`; this module only prepares their inputs and lays out their outputs.
 
 * :func:`eight_haves_frame` - service points with their 0-8 checklist score and the standardised
   funding and staff of the community they stand in.
@@ -32,7 +32,7 @@ def eight_haves_frame(service_points: pd.DataFrame, communities: pd.DataFrame) -
     """One row per service point: ``point_id, community_id, level, score`` (0-8 checklist items met),
     ``items`` (8), and ``funding_std``, ``staff_std``: the funding and staff of the point's
     community standardised over all communities, ``(x - mean) / sd`` with the population sd."""
-    from helpers.schema import EIGHT_HAVES
+    from helpers.data.schema import EIGHT_HAVES
 
     c = communities
     std = pd.DataFrame({
@@ -48,7 +48,7 @@ def eight_haves_frame(service_points: pd.DataFrame, communities: pd.DataFrame) -
 
 
 def coef_difference(fit, a: str, b: str, level: float = 0.95) -> dict:
-    """``beta_a - beta_b`` of one :class:`helpers.models.ModelResult` with its standard error
+    """``beta_a - beta_b`` of one :class:`helpers.stats.models.ModelResult` with its standard error
     (from the fit's covariance, cluster-robust if the fit is) and an interval on the fit's
     reference distribution (t on ``G - 1`` df for clustered fits, else normal).
 
@@ -96,12 +96,12 @@ def average_predictions(fit, scenarios: dict) -> pd.DataFrame:
 
 def variance_components(fit, group: str = "district_id", nested: str = "community_id",
                         level: float = 0.95) -> pd.DataFrame:
-    """Standard deviations of a :func:`helpers.models.mixed_model` fit's random intercepts and residual.
+    """Standard deviations of a :func:`helpers.stats.models.mixed_model` fit's random intercepts and residual.
 
     Returns ``term`` (``sd(<group>)``, ``sd(<nested>)``, ``sd(residual)``), ``estimate``,
     ``ci_low``, ``ci_high``, ``df``: chi-square intervals ``sqrt(v df / chi2_{1-a/2, df})`` to
     ``sqrt(v df / chi2_{a/2, df})`` with the balanced one-way ANOVA degrees of freedom (the same
-    approximation as :func:`helpers.models.planted_satisfaction`): ``G - 1`` for the group,
+    approximation as :func:`helpers.stats.models.planted_satisfaction`): ``G - 1`` for the group,
     ``2 v_c^2 / Var(v_c)`` with ``Var(v_c) = 2 (v_c + v_e/n)^2/(m - 1) + 2 (v_e/n)^2/(N - m)``
     for the nested units (``m`` units, ``n`` their harmonic mean size) and ``N - p`` for the
     residual."""
@@ -130,10 +130,10 @@ def twfe(panel: pd.DataFrame, adoption: pd.DataFrame, unit: str = "subdistrict_i
     """The static two-way fixed-effects DiD ``outcome ~ treated + C(unit) + C(time)``, clustered by unit.
 
     ``treated = 1`` from the adoption year on. Units adopting in the first panel year are dropped,
-    as :func:`helpers.eventstudy.event_study` drops them, so both use the same units. Shown only
+    as :func:`helpers.stats.eventstudy.event_study` drops them, so both use the same units. Shown only
     as the estimate that staggered timing can bias (Goodman-Bacon 2021). Returns a
-    :class:`helpers.models.ModelResult`; the effect is the term ``treated``."""
-    from helpers import models
+    :class:`helpers.stats.models.ModelResult`; the effect is the term ``treated``."""
+    from helpers.stats import models
 
     g = pd.to_numeric(adoption.set_index(unit)[cohort], errors="coerce").astype("float64")
     d = panel.merge(g.rename("_g").reset_index(), on=unit, how="left", validate="many_to_one")
@@ -158,7 +158,7 @@ def pretrend_summary(by_event_time: pd.DataFrame) -> dict:
 def coef_table(fits: dict, terms: dict, scales: dict | None = None) -> pd.DataFrame:
     """Chosen terms of several fits, one row each.
 
-    ``fits`` maps a model label to a :class:`helpers.models.ModelResult`; ``terms`` maps the same
+    ``fits`` maps a model label to a :class:`helpers.stats.models.ModelResult`; ``terms`` maps the same
     label to ``{term: label}``; ``scales`` maps the model label to a text naming the coefficient's
     scale (``"log-odds"``). Returns ``model, term, label, scale, estimate, se, ci_low, ci_high, p,
     nobs``."""
@@ -174,7 +174,7 @@ def coef_table(fits: dict, terms: dict, scales: dict | None = None) -> pd.DataFr
 
 def truth_of(truth: dict | None, key: str) -> float | None:
     """A planted value by key, where ``"name[e]"`` picks entry ``e`` of a dict-valued effect."""
-    from helpers import nb
+    from helpers.publish import notebook as nb
 
     m = re.fullmatch(r"(.+)\[(.+)\]", key)
     return nb.truth_value(truth, m.group(1), m.group(2)) if m else nb.truth_value(truth, key)
@@ -187,7 +187,7 @@ def coef_plot(table: pd.DataFrame, truth: dict | None = None, keys: dict | None 
     as a cross. Returns the figure."""
     import matplotlib.pyplot as plt
 
-    from helpers import style
+    from helpers.viz import style
 
     models_ = list(dict.fromkeys(table["model"]))
     nrows = int(np.ceil(len(models_) / ncols))

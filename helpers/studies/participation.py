@@ -50,7 +50,8 @@ def per_member(df: pd.DataFrame, numerator: str, denominator: str, by) -> pd.Dat
 
 def truth_registration(data_dir=None) -> pd.DataFrame | None:
     """``community_id, year, p_registered`` (true probabilities) of synthetic data, else None."""
-    from helpers import nb, paths
+    from helpers.publish import notebook as nb
+    from helpers import paths
 
     if not nb.is_synthetic(data_dir):
         return None
@@ -65,7 +66,7 @@ def shrinkage_accuracy(eb: pd.DataFrame, truth: pd.DataFrame, unit: str = "commu
     """Root mean squared error of raw and shrunken rates against the true rates, and the coverage
     of the shrunken 95% intervals.
 
-    ``eb`` is :func:`helpers.smallarea.eb_beta_binomial` output (``raw_rate``, ``eb_rate``,
+    ``eb`` is :func:`helpers.stats.smallarea.eb_beta_binomial` output (``raw_rate``, ``eb_rate``,
     ``ci_low``, ``ci_high``, ``trials``) for one year; ``truth`` holds ``unit`` and ``true_col``
     for the same year. Units with no trials are left out. Returns one row per estimator
     (``raw``, ``shrunken``): ``rmse``, ``mean_abs_error`` and, for shrunken, ``interval_coverage``;

@@ -9,10 +9,10 @@
   - participation: residents who took part in a community activity (survey);
   - satisfaction: residents' overall satisfaction, 0-100 (survey).
 
-  Administrative rates have Wilson intervals (:func:`helpers.rates.rates`); survey measures
-  are design-based (:class:`helpers.survey.SurveyDesign`, strata = districts, PSUs =
+  Administrative rates have Wilson intervals (:func:`helpers.stats.rates.rates`); survey measures
+  are design-based (:class:`helpers.stats.survey.SurveyDesign`, strata = districts, PSUs =
   communities, t intervals on the design degrees of freedom). Ranks: 1 = highest, with 95 %
-  intervals from :func:`helpers.compare.rank_intervals`.
+  intervals from :func:`helpers.stats.compare.rank_intervals`.
 * :func:`headline_table`, :func:`peer_table`, :func:`standout` - what the report shows.
 * :func:`locator_map`, :func:`subdistrict_map` - the two maps.
 * :func:`picker` - an ipywidgets district picker for JupyterLab (``None`` under the build).
@@ -65,10 +65,12 @@ class ProfileData:
 
 def build(data_dir=None, year: int | None = None, seed: int = 20240501, n_sim: int = 4000) -> ProfileData:
     """Compute every district's measures, the city values and the rank intervals for ``year``."""
-    from helpers import compare, load, nb, rates
-    from helpers.schema import STUDY_YEARS
-    from helpers.studies import spatial_study as ss
-    from helpers.survey import SurveyDesign
+    from helpers.stats import compare, rates
+    from helpers.data import load
+    from helpers.publish import notebook as nb
+    from helpers.data.schema import STUDY_YEARS
+    from helpers.studies import spatial as ss
+    from helpers.stats.survey import SurveyDesign
 
     year = STUDY_YEARS[1] if year is None else int(year)
     districts = load.load_districts(data_dir)
@@ -181,7 +183,7 @@ def headline_table(data: ProfileData, district_id: str) -> pd.DataFrame:
 def peer_table(data: ProfileData, district_id: str) -> pd.DataFrame:
     """The district and its peers (same zone) side by side: each measure's estimate and the
     city's, the chosen district marked. Survey cells resting on fewer than 10 respondents are
-    blanked by :func:`helpers.report.table` through the ``n`` column (smallest survey n of the row)."""
+    blanked by :func:`helpers.publish.report.table` through the ``n`` column (smallest survey n of the row)."""
     zone = district_row(data, district_id)["zone"]
     peers = data.districts[data.districts["zone"] == zone]
     d = _merged(data)
@@ -206,7 +208,7 @@ def peer_table(data: ProfileData, district_id: str) -> pd.DataFrame:
 def display_name(text) -> str:
     """A place name for Markdown prose: straight apostrophes become typographic ones (U+2019).
 
-    (:func:`helpers.report.md` HTML-escapes ``'`` to ``&#x27;`` and then backslash-escapes its
+    (:func:`helpers.publish.report.md` HTML-escapes ``'`` to ``&#x27;`` and then backslash-escapes its
     ``#``, which Markdown renderers then show literally, e.g. "Yong&#x27;an".)"""
     return str(text).replace("'", "\u2019")
 
@@ -222,7 +224,7 @@ def standout(data: ProfileData, district_id: str):
     measures above and below the city and those not distinguishable from it. Without any
     such measure it says that every interval contains the city value.
     """
-    from helpers import report
+    from helpers.publish import report
 
     row = district_row(data, district_id)
     d = _merged(data)
@@ -261,7 +263,7 @@ def truth_check(data: ProfileData, district_id: str):
     The planted rate is the member-weighted mean of the communities' true registration
     probabilities (``truth_registration.csv``). On data without a planted truth it says so.
     """
-    from helpers import report
+    from helpers.publish import report
 
     if data.truth_registration is None:
         return report.md("*No planted truth: these are not the synthetic data, so this check does not apply.*")
@@ -279,7 +281,7 @@ def truth_check(data: ProfileData, district_id: str):
 
 
 def findings_rows(data: ProfileData, district_id: str) -> list[dict]:
-    """Keyword arguments for :func:`helpers.findings.record`, one per headline measure.
+    """Keyword arguments for :func:`helpers.publish.findings.record`, one per headline measure.
 
     Names are the same for every district (``coverage``, ``registration``, ``participated``,
     ``sat_score``, ``rank_sat_score``); the report name (``district_profile-D03``) tells
@@ -313,7 +315,7 @@ def _join(items: list[str]) -> str:
 
 def locator_map(data: ProfileData, district_id: str, ax=None):
     """A small map locating the district among the city's districts (peers of its zone shaded)."""
-    from helpers import maps, style
+    from helpers.viz import maps, style
 
     row = district_row(data, district_id)
     g = data.districts.copy()
@@ -328,7 +330,7 @@ def locator_map(data: ProfileData, district_id: str, ax=None):
 
 def subdistrict_map(data: ProfileData, district_id: str, measure: str = "registration", ax=None):
     """The district's sub-districts on a diverging map of an administrative rate, centred on the city rate."""
-    from helpers import maps
+    from helpers.viz import maps
 
     row = district_row(data, district_id)
     if measure not in _RATE_PAIRS:
@@ -359,7 +361,7 @@ def picker(data: ProfileData, default: str):
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    from helpers import report
+    from helpers.publish import report
 
     options = [(f"{r.district_id} {r.name_en}", r.district_id) for r in data.districts.itertuples()]
     dd = widgets.Dropdown(options=options, value=default, description="District")

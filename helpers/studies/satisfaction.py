@@ -26,7 +26,7 @@ def item_table(estimates: dict, units: pd.DataFrame | None = None, key: str = "d
     ``estimates`` maps a column label to a design-based frame (one row per unit, with
     ``estimate, ci_low, ci_high, n``). ``scales``/``decimals`` per label (default 1 and 2).
     ``n`` is the smallest respondent count over the items of the row, so suppression with
-    :func:`helpers.report.table` (``n="n", columns=list(estimates)``) is conservative.
+    :func:`helpers.publish.report.table` (``n="n", columns=list(estimates)``) is conservative.
     """
     scales, decimals = scales or {}, decimals or {}
     out, n = None, None

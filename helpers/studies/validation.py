@@ -1,7 +1,7 @@
 """Glue for 90_validation: the helpers on real data that no one in this project made.
 
 Part A - California Academic Performance Index samples (``api``) of R's ``survey`` package
-(Lumley 2010): design-based estimates by :class:`helpers.survey.SurveyDesign` beside R's
+(Lumley 2010): design-based estimates by :class:`helpers.stats.survey.SurveyDesign` beside R's
 ``svymean`` / ``svytotal`` / ``svyratio`` / ``svyby``, computed live by ``Rscript``.
 
 * :func:`api_path` / :func:`load_api` - find ``api.rda`` (installed with R's survey
@@ -12,9 +12,9 @@ Part A - California Academic Performance Index samples (``api``) of R's ``survey
   reason when R or its survey package is missing.
 * :func:`compare` - the two side by side with relative differences.
 
-Part B - North Carolina SIDS counties (libpysal): :mod:`helpers.cases.sids` runs the
+Part B - North Carolina SIDS counties (libpysal): :mod:`helpers.studies.cases.sids` runs the
 EB-smoothed rates, the funnel plot, Moran's I and LISA; :func:`sids_reference` checks
-:mod:`helpers.spatial` against the value published in esda's documentation.
+:mod:`helpers.stats.spatial` against the value published in esda's documentation.
 """
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ def our_estimates(api: dict[str, pd.DataFrame]) -> pd.DataFrame:
     (t intervals on the design degrees of freedom; ``domain`` is ``"all"`` or
     ``"stype=E"`` etc.).
     """
-    from helpers.survey import SurveyDesign
+    from helpers.stats.survey import SurveyDesign
 
     rows = []
     for s, spec in API_DESIGNS.items():
@@ -266,7 +266,7 @@ class ApiValidation:
 
     def status(self):
         """Markdown: which software ran, or why part of the check could not."""
-        from helpers import report
+        from helpers.publish import report
 
         if not self.found:
             return report.md("**Part A could not run: the API samples were not found.** They ship with R's survey "
@@ -290,7 +290,7 @@ class ApiValidation:
 
     def summary(self):
         """Markdown: the largest relative difference and one example estimate, from the numbers."""
-        from helpers import report
+        from helpers.publish import report
 
         ex = self.example()
         if ex is None:
@@ -307,7 +307,7 @@ class ApiValidation:
         return report.md(text, **vals)
 
     def findings_rows(self) -> list[dict]:
-        """Keyword arguments for :func:`helpers.findings.record` (none when the data are missing)."""
+        """Keyword arguments for :func:`helpers.publish.findings.record` (none when the data are missing)."""
         rows = []
         if self.worst is not None:
             rows.append(dict(name="api_max_rel_diff_vs_R", value=self.worst, unit="relative difference",
@@ -334,11 +334,11 @@ def api_validation(run_r: bool = True) -> ApiValidation:
 
 
 def sids_reference(*, seed: int, permutations: int = 999) -> pd.DataFrame:
-    """:mod:`helpers.spatial` against esda's published SIDS example (1979-84 rates).
+    """:mod:`helpers.stats.spatial` against esda's published SIDS example (1979-84 rates).
 
-    Builds rook weights from the county polygons with :func:`helpers.spatial.weights`,
+    Builds rook weights from the county polygons with :func:`helpers.stats.spatial.weights`,
     checks that they are the neighbour lists of libpysal's ``sids2.gal`` (the file esda's
-    example reads), and runs :func:`helpers.spatial.moran_rate`.
+    example reads), and runs :func:`helpers.stats.spatial.moran_rate`.
 
     Returns
     -------
@@ -348,8 +348,8 @@ def sids_reference(*, seed: int, permutations: int = 999) -> pd.DataFrame:
     """
     import libpysal
 
-    from helpers import spatial
-    from helpers.cases.sids import load_sids
+    from helpers.stats import spatial
+    from helpers.studies.cases.sids import load_sids
 
     g = load_sids()
     w = spatial.weights(g, "rook", id_col="FIPS")

@@ -1,5 +1,0 @@
-"""Worked cases that run the map and spatial helpers end to end.
-
-- :mod:`helpers.cases.sids`: North Carolina SIDS counties (real data shipped with libpysal).
-- :mod:`helpers.cases.city`: the default (synthetic) city.
-"""

@@ -1,0 +1,173 @@
+"""Safe display helpers for notebooks that become published reports.
+
+- :func:`escape` and :func:`md`: text that comes from data (district names,
+  labels) is escaped before it goes into Markdown, so a district called
+  ``<script>alert(1)</script>`` shows as those characters, never as code.
+- :func:`table`: the way to show a table of estimates. It refuses frames that
+  look like respondent-level microdata and replaces every estimate resting on
+  fewer than :data:`helpers.publish.disclosure.MIN_RESPONDENTS` respondents with
+  ``"suppressed (n < 10)"``.
+- :func:`suppress_for_plot`: the same rule for figures and maps (estimates
+  become NaN, with a reason column).
+
+The build (:mod:`helpers.publish.build`) checks every rendered report again: no
+``<script>``, no request to another host, no machine paths, no ``resp_id``
+column, and no displayed DataFrame row with ``n`` below the threshold that
+still shows numbers.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+#: Column names recognised as "number of respondents behind this row".
+N_COLUMNS: tuple[str, ...] = ("n", "n_resp", "n_respondents", "respondents", "n_unweighted")
+#: Columns that identify a respondent; a frame with one of them is microdata.
+RESPONDENT_ID_COLUMNS: tuple[str, ...] = ("resp_id", "respondent_id", "person_id")
+#: A frame with a ``weight`` column and more rows than this is treated as microdata.
+MAX_WEIGHTED_ROWS = 50
+
+
+class MicrodataError(ValueError):
+    """Raised when a frame about to be shown looks like respondent-level rows."""
+
+
+def min_respondents() -> int:
+    """The disclosure threshold k (from :mod:`helpers.publish.disclosure`, the one place it is set)."""
+    try:
+        from helpers.publish.disclosure import MIN_RESPONDENTS
+    except ImportError:  # pragma: no cover - only before helpers.publish.disclosure exists
+        return 10
+    return int(MIN_RESPONDENTS)
+
+
+def suppressed_label(k: int | None = None) -> str:
+    return f"suppressed (n < {min_respondents() if k is None else k})"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+def escape(value) -> str:
+    """``value`` as text safe inside Markdown or HTML: HTML-escaped, Markdown punctuation backslashed."""
+    # quote=False: quotes are harmless in Markdown text, and "&#x27;" would have its "#"
+    # backslashed below and render literally (Yong'an -> "Yong&#x27;an").
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+
+
+def md(template: str, **values):
+    """Markdown from a trusted ``template`` with data-derived ``values`` escaped.
+
+    >>> md("**{name}** has {n} communities.", name=row.name_en, n=42)  # doctest: +SKIP
+
+    Numbers are formatted by ``str.format`` as usual (``{share:.1%}``); strings are
+    passed through :func:`escape` first. Returns an :class:`IPython.display.Markdown`.
+    """
+    from IPython.display import Markdown
+
+    safe = {k: (escape(v) if isinstance(v, str) else v) for k, v in values.items()}
+    return Markdown(template.format(**safe))
+
+
+def check_not_microdata(df) -> None:
+    """Raise :class:`MicrodataError` if ``df`` looks like respondent-level rows."""
+    cols = {str(c).lower() for c in df.columns} | {str(n).lower() for n in (df.index.names or []) if n}
+    ids = sorted(cols & set(RESPONDENT_ID_COLUMNS))
+    if ids:
+        raise MicrodataError(
+            f"refusing to show a table with respondent identifier column(s) {ids}: reports may not contain "
+            "respondent-level rows. Aggregate first (e.g. helpers.stats.survey estimates by district) and show those.")
+    if "weight" in cols and len(df) > MAX_WEIGHTED_ROWS:
+        raise MicrodataError(
+            f"refusing to show a table with a 'weight' column and {len(df)} rows (> {MAX_WEIGHTED_ROWS}): "
+            "this looks like survey microdata. Show weighted estimates per unit instead.")
+
+
+def _n_column(df, n):
+    if n is not None:
+        if n not in df.columns:
+            raise KeyError(f"respondent count column {n!r} not in the table (columns: {list(df.columns)})")
+        return n
+    for c in df.columns:
+        if str(c).lower() in N_COLUMNS:
+            return c
+    return None
+
+
+def _is_identifier(col) -> bool:
+    c = str(col).lower()
+    return c in ("year", "wave") or c.endswith("_id") or c.endswith("_code")
+
+
+def table(df, n: str | None = None, columns=None, k: int | None = None):
+    """A copy of ``df`` ready to show: microdata refused, small-n estimates suppressed.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A tidy table of estimates, one row per unit (and year).
+    n : str, optional
+        Column holding the number of respondents behind each row. By default the
+        first of :data:`N_COLUMNS` present; without one the table is shown as is
+        (administrative counts are not survey estimates).
+    columns : list of str, optional
+        Estimate columns to suppress; by default every numeric column except the
+        count and identifiers (``year``, ``*_id``).
+    k : int, optional
+        Threshold; by default :data:`helpers.publish.disclosure.MIN_RESPONDENTS`.
+
+    Returns
+    -------
+    DataFrame
+        Suppressed cells hold the text ``"suppressed (n < k)"``.
+    """
+    import pandas as pd
+
+    check_not_microdata(df)
+    k = min_respondents() if k is None else int(k)
+    ncol = _n_column(df, n)
+    out = df.copy()
+    if ncol is None:
+        return out
+    if columns is None:
+        columns = [c for c in out.columns
+                   if c != ncol and not _is_identifier(c) and pd.api.types.is_numeric_dtype(out[c])]
+    counts = pd.to_numeric(out[ncol], errors="coerce").fillna(0)
+    mask = counts < k
+    if mask.any():
+        label = suppressed_label(k)
+        for c in columns:
+            out[c] = out[c].astype(object)
+            out.loc[mask, c] = label
+    return out
+
+
+def suppress_for_plot(df, n: str | None = None, columns=None, k: int | None = None):
+    """For figures and maps: estimates with fewer than k respondents set to NaN.
+
+    Adds ``suppressed`` (bool) and ``suppressed_reason`` columns (as
+    :func:`helpers.publish.disclosure.suppress` does) so a map can draw those units
+    hatched and a legend can say why.
+    """
+    import pandas as pd
+
+    check_not_microdata(df)
+    k = min_respondents() if k is None else int(k)
+    ncol = _n_column(df, n) or "n"
+    if columns is None:
+        columns = [c for c in df.columns
+                   if c != ncol and not _is_identifier(c) and pd.api.types.is_numeric_dtype(df[c])]
+    try:
+        from helpers.publish.disclosure import suppress
+    except ImportError:  # pragma: no cover
+        suppress = None
+    if suppress is not None:
+        return suppress(df, n_col=ncol, value_cols=list(columns), k=k)
+    out = df.copy()
+    mask = pd.to_numeric(out[ncol], errors="coerce").fillna(0) < k
+    for c in columns:
+        out[c] = out[c].astype("float64")
+        out.loc[mask, c] = float("nan")
+    out["suppressed"] = mask
+    out["suppressed_reason"] = [suppressed_label(k) if m else "" for m in mask]
+    return out
