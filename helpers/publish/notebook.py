@@ -8,27 +8,11 @@ A notebook starts with::
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from helpers import paths
-from helpers.data import schema
-
-
-def data_metadata(data_dir=None) -> dict:
-    """The data folder's ``metadata.json`` (``{}`` for a folder without one, e.g. a user's own data)."""
-    path = Path(data_dir or paths.DATA_DIR) / schema.METADATA_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def is_synthetic(data_dir=None) -> bool:
-    return bool(data_metadata(data_dir).get("synthetic", False))
-
 
 def setup(data_dir=None) -> dict:
     """Apply the project style (fonts, colours, deterministic figures) and pandas display options.
 
-    Returns the data folder's metadata (see :func:`data_metadata`).
+    Returns the data folder's metadata (:func:`helpers.data.truth.metadata`).
     """
     import pandas as pd
 
@@ -39,7 +23,9 @@ def setup(data_dir=None) -> dict:
     pd.set_option("display.width", 160)
     pd.set_option("display.max_colwidth", 120)
     pd.set_option("display.float_format", lambda x: f"{x:,.3f}")
-    return data_metadata(data_dir)
+    from helpers.data.truth import metadata
+
+    return metadata(data_dir)
 
 
 def data_statement(meta: dict):
@@ -56,26 +42,8 @@ def data_statement(meta: dict):
     return Markdown(text)
 
 
-def ground_truth(data_dir=None) -> dict | None:
-    """The planted truth (``ground_truth.json``) of synthetic data, or ``None`` for real data."""
-    path = Path(data_dir or paths.DATA_DIR) / schema.GROUND_TRUTH_FILE
-    if not is_synthetic(data_dir) or not path.is_file():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
-def truth_value(truth: dict | None, key: str, sub: str | None = None) -> float | None:
-    """One planted effect from :func:`ground_truth` (``None`` when there is no truth).
-
-    ``sub`` picks an entry of a dict-valued effect (e.g. an event time)."""
-    if not truth:
-        return None
-    eff = truth.get("effects", {}).get(key)
-    if isinstance(eff, dict) and "value" in eff:
-        eff = eff["value"]
-    if sub is not None and isinstance(eff, dict):
-        eff = eff.get(str(sub))
-    return None if eff is None else float(eff)
 
 
 def verdict(ci: tuple[float, float], direction: int = 1, null: float = 0.0) -> str:

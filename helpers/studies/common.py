@@ -1,16 +1,12 @@
-"""Small pieces shared by the study notebooks 01-03: unit names and the community map."""
+"""Small pieces shared by the study notebooks: unit names, interval text, rate and survey tables, plots."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["community_map", "with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "funnel_flags", "worst_ten", "survey_design", "survey_table", "stack_terms", "truth_check", "stack_estimates", "funnel_plot"]
+__all__ = ["with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "funnel_flags", "worst_ten", "survey_table", "stack_terms", "stack_estimates", "funnel_plot"]
 
 
-def community_map(tables: dict) -> pd.DataFrame:
-    """``community_id, subdistrict_id, district_id`` from the community boundaries (no geometry)."""
-    b = tables["community_boundaries"]
-    return pd.DataFrame(b[["community_id", "subdistrict_id", "district_id"]]).reset_index(drop=True)
 
 
 def with_names(df: pd.DataFrame, units: pd.DataFrame, key: str = "district_id",
@@ -132,18 +128,6 @@ def worst_ten(eb: pd.DataFrame, res, k: int = 10, unit: str = "community_id", sc
     })
 
 
-def survey_design(survey: pd.DataFrame):
-    """The resident survey's design: strata = district within year, PSUs = communities, fpc.
-
-    Each year is a fresh stratified two-stage sample, so a stratum is a district in one year
-    (``strata=["year", "district_id"]``); PSU identifiers are nested within strata, so a
-    community drawn in two years is two PSUs. ``fpc`` is the number of communities in the
-    district (``n_psu_stratum``). ``survey`` must hold respondents only (with weights).
-    """
-    from helpers.stats.survey import SurveyDesign
-
-    return SurveyDesign(survey, weight="weight", strata=["year", "district_id"], psu="community_id",
-                        fpc="n_psu_stratum")
 
 
 def survey_table(est: pd.DataFrame, units: pd.DataFrame | None = None, key: str = "district_id",
@@ -175,23 +159,6 @@ def stack_terms(fits: dict, terms) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def truth_check(rows, truth: dict | None) -> pd.DataFrame | None:
-    """Estimates beside the planted truth: ``rows`` is a list of ``(truth key, estimate row)`` where
-    the row has ``estimate, ci_low, ci_high`` (a model term or a dict). Returns ``effect, estimate,
-    ci_low, ci_high, planted_truth, error, truth_in_ci``, or None when ``truth`` is None (real data)."""
-    from helpers.publish import notebook as nb
-
-    if truth is None:
-        return None
-    out = []
-    for key, r in rows:
-        t = nb.truth_value(truth, key)
-        if t is None:
-            continue
-        est, lo, hi = float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
-        out.append({"effect": key, "estimate": est, "ci_low": lo, "ci_high": hi, "planted_truth": t,
-                    "error": est - t, "truth_in_ci": bool(lo <= t <= hi)})
-    return pd.DataFrame(out)
 
 
 def stack_estimates(frames) -> pd.DataFrame:

@@ -10,10 +10,6 @@ The public entry point is :class:`SurveyDesign`::
     d.ratio("complaint_resolved", "complaint_made", by="district_id")
     d.proportion("sat_overall", level=[4, 5], by="district_id", method="logit")
 
-For the project's resident survey, where each year is a fresh sample,
-``SurveyDesign.resident_survey(df)`` declares strata = district x year and PSUs =
-communities (and drops nonrespondents).
-
 Every estimator returns a tidy :class:`pandas.DataFrame` with one row per domain
 (combination of the ``by`` columns) and variable, holding the ``by`` columns and
 ``variable, estimate, se, ci_low, ci_high, df, deff, n`` (and ``level`` for
@@ -345,33 +341,6 @@ class SurveyDesign:
         if (pop < nsamp).any():
             raise ValueError(f"fpc implies more than 100% sampling in some {what}")
         return pop
-
-    @classmethod
-    def resident_survey(cls, df: pd.DataFrame | None = None, **kwargs) -> "SurveyDesign":
-        """The design of the project's resident survey (``survey.csv`` of the data contract).
-
-        Drops nonrespondents (``responded == 0``, which have no weight), and declares
-        strata = district x year (each year is a fresh stratified sample), PSUs =
-        communities (nested in their stratum), weights = ``weight`` and the fpc from the
-        population count of communities ``n_psu_stratum``.
-
-        Parameters
-        ----------
-        df : the survey table; default ``survey.csv`` in :data:`helpers.paths.DATA_DIR`.
-        **kwargs : passed to :class:`SurveyDesign` (e.g. ``lonely_psu``).
-
-        Returns
-        -------
-        SurveyDesign over the respondents.
-        """
-        if df is None:
-            from helpers.paths import DATA_DIR
-
-            df = pd.read_csv(DATA_DIR / "survey.csv")
-        if "responded" in df.columns:
-            df = df[df["responded"] == 1]
-        return cls(df, weight="weight", strata=["district_id", "year"], psu="community_id",
-                   fpc="n_psu_stratum", **kwargs)
 
     @classmethod
     def from_parquet(cls, path: str | Path | Sequence[str | Path], weight: str,
