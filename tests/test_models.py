@@ -149,11 +149,6 @@ def test_latent_mean_correlation_corrects_attenuation():
     assert 0.2 < r["reliability"] < 0.7
 
 
-def test_truth_values_flattens_event_times():
-    gt = {"effects": {"a": {"value": 1.0}, "b": {"value": {"0": 2.0, "1": 3.0}}}}
-    assert models.truth_values(gt) == {"a": 1.0, "b[0]": 2.0, "b[1]": 3.0}
-    with pytest.raises(ValueError, match="allowed"):
-        models.estimate_planted_effects({}, ["nope"])
 
 
 def test_latent_mean_correlation_finite_population_correction():

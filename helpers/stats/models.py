@@ -39,7 +39,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["ModelResult", "tidy", "binomial_glm", "ols", "ordinal_logit", "mixed_model",
-           "latent_mean_correlation"]
+           "latent_mean_correlation", "variance_components"]
 
 
 @dataclass
@@ -98,7 +98,8 @@ def _cluster_kw(d: pd.DataFrame, cluster: str | None, robust: bool = True):
 
 
 def binomial_glm(data: pd.DataFrame, formula: str, trials: str | None = None, cluster: str | None = "district_id",
-                 level: float = 0.95, collapse: bool = True, robust: bool = True) -> ModelResult:
+                 level: float = 0.95, collapse: bool = True, robust: bool = True,
+                 absorb: str | None = None) -> ModelResult:
     """Logistic regression (binomial GLM, logit link) with cluster-robust SEs.
 
     ``formula`` is ``"y ~ x1 + C(district_id)"``. Without ``trials`` the
@@ -114,11 +115,18 @@ def binomial_glm(data: pd.DataFrame, formula: str, trials: str | None = None, cl
     likelihood, the estimates and the cluster sums of scores are unchanged,
     and the fit is much faster (only the ``(N-1)/(N-K)`` small-sample factor
     of the sandwich sees the smaller N). ``nobs`` stays the number of rows.
+
+    ``absorb`` names a categorical column with many levels (e.g. ``community_id``) whose fixed
+    effects are absorbed rather than estimated as dummies (like ``y ~ x | community`` in R's
+    ``fixest::feglm``): see :func:`_binomial_absorbed`. The formula then carries no intercept
+    (the fixed effects replace it) and no term constant within the absorbed groups.
     """
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
 
     yname = formula.split("~")[0].strip()
+    if absorb is not None:
+        return _binomial_absorbed(data, formula, trials, absorb, cluster, level)
     cols = _formula_vars(formula, data) + [c for c in (trials, cluster) if c is not None]
     d = _prepare(data, list(dict.fromkeys(cols)))
     fam = sm.families.Binomial()
@@ -151,14 +159,133 @@ def binomial_glm(data: pd.DataFrame, formula: str, trials: str | None = None, cl
                                                        "fitted_rows": int(res.nobs)})
 
 
+def _binomial_absorbed(data: pd.DataFrame, formula: str, trials: str | None, absorb: str, cluster: str | None,
+                       level: float, tol: float = 1e-13, maxiter: int = 200) -> ModelResult:
+    """Logit with one absorbed categorical fixed effect: IRLS with weighted within-group demeaning.
+
+    Why written here: statsmodels has no absorbed fixed effects for GLMs (dummies for 1,000+
+    communities make a dense design that takes minutes to fit), and pyfixest's ``feglm`` takes no
+    weights, so it cannot fit successes out of trials. Each IRLS step is the weighted least
+    squares fit of the working response on the regressors and the group dummies, which by the
+    Frisch-Waugh-Lovell theorem equals the fit on the weighted group-demeaned variables (one
+    absorbed factor: demeaning is exact, no alternating projections needed). Groups whose
+    outcomes are all failures or all successes have an infinite fixed effect and carry no
+    information on the other coefficients; they are dropped and counted (``info["dropped_groups"]``),
+    as ``fixest`` does. Converges when the deviance changes by less than ``tol`` (relative).
+
+    The returned ``result`` is statsmodels' WLS fit of the final IRLS step on the demeaned
+    variables with weights ``n mu (1 - mu)``: its coefficients are the maximum-likelihood
+    estimates, and its cluster-robust covariance is the logit sandwich (the scores of the
+    demeaned design are the profile scores of the coefficients), with statsmodels' small-sample
+    factor ``G/(G-1) (N-1)/(N-K)`` where K counts the regressors but not the absorbed effects
+    (fixed effects nested in the clusters, the convention of Stata's ``reghdfe`` and fixest).
+    Intervals are t on ``G - 1`` df. Without ``cluster`` the covariance is the model-based
+    ``(X'WX)^-1`` of the demeaned design (scale 1).
+    """
+    import patsy
+    import statsmodels.api as sm
+    from scipy.special import expit
+
+    yname, rhs = (s.strip() for s in formula.split("~", 1))
+    cols = _formula_vars(formula, data) + [c for c in (trials, cluster, absorb) if c is not None]
+    d = _prepare(data, list(dict.fromkeys(cols)))
+    n_rows = len(d)
+    y = d[yname].to_numpy(float)
+    n = d[trials].to_numpy(float) if trials is not None else np.ones(len(d))
+    if trials is None and not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError(f"{yname} must be 0/1 without trials")
+    if np.any(y > n) or np.any(y < 0):
+        raise ValueError(f"{yname}: successes must lie between 0 and {trials}")
+    keep = n > 0
+    g_all = pd.factorize(d[absorb])[0]
+    ys, ns = np.bincount(g_all, y), np.bincount(g_all, n)
+    informative = (ys > 0) & (ys < ns)
+    keep &= informative[g_all]
+    dropped_groups = int((~informative).sum())
+    d = d[keep].reset_index(drop=True)
+    y, n = y[keep], n[keep]
+    # treatment coding as with an intercept, then the intercept dropped: the fixed effects replace it
+    X = patsy.dmatrix("1 + " + rhs, d, return_type="dataframe").drop(columns="Intercept")
+    g = pd.factorize(d[absorb])[0]
+    G_fe = int(g.max() + 1)
+    Xv = X.to_numpy(float)
+
+    def demean(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+        sw = np.bincount(g, w, minlength=G_fe)
+        if a.ndim == 1:
+            return a - (np.bincount(g, w * a, minlength=G_fe) / sw)[g]
+        m = np.column_stack([np.bincount(g, w * a[:, j], minlength=G_fe) for j in range(a.shape[1])]) / sw[:, None]
+        return a - m[g]
+
+    mu = (y + 0.5) / (n + 1.0)
+    eta = np.log(mu / (1 - mu))
+    dev_old = np.inf
+    beta = np.zeros(Xv.shape[1])
+    for it in range(maxiter):
+        w = n * mu * (1 - mu)
+        z = eta + (y - n * mu) / w
+        Xt, zt = demean(Xv, w), demean(z, w)
+        sw = np.sqrt(w)
+        beta, *_ = np.linalg.lstsq(Xt * sw[:, None], zt * sw, rcond=None)
+        xb = Xv @ beta
+        alpha = np.bincount(g, w * (z - xb), minlength=G_fe) / np.bincount(g, w, minlength=G_fe)
+        eta = xb + alpha[g]
+        mu = np.clip(expit(eta), 1e-15, 1 - 1e-15)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dev = 2 * np.sum(np.where(y > 0, y * np.log(y / (n * mu)), 0.0)
+                             + np.where(n - y > 0, (n - y) * np.log((n - y) / (n * (1 - mu))), 0.0))
+        if abs(dev - dev_old) <= tol * (abs(dev) + 0.1):
+            break
+        dev_old = dev
+    else:  # pragma: no cover - a well-posed logit converges in a handful of steps
+        raise RuntimeError(f"absorbed logit did not converge in {maxiter} iterations")
+    # the final weighted least-squares step, at the converged weights, as a statsmodels result
+    w = n * mu * (1 - mu)
+    z = eta + (y - n * mu) / w
+    Xt = pd.DataFrame(demean(Xv, w), columns=X.columns)
+    wls = sm.WLS(demean(z, w), Xt, weights=w)
+    if cluster is not None:
+        groups = pd.factorize(d[cluster])[0]
+        res = wls.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+        n_clusters = int(groups.max() + 1)
+    else:
+        res = wls.fit(cov_type="fixed scale", cov_kwds={"scale": 1.0})
+        n_clusters = None
+    return ModelResult(tidy(res, level), res, n_rows,
+                       {"clusters": n_clusters, "family": "binomial", "absorbed": absorb,
+                        "absorbed_groups": G_fe, "dropped_groups": dropped_groups, "fitted_rows": int(len(d)),
+                        "deviance": float(dev), "iterations": it + 1})
+
+
 def ols(data: pd.DataFrame, formula: str, cluster: str | None = "district_id", level: float = 0.95,
-        weights: str | None = None) -> ModelResult:
-    """OLS (e.g. a linear probability model) with cluster-robust SEs (t on G - 1 df)."""
+        weights: str | None = None, absorb: str | None = None) -> ModelResult:
+    """OLS (e.g. a linear probability model) with cluster-robust SEs (t on G - 1 df).
+
+    ``absorb`` names a categorical column whose fixed effects are absorbed by demeaning within its
+    groups (Frisch-Waugh-Lovell; the same coefficients as dummies in the formula, without the
+    dense design). The cluster covariance then counts only the formula's regressors in statsmodels'
+    ``(N-1)/(N-K)`` factor (fixed effects nested in the clusters, as Stata's ``reghdfe`` and
+    fixest do). Not with ``weights``.
+    """
     import statsmodels.formula.api as smf
 
-    cols = _formula_vars(formula, data) + [c for c in (cluster, weights) if c is not None]
+    cols = _formula_vars(formula, data) + [c for c in (cluster, weights, absorb) if c is not None]
     d = _prepare(data, list(dict.fromkeys(cols)))
     kw, n_clusters = _cluster_kw(d, cluster)
+    if absorb is not None:
+        import patsy
+        import statsmodels.api as sm
+
+        if weights is not None:
+            raise ValueError("ols: absorb does not take weights")
+        yname, rhs = (s.strip() for s in formula.split("~", 1))
+        X = patsy.dmatrix("1 + " + rhs, d, return_type="dataframe").drop(columns="Intercept")
+        g = d[absorb]
+        Xt = X - X.groupby(g.to_numpy()).transform("mean")
+        yt = d[yname] - d[yname].groupby(g.to_numpy()).transform("mean")
+        res = sm.OLS(yt.rename(yname), Xt).fit(**kw)
+        return ModelResult(tidy(res, level), res, int(res.nobs), {"clusters": n_clusters, "absorbed": absorb,
+                                                                  "absorbed_groups": int(g.nunique())})
     if weights is None:
         model = smf.ols(formula, data=d)
     else:
@@ -313,306 +440,37 @@ def latent_mean_correlation(units: pd.DataFrame, x: str, micro: pd.DataFrame, y:
             "reliability": float(lam), "n_units": int(len(agg)), "fpc": fpc}
 
 
-# ============================================================================ planted effects
-# Estimators of the synthetic city's planted effects (docs/synthetic_dgp.md), one function per
-# model, each returning rows ``key, estimate, se, ci_low, ci_high`` for the ground-truth keys it
-# recovers. They take a dict of tables (``survey``, ``communities``, ``community_boundaries`` or
-# another community -> sub-district/district map, ``organisations``, ``platform``, ``members``,
-# ``joint_building``, ``service_points``, ``assessment``) so that the validation script can feed
-# them tables generated in memory.
+def variance_components(fit: ModelResult, group: str = "district_id", nested: str | None = "community_id",
+                        level: float = 0.95) -> pd.DataFrame:
+    """Standard deviations of a :func:`mixed_model` fit's random intercepts and residual, with intervals.
 
-def _row(key: str, est: float, se: float, lo: float, hi: float, estimator: str) -> dict:
-    return {"key": key, "estimate": float(est), "se": float(se), "ci_low": float(lo), "ci_high": float(hi),
-            "estimator": estimator}
-
-
-def survey_analysis_frame(tables: dict) -> pd.DataFrame:
-    """Respondents with the community covariates and the walking-time bands.
-
-    ``within15 = walk_minutes <= 15``, ``band15_30 = 15 < walk_minutes <= 30``
-    (both missing when ``walk_minutes`` is); ``migrant_share`` and
-    ``share_60plus`` from ``communities``.
+    Returns ``term`` (``sd(<group>)``, ``sd(<nested>)``, ``sd(residual)``), ``estimate``, ``se``,
+    ``ci_low``, ``ci_high``, ``df``. The intervals are chi-square intervals for a variance,
+    ``sqrt(v df / chi2_{1-a/2, df})`` to ``sqrt(v df / chi2_{a/2, df})``, with the degrees of
+    freedom of the balanced one-way ANOVA approximation (Searle, Casella & McCulloch 1992, ch. 3):
+    ``G - 1`` for the group (the realised group effects), ``2 v_c^2 / Var(v_c)`` with
+    ``Var(v_c) = 2 (v_c + v_e/n)^2 / (m - 1) + 2 (v_e/n)^2 / (N - m)`` for the nested units (``m``
+    units, ``n`` their harmonic mean size) and ``N - p`` for the residual (``p`` fixed effects).
+    ``se`` is the delta-method standard error of the sd, ``sd / sqrt(2 df)``. A variance
+    estimated at 0 gets the interval of 1e-12.
     """
-    s = tables["survey"]
-    s = s[s["responded"] == 1]
-    s = s.merge(tables["communities"][["community_id", "migrant_share", "share_60plus"]], on="community_id",
-                how="left", validate="many_to_one")
-    wm = s["walk_minutes"]
-    return s.assign(within15=(wm <= 15).astype(float).where(wm.notna()),
-                    band15_30=((wm > 15) & (wm <= 30)).astype(float).where(wm.notna()))
-
-
-def _from_terms(res: ModelResult, mapping: dict, estimator: str) -> list[dict]:
-    out = []
-    for key, term in mapping.items():
-        r = res.term(term)
-        out.append(_row(key, r["estimate"], r["se"], r["ci_low"], r["ci_high"], estimator))
-    return out
-
-
-def planted_awareness(tables: dict, cluster: str = "community_id") -> list[dict]:
-    """aware_center ~ within15 + band15_30 + migrant_share + district FE (logit, clustered)."""
-    s = survey_analysis_frame(tables)
-    res = binomial_glm(s, "aware_center ~ within15 + band15_30 + migrant_share + C(district_id)", cluster=cluster)
-    return _from_terms(res, {"aware_within15_logit": "within15", "aware_15to30_logit": "band15_30",
-                             "aware_migrant_share_logit": "migrant_share"}, "binomial GLM, district FE")
-
-
-def planted_participation(tables: dict, cluster: str = "community_id") -> list[dict]:
-    """participated ~ aware_center + share_60plus + district FE (LPM, clustered)."""
-    s = survey_analysis_frame(tables)
-    res = ols(s, "participated ~ aware_center + share_60plus + C(district_id)", cluster=cluster)
-    return _from_terms(res, {"participate_aware_lpm": "aware_center", "participate_share60_lpm": "share_60plus"},
-                       "OLS LPM, district FE")
-
-
-def _var_ci(var: float, df: float, level: float) -> tuple[float, float]:
-    """Chi-square interval for a variance with ``df`` degrees of freedom, as sds."""
+    t = fit.terms.set_index("term")["estimate"]
+    v_g, v_e = float(t[f"var({group})"]), float(t["var(residual)"])
+    d = fit.result.model.data.frame
+    rows = [(f"sd({group})", v_g, d[group].nunique() - 1)]
+    if nested is not None:
+        v_c = float(t[f"var({nested})"])
+        sizes = d.groupby(nested).size()
+        m = sizes.size
+        n_h = m / float(np.sum(1.0 / sizes))
+        var_vc = 2 * (v_c + v_e / n_h) ** 2 / (m - 1) + 2 * (v_e / n_h) ** 2 / (len(d) - m)
+        rows.append((f"sd({nested})", v_c, 2 * v_c**2 / var_vc if v_c > 0 else 1.0))
+    rows.append(("sd(residual)", v_e, len(d) - fit.info.get("k_fe", 1)))
     a = (1 - level) / 2
-    return (np.sqrt(var * df / stats.chi2.ppf(1 - a, df)), np.sqrt(var * df / stats.chi2.ppf(a, df)))
-
-
-def planted_satisfaction(tables: dict, level: float = 0.95) -> list[dict]:
-    """MixedLM of sat_score with district and community random intercepts.
-
-    Fixed effects with Wald intervals. Standard deviations with chi-square
-    intervals whose degrees of freedom follow the balanced one-way ANOVA
-    approximation: ``G - 1`` for the district sd (the 12 realised district
-    effects), ``2 (s2_c + s2_e/n)^2 / Var`` with
-    ``Var = 2 (s2_c + s2_e / n)^2 / (m - 1)`` for the community sd (``m``
-    communities, ``n`` harmonic mean respondents per community) and
-    ``N - p`` for the residual sd.
-    """
-    s = survey_analysis_frame(tables)
-    res = mixed_model(s, "sat_score ~ participated + aware_center + within15", group="district_id",
-                      nested="community_id", level=level)
-    rows = _from_terms(res, {"sat_participated": "participated", "sat_aware": "aware_center",
-                             "sat_within15": "within15"}, "MixedLM, district + community random intercepts")
-    v_d = res.term("var(district_id)")["estimate"]
-    v_c = res.term("var(community_id)")["estimate"]
-    v_e = res.term("var(residual)")["estimate"]
-    d = res.result.model.data.frame
-    g = d.groupby("district_id").size().size
-    n_c = d.groupby("community_id").size()
-    m = n_c.size
-    n_h = m / np.sum(1.0 / n_c)
-    # community variance: sd of the estimate of v_c from between-community mean squares
-    ems = v_c + v_e / n_h
-    var_vc = 2 * ems**2 / (m - 1) + 2 * (v_e / n_h) ** 2 / (len(d) - m)
-    df_c = 2 * v_c**2 / var_vc if v_c > 0 else 1.0
-    for key, var, df in (("sat_district_sd", v_d, g - 1), ("sat_community_sd", v_c, df_c),
-                         ("sat_residual_sd", v_e, len(d) - res.info["k_fe"])):
-        lo, hi = _var_ci(max(var, 1e-12), df, level)
-        rows.append(_row(key, np.sqrt(max(var, 0)), np.sqrt(max(var, 0)) / np.sqrt(2 * df), lo, hi,
-                         "MixedLM variance component, chi-square interval"))
-    return rows
-
-
-def planted_ordinal(tables: dict) -> list[dict]:
-    """Ordered logit of sat_service on within15, aware_center and district dummies."""
-    s = survey_analysis_frame(tables)
-    res = ordinal_logit(s, "sat_service ~ within15 + aware_center + C(district_id)")
-    return _from_terms(res, {"sat_service_within15_ologit": "within15", "sat_service_aware_ologit": "aware_center"},
-                       "OrderedModel (logit), district dummies")
-
-
-def planted_mediation(tables: dict, n_boot: int = 499, seed=None) -> list[dict]:
-    """awareness -> participation -> sat_score, product of coefficients, community bootstrap."""
-    from helpers.stats.mediation import mediation
-
-    s = survey_analysis_frame(tables)
-    s = s.assign(community_year=s["community_id"] + ":" + s["year"].astype(str))
-    res = mediation(s, "aware_center", "participated", "sat_score",
-                    mediator_covariates=["share_60plus", "C(district_id)"],
-                    outcome_covariates=["within15", "C(district_id)"], cluster="community_id",
-                    strata="district_id", n_boot=n_boot, seed=seed)
     out = []
-    for key, term in (("mediation_indirect", "indirect"), ("mediation_direct", "direct")):
-        r = res.term(term)
-        out.append(_row(key, r["estimate"], r["se"], r["ci_low"], r["ci_high"],
-                        "product of coefficients (OLS), community cluster bootstrap"))
-    return out
-
-
-def community_map(tables: dict) -> pd.DataFrame:
-    """``community_id, subdistrict_id, district_id`` from the community boundaries."""
-    b = tables["community_boundaries"]
-    return b[["community_id", "subdistrict_id", "district_id"]].drop_duplicates()
-
-
-def planted_event_study(tables: dict, se: str = "analytic", seed=None) -> list[dict]:
-    """Callaway-Sant'Anna event study of the platform on sub-district coverage."""
-    from helpers.stats.eventstudy import coverage_panel, event_study
-
-    panel = coverage_panel(tables["organisations"], community_map(tables))
-    res = event_study(panel, tables["platform"], se=se, seed=seed)
-    b = res.by_event_time.set_index("event_time")
-    rows = [_row(f"platform_att_by_event_time[{e}]", b.loc[e, "estimate"], b.loc[e, "se"], b.loc[e, "ci_low"],
-                 b.loc[e, "ci_high"], "Callaway-Sant'Anna, not-yet + never treated") for e in range(0, 4)]
-    o = res.overall.iloc[0]
-    rows.append(_row("platform_att", o["estimate"], o["se"], o["ci_low"], o["ci_high"],
-                     "Callaway-Sant'Anna, mean over e = 0..3"))
-    return rows
-
-
-def org_hazard_panel(tables: dict, years=None) -> pd.DataFrame:
-    """Organisation-years at risk of setting up a party organisation.
-
-    At risk in year ``t``: ``year_founded <= t < year_closed`` (or open) and
-    not covered before ``t``; ``event = 1`` if its party organisation was set
-    up in ``t``; ``treated = 1`` if its sub-district adopted the platform by ``t``.
-    """
-    from helpers.data.schema import STUDY_YEARS
-
-    years = range(STUDY_YEARS[0], STUDY_YEARS[1] + 1) if years is None else years
-    o = tables["organisations"].merge(community_map(tables), on="community_id", how="left")
-    o = o.merge(tables["platform"], on="subdistrict_id", how="left")
-    closed = pd.to_numeric(o["year_closed"], errors="coerce").astype("float64")
-    porg = pd.to_numeric(o["party_org_year"], errors="coerce").astype("float64").where(o["party_org_mode"] != "none")
-    o = o.assign(platform_year=pd.to_numeric(o["platform_year"], errors="coerce").astype("float64"))
-    parts = []
-    for t in years:
-        risk = (o["year_founded"] <= t) & (closed.isna() | (closed > t)) & (porg.isna() | (porg >= t))
-        f = o.loc[risk, ["org_id", "community_id", "subdistrict_id", "district_id", "party_members",
-                         "platform_year"]].copy()
-        f["year"] = t
-        f["event"] = (porg[risk] == t).astype(int).to_numpy()
-        f["treated"] = (f["platform_year"] <= t).astype(int)
-        parts.append(f)
-    out = pd.concat(parts, ignore_index=True)
-    out["log1p_members"] = np.log1p(out["party_members"])
-    return out
-
-
-def planted_hazard(tables: dict) -> list[dict]:
-    """Discrete-time logit hazard of coverage with sub-district and year fixed effects.
-
-    Sub-district fixed effects absorb most of the spatial field's effect on
-    the hazard; year effects absorb the drift in the at-risk population;
-    SEs clustered by sub-district (the level of treatment). Sub-districts
-    with no event are dropped (their fixed effect diverges).
-    """
-    p = org_hazard_panel(tables)
-    # sub-districts without an event (or without a non-event) carry no information on the other
-    # coefficients under their own fixed effect (quasi-separation); drop them, as a conditional logit would
-    ev = p.groupby("subdistrict_id")["event"].agg(["sum", "size"])
-    keep = ev.index[(ev["sum"] > 0) & (ev["sum"] < ev["size"])]
-    p = p[p["subdistrict_id"].isin(keep)]
-    res = binomial_glm(p, "event ~ treated + log1p_members + C(subdistrict_id) + C(year)", cluster="subdistrict_id")
-    return _from_terms(res, {"platform_logit_hazard": "treated"}, "discrete-time logit hazard, sub-district + year FE")
-
-
-def planted_registration(tables: dict, cluster: str = "subdistrict_id") -> list[dict]:
-    """registered out of in_service_resident ~ agreement_share + sub-district FE (binomial GLM).
-
-    The registration logit has a community effect ``0.2 z_c`` (the spatial
-    field); left in the error, it attenuates the (population-averaged) logit
-    coefficient by about ``(1 + 0.346 * 0.04)^-1/2`` (bias about -0.007, 0.6
-    SE, coverage about 91 % with district FE over 200 seeds). Sub-district
-    fixed effects absorb most of that spatially smooth effect; the remainder
-    is correlated between neighbouring communities, so SEs are clustered by
-    sub-district.
-    """
-    m = tables["members"].merge(tables["joint_building"], on=["community_id", "year"], how="inner")
-    m = m.merge(community_map(tables), on="community_id", how="left")
-    units = m["resident_units"].to_numpy(float)
-    m = m.assign(agreement_share=np.where(units > 0, m["signed_agreements"] / np.where(units > 0, units, 1), 0.0))
-    res = binomial_glm(m, "registered ~ agreement_share + C(subdistrict_id)", trials="in_service_resident",
-                       cluster=cluster)
-    return _from_terms(res, {"registration_agreement_logit": "agreement_share"}, "binomial GLM, sub-district FE")
-
-
-def planted_eight_haves(tables: dict) -> list[dict]:
-    """0-8 checklist score out of 8 ~ standardised funding and staff (population sd over communities).
-
-    The items are independent Bernoulli draws given the community's funding
-    and staff, so the score is exactly binomial and the model-based variance
-    is used: with log-normal funding a few high-leverage points make the
-    sandwich (clustered or HC) variance too small (MacKinnon & White 1985);
-    over 300 seeds the clustered interval covered 91.7 %.
-    """
-    from helpers.data.schema import EIGHT_HAVES
-
-    c = tables["communities"]
-    std = c[["community_id"]].assign(
-        funding_std=(c["funding_10k_yuan"] - c["funding_10k_yuan"].mean()) / c["funding_10k_yuan"].std(ddof=0),
-        staff_std=(c["staff"] - c["staff"].mean()) / c["staff"].std(ddof=0))
-    sp = tables["service_points"].merge(std, on="community_id", how="left")
-    sp = sp.assign(score=sp[list(EIGHT_HAVES)].sum(axis=1), items=len(EIGHT_HAVES))
-    res = binomial_glm(sp, "score ~ funding_std + staff_std", trials="items", cluster=None, robust=False)
-    return _from_terms(res, {"eight_haves_funding_logit": "funding_std", "eight_haves_staff_logit": "staff_std"},
-                       "binomial GLM of the 0-8 score")
-
-
-def planted_assessment_corr(tables: dict, n_boot: int = 499, seed=None) -> list[dict]:
-    """Correlation of community mean assessment scores with survey satisfaction, disattenuated.
-
-    Percentile bootstrap over sampled communities with the finite-population
-    correction (the truth is the correlation over every community).
-    """
-    a = tables["assessment"].groupby("community_id", as_index=False)["score"].mean()
-    s = survey_analysis_frame(tables)
-    # the truth is the correlation over all communities: finite-population correction
-    r = latent_mean_correlation(a, "score", s, "sat_score", "community_id", n_boot=n_boot, seed=seed,
-                                n_population=int(a["community_id"].nunique()))
-    se = (r["ci_high"] - r["ci_low"]) / (2 * stats.norm.ppf(0.975))
-    return [_row("assessment_satisfaction_corr", r["estimate"], se, r["ci_low"], r["ci_high"],
-                 "disattenuated correlation, community bootstrap")]
-
-
-#: estimator name -> (function, speed); "fast" ones run in the many-replicate validation.
-PLANTED_ESTIMATORS: dict[str, tuple] = {
-    "awareness": (planted_awareness, "fast"),
-    "participation": (planted_participation, "fast"),
-    "registration": (planted_registration, "fast"),
-    "eight_haves": (planted_eight_haves, "fast"),
-    "event_study": (planted_event_study, "fast"),
-    "hazard": (planted_hazard, "fast"),
-    "assessment_corr": (planted_assessment_corr, "fast"),
-    "mediation": (planted_mediation, "fast"),
-    "ordinal": (planted_ordinal, "slow"),
-    "satisfaction": (planted_satisfaction, "slow"),
-}
-
-
-#: estimator name -> the ground-truth keys it recovers (event times as ``key[e]``).
-PLANTED_KEYS: dict[str, tuple[str, ...]] = {
-    "awareness": ("aware_within15_logit", "aware_15to30_logit", "aware_migrant_share_logit"),
-    "participation": ("participate_aware_lpm", "participate_share60_lpm"),
-    "registration": ("registration_agreement_logit",),
-    "eight_haves": ("eight_haves_funding_logit", "eight_haves_staff_logit"),
-    "event_study": tuple(f"platform_att_by_event_time[{e}]" for e in range(4)) + ("platform_att",),
-    "hazard": ("platform_logit_hazard",),
-    "assessment_corr": ("assessment_satisfaction_corr",),
-    "mediation": ("mediation_indirect", "mediation_direct"),
-    "ordinal": ("sat_service_within15_ologit", "sat_service_aware_ologit"),
-    "satisfaction": ("sat_participated", "sat_aware", "sat_within15", "sat_district_sd", "sat_community_sd",
-                     "sat_residual_sd"),
-}
-
-
-def truth_values(ground_truth: dict) -> dict[str, float]:
-    """Flatten ``ground_truth["effects"]`` to ``key -> value`` (event times as ``key[e]``)."""
-    out = {}
-    for k, v in ground_truth["effects"].items():
-        val = v["value"] if isinstance(v, dict) and "value" in v else v
-        if isinstance(val, dict):
-            for e, x in val.items():
-                out[f"{k}[{e}]"] = float(x)
-        else:
-            out[k] = float(val)
-    return out
-
-
-def estimate_planted_effects(tables: dict, estimators=None, seed=None) -> pd.DataFrame:
-    """Run the planted-effect estimators; one row per ground-truth key."""
-    names = list(PLANTED_ESTIMATORS) if estimators is None else list(estimators)
-    rows = []
-    for n in names:
-        if n not in PLANTED_ESTIMATORS:
-            raise ValueError(f"unknown estimator {n!r}; allowed: {', '.join(PLANTED_ESTIMATORS)}")
-        fn = PLANTED_ESTIMATORS[n][0]
-        kw = {"seed": seed} if n in ("mediation", "assessment_corr", "event_study") else {}
-        for r in fn(tables, **kw):
-            rows.append({"group": n, **r})
-    return pd.DataFrame(rows)
+    for term, v, df in rows:
+        sd, v = float(np.sqrt(max(v, 0.0))), max(v, 1e-12)
+        out.append({"term": term, "estimate": sd, "se": sd / np.sqrt(2 * df),
+                    "ci_low": float(np.sqrt(v * df / stats.chi2.ppf(1 - a, df))),
+                    "ci_high": float(np.sqrt(v * df / stats.chi2.ppf(a, df))), "df": float(df)})
+    return pd.DataFrame(out)
