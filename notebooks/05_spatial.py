@@ -38,11 +38,13 @@ alpha = 0.05  # significance level of the LISA cluster maps, after the FDR corre
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers.publish import findings, notebook as nb, report
-from helpers.data import load, schema
-from helpers.viz import maps, style
+from helpers.data import concepts, load, schema
+from helpers.data.truth import is_synthetic
+from helpers.publish import findings, report
+from helpers.publish import notebook as nb
 from helpers.stats import spatial
 from helpers.studies import spatial as ss
+from helpers.viz import maps, style
 
 meta = nb.setup(data_dir)
 nb.data_statement(meta)
@@ -65,7 +67,7 @@ nb.data_statement(meta)
 
 # %%
 year = schema.STUDY_YEARS[1] if year is None else year
-synthetic = nb.is_synthetic(data_dir)
+synthetic = is_synthetic(data_dir)
 districts = load.load_districts(data_dir)
 subdistricts = load.load_subdistricts(data_dir)
 com = ss.community_rates(load.load_community_boundaries(data_dir), load.load_members(data_dir),
@@ -240,7 +242,7 @@ report.table(ss.cluster_members(lisa["Coverage, sub-districts"]))
 # single community in a single year, whose mean has no design-based standard error.
 
 # %%
-city_sat = ss.pooled_design(load.load_survey(data_dir=data_dir)).mean("sat_score")["estimate"].iloc[0]
+city_sat = concepts.resident_survey_design(load.load_survey(data_dir=data_dir)).mean("sat_score")["estimate"].iloc[0]
 fig, axs = plt.subplots(1, 2, figsize=(15, 5.8))
 maps.choropleth(sat, "eblup", ax=axs[0], center=city_sat, suppressed="suppressed", overlay=districts,
                 scheme="quantiles", k=4, fmt="{:.1f}", legend_title="Overall satisfaction\n(0-100, Fay-Herriot)",

@@ -38,10 +38,11 @@ permutations = 999  # permutations per test (at least 999)
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers.publish import findings, notebook as nb, report
-from helpers.viz import maps
-from helpers.studies.cases import sids
+from helpers.publish import findings, report
+from helpers.publish import notebook as nb
 from helpers.studies import validation as val
+from helpers.studies.cases import sids
+from helpers.viz import maps
 
 meta = nb.setup(data_dir)
 nb.data_statement(meta)

@@ -35,7 +35,8 @@ seed = 20240501  # seed of the rank simulations
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers.publish import findings, notebook as nb, report
+from helpers.publish import findings, report
+from helpers.publish import notebook as nb
 from helpers.studies import profile
 
 meta = nb.setup(data_dir)

@@ -20,7 +20,7 @@ from ..schema import DEFAULT_CRS, EIGHT_HAVES, GROUND_TRUTH_FILE, METADATA_FILE,
 from . import _io
 from . import _params as P
 
-__all__ = ["main", "generate", "generate_big_survey", "DEFAULT_SEED", "GENERATOR_VERSION"]
+__all__ = ["main", "generate", "tables_in_memory", "generate_big_survey", "DEFAULT_SEED", "GENERATOR_VERSION"]
 
 #: Seed of the shipped default data. Chosen by a stated rule, not by eye: the first seed from
 #: 20261122 upward for which every planted effect lies inside its estimator's 95 % interval on
@@ -107,12 +107,9 @@ def build_world(seed: int, progress=lambda s: None):
     return _world.build(_rngs(seed), progress), _rngs(seed)
 
 
-def generate(out: str | Path, seed: int = DEFAULT_SEED, quiet: bool = False) -> dict:
-    """Write the full synthetic dataset into ``out``; return the metadata."""
+def _simulate(seed: int, prog=lambda s: None):
+    """The city of ``seed``: ``(world, survey respondents, ground truth)``, before anything is written."""
     from . import _survey, _truth, _world
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    prog = _Progress(total=10, quiet=quiet)
     rngs = _rngs(seed)
     w = _world.build(rngs, prog)
     prog("survey")
@@ -121,7 +118,44 @@ def generate(out: str | Path, seed: int = DEFAULT_SEED, quiet: bool = False) -> 
     prog("assessment and truth")
     esat = _survey.expected_satisfaction(w, rngs["truth_mc"])
     _truth.assessment(w, rngs["assessment"], esat)
-    truth = _truth.ground_truth(w, seed, GENERATOR_VERSION)
+    return w, survey, _truth.ground_truth(w, seed, GENERATOR_VERSION)
+
+
+def tables_in_memory(seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Every table of the city of ``seed`` as :func:`helpers.data.load.load_all` would read it back from
+    the files :func:`generate` writes (same draws, same rounding), without writing anything; plus the
+    ground truth. Community boundaries come without geometry (``community_id, subdistrict_id,
+    district_id``); ``truth_registration`` holds the true registration probabilities.
+
+    For the many-seed coverage study and the fresh-seed truth-recovery tests, where writing and
+    re-reading thousands of files would dominate. Returns ``(tables, ground_truth)``."""
+    w, survey, truth = _simulate(seed)
+
+    def roundtrip(df: pd.DataFrame, spec: dict) -> pd.DataFrame:
+        out = {}
+        for c in df.columns:
+            kind, dec = spec[c]
+            if kind == "str":
+                out[c] = df[c].to_numpy()
+            else:
+                v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                out[c] = np.round(v) if kind == "int" else np.round(v, dec)
+        return pd.DataFrame(out)
+
+    tables = {name: roundtrip(_sorted(df, name), _spec(name, dec)) for name, (df, dec) in csv_tables(w, survey).items()}
+    pts = w.points.sort_values("point_id", kind="stable").reset_index(drop=True)
+    tables["service_points"] = roundtrip(pts[TABLES["service_points"].column_names], _spec("service_points"))
+    tables["community_boundaries"] = w.boundaries[TABLES["community_boundaries"].column_names].copy()
+    tables["truth_registration"] = w.truth_registration.copy()
+    return tables, truth
+
+
+def generate(out: str | Path, seed: int = DEFAULT_SEED, quiet: bool = False) -> dict:
+    """Write the full synthetic dataset into ``out``; return the metadata."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    prog = _Progress(total=10, quiet=quiet)
+    w, survey, truth = _simulate(seed, prog)
 
     prog("writing files")
     rows: dict[str, int | None] = {}
