@@ -77,11 +77,13 @@ class ImportResult:
         return self.written and self.validation is not None and self.validation.ok
 
     def conversion_lines(self) -> list[str]:
+        """Per table: rows read = written + rejected, the encoding or CRS, and per source column every
+        kind of conversion with its count and a first example; empty cells, absent and unused columns."""
         lines = []
         for name, ti in self.tables.items():
             s = ti.sheet
-            head = (f"{name} <- {s.where} (header row {s.header_row}): {ti.rows_read} rows read = "
-                    f"{ti.written} written + {ti.n_rejected} rejected")
+            head = f"{name} <- {s.where}" + (f" (header row {s.header_row})" if s.geometry is None else "")
+            head += f": {ti.rows_read} rows read = {ti.written} written + {ti.n_rejected} rejected"
             if s.blank_rows:
                 head += f"; {s.blank_rows} blank rows skipped"
             lines.append(head)
@@ -90,20 +92,47 @@ class ImportResult:
             if s.crs is not None:
                 lines.append(f"  CRS: {s.crs.to_string()}" + (f" -> {self.crs.to_string()}"
                                                              if self.crs is not None and s.crs != self.crs else ""))
+            order = {c: i for i, c in enumerate(ti.tmap.table.column_names)}
+            by_col: dict[tuple[str, str], list] = {}
             for (src, to, kind), n in ti.conversions.items():
-                if kind == "empty -> missing":
-                    continue
-                raw, out = ti.examples[(src, to, kind)]
-                lines.append(f"  {src} -> {to}: {kind}: {n} value{'s' if n != 1 else ''} "
-                             f"(e.g. {_short(raw)} -> {out or '(missing)'})")
-            for (src, to, kind), n in ti.conversions.items():
-                if kind == "empty -> missing":
-                    lines.append(f"  {src} -> {to}: {n} empty cell{'s' if n != 1 else ''} -> missing")
+                by_col.setdefault((src, to), []).append((kind, n))
+            for (src, to), kinds in sorted(by_col.items(), key=lambda kv: order[kv[0][1]]):
+                parts, mapped, empty = [], [], 0
+                for kind, n in kinds:
+                    if kind == "empty -> missing":
+                        empty = n
+                    elif kind.startswith(("value map ", "yes/no word")):
+                        mapped.append((kind, n))
+                    else:
+                        raw, out = ti.examples[(src, to, kind)]
+                        parts.append(f"{kind}: {n} (e.g. {_short(raw)} -> {out or '(missing)'})")
+                if mapped:
+                    label = "values mapped" if mapped[0][0].startswith("value map ") else "yes/no words -> 1/0"
+                    items = ", ".join(f"{k.removeprefix('value map ').split('(')[-1].rstrip(')')} ({n})"
+                                      for k, n in sorted(mapped, key=lambda kn: -kn[1]))
+                    parts.append(f"{label}: {items}")
+                if empty:
+                    parts.append(f"{empty} empty cell{'s' if empty != 1 else ''} -> missing")
+                lines.append(f"  {src} -> {to}: " + "; ".join(parts))
             if ti.tmap.absent:
                 lines.append(f"  written empty (absent from the source): {', '.join(ti.tmap.absent)}")
             if ti.unused:
                 lines.append(f"  source columns not used: {', '.join(ti.unused)}")
         return lines
+
+    def row_lines(self) -> list[str]:
+        """Per written file: which source row its data row N is (the validator numbers data rows)."""
+        out = []
+        for name, ti in self.tables.items():
+            f = ti.tmap.table.file
+            if ti.row_offset is not None and ti.sheet.geometry is not None:
+                out.append(f"{f}: row N is feature N of {ti.sheet.where}")
+            elif ti.row_offset is not None:
+                out.append(f"{f}: data row N is row N+{ti.row_offset} of {ti.sheet.where}")
+            else:
+                out.append(f"{f}: data rows map to rows of {ti.sheet.where} as listed in "
+                           f"{Path(self.out) / RECORD_DIR / (name + '.rows.csv')}")
+        return out
 
     def format(self, max_lines: int = 60) -> str:
         out = [f"Import of {self.source} with {self.mapping}:"]
@@ -134,8 +163,14 @@ def _short(v) -> str:
     if isinstance(v, str):
         return repr(v if len(v) <= 30 else v[:27] + "...")
     if hasattr(v, "isoformat"):
-        return v.isoformat()
+        return _date(v)
     return str(v)
+
+
+def _date(v) -> str:
+    if hasattr(v, "hour") and not (v.hour or v.minute or v.second or v.microsecond):
+        return v.date().isoformat()
+    return v.isoformat()
 
 
 def _read_all(src: Path, mapping: Mapping) -> dict[str, Sheet]:
@@ -280,6 +315,9 @@ def import_folder(src, mapping, out, *, keep_going: bool = False, overwrite: boo
             files[t.file] = ti.written
             if ti.rejected:
                 write_rejected(rec / f"{name}.rejected.csv", ti)
+            if ti.row_offset is None:
+                write_csv(rec / f"{name}.rows.csv", ["data_row", "source_row"],
+                          [[str(j), str(ti.sheet.row_no[k])] for j, k in enumerate(ti.keep, start=1)])
         encodings = {ti.sheet.file: ti.sheet.encoding for ti in res.tables.values() if ti.sheet.encoding}
         write_metadata(tmp, files, m.dataset, str(src), str(mapping), crs, encodings)
         shutil.copyfile(m.path, rec / "mapping.yaml")
@@ -373,8 +411,10 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(res.validation.format(max_lines=ns.max_lines))
         if not res.validation.ok:
-            print(f"The imported folder does not pass the data contract: correct the source files or the mapping "
-                  f"and import again (row N above is data row N of the written file).")
+            print("The imported folder does not pass the data contract: correct the source files or the mapping "
+                  "and import again. Where the rows above are in your files:")
+            for line in res.row_lines():
+                print("  " + line)
         return 0 if res.ok else 1
     except BrokenPipeError:  # e.g. `... | head`
         try:

@@ -51,7 +51,8 @@ def _show(v) -> str:
     if isinstance(v, str):
         return repr(v)
     if hasattr(v, "isoformat"):
-        return f"the date {v.isoformat()}"
+        midnight = hasattr(v, "hour") and not (v.hour or v.minute or v.second or v.microsecond)
+        return f"the date {v.date().isoformat() if midnight else v.isoformat()}"
     return str(v)
 
 
@@ -85,6 +86,14 @@ class TableImport:
     @property
     def n_rejected(self) -> int:
         return len(self.rejected)
+
+    @property
+    def row_offset(self) -> int | None:
+        """``s`` such that written data row N is source row N + s, or None when it varies (skipped rows)."""
+        offs = {self.sheet.row_no[k] - j for j, k in enumerate(self.keep, start=1)}
+        if len(offs) > 1:
+            return None
+        return offs.pop() if offs else self.sheet.header_row
 
 
 def locate_columns(tmap: TableMap, sheet: Sheet) -> tuple[dict[str, int], list[str]]:

@@ -13,7 +13,9 @@ share (0-1)        ``0.224``, ``22.4%`` (-> 0.224), an Excel cell formatted as a
                    (it holds 0.224 already); with ``percent: true`` in the mapping a plain
                    ``22.4`` means 22.4 % (-> 0.224). A plain number above 1 without
                    ``percent: true`` is an error, never a silent division by 100.
-``year``           ``2021``, ``2021年``, ``2021年度``, a number cell 2021, an Excel date (its year)
+``year``           ``2021``, ``2021年``, ``2021年度``, a number cell 2021, an Excel date (its year;
+                   a date cell whose serial number is 1900-2100 -- Excel shows 1905-07-13 for 2021
+                   typed into a date-formatted cell -- is read as that year)
 ``bool``           ``1``/``0``, ``是``/``否``, ``有``/``无``, ``yes``/``no``, ``true``/``false``,
                    ``Y``/``N``, Excel TRUE/FALSE
 ``category``       one of the contract's categories (after the mapping's ``values:``)
@@ -163,6 +165,10 @@ def convert(cell: Cell, target: Target) -> tuple[str, list[str]]:
                             "enter the value")
     if isinstance(v, (_dt.datetime, _dt.date)):
         if target.is_year:
+            serial = _excel_serial(v)
+            if serial is not None and 1900 <= serial <= 2100:
+                # a year typed into a date-formatted cell: Excel shows 1905-07-13 for 2021
+                return str(serial), [f"date-formatted cell holding a year (shown as {v:%Y-%m-%d})"]
             return str(v.year), ["Excel date -> year"]
         raise Unconvertible("Excel date", f"a date cell in a {_what(target)} column; enter the "
                             "value (format the cell as General or Text)")
@@ -186,6 +192,15 @@ def convert(cell: Cell, target: Target) -> tuple[str, list[str]]:
         return _finish(d, target, kinds)
     raise Unconvertible(_type_rule(target), f"an unsupported value of type {type(v).__name__}; enter the "
                         "value as text or a number")
+
+
+def _excel_serial(v) -> int | None:
+    """The whole-day serial number Excel stores for a date (1900 date system), or None."""
+    if isinstance(v, _dt.datetime):
+        if v.time() != _dt.time(0):
+            return None
+        v = v.date()
+    return (v - _dt.date(1899, 12, 30)).days
 
 
 def _what(target: Target) -> str:
