@@ -501,6 +501,8 @@ FOUNDED = schema.ORGANISATIONS.column("year_founded")
     (Cell(110101001), Target(col("str")), "110101001"),
     (Cell("Ｄ０１"), Target(schema.DISTRICTS.column("district_id")), "D01"),
     (Cell("不详"), Target(COUNT, values={"不详": None}), ""),
+    (Cell("4,436 人"), Target(COUNT, suffixes=("人",)), "4436"),
+    (Cell("2021年"), Target(YEAR, suffixes=("人",)), "2021"),
     (Cell(1), Target(schema.DISTRICTS.column("zone"), values={"1": "core"}), "core"),
 ])
 def test_cell_conversions(cell, target, expected):
@@ -521,6 +523,8 @@ def test_cell_conversions(cell, target, expected):
     (Cell("社区"), Target(schema.COMMUNITIES.column("kind")), "categories"),
     (Cell(dt.datetime(2020, 1, 1)), Target(COUNT), "Excel date"),
     (Cell("#DIV/0!"), Target(COUNT), "Excel error value"),
+    (Cell("4436人"), Target(COUNT), "whole number"),      # a unit is removed only where the mapping says
+    (Cell("38元"), Target(COUNT, suffixes=("万元",)), "whole number"),
 ])
 def test_cells_that_cannot_be_converted(cell, target, rule):
     with pytest.raises(Unconvertible) as e:

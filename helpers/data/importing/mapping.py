@@ -17,6 +17,7 @@ The file is YAML::
         columns:                  # source header -> contract column
           社区编码: community_id
           60岁以上占比: {to: share_60plus, percent: true}   # plain 22.4 means 22.4 %
+          常住人口: {to: population, suffix: 人}            # 4436人 -> 4436
           社区类型: {to: kind, values: {社区: community, 村: village}}
         absent: [staff]           # contract columns the source does not have (written empty)
       districts:
@@ -45,7 +46,7 @@ from helpers.data.importing.values import Target, is_share
 EXAMPLE_MAPPING: Path = Path(__file__).resolve().parent.parent / "import_mapping_example.yaml"
 
 _TABLE_KEYS = {"file", "sheet", "header_row", "encoding", "delimiter", "columns", "absent", "crs", "to_crs"}
-_COLUMN_KEYS = {"to", "percent", "values"}
+_COLUMN_KEYS = {"to", "percent", "values", "suffix"}
 
 
 class MappingError(ValueError):
@@ -237,7 +238,7 @@ def _table(table: schema.Table, spec, here: str, problems: list[str]) -> TableMa
             continue
         for k, _v in _items(m):
             if k not in _COLUMN_KEYS:
-                problems.append(f"{at}: unknown key '{k}'{_suggest(k, _COLUMN_KEYS)}; keys: to, percent, values")
+                problems.append(f"{at}: unknown key '{k}'{_suggest(k, _COLUMN_KEYS)}; keys: to, percent, values, suffix")
         to = m["to"]
         if to not in table.column_names:
             problems.append(f"{at}: '{to}' is not a column of {table.name}{_suggest(to, table.column_names)}; "
@@ -267,7 +268,14 @@ def _table(table: schema.Table, spec, here: str, problems: list[str]) -> TableMa
             if col.dtype == "category" and v is not None and str(v) not in (col.categories or ()):
                 problems.append(f"{at}: values: '{k}' -> '{v}' is not allowed for '{to}'"
                                 f"{_suggest(str(v), col.categories or ())}; allowed: {', '.join(col.categories)}")
-        cmaps.append(ColumnMap(str(src), Target(col, percent, vmap), line))
+        suffix = m.get("suffix") or []
+        suffix = [suffix] if isinstance(suffix, str) else suffix
+        if not isinstance(suffix, list) or not all(isinstance(x, str) and x for x in suffix):
+            problems.append(f"{at}: suffix must be a unit word or a list of them, e.g. suffix: 人")
+            suffix = []
+        elif suffix and col.dtype in ("str", "category"):
+            problems.append(f"{at}: suffix applies to number columns only; '{to}' is {col.dtype}")
+        cmaps.append(ColumnMap(str(src), Target(col, percent, vmap, tuple(suffix)), line))
     absent = spec.get("absent") or []
     if isinstance(absent, str):
         absent = [absent]

@@ -48,6 +48,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _YEAR_SUFFIX = re.compile(r"(\d{4})\s*年度?")
 _PERCENT = re.compile(r"(.*?)\s*%")
+_UNIT = re.compile(r"[+-]?[\d,]*\.?\d+\s*([^\d\s.,%+-][^\d]*)")
 
 
 class Unconvertible(ValueError):
@@ -66,11 +67,14 @@ class Target:
     ``percent``: plain numbers in this share column are percentages (divide by 100).
     ``values``: exact source value -> contract value (``None`` = missing), applied after trimming
     and before the type rules, e.g. ``{"社区": "community", "村": "village"}``.
+    ``suffixes``: unit words removed from the end of numbers in this column, e.g. ``("人",)`` reads
+    ``4436人`` as 4436 (only these: a unit is never guessed, since ``38元`` is not ``38万元``).
     """
 
     column: Column
     percent: bool = False
     values: dict = field(default_factory=dict)
+    suffixes: tuple[str, ...] = ()
 
     @property
     def is_share(self) -> bool:
@@ -249,6 +253,11 @@ def _number_text(s: str, cell: Cell, target: Target, kinds: list[str]) -> tuple[
             out = "1" if low in YES_WORDS else "0"
             kinds.append(f"yes/no word -> 1/0 ({s} -> {out})")
             return out, kinds
+    for suf in target.suffixes:
+        if s.endswith(suf) and s != suf:
+            s = s[: -len(suf)].rstrip(_SPACES)
+            kinds.append(f"unit suffix '{suf}' removed")
+            break
     if target.is_year:
         m = _YEAR_SUFFIX.fullmatch(s)
         if m:
@@ -270,6 +279,9 @@ def _number_text(s: str, cell: Cell, target: Target, kinds: list[str]) -> tuple[
             "year" if target.is_year else col.dtype, "write a number such as 12.5 or 1,234.5")
         if target.is_share:
             hint = "write a share such as 0.224 or a percentage such as 22.4%"
+        unit = _UNIT.fullmatch(s)
+        if unit:
+            hint += f"; if '{unit.group(1)}' is a unit, add suffix: {unit.group(1)} to this column in the mapping"
         raise Unconvertible(_type_rule(target), f"not a number; {hint}")
     try:
         d = Decimal(s)
