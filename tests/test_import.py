@@ -523,6 +523,7 @@ def test_cell_conversions(cell, target, expected):
     (Cell("社区"), Target(schema.COMMUNITIES.column("kind")), "categories"),
     (Cell(dt.datetime(2020, 1, 1)), Target(COUNT), "Excel date"),
     (Cell("#DIV/0!"), Target(COUNT), "Excel error value"),
+    (Cell("#N/A"), Target(schema.DISTRICTS.column("name_zh")), "Excel error value"),
     (Cell("4436人"), Target(COUNT), "whole number"),      # a unit is removed only where the mapping says
     (Cell("38元"), Target(COUNT, suffixes=("万元",)), "whole number"),
 ])

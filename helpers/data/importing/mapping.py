@@ -14,6 +14,7 @@ The file is YAML::
                                   #   like the table)
         header_row: 1             # optional: the header's row as numbered in Excel (default 1)
         encoding: gbk             # optional, CSV/shapefile only (default: detected)
+        delimiter: ";"            # optional, CSV only (default: comma, or tab when the header has tabs)
         columns:                  # source header -> contract column
           社区编码: community_id
           60岁以上占比: {to: share_60plus, percent: true}   # plain 22.4 means 22.4 %

@@ -42,6 +42,10 @@ from helpers.data.schema import Column
 YES_WORDS: tuple[str, ...] = ("是", "有", "yes", "y", "true", "√", "✓")
 NO_WORDS: tuple[str, ...] = ("否", "无", "no", "n", "false", "×", "✗")
 
+#: What Excel shows (and writes to CSV) for a formula that failed.
+EXCEL_ERRORS: frozenset[str] = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                                          "#SPILL!", "#CALC!", "#GETTING_DATA"})
+
 #: Space characters trimmed from both ends of a cell (ASCII, no-break, ideographic, zero-width).
 _SPACES = " \t\r\n\u00a0\u3000\u200b\ufeff"
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -152,11 +156,11 @@ def convert(cell: Cell, target: Target) -> tuple[str, list[str]]:
             if out is None:
                 return "", kinds
             v = s = str(out)
-        if col.dtype in ("str", "category"):
-            return _text(s, target, kinds)
-        if s.startswith("#") and s.endswith(("!", "?", "A")):  # #DIV/0!, #VALUE!, #NAME?, #N/A
+        if s.upper() in EXCEL_ERRORS:
             raise Unconvertible("Excel error value", "the cell holds an Excel error; fix the formula or enter "
                                 "the value")
+        if col.dtype in ("str", "category"):
+            return _text(s, target, kinds)
         f = fold_width(s)
         if f != s:
             kinds.append("full-width characters -> ASCII")
@@ -172,7 +176,7 @@ def convert(cell: Cell, target: Target) -> tuple[str, list[str]]:
             serial = _excel_serial(v)
             if serial is not None and 1900 <= serial <= 2100:
                 # a year typed into a date-formatted cell: Excel shows 1905-07-13 for 2021
-                return str(serial), [f"date-formatted cell holding a year (shown as {v:%Y-%m-%d})"]
+                return str(serial), ["date-formatted cell holding a year (Excel shows 2021 as 1905-07-13)"]
             return str(v.year), ["Excel date -> year"]
         raise Unconvertible("Excel date", f"a date cell in a {_what(target)} column; enter the "
                             "value (format the cell as General or Text)")
