@@ -582,3 +582,20 @@ def test_validation_failures_point_back_to_the_source_rows(tmp_path, capsys):
             f"{tmp_path / 'out' / '_import' / 'communities.rows.csv'}") in text.splitlines()
     with open(tmp_path / "out" / "_import" / "communities.rows.csv", encoding="utf-8") as f:
         assert f.read() == "data_row,source_row\n1,2\n2,4\n"
+
+
+def test_vertically_merged_cells_give_every_row_their_value(tmp_path):
+    """Chinese tables merge a category over its rows: each row gets the value, and it is counted."""
+    import openpyxl
+
+    mapping = small_city(tmp_path / "src", [GOOD, ["C002", None] + GOOD[2:], ["C003", "村"] + GOOD[2:]])
+    book = tmp_path / "src" / "社区基本情况.xlsx"
+    wb = openpyxl.load_workbook(book)
+    wb.active.merge_cells("B2:B3")  # 社区类型 of C001 and C002
+    wb.save(book)
+    res = import_folder(tmp_path / "src", mapping, tmp_path / "out", validate=False)
+    ti = res.tables["communities"]
+    assert [r[1] for r in ti.rows] == ["community", "community", "village"]
+    assert ti.conversions[("社区类型", "kind", "merged cell: value of the merge's first cell")] == 1
+    assert any(x.startswith("  社区类型 -> kind: merged cell: value of the merge's first cell: 1 (e.g. '社区' -> "
+                            "community)") for x in res.conversion_lines())

@@ -5,8 +5,8 @@ with the row number the user sees (Excel's row number; for a CSV the record numb
 header line as row 1, which is also what Excel shows when it opens the CSV; for a layer the
 feature's position), and what was learnt on the way (the encoding, the CRS).
 
-Excel workbooks are read with openpyxl (read-only, cached formula values), which also tells which
-cells are dates and which are formatted as percentages. Layers are read with pyogrio (GDAL).
+Excel workbooks are read with openpyxl (cached formula values), which also tells which cells are
+dates, which are formatted as percentages and which are merged. Layers are read with pyogrio (GDAL).
 
 CSV encodings are detected by strict decoding in a fixed order -- a byte-order mark, then UTF-8,
 GBK, GB18030 -- rather than by a statistical detector (chardet, charset-normalizer): for this
@@ -41,7 +41,7 @@ class Sheet:
     file: str                   # as named in the mapping (relative to the source folder)
     sheet: str | None           # the worksheet, for Excel
     header: list[str]
-    rows: list[list]            # raw values; a cell Excel formats as a percentage is a Cell(value, True)
+    rows: list[list]            # raw values; a percentage-formatted or merged Excel cell is a Cell
     row_no: list[int]           # the row number the user sees, one per row
     header_row: int = 1
     encoding: str | None = None
@@ -161,10 +161,18 @@ def read_csv(path: Path, file: str, *, header_row: int = 1, encoding=None, delim
 
 
 def read_excel(path: Path, file: str, *, table: str, sheet=None, header_row: int = 1) -> Sheet:
+    """One worksheet of an .xlsx workbook (cached values of formulas; dates as datetimes).
+
+    A vertically merged range below the header (one column over several rows, as Chinese tables
+    merge a district's name over its rows) gives every row the value of its first cell; those
+    cells come back as ``Cell(value, merged=True)`` so the conversion is counted.
+    """
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # not read_only: that mode knows nothing of merged cells, and on sheets without a recorded
+        # size it parses the whole sheet twice; full mode is about as fast and holds ~200 B a cell
+        wb = openpyxl.load_workbook(path, data_only=True)
     except Exception as e:  # zip/XML errors of a damaged or encrypted workbook
         raise SourceError(f"{file}: cannot open as an Excel workbook ({type(e).__name__}: {e}); re-save it "
                           "as .xlsx") from None
@@ -184,12 +192,15 @@ def read_excel(path: Path, file: str, *, table: str, sheet=None, header_row: int
             raise SourceError(f"{file}: {len(names)} sheets ({', '.join(names)}); name the one for table "
                               f"{table} with sheet: in the mapping")
         ws = wb[chosen]
-        ws.reset_dimensions()  # some writers record a wrong sheet size; read every row there is
+        filled: dict[tuple[int, int], object] = {}
+        for rng in ws.merged_cells.ranges:
+            if rng.min_col == rng.max_col and rng.min_row > header_row:
+                top = ws.cell(rng.min_row, rng.min_col).value
+                for r in range(rng.min_row + 1, rng.max_row + 1):
+                    filled[(r, rng.min_col)] = top
         header: list[str] | None = None
         rows, row_no, blank = [], [], 0
-        # rows come one per row number from header_row on (empty rows as empty tuples)
         for rn, r in enumerate(ws.iter_rows(min_row=header_row), start=header_row):
-            rn = _row_of(r) or rn
             if header is None:
                 header = [_header_text(c.value) for c in r]
                 while header and header[-1] == "":
@@ -197,11 +208,13 @@ def read_excel(path: Path, file: str, *, table: str, sheet=None, header_row: int
                 if not header:
                     break
                 continue
-            if not r:
-                blank += 1
-                continue
-            cells = [Cell(c.value, True) if _is_percent(c) else c.value for c in r]
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
+            cells = []
+            for j, c in enumerate(r, start=1):
+                if (rn, j) in filled:
+                    cells.append(Cell(filled[(rn, j)], False, merged=True))
+                else:
+                    cells.append(Cell(c.value, True) if _is_percent(c) else c.value)
+            if all(_blank(v) for v in cells):
                 blank += 1
                 continue
             rows.append(cells)
@@ -214,12 +227,9 @@ def read_excel(path: Path, file: str, *, table: str, sheet=None, header_row: int
         wb.close()
 
 
-def _row_of(cells) -> int | None:
-    for c in cells:
-        r = getattr(c, "row", None)
-        if r is not None:
-            return r
-    return None
+def _blank(v) -> bool:
+    v = v.value if isinstance(v, Cell) else v
+    return v is None or (isinstance(v, str) and not v.strip())
 
 
 def _header_text(v) -> str:

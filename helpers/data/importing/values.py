@@ -96,10 +96,12 @@ def is_share(col: Column) -> bool:
 
 @dataclass(frozen=True)
 class Cell:
-    """A source cell: its value and whether Excel displays it as a percentage (``0.0%`` format)."""
+    """A source cell: its value, whether Excel displays it as a percentage (``0.0%`` format), and
+    whether the value is that of the first cell of a merged range it belongs to."""
 
     value: object
     percent_format: bool = False
+    merged: bool = False
 
 
 def fold_width(s: str) -> str:
@@ -141,6 +143,9 @@ def convert(cell: Cell, target: Target) -> tuple[str, list[str]]:
     """
     col = target.column
     v = cell.value
+    if cell.merged:
+        text, kinds = convert(Cell(v, cell.percent_format), target)
+        return text, ["merged cell: value of the merge's first cell", *kinds]
     kinds: list[str] = []
     if v is None:
         return "", ["empty -> missing"]
