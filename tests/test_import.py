@@ -599,3 +599,40 @@ def test_vertically_merged_cells_give_every_row_their_value(tmp_path):
     assert ti.conversions[("社区类型", "kind", "merged cell: value of the merge's first cell")] == 1
     assert any(x.startswith("  社区类型 -> kind: merged cell: value of the merge's first cell: 1 (e.g. '社区' -> "
                             "community)") for x in res.conversion_lines())
+
+
+def test_service_points_from_a_spreadsheet_with_longitude_latitude(tmp_path):
+    """Points listed in a workbook with 经度/纬度 become the point layer, reprojected to metres."""
+    import geopandas as gpd
+    import openpyxl
+    import shapely
+
+    doc = example_doc()
+    want = gpd.read_file(SHIPPED / "service_points.geojson")
+    lonlat = want.to_crs("EPSG:4326")
+    headers, values = inverse(doc, "service_points")
+    src = tmp_path / "src"
+    src.mkdir()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    names = schema.SERVICE_POINTS.column_names
+    ws.append([headers[c] for c in names] + ["经度", "纬度"])
+    for (_i, r), g in zip(want.iterrows(), lonlat.geometry):
+        ws.append([values[c].get(str(r[c]), r[c]) if values[c] else r[c] for c in names] + [g.x, g.y])
+    ws.append(["P99999", "D01S01C001", "社区党群服务站", 2020, *([1] * 8), "东经117度", 31.2])
+    wb.save(src / "党群服务阵地.xlsx")
+    spec = doc["tables"]["service_points"]
+    spec.update({"file": "党群服务阵地.xlsx", "x": "经度", "y": "纬度", "crs": "EPSG:4326", "to_crs": "EPSG:4548"})
+    mp = tmp_path / "m.yaml"
+    mp.write_text(yaml.safe_dump({"tables": {"service_points": spec}}, allow_unicode=True), encoding="utf-8")
+    res = import_folder(src, mp, tmp_path / "out", validate=False)
+    assert [b.line() for b in res.bad] == [
+        f"党群服务阵地.xlsx, sheet 'Sheet', row {len(want) + 2}, column M '经度' -> geometry x: cannot convert "
+        "'东经117度': rule 'number': not a number; write a number such as 12.5 or 1,234.5"]
+    assert not (tmp_path / "out").exists()
+    res = import_folder(src, mp, tmp_path / "out", validate=False, keep_going=True)
+    got = gpd.read_file(tmp_path / "out" / "service_points.geojson")
+    assert len(got) == len(want) and got.crs.to_epsg() == 4548
+    pd.testing.assert_frame_equal(pd.DataFrame(got.drop(columns="geometry")),
+                                  pd.DataFrame(want.drop(columns="geometry")))
+    assert shapely.distance(np.asarray(got.geometry.values), np.asarray(want.geometry.values)).max() < 1e-3

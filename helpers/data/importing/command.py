@@ -96,7 +96,7 @@ class ImportResult:
             by_col: dict[tuple[str, str], list] = {}
             for (src, to, kind), n in ti.conversions.items():
                 by_col.setdefault((src, to), []).append((kind, n))
-            for (src, to), kinds in sorted(by_col.items(), key=lambda kv: order[kv[0][1]]):
+            for (src, to), kinds in sorted(by_col.items(), key=lambda kv: order.get(kv[0][1], len(order))):
                 parts, mapped, empty = [], [], 0
                 for kind, n in kinds:
                     if kind == "empty -> missing":
@@ -198,11 +198,27 @@ def _layers_crs(mapping: Mapping, sheets: dict[str, Sheet]):
         s = sheets[name]
         if tm.table.geometry is None:
             continue
-        if s.geometry is None:
+        if s.geometry is None and tm.x is None:
             problems.append(f"{s.where}: table {name} needs geometries ({tm.table.geometry}); give a GeoJSON, "
-                            "shapefile or GeoPackage layer")
+                            "shapefile or GeoPackage layer" + (", or name the coordinate columns with x: and y:"
+                                                              if tm.table.geometry == "Point" else ""))
+            continue
+        if s.geometry is not None and tm.x is not None:
+            problems.append(f"{s.where}: the layer has geometries of its own; x:/y: are for spreadsheets, remove them")
             continue
         try:
+            if s.geometry is None:  # points from x/y columns: built after conversion, in tm.crs
+                crs = CRS.from_user_input(tm.crs)
+                s.crs = crs
+                if tm.to_crs:
+                    crs = CRS.from_user_input(tm.to_crs)
+                units = {a.unit_name for a in crs.axis_info}
+                if not crs.is_projected or not units <= {"metre", "meter"}:
+                    problems.append(f"{s.where}: the CRS {crs.to_string()} is not projected in metres; add to_crs: "
+                                    "with a projected CRS in metres for your city (e.g. EPSG:4548)")
+                    continue
+                final[name] = crs
+                continue
             crs = s.crs
             if tm.crs:
                 declared = CRS.from_user_input(tm.crs)
@@ -241,6 +257,15 @@ def _layers_crs(mapping: Mapping, sheets: dict[str, Sheet]):
         raise ImportSetupError([f"the layers end in different CRSs ({'; '.join(f'{n}: {c}' for c, n in crss.items())}); "
                             "give every layer the same to_crs: in the mapping"])
     return next(iter(final.values()), None)
+
+
+def _points(ti: TableImport, crs):
+    """The points of a table read with x/y columns, in the mapping's ``crs``, reprojected to ``crs``."""
+    import geopandas as gpd
+    import shapely
+
+    pts = [shapely.Point(p) if p is not None else None for p in ti.points]
+    return gpd.GeoSeries(pts, crs=ti.sheet.crs).to_crs(crs)
 
 
 def import_folder(src, mapping, out, *, keep_going: bool = False, overwrite: bool = False,
@@ -299,6 +324,9 @@ def import_folder(src, mapping, out, *, keep_going: bool = False, overwrite: boo
             problems.append(str(e))
     if problems:
         raise ImportSetupError(problems)
+    for name, ti in res.tables.items():
+        if ti.tmap.x is not None:
+            ti.sheet.geometry = _points(ti, crs)
     res.bad = [b for t in res.tables.values() for b in t.bad]
     if res.bad and not keep_going:
         return res

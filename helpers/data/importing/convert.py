@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 
 from helpers.data.importing.mapping import TableMap
 from helpers.data.importing.sources import Sheet, SourceError, close_match
-from helpers.data.importing.values import Cell, Unconvertible, convert, fold_width
+from helpers.data.importing.values import Cell, Target, Unconvertible, convert, fold_width
+from helpers.data.schema import Column
+
+
+#: Keys of the coordinate columns of a point table read from a spreadsheet (x:/y: in the mapping).
+X, Y = "__x__", "__y__"
+_COORD = {X: Target(Column("x", "float", "x coordinate (easting or longitude)")),
+          Y: Target(Column("y", "float", "y coordinate (northing or latitude)"))}
 
 
 def column_letter(i: int) -> str:
@@ -74,6 +81,7 @@ class TableImport:
     conversions: Counter = field(default_factory=Counter)
     examples: dict = field(default_factory=dict)
     unused: list[str] = field(default_factory=list)
+    points: list = field(default_factory=list)  # (x, y) or None per source row, for x/y point tables
 
     @property
     def rows_read(self) -> int:
@@ -120,20 +128,23 @@ def locate_columns(tmap: TableMap, sheet: Sheet) -> tuple[dict[str, int], list[s
         loose.setdefault(_norm(h), []).append(i)
     pos: dict[str, int] = {}
     problems = []
-    for cm in tmap.columns:
-        hits = exact.get(cm.source) or loose.get(_norm(cm.source)) or []
+    wanted = [(cm.source, cm.to, cm.to) for cm in tmap.columns]
+    if tmap.x is not None and sheet.geometry is None:
+        wanted += [(tmap.x, X, "x coordinate"), (tmap.y, Y, "y coordinate")]
+    for source, key, label in wanted:
+        hits = exact.get(source) or loose.get(_norm(source)) or []
         if not hits:
             found = ", ".join(f"'{h}'" for h in header if h) or "none"
             problems.append(
-                f"{sheet.where}: the mapping names column '{cm.source}' (-> {cm.to}, table {tmap.name}) but the "
-                f"header (row {sheet.header_row}) has no such column{close_match(cm.source, header)} "
+                f"{sheet.where}: the mapping names column '{source}' (-> {label}, table {tmap.name}) but the "
+                f"header (row {sheet.header_row}) has no such column{close_match(source, header)} "
                 f"Headers found: {found}. Fix the mapping or header_row.")
         elif len(hits) > 1:
             cols = " and ".join(column_letter(i) for i in hits[:2])
             problems.append(f"{sheet.where}: the header names '{header[hits[0]]}' twice (columns {cols}); rename "
-                            f"one so the mapping of '{cm.source}' is unambiguous")
+                            f"one so the mapping of '{source}' is unambiguous")
         else:
-            pos[cm.to] = hits[0]
+            pos[key] = hits[0]
     if problems:
         raise SourceError("\n".join(problems))
     used = set(pos.values())
@@ -195,6 +206,22 @@ def convert_table(tmap: TableMap, sheet: Sheet) -> TableImport:
                 if ckey not in res.examples:
                     res.examples[ckey] = (_raw(v), text)
             out.append(text)
+        if X in pos:
+            xy = []
+            for key in (X, Y):
+                v = cells[pos[key]] if pos[key] < len(cells) else None
+                got = _converted(memo.setdefault(key, {}), v, _COORD[key])
+                if isinstance(got, Unconvertible):
+                    src = tmap.x if key == X else tmap.y
+                    bad_here.append(BadValue(sheet.where, sheet.row_word, rn, column_letter(pos[key]), src,
+                                             "geometry " + _COORD[key].column.name, _raw(v), "number", got.hint))
+                else:
+                    xy.append(got[0])
+                    for kind in got[1]:
+                        ckey = (tmap.x if key == X else tmap.y, "geometry " + _COORD[key].column.name, kind)
+                        res.conversions[ckey] += 1
+                        res.examples.setdefault(ckey, (_raw(v), got[0]))
+            res.points.append((float(xy[0]), float(xy[1])) if len(xy) == 2 and all(xy) else None)
         if bad_here:
             res.bad.extend(bad_here)
             res.rejected[k] = bad_here

@@ -26,6 +26,13 @@ The file is YAML::
         crs: EPSG:4548            # optional: the CRS when the file declares none
         to_crs: EPSG:4548         # optional: reproject to this CRS (projected, metres)
         columns: {...}
+      service_points:             # points may also come from a spreadsheet with coordinates
+        file: 党群服务阵地.xlsx
+        x: 经度                   # the coordinate columns (not mapped under columns:)
+        y: 纬度
+        crs: EPSG:4326            # required with x/y: longitude/latitude here
+        to_crs: EPSG:4548
+        columns: {...}
 
 Every contract column of a listed table must be mapped or listed under ``absent``; tables that are
 not listed are not written. :func:`load_mapping` checks all of this and raises
@@ -46,7 +53,7 @@ from helpers.data.importing.values import Target, is_share
 #: The example mapping shipped with the package (common Chinese headers for every table).
 EXAMPLE_MAPPING: Path = Path(__file__).resolve().parent.parent / "import_mapping_example.yaml"
 
-_TABLE_KEYS = {"file", "sheet", "header_row", "encoding", "delimiter", "columns", "absent", "crs", "to_crs"}
+_TABLE_KEYS = {"file", "sheet", "header_row", "encoding", "delimiter", "columns", "absent", "crs", "to_crs", "x", "y"}
 _COLUMN_KEYS = {"to", "percent", "values", "suffix"}
 
 
@@ -85,6 +92,8 @@ class TableMap:
     absent: tuple[str, ...] = ()
     crs: str | None = None
     to_crs: str | None = None
+    x: str | None = None  # point tables from a spreadsheet: the coordinate columns
+    y: str | None = None
 
     @property
     def name(self) -> str:
@@ -221,6 +230,19 @@ def _table(table: schema.Table, spec, here: str, problems: list[str]) -> TableMa
         problems.append(f"{here}: header_row must be a row number from 1 (as Excel numbers rows)")
     if table.geometry is None and (spec.get("crs") or spec.get("to_crs")):
         problems.append(f"{here}: crs/to_crs apply to boundary and point layers only")
+    x, y = spec.get("x"), spec.get("y")
+    if x is not None or y is not None:
+        if table.geometry != "Point":
+            problems.append(f"{here}: x/y (coordinate columns) make point tables only; {table.name} needs "
+                            f"{table.geometry or 'no'} geometries")
+        elif not (isinstance(x, str) and isinstance(y, str)):
+            problems.append(f"{here}: give both x: and y: (the source headers of the coordinates, e.g. x: 经度, "
+                            "y: 纬度)")
+        elif not spec.get("crs"):
+            problems.append(f"{here}: with x/y columns say which CRS the coordinates are in with crs: (EPSG:4326 "
+                            "for longitude/latitude), and give to_crs: if they are not in metres")
+        else:
+            x, y = str(x), str(y)
     cols = spec.get("columns")
     if not isinstance(cols, dict):
         problems.append(f"{here}: 'columns:' is missing; map each source header to a contract column "
@@ -297,4 +319,4 @@ def _table(table: schema.Table, spec, here: str, problems: list[str]) -> TableMa
     if len(problems) > n0:
         return None
     return TableMap(table, str(file), spec.get("sheet"), header_row, spec.get("encoding"), spec.get("delimiter"),
-                    tuple(cmaps), tuple(absent), spec.get("crs"), spec.get("to_crs"))
+                    tuple(cmaps), tuple(absent), spec.get("crs"), spec.get("to_crs"), x, y)
