@@ -636,3 +636,32 @@ def test_service_points_from_a_spreadsheet_with_longitude_latitude(tmp_path):
     pd.testing.assert_frame_equal(pd.DataFrame(got.drop(columns="geometry")),
                                   pd.DataFrame(want.drop(columns="geometry")))
     assert shapely.distance(np.asarray(got.geometry.values), np.asarray(want.geometry.values)).max() < 1e-3
+
+
+def test_two_tables_from_one_layer_boundaries_and_attributes(tmp_path):
+    """A community layer that carries the attributes too feeds both community tables."""
+    doc = example_doc()
+    b_head, _ = inverse(doc, "community_boundaries")
+    a_head, a_vals = inverse(doc, "communities")
+    header, rows = shipped_rows("communities")
+    attrs = {r[0]: dict(zip(header, r)) for r in rows}
+    obj = json.loads((SHIPPED / "communities.geojson").read_text(encoding="utf-8"))
+    for f in obj["features"]:
+        p = f["properties"]
+        a = attrs[p["community_id"]]
+        f["properties"] = {b_head[c]: v for c, v in p.items()} | {
+            a_head[c]: (a_vals[c].get(a[c], a[c]) if a_vals[c] else float(a[c]))
+            for c in header if c != "community_id"}
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "社区.geojson").write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
+    spec_b = doc["tables"]["community_boundaries"] | {"file": "社区.geojson"}
+    spec_a = {k: v for k, v in doc["tables"]["communities"].items() if k != "sheet"} | {"file": "社区.geojson"}
+    mp = tmp_path / "m.yaml"
+    mp.write_text(yaml.safe_dump({"tables": {"community_boundaries": spec_b, "communities": spec_a}},
+                                 allow_unicode=True), encoding="utf-8")
+    res = import_folder(src, mp, tmp_path / "out", validate=False)
+    assert res.written and not res.bad
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "communities.csv"),
+                                  pd.read_csv(SHIPPED / "communities.csv"), check_exact=True)
+    assert "source columns not used: 社区类型" in "\n".join(res.conversion_lines())  # in the boundaries' table

@@ -16,6 +16,7 @@ into a temporary folder beside ``DIR`` and rename it to ``DIR``; run the validat
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import shutil
 import sys
@@ -181,7 +182,7 @@ def _read_all(src: Path, mapping: Mapping) -> dict[str, Sheet]:
             if key not in cache:
                 cache[key] = read_source(src, tm.file, table=name, sheet=tm.sheet, header_row=tm.header_row,
                                          encoding=tm.encoding, delimiter=tm.delimiter)
-            sheets[name] = cache[key]
+            sheets[name] = copy.copy(cache[key])  # rows shared; geometry/CRS set per table
         except SourceError as e:
             problems.append(str(e))
     if problems:
