@@ -20,6 +20,7 @@ import copy
 import os
 import shutil
 import sys
+import textwrap
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -365,7 +366,7 @@ def import_folder(src, mapping, out, *, keep_going: bool = False, overwrite: boo
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
-        description="Convert a folder of the files people have -- Excel workbooks (.xlsx), CSV files in "
+        description=textwrap.fill("Convert a folder of the files people have -- Excel workbooks (.xlsx), CSV files in "
                     "UTF-8 (with or without BOM), GBK or GB18030, and boundary layers (GeoJSON, shapefile, "
                     "GeoPackage) -- into a data folder that follows the data contract (UTF-8 CSV and "
                     "GeoJSON with English column names; see data/README.md). A mapping file (YAML) says which "
@@ -374,7 +375,7 @@ def _parser() -> argparse.ArgumentParser:
                     "full-width digits, 22.4% -> 0.224 in share columns, 是/否 -> 1/0, empty -> missing), and "
                     "every conversion is counted. Any value that cannot be converted is listed with its file, "
                     "sheet, row and column, and nothing is written (unless --keep-going). The result is then "
-                    "checked with 'python -m helpers validate'.",
+                    "checked with 'python -m helpers validate'.", width=100),
         epilog=f"Example mapping with common Chinese headers for every table (copy and edit it):\n"
                f"  {EXAMPLE_MAPPING}\n"
                f"  (print it with: {PROG} --example-mapping > my_mapping.yaml)\n\n"
