@@ -8,6 +8,8 @@ import sys
 #: command -> (module with a ``main(argv) -> int`` function, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("helpers.data.validate", "check a data folder against the data contract"),
+    "import": ("helpers.data.importing.command",
+               "convert Excel workbooks and GBK/UTF-8 CSVs into a data folder, as a mapping file says"),
     "codebook": ("helpers.data.codebook", "write the codebook (data/README.md) from the data contract"),
     "synth": ("helpers.data.synth", "generate the synthetic city (the default data)"),
     "build": ("helpers.publish.build", "execute the notebooks and build the HTML report site"),
