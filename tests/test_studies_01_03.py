@@ -71,7 +71,7 @@ def test_org_year_panel_agrees_with_the_event_study_panel(orgs, cmap):
 
 def test_org_year_panel_rejects_unknown_communities(orgs, cmap):
     with pytest.raises(ValueError, match="missing from community_map"):
-        coverage.org_year_panel(orgs, cmap[cmap["community_id"] != "C3"])
+        coverage.org_year_panel(orgs, cmap[cmap["community_id"] != "C3"], years=[2018])
 
 
 def test_unit_contrast_matches_scipy_welch():

@@ -55,12 +55,13 @@ def coverage_panel(organisations: pd.DataFrame, community_map: pd.DataFrame, yea
     """Organisational coverage by ``unit`` and year from organisation records.
 
     ``community_map`` maps ``community_id`` to ``unit`` (e.g. the community
-    boundaries' properties). Returns ``unit, year, active, covered,
-    coverage`` (percent, NaN when no organisation is active).
+    boundaries' properties). ``years`` defaults to every year of the study period that
+    ``organisations`` (as loaded by :mod:`helpers.data.load`) carries. Returns ``unit, year,
+    active, covered, coverage`` (percent, NaN when no organisation is active).
     """
-    from helpers.data.schema import STUDY_YEARS
+    from helpers.data.period import years_of
 
-    years = list(range(STUDY_YEARS[0], STUDY_YEARS[1] + 1)) if years is None else list(years)
+    years = years_of(organisations, "organisations") if years is None else list(years)
     cols = ["community_id"] if unit == "community_id" else ["community_id", unit]
     o = organisations.merge(community_map[cols].drop_duplicates(), on="community_id",
                             how="left", validate="many_to_one")

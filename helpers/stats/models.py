@@ -462,9 +462,9 @@ def org_hazard_panel(tables: dict, years=None) -> pd.DataFrame:
     not covered before ``t``; ``event = 1`` if its party organisation was set
     up in ``t``; ``treated = 1`` if its sub-district adopted the platform by ``t``.
     """
-    from helpers.data.schema import STUDY_YEARS
+    from helpers.data.period import years_of
 
-    years = range(STUDY_YEARS[0], STUDY_YEARS[1] + 1) if years is None else years
+    years = years_of(tables, "tables") if years is None else years
     o = tables["organisations"].merge(community_map(tables), on="community_id", how="left")
     o = o.merge(tables["platform"], on="subdistrict_id", how="left")
     closed = pd.to_numeric(o["year_closed"], errors="coerce").astype("float64")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.data.schema import STUDY_YEARS
+from helpers.data.period import years_of
 
 __all__ = ["org_year_panel", "unit_contrast", "spread_by_size", "platform_status", "unit_means_by_year"]
 
@@ -33,7 +33,7 @@ def org_year_panel(organisations: pd.DataFrame, community_map: pd.DataFrame, yea
     dated, so it is taken as holding in every year) and ``work_only`` (instructor, no
     organisation). Counts summed over rows are numerators over ``active``.
     """
-    years = list(range(STUDY_YEARS[0], STUDY_YEARS[1] + 1)) if years is None else list(years)
+    years = years_of(organisations, "organisations") if years is None else list(years)
     o = organisations.merge(community_map[["community_id", "subdistrict_id", "district_id"]],
                             on="community_id", how="left", validate="many_to_one")
     if o["district_id"].isna().any():
