@@ -73,7 +73,8 @@ def synth_tables(seed: int) -> tuple[dict, dict]:
     written files), and the ground truth. Returns ``(tables, ground_truth)``.
     """
     from helpers.data.schema import TABLES
-    from helpers.data.synth import GENERATOR_VERSION, _io, _rngs, _sorted, _spec, csv_tables
+    from helpers.data import period as periods
+    from helpers.data.synth import GENERATOR_VERSION, STUDY_PERIOD, _io, _rngs, _sorted, _spec, csv_tables
     from helpers.data.synth import _params as P
     from helpers.data.synth import _survey, _truth, _world
 
@@ -102,6 +103,7 @@ def synth_tables(seed: int) -> tuple[dict, dict]:
     tables["community_boundaries"] = w.boundaries[TABLES["community_boundaries"].column_names].copy()
     tables["truth_registration"] = w.truth_registration.copy()
     del _io
+    periods.stamp(tables, periods.StudyPeriod(*STUDY_PERIOD, "the synthetic generator"))  # as load does
     return tables, truth
 
 

@@ -20,6 +20,7 @@ except ImportError:  # tests/ as a package
 from helpers import paths
 from helpers.cli import validate as validate_main
 from helpers.data import load, schema
+from helpers.data import period as periods
 from helpers.data.period import StudyPeriod, years_of
 from helpers.data.validate import validate_dir
 
@@ -236,8 +237,13 @@ def test_unreadable_metadata_is_a_warning(folder):
 
 
 def test_frames_without_a_period_ask_for_years():
+    orgs = pd.DataFrame({"org_id": []})
     with pytest.raises(ValueError, match=r"organisations carries no study period .*pass years=\.\.\."):
-        years_of(pd.DataFrame({"org_id": []}), "organisations")
+        years_of(orgs, "organisations")
+    tables = periods.stamp({"organisations": orgs}, StudyPeriod(2023, 2025, "test"))  # as the loader does
+    assert years_of(tables["organisations"]) == load.study_years(tables) == [2023, 2024, 2025]
+    with pytest.raises(load.DataContractError, match="the frames carry no study period"):
+        load.study_period({"x": pd.DataFrame()})
 
 
 # -- core and optional tables --------------------------------------------------------------------------
@@ -265,7 +271,9 @@ def test_absent_optional_tables_are_notices(without_optional):
     assert report.lines() == [f"{schema.TABLES[n].file}: notice: rule 'optional table': absent (optional) - "
                               "studies that need it are skipped" for n in ABSENT]
     assert report.absent_optional == list(ABSENT)
-    assert "PASSED, 0 errors, 0 warnings, 3 notices." in report.format()
+    assert report.format().startswith(f"Checked {without_optional} against the data contract (11 tables, 3 optional "
+                                      "ones absent; study period 2018-2024, declared in metadata.json): PASSED, "
+                                      "0 errors, 0 warnings, 3 notices.\n")
 
 
 def test_cli_names_the_studies_that_will_be_skipped(without_optional, capsys):

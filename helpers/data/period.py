@@ -111,6 +111,15 @@ def of(obj) -> StudyPeriod | None:
     return None
 
 
+def stamp(obj, period: StudyPeriod):
+    """Stamp ``period`` on a frame, or on every frame of a ``{name: frame}`` dict, as
+    :mod:`helpers.data.load` does (for frames built in memory, e.g. by the synthetic generator).
+    Changes ``attrs`` in place and returns ``obj``."""
+    for f in (obj.values() if isinstance(obj, Mapping) else (obj,)):
+        f.attrs[ATTR] = period
+    return obj
+
+
 def years_of(obj, what: str = "the data") -> list[int]:
     """Every year of the period stamped on ``obj`` (see :func:`of`).
 

@@ -100,7 +100,8 @@ class Report:
         if self.period is not None:
             period = f"; study period {self.period}, " + (
                 f"declared in {self.period.source}" if self.period.declared else f"from {self.period.source}")
-        out = [f"Checked {self.path} against the data contract ({len(self.tables)} tables{period}): "
+        absent = f", {len(self.absent_optional)} optional ones absent" if self.absent_optional else ""
+        out = [f"Checked {self.path} against the data contract ({len(self.tables)} tables{absent}{period}): "
                f"{'PASSED' if self.ok else 'FAILED'}, {_plural(len(self.errors), 'error')}, "
                f"{_plural(len(self.warnings), 'warning')}, {_plural(len(self.notices), 'notice')}."]
         out += shown
