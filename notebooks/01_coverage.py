@@ -68,7 +68,7 @@ synthetic = is_synthetic(data_dir)
 truth = ground_truth(data_dir)
 cmap = concepts.community_lookup(tables)
 districts, subdistricts = tables["districts"], tables["subdistricts"]
-panel = concepts.organisation_years(tables["organisations"], cmap, claims.study_years(tables))
+panel = concepts.organisation_years(tables["organisations"], cmap, load.study_years(tables))
 report.md("The organisation table lists **{n:,}** eligible organisations; **{a:,}** of them are active "
           "in {y}, in **{c:,}** of the city's {cc:,} communities.",
           n=len(tables["organisations"]), a=int((panel["year"] == year).sum()), y=year,

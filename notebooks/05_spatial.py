@@ -38,7 +38,7 @@ alpha = 0.05  # significance level of the LISA cluster maps, after the FDR corre
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers.data import concepts, load, schema
+from helpers.data import concepts, load
 from helpers.data.truth import is_synthetic
 from helpers.publish import findings, report
 from helpers.publish import notebook as nb
@@ -66,7 +66,7 @@ nb.data_statement(meta)
 #   shrinks the noisier ones towards the city mean.
 
 # %%
-year = schema.STUDY_YEARS[1] if year is None else year
+year = load.study_period(data_dir).last if year is None else year
 synthetic = is_synthetic(data_dir)
 districts = load.load_districts(data_dir)
 subdistricts = load.load_subdistricts(data_dir)
@@ -246,7 +246,7 @@ city_sat = concepts.resident_survey_design(load.load_survey(data_dir=data_dir)).
 fig, axs = plt.subplots(1, 2, figsize=(15, 5.8))
 maps.choropleth(sat, "eblup", ax=axs[0], center=city_sat, suppressed="suppressed", overlay=districts,
                 scheme="quantiles", k=4, fmt="{:.1f}", legend_title="Overall satisfaction\n(0-100, Fay-Herriot)",
-                title=f"Residents' satisfaction by sub-district, {schema.STUDY_YEARS[0]}-{schema.STUDY_YEARS[1]}")
+                title=f"Residents' satisfaction by sub-district, {load.study_period(data_dir)}")
 maps.lisa_map(lisa["Satisfaction, sub-districts (Fay-Herriot)"], ax=axs[1], overlay=districts,
               title="Hot and cold spots of satisfaction", synthetic=synthetic);
 

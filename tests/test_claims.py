@@ -89,10 +89,3 @@ def test_registry_is_consistent():
 def test_fit_names_missing_tables():
     with pytest.raises(KeyError, match="needs the tables members, joint_building"):
         claims.CLAIMS["registration"].fit({"community_boundaries": pd.DataFrame()})
-
-
-def test_study_years_come_from_the_data():
-    t = {"members": pd.DataFrame({"year": [2021, 2023]}), "survey": pd.DataFrame({"year": [2022]})}
-    assert claims.study_years(t) == [2021, 2022, 2023]
-    with pytest.raises(ValueError, match="no yearly table"):
-        claims.study_years({})

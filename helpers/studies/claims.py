@@ -32,11 +32,12 @@ import numpy as np
 import pandas as pd
 
 from helpers.data import concepts
+from helpers.data.load import study_years
 from helpers.data.truth import truth_value
 from helpers.stats import specs
 
 __all__ = ["Claim", "CLAIMS", "DESIGNS", "estimate", "truth_keys", "beside_truth", "eight_haves_frame", "hazard_frame",
-           "platform_inputs", "registration_frame", "study_years"]
+           "platform_inputs", "registration_frame"]
 
 #: The designs behind the claims, and what they allow a report to say.
 DESIGNS: dict[str, str] = {
@@ -52,15 +53,6 @@ DESIGNS: dict[str, str] = {
 }
 
 
-def study_years(tables: dict) -> list[int]:
-    """The years of the study: every year present in the data's yearly tables, first to last."""
-    years: set[int] = set()
-    for name in ("members", "joint_building", "survey", "assessment"):
-        if name in tables and "year" in tables[name] and len(tables[name]):
-            years.update(int(y) for y in pd.unique(tables[name]["year"].dropna()))
-    if not years:
-        raise ValueError("no yearly table (members, joint_building, survey, assessment) holds any year")
-    return list(range(min(years), max(years) + 1))
 
 
 # ------------------------------------------------------------------ analysis frames (inputs)

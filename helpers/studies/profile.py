@@ -67,12 +67,11 @@ def build(data_dir=None, year: int | None = None, seed: int = 20240501, n_sim: i
     """Compute every district's measures, the city values and the rank intervals for ``year``."""
     from helpers.stats import compare, rates
     from helpers.data import load
-    from helpers.data.schema import STUDY_YEARS
     from helpers.data.truth import is_synthetic
     from helpers.studies import spatial as ss
     from helpers.data.concepts import resident_survey_design
 
-    year = STUDY_YEARS[1] if year is None else int(year)
+    year = load.study_period(data_dir).last if year is None else int(year)
     districts = load.load_districts(data_dir)
     com = ss.community_rates(load.load_community_boundaries(data_dir), load.load_members(data_dir),
                              load.load_organisations(data_dir), year)
