@@ -672,6 +672,7 @@ def mixed_model(data: pd.DataFrame, formula: str, group: str = "district_id", ne
 
     import statsmodels.formula.api as smf
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
 
     if se not in ("lme4", "statsmodels"):
         raise ValueError(f"se must be 'lme4' or 'statsmodels', not {se!r}")
@@ -679,43 +680,47 @@ def mixed_model(data: pd.DataFrame, formula: str, group: str = "district_id", ne
     d = _prepare(data, list(dict.fromkeys(cols)))
     vc = {nested: f"0 + C({nested})"} if nested else None
     model = smf.mixedlm(formula, d, groups=d[group], re_formula="1", vc_formula=vc)
-    res = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # judged below on the score itself
-        for method in ("lbfgs", "powell"):
+    # MixedLM works on many small per-group matrices: threaded BLAS only adds synchronisation, and on
+    # a busy machine (pytest -n 2 on two cores) it made this fit 30 times slower (120 s, not 4 s, on
+    # the synthetic survey)
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # judged below on the score itself
+            for method in ("lbfgs", "powell"):
+                try:
+                    res = model.fit(reml=reml, method=method)
+                    if res.converged:
+                        break
+                except (np.linalg.LinAlgError, ValueError):  # pragma: no cover - optimiser trouble
+                    continue
+            if res is None:  # pragma: no cover
+                raise RuntimeError("MixedLM did not fit")
+            # polish: L-BFGS stops with a score of ~1e-2, which moves the variance components in
+            # the 5th digit; BFGS from there to a gradient of ~1e-10 per observation
+            packed = res.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
             try:
-                res = model.fit(reml=reml, method=method)
-                if res.converged:
-                    break
-            except (np.linalg.LinAlgError, ValueError):  # pragma: no cover - optimiser trouble
-                continue
-        if res is None:  # pragma: no cover
-            raise RuntimeError("MixedLM did not fit")
-        # polish: L-BFGS stops with a score of ~1e-2, which moves the variance components in
-        # the 5th digit; BFGS from there to a gradient of ~1e-10 per observation
+                polished = model.fit(reml=reml, method="bfgs", start_params=packed, gtol=1e-10, maxiter=500)
+                if np.all(np.isfinite(polished.params)):
+                    res = polished
+            except (np.linalg.LinAlgError, ValueError):  # pragma: no cover
+                pass
         packed = res.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
-        try:
-            polished = model.fit(reml=reml, method="bfgs", start_params=packed, gtol=1e-10, maxiter=500)
-            if np.all(np.isfinite(polished.params)):
-                res = polished
-        except (np.linalg.LinAlgError, ValueError):  # pragma: no cover
-            pass
-    packed = res.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
-    score = float(np.max(np.abs(model.score(packed)))) if packed.size else 0.0
-    converged = bool(np.isfinite(score) and score <= 1e-4)
-    if not converged:
-        warnings.warn(f"mixed_model({formula!r}) did not converge: largest absolute score {score:.3g}",
-                      ConvergenceWarning, stacklevel=2)
-    k = len(res.fe_params)
-    if se == "lme4":
-        cov = np.array(res.cov_params(), dtype=float)
-        cov[:k, :] = 0.0
-        cov[:, :k] = 0.0
-        cov[:k, :k] = _lme4_fe_cov(res, d, group, nested)
-        # the wrapped results object carries the covariance (statsmodels' robust covariances are
-        # attached the same way); bse, bse_fe, tvalues ... were cached from the old one
-        res._results.cov_params_default = cov
-        res._results._cache = {}
+        score = float(np.max(np.abs(model.score(packed)))) if packed.size else 0.0
+        converged = bool(np.isfinite(score) and score <= 1e-4)
+        if not converged:
+            warnings.warn(f"mixed_model({formula!r}) did not converge: largest absolute score {score:.3g}",
+                          ConvergenceWarning, stacklevel=2)
+        k = len(res.fe_params)
+        if se == "lme4":
+            cov = np.array(res.cov_params(), dtype=float)
+            cov[:k, :] = 0.0
+            cov[:, :k] = 0.0
+            cov[:k, :k] = _lme4_fe_cov(res, d, group, nested)
+            # the wrapped results object carries the covariance (statsmodels' robust covariances are
+            # attached the same way); bse, bse_fe, tvalues ... were cached from the old one
+            res._results.cov_params_default = cov
+            res._results._cache = {}
     z = stats.norm.ppf((1 + level) / 2)
     est = np.asarray(res.fe_params)
     se_fe = np.sqrt(np.diag(np.asarray(res.cov_params())[:k, :k]))
