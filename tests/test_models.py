@@ -223,6 +223,30 @@ def test_contrast_errors(fits):
         fits["mixed"].contrast([1.0, -1.0])
 
 
+def test_mixed_model_warns_on_a_boundary_fit():
+    """No district effect in the data: its variance is estimated at 0, reported like lme4's isSingular."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(3)
+    n_c, n_i = 60, 8
+    c = np.repeat(np.arange(n_c), n_i)
+    x = rng.normal(size=c.size)
+    d = pd.DataFrame({"district_id": [f"D{k % 6}" for k in c], "community_id": [f"C{k}" for k in c], "x": x,
+                      "y": 2 * x + rng.normal(0, 1, n_c)[c] + rng.normal(0, 2, c.size)})
+    with pytest.warns(ConvergenceWarning, match=r"boundary \(singular\) fit, var\(district_id\)") as rec:
+        res = models.mixed_model(d, "y ~ x")
+    assert not [w for w in rec if "did not converge" in str(w.message)]
+    assert res.info["converged"] and res.term("var(district_id)")["estimate"] == 0.0
+    # with the district variance at 0 the model is the one with community intercepts only
+    alone = models.mixed_model(d, "y ~ x", group="community_id", nested=None)
+    for term in ("Intercept", "x"):
+        for col in ("estimate", "se"):
+            assert res.term(term)[col] == pytest.approx(alone.term(term)[col], rel=1e-6)
+    assert res.term("var(community_id)")["estimate"] == pytest.approx(
+        alone.term("var(community_id)")["estimate"], rel=1e-6)
+    assert res.term("var(residual)")["estimate"] == pytest.approx(alone.term("var(residual)")["estimate"], rel=1e-6)
+
+
 def test_mediation_product_of_coefficients(sim):
     res = mediation(sim, "aware_center", "participated", "sat_score",
                     mediator_covariates=["share_60plus", "C(district_id)"],

@@ -623,6 +623,49 @@ def _lme4_fe_cov(res, d: pd.DataFrame, group: str, nested: str | None) -> np.nda
     return scale * np.linalg.inv(A)
 
 
+def _fit_mixedlm(model, reml: bool, start=None, free=None):
+    """MixedLM fitted to a tight optimum: L-BFGS (Powell if it fails), then BFGS to a gradient of 1e-10.
+
+    L-BFGS alone stops with a score of ~1e-2, which moves the variance components in the
+    5th digit. ``start``/``free``: statsmodels' ``MixedLMParams`` (free = 0 holds a parameter
+    at its start value). statsmodels' ConvergenceWarnings and singular random-effects warnings
+    are silenced: the caller judges the score and reports a boundary fit itself.
+    """
+    import warnings
+
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, SingularMatrixWarning
+
+    res = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", SingularMatrixWarning)
+        for method in ("lbfgs", "powell"):
+            try:
+                res = model.fit(reml=reml, method=method, start_params=start, free=free)
+                if res.converged:
+                    break
+            except (np.linalg.LinAlgError, ValueError):  # pragma: no cover - optimiser trouble
+                continue
+        if res is None:  # pragma: no cover
+            raise RuntimeError("MixedLM did not fit")
+        try:
+            polished = model.fit(reml=reml, method="bfgs", start_params=res.params_object.copy(), free=free,
+                                 gtol=1e-10, maxiter=500)
+            if np.all(np.isfinite(polished.params)):
+                res = polished
+        except (np.linalg.LinAlgError, ValueError):  # pragma: no cover
+            pass
+    return res
+
+
+def _relative_sds(res, group: str, nested: str | None) -> dict:
+    """Random-intercept sds relative to the residual sd (lme4's theta)."""
+    out = {f"var({group})": np.sqrt(max(float(np.asarray(res.cov_re)[0, 0]), 0.0) / res.scale)}
+    if nested:
+        out[f"var({nested})"] = np.sqrt(max(float(np.asarray(res.vcomp)[0]), 0.0) / res.scale)
+    return out
+
+
 def mixed_model(data: pd.DataFrame, formula: str, group: str = "district_id", nested: str | None = "community_id",
                 level: float = 0.95, reml: bool = True, se: str = "lme4") -> ModelResult:
     """Linear mixed model with random intercepts for ``group`` and ``nested`` units.
@@ -684,29 +727,29 @@ def mixed_model(data: pd.DataFrame, formula: str, group: str = "district_id", ne
     # a busy machine (pytest -n 2 on two cores) it made this fit 30 times slower (120 s, not 4 s, on
     # the synthetic survey)
     with threadpool_limits(limits=1, user_api="blas"):
-        res = None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)  # judged below on the score itself
-            for method in ("lbfgs", "powell"):
-                try:
-                    res = model.fit(reml=reml, method=method)
-                    if res.converged:
-                        break
-                except (np.linalg.LinAlgError, ValueError):  # pragma: no cover - optimiser trouble
-                    continue
-            if res is None:  # pragma: no cover
-                raise RuntimeError("MixedLM did not fit")
-            # polish: L-BFGS stops with a score of ~1e-2, which moves the variance components in
-            # the 5th digit; BFGS from there to a gradient of ~1e-10 per observation
-            packed = res.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
-            try:
-                polished = model.fit(reml=reml, method="bfgs", start_params=packed, gtol=1e-10, maxiter=500)
-                if np.all(np.isfinite(polished.params)):
-                    res = polished
-            except (np.linalg.LinAlgError, ValueError):  # pragma: no cover
-                pass
+        res = _fit_mixedlm(model, reml)
+        rel_sd = _relative_sds(res, group, nested)
+        at_zero = [name for name, v in rel_sd.items() if v < 1e-4]
+        if at_zero:
+            # a variance at 0 (lme4's isSingular rule: relative sd below 1e-4): BFGS creeps towards
+            # the boundary without reaching it, so fix those at (practically) 0 and refit the rest
+            from statsmodels.regression.mixed_linear_model import MixedLMParams
+
+            start = res.params_object.copy()
+            free = MixedLMParams.from_components(fe_params=np.ones(len(res.fe_params)), cov_re=np.ones((1, 1)),
+                                                 vcomp=np.ones(len(np.atleast_1d(res.vcomp))))
+            if f"var({group})" in at_zero:
+                start.cov_re, free.cov_re = np.full((1, 1), 1e-12), np.zeros((1, 1))
+            if nested and f"var({nested})" in at_zero:
+                start.vcomp, free.vcomp = np.full(1, 1e-12), np.zeros(1)
+            res = _fit_mixedlm(model, reml, start=start, free=free)
+            warnings.warn(f"mixed_model({formula!r}): boundary (singular) fit, {', '.join(at_zero)} estimated at 0 "
+                          "(lme4's isSingular rule); consider dropping that random intercept",
+                          ConvergenceWarning, stacklevel=2)
+        # converged: the score of the profiled (RE)ML log-likelihood in the free parameters is ~0
+        # (those fixed at the boundary score 0 under statsmodels' free pattern)
         packed = res.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
-        score = float(np.max(np.abs(model.score(packed)))) if packed.size else 0.0
+        score = float(np.max(np.abs(model.score(packed)), initial=0.0))
         converged = bool(np.isfinite(score) and score <= 1e-4)
         if not converged:
             warnings.warn(f"mixed_model({formula!r}) did not converge: largest absolute score {score:.3g}",
@@ -730,6 +773,9 @@ def mixed_model(data: pd.DataFrame, formula: str, group: str = "district_id", ne
     var_rows = [{"term": f"var({group})", "estimate": float(np.asarray(res.cov_re)[0, 0])}]
     if nested:
         var_rows.append({"term": f"var({nested})", "estimate": float(np.asarray(res.vcomp)[0])})
+    for row in var_rows:
+        if row["term"] in at_zero:
+            row["estimate"] = 0.0
     var_rows.append({"term": "var(residual)", "estimate": float(res.scale)})
     terms = pd.concat([terms, pd.DataFrame(var_rows)], ignore_index=True)
     return ModelResult(terms, res, int(res.nobs), {"converged": converged, "k_fe": k, "se": se,
