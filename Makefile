@@ -11,7 +11,7 @@ help: ## list the targets
 venv: ## create or refresh .venv from requirements.lock (no-op when unchanged)
 	@bash tools/ensure-venv.sh
 
-sysdeps: ## install system packages the tests need (R + survey, chromium, CJK font) if missing
+sysdeps: ## install system packages the tests need (R + survey, ordinal, lme4, MASS; chromium; CJK font) if missing
 	@bash tools/sysdeps.sh test
 
 reports: venv ## build every report from the shipped data into reports/
