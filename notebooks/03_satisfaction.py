@@ -152,7 +152,7 @@ area_x = sat.area_covariates(tables["communities"], cmap)
 covariates = ["share_60plus", "migrant_share"]
 fh = smallarea.fay_herriot(direct.merge(area_x, on="subdistrict_id"), "estimate", "se", unit="subdistrict_id",
                            covariates=covariates, group="district_id")
-sae = sat.fh_all_areas(fh, area_x, "subdistrict_id", covariates=covariates, group="district_id")
+sae = sat.fh_all_areas(fh, area_x)
 report.table(fh.coef[fh.coef["term"].isin(["Intercept", *covariates])])
 
 # %%

@@ -104,7 +104,7 @@ report.md("The models use **{r:,}** survey respondents in **{c:,}** sampled comm
 aware = C["awareness"].fit(tables)
 aware_terms = {"within15": "within 15 minutes", "band15_30": "15–30 minutes", "migrant_share": "migrant share (0–1)"}
 w15, b30, mig = aware.term("within15"), aware.term("band15_30"), aware.term("migrant_share")
-fade = drivers.coef_difference(aware, "within15", "band15_30")
+fade = aware.contrast("within15 - band15_30").iloc[0]
 pred = drivers.average_predictions(aware, {"within 15 minutes": {"within15": 1, "band15_30": 0},
                                            "15–30 minutes": {"within15": 0, "band15_30": 1},
                                            "beyond 30 minutes": {"within15": 0, "band15_30": 0}}).set_index("scenario")["prediction"]

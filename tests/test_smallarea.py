@@ -271,28 +271,6 @@ def test_predict_matches_the_synthetic_part_of_sampled_areas():
         np.testing.assert_allclose(g2, (1 - res.table["gamma"]) ** 2 * np.einsum("ij,jk,ik->i", X, res.beta_cov, X))
 
 
-def test_predict_equals_fh_all_areas_for_unsampled_areas():
-    """predict() reproduces what helpers.studies.satisfaction.fh_all_areas computed by
-    rebuilding the design (REML). For FH the two differ by exactly the Datta-Rao-Smith bias
-    of the moment estimator, which fh_all_areas left in its plug-in sigma_v^2."""
-    sat = pytest.importorskip("helpers.studies.satisfaction")
-    if not hasattr(sat, "fh_all_areas"):
-        pytest.skip("fh_all_areas is gone (its callers use FayHerriotResult.predict)")
-    rng = np.random.default_rng(14)
-    s, u = _fh_areas(rng, M=70, m=50)
-    areas = pd.concat([s, u])[["area", "x", "g"]]
-    for method in ("REML", "FH"):
-        res = smallarea.fay_herriot(s, "y", "se", unit="area", covariates=["x"], group="g", method=method)
-        old = sat.fh_all_areas(res, areas, "area", covariates=["x"], group="g").set_index("area").loc[u["area"]]
-        new = res.predict(u).set_index("area")
-        np.testing.assert_allclose(new["estimate"], old["estimate"], rtol=1e-12)
-        assert (old["source"] == "synthetic").all()
-        if method == "REML":
-            for c in ("mse", "ci_low", "ci_high"):
-                np.testing.assert_allclose(new[c], old[c], rtol=1e-12)
-        else:
-            assert res.bias_sigma2_v > 0
-            np.testing.assert_allclose(new["mse"], old["mse"] - res.bias_sigma2_v, rtol=1e-12)
 
 
 def test_predict_errors():

@@ -193,7 +193,7 @@ def test_fh_all_areas_in_and_out_of_sample():
     y = 1 + 0.5 * areas["x"][:m] + rng.normal(0, 0.3, m) + rng.normal(0, 0.2, m)
     d = areas[:m].assign(est=y.to_numpy(), se=0.2)
     res = smallarea.fay_herriot(d, "est", "se", unit="a", covariates=["x"], group="g")
-    out = sat.fh_all_areas(res, areas, "a", covariates=["x"], group="g").set_index("a")
+    out = sat.fh_all_areas(res, areas).set_index("a")
     t = res.table.set_index("a")
     assert np.allclose(out.loc[t.index, "estimate"], t["eblup"]) and np.allclose(out.loc[t.index, "mse"], t["mse"])
     assert out.loc[f"A{m}", "source"] == "synthetic"
@@ -201,7 +201,7 @@ def test_fh_all_areas_in_and_out_of_sample():
     # x'(X'V^-1X)^-1 x at an intercept-only point of the first group is the intercept's variance
     se_int = res.coef.set_index("term").loc["Intercept", "se"]
     probe = pd.DataFrame({"a": ["P"], "g": [sorted(areas["g"].unique())[0]], "x": [0.0]})
-    p = sat.fh_all_areas(res, pd.concat([areas, probe]), "a", covariates=["x"], group="g").set_index("a")
+    p = sat.fh_all_areas(res, pd.concat([areas, probe])).set_index("a")
     assert p.loc["P", "mse"] == pytest.approx(res.sigma2_v + se_int**2)
 
 

@@ -4,7 +4,6 @@ variance components of the satisfaction model, and estimates beside the planted 
 The models themselves live in :mod:`helpers.stats.models`, :mod:`helpers.stats.eventstudy` and
 :mod:`helpers.stats.mediation`; this module only prepares their inputs and lays out their outputs.
 
-* :func:`coef_difference` - the difference of two coefficients of one fit, with its interval.
 * :func:`average_predictions` - mean predicted outcome of a fit with some regressors set.
 * :func:`twfe` - the naive two-way fixed-effects difference-in-differences (for contrast).
 * :func:`pretrend_summary` - how many pre-adoption event-time estimates are compatible with 0.
@@ -21,36 +20,13 @@ from scipy import stats
 
 from helpers.data.truth import truth_value
 
-__all__ = ["coef_difference", "average_predictions", "twfe",
+__all__ = ["average_predictions", "twfe",
            "pretrend_summary", "coef_table", "coef_plot", "finding_name",
            "format_terms", "format_rows", "format_event_study"]
 
 
 
 
-def coef_difference(fit, a: str, b: str, level: float = 0.95) -> dict:
-    """``beta_a - beta_b`` of one :class:`helpers.stats.models.ModelResult` with its standard error
-    (from the fit's covariance, cluster-robust if the fit is) and an interval on the fit's
-    reference distribution (t on ``G - 1`` df for clustered fits, else normal).
-
-    Returns ``{"estimate", "se", "ci_low", "ci_high", "p"}`` (``p`` is NaN when ``se`` is 0)."""
-    res = fit.result
-    names = list(getattr(res.params, "index", fit.terms["term"]))
-    params = np.asarray(res.params, float)
-    cov = np.asarray(res.cov_params(), float)
-    c = np.zeros(len(params))
-    c[names.index(a)] = 1.0
-    c[names.index(b)] -= 1.0
-    est = float(c @ params)
-    se = float(np.sqrt(c @ cov @ c))
-    if getattr(res, "use_t", False):
-        g = fit.info.get("clusters")
-        ref = stats.t((g - 1) if g else res.df_resid)
-    else:
-        ref = stats.norm()
-    q = ref.ppf((1 + level) / 2)
-    p = 2 * ref.sf(abs(est / se)) if se > 0 else float("nan")
-    return {"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se, "p": float(p)}
 
 
 def average_predictions(fit, scenarios: dict) -> pd.DataFrame:
