@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "funnel_flags", "worst_ten", "survey_table", "stack_terms", "stack_estimates", "funnel_plot"]
+from helpers.publish import fmt
 
-
+__all__ = ["with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "funnel_flags", "worst_ten",
+           "survey_table", "stack_terms", "stack_estimates", "funnel_plot"]
 
 
 def with_names(df: pd.DataFrame, units: pd.DataFrame, key: str = "district_id",
@@ -21,24 +22,28 @@ def with_names(df: pd.DataFrame, units: pd.DataFrame, key: str = "district_id",
 
 def wide_by_year(df: pd.DataFrame, value: str, index=("district_id", "name_en"), scale: float = 1.0,
                  decimals: int = 1) -> pd.DataFrame:
-    """A district x year table of ``value`` (times ``scale``, as text with ``decimals``), years as columns."""
-    f = f"{{:.{decimals}f}}"
-    w = df.assign(_v=[("" if pd.isna(v) else f.format(v * scale)) for v in df[value]]).pivot(
+    """A district x year table of ``value`` (times ``scale``, as text with ``decimals``, see
+    :mod:`helpers.publish.fmt`), years as columns."""
+    w = df.assign(_v=[fmt.number(v * scale, decimals) for v in df[value]]).pivot(
         index=list(index), columns="year", values="_v")
     w.columns = [str(c) for c in w.columns]
     return w.reset_index()
 
 
-def interval_text(est, lo, hi, scale: float = 100.0, decimals: int = 1) -> pd.Series:
-    """``"58.3 (56.7 to 59.8)"`` for each row: estimate and interval times ``scale``; blank if missing."""
+def interval_text(est, lo, hi, scale: float = 100.0, decimals: int | None = None, se=None) -> pd.Series:
+    """``"58.3 (56.7 to 59.8)"`` for each row (:func:`helpers.publish.fmt.interval`): estimate and
+    interval times ``scale``, one number of decimals for the whole column (``decimals``, else from the
+    median standard error ``se`` or half-width); an en dash where the estimate is missing."""
     e, l, h = (pd.to_numeric(pd.Series(v), errors="coerce").reset_index(drop=True) * scale for v in (est, lo, hi))
-    f = f"{{:.{decimals}f}}"
-    return pd.Series([("" if pd.isna(a) else f"{f.format(a)} ({f.format(b)} to {f.format(c)})")
-                      for a, b, c in zip(e, l, h)], dtype=object)
+    if decimals is None:
+        ses = (pd.to_numeric(pd.Series(se), errors="coerce").reset_index(drop=True) * scale if se is not None
+               else (h - l) / 3.92)
+        decimals = fmt.column_digits(ses, e)
+    return pd.Series([fmt.interval(a, b, c, digits=decimals) for a, b, c in zip(e, l, h)], dtype=object)
 
 
 def rate_table(r: pd.DataFrame, units: pd.DataFrame, key: str = "district_id", labels: dict | None = None,
-               scale: float = 100.0, decimals: int = 1, denominator_label: str = "denominator") -> pd.DataFrame:
+               scale: float = 100.0, decimals: int | None = 1, denominator_label: str = "denominator") -> pd.DataFrame:
     """One row per unit from a tidy :func:`helpers.stats.rates.rates` frame (one year): each measure as
     ``"estimate (ci_low to ci_high)"`` (percent by default) in its own column, then the denominator
     of the first measure. ``labels`` renames measures (and orders the columns); ``units`` (with
@@ -49,7 +54,7 @@ def rate_table(r: pd.DataFrame, units: pd.DataFrame, key: str = "district_id", l
         s = r.loc[r["measure"] == m].reset_index(drop=True)
         col = pd.DataFrame({key: s[key], lab: interval_text(s["estimate"], s["ci_low"], s["ci_high"], scale, decimals)})
         if out is None:
-            den = pd.DataFrame({key: s[key], denominator_label: s["denominator"].astype("int64").to_numpy()})
+            den = pd.DataFrame({key: s[key], denominator_label: [fmt.count(v) for v in s["denominator"]]})
             out = col
         else:
             out = out.merge(col, on=key, how="outer")
