@@ -313,15 +313,23 @@ def available_tables(data_dir=None) -> list[str]:
     return [n for n, t in schema.TABLES.items() if t.required or (data_dir / t.file).is_file()]
 
 
-def load_all(data_dir=None, on_error: str = "raise", quarantine_dir=None) -> dict[str, pd.DataFrame]:
-    """Load every table the folder has; a dict name -> frame in :data:`helpers.data.schema.TABLES` order.
+def load_all(data_dir=None, on_error: str = "raise", quarantine_dir=None, tables=None) -> dict[str, pd.DataFrame]:
+    """Load every table the folder has (or only those named in ``tables``); a dict name -> frame in
+    :data:`helpers.data.schema.TABLES` order.
 
     Absent optional tables are not in the dict (:func:`available_tables`); test with
-    ``"service_points" in tables``. With ``on_error="raise"`` the error lists the problems of every
-    failing table.
+    ``"service_points" in tables``. A study loads only the tables it uses (``tables=``), so that it
+    reads - and its report depends on - nothing else. With ``on_error="raise"`` the error lists the
+    problems of every failing table.
     """
+    if tables is not None:
+        unknown = sorted(set(tables) - set(schema.TABLES))
+        if unknown:
+            raise KeyError(f"unknown tables {unknown}; the contract's tables are {', '.join(schema.TABLES)}")
     out, errors = {}, []
     for name in available_tables(data_dir):
+        if tables is not None and name not in tables:
+            continue
         try:
             out[name] = load_table(name, data_dir, on_error, quarantine_dir)
         except DataContractError as e:

@@ -188,9 +188,14 @@ def table(items: list[Finding] | None = None):
         lo, hi = f.ci if f.ci is not None else (None, None)
         unit = "%" if f.unit.startswith("%") else ""
         rest = f.unit[1:].strip() if unit else f.unit
-        text = fmt.interval(f.value, lo, hi, unit=unit)
-        rows.append({"Finding": f.label or f.name, "Estimate (95% CI)": text,
-                     "Unit": rest, "Planted value": fmt.number(f.truth, None) if f.truth is not None else ""})
+        digits = None
+        if lo is not None:
+            digits = fmt.digits_for((hi - lo) / 3.92, f.value)
+            if unit == "%":
+                digits = min(digits, 1)  # percentages to one decimal at most, as in the reports' prose
+        text = fmt.interval(f.value, lo, hi, unit=unit, digits=digits)
+        truth = "" if f.truth is None else fmt.number(f.truth, digits)
+        rows.append({"Finding": f.label or f.name, "Estimate (95% CI)": text, "Unit": rest, "Planted value": truth})
     df = pd.DataFrame(rows, columns=["Finding", "Estimate (95% CI)", "Unit", "Planted value"])
     if not any(f.truth is not None for f in items):
         df = df.drop(columns="Planted value")

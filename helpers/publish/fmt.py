@@ -110,6 +110,8 @@ def interval(estimate, low, high, digits: int | None = None, scale: float = 1.0,
         return MISSING
     e = float(estimate) * scale
     if not (_finite(low) and _finite(high)):
+        if digits is None and e.is_integer():
+            return count(e) + unit
         d = digits_for(None, e) if digits is None else digits
         return number(e, d) + unit
     lo, hi = float(low) * scale, float(high) * scale

@@ -272,7 +272,8 @@ def numbered_table(df, caption: str, n: str | None = None, columns=None, k: int 
 
 def figure(fig, caption: str, alt: str | None = None, data=None, name: str | None = None,
            notes: str | None = None) -> Captioned:
-    """Show a matplotlib figure (or axes) as "Figure N." with ``caption`` and alt text, and close it.
+    """Show a matplotlib figure (or axes, or an array of axes) as "Figure N." with ``caption`` and alt
+    text, and close it.
 
     ``alt`` says what the image shows for a reader who cannot see it (required unless the figure
     carries one, e.g. maps set ``fig.helpers_alt``). ``data`` (a DataFrame of the numbers drawn) is
@@ -283,6 +284,10 @@ def figure(fig, caption: str, alt: str | None = None, data=None, name: str | Non
 
     import matplotlib.pyplot as plt
 
+    import numpy as np
+
+    if isinstance(fig, (np.ndarray, list, tuple)):  # an array of axes (small multiples)
+        fig = np.asarray(fig, dtype=object).ravel()[0]
     f = getattr(fig, "figure", fig)
     alt = alt or getattr(f, "helpers_alt", None)
     if not alt:

@@ -16,14 +16,15 @@ interval). Shared logic belongs in the shared modules; these stay small.
 """
 from __future__ import annotations
 
-#: The tables each study (notebook) needs, as its notebook loads them today. A study whose tables a
-#: data folder lacks is skipped (optional tables: :data:`helpers.data.schema.OPTIONAL_TABLES`).
+#: The tables each study (notebook) cannot do without. A study whose required tables a data folder lacks is
+#: skipped (optional tables: :data:`helpers.data.schema.OPTIONAL_TABLES`); tables a study uses only in some
+#: sections are not listed, and those sections say so when the table is absent.
 REQUIRES: dict[str, tuple[str, ...]] = {
     "00_data_overview": ("districts", "subdistricts", "communities", "members", "survey"),
     "01_coverage": ("districts", "subdistricts", "community_boundaries", "communities", "organisations",
                     "platform", "members", "service_points"),
-    "02_participation": ("districts", "community_boundaries", "communities", "members", "joint_building",
-                         "survey"),
+    "02_participation": ("districts", "community_boundaries", "communities", "members"),  # joint building and
+    # the survey are used when present (their sections say so when absent)
     "03_satisfaction": ("districts", "subdistricts", "community_boundaries", "communities", "assessment",
                         "survey"),
     "04_drivers": ("community_boundaries", "communities", "organisations", "platform", "service_points",

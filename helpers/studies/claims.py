@@ -149,6 +149,7 @@ class Claim:
     truth : result term -> ground-truth key of the synthetic city.
     choice : why this specification (measured coverage, alternatives tried).
     speed : ``"fast"`` or ``"slow"`` (slow ones get fewer replicates in the coverage study).
+    labels : result term -> what it is, for a reader (tables of estimates beside the truth).
     """
 
     name: str
@@ -161,6 +162,7 @@ class Claim:
     truth: dict[str, str] = field(default_factory=dict)
     choice: str = ""
     speed: str = "fast"
+    labels: dict[str, str] = field(default_factory=dict)
 
     def fit(self, tables: dict, **run):
         """Fit the estimator to loaded ``tables``; ``run`` passes settings such as ``seed`` (bootstraps)."""
@@ -172,9 +174,10 @@ class Claim:
 
     def estimates(self, result) -> pd.DataFrame:
         """The tidy terms of ``result`` (``term, estimate, se, ci_low, ci_high, p``) with ``key``, the
-        ground-truth key each term estimates (empty where none)."""
+        ground-truth key each term estimates (empty where none), and ``label``, what it is in words."""
         t = self.spec.terms(result)
-        return t.assign(key=t["term"].map(self.truth).fillna(""))
+        return t.assign(key=t["term"].map(self.truth).fillna(""),
+                        label=t["term"].map(lambda x: self.labels.get(x, x)))
 
     def describe(self) -> str:
         return self.spec.describe()
@@ -186,12 +189,17 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
     Claim("platform_event_study", (1,), "The regional platform raises organisational coverage",
           "staggered roll-out", ("organisations", "platform", "community_boundaries"), platform_inputs,
           specs.EventStudySpec(unit="subdistrict_id", outcome="coverage", cohort="platform_year", control="notyet"),
-          truth={**{f"e={e}": f"platform_att_by_event_time[{e}]" for e in range(4)}, "ATT": "platform_att"}),
+          truth={**{f"e={e}": f"platform_att_by_event_time[{e}]" for e in range(4)}, "ATT": "platform_att"},
+          labels={"e=0": "Platform effect on coverage in the adoption year (points)",
+                  **{f"e={e}": f"Platform effect on coverage {e} year{'s' if e > 1 else ''} after adoption (points)"
+                     for e in range(1, 4)},
+                  "ATT": "Platform effect on coverage, average of the first four years (points)"}),
     Claim("platform_hazard", (1,), "Organisations in platform sub-districts set up party organisations sooner",
           "staggered roll-out", ("organisations", "platform", "community_boundaries"), _hazard,
           specs.GLMSpec("event ~ treated + log1p_members + C(year)", absorb="subdistrict_id",
                         cluster="subdistrict_id"),
           truth={"treated": "platform_logit_hazard"},
+          labels={"treated": "Platform in place: log-odds of setting up a party organisation"},
           choice=("Sub-district fixed effects absorb the spatial field's effect on the hazard and year effects the "
                   "drift of the at-risk population; standard errors are clustered by sub-district, the level at "
                   "which the platform is adopted. Sub-districts with no event carry no information under their "
@@ -201,17 +209,23 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
           specs.GLMSpec("aware_center ~ within15 + band15_30 + migrant_share + C(district_id)",
                         cluster="community_id"),
           truth={"within15": "aware_within15_logit", "band15_30": "aware_15to30_logit",
-                 "migrant_share": "aware_migrant_share_logit"}),
+                 "migrant_share": "aware_migrant_share_logit"},
+          labels={"within15": "Awareness: reported walk of 15 minutes or less vs over 30 (log-odds)",
+                  "band15_30": "Awareness: reported walk of 15-30 minutes vs over 30 (log-odds)",
+                  "migrant_share": "Awareness: community migrant share, per unit (log-odds)"}),
     Claim("participation", (4, 5), "Older communities and aware residents take part more",
           "observational", _SURVEY, _respondents,
           specs.GLMSpec("participated ~ aware_center + share_60plus + C(district_id)", family="gaussian",
                         cluster="community_id"),
-          truth={"aware_center": "participate_aware_lpm", "share_60plus": "participate_share60_lpm"}),
+          truth={"aware_center": "participate_aware_lpm", "share_60plus": "participate_share60_lpm"},
+          labels={"aware_center": "Taking part: aware of the centre (probability)",
+                  "share_60plus": "Taking part: community share aged 60+, per unit (probability)"}),
     Claim("registration", (3,), "Joint-building agreements raise member registration",
           "within-community change", ("members", "joint_building", "community_boundaries"), _registration,
           specs.GLMSpec("registered ~ agreement_share + C(year)", trials="in_service_resident",
                         absorb="community_id", cluster="community_id"),
           truth={"agreement_share": "registration_agreement_logit"},
+          labels={"agreement_share": "Registration: agreement share, per unit, within communities (log-odds)"},
           choice=("Community fixed effects (with year effects): a community's registration is compared with its "
                   "own registration in other years, so every stable trait of the community - including a "
                   "spatially smooth propensity to register that district or sub-district effects absorb only in "
@@ -226,6 +240,8 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
           ("service_points", "communities"), _eight_haves,
           specs.GLMSpec("score ~ funding_std + staff_std", trials="items", variance="model"),
           truth={"funding_std": "eight_haves_funding_logit", "staff_std": "eight_haves_staff_logit"},
+          labels={"funding_std": "Eight-haves items: community funding, per SD (log-odds)",
+                  "staff_std": "Eight-haves items: community staff, per SD (log-odds)"},
           choice=("Model-based binomial standard errors: given a community's funding and staff the eight checklist "
                   "items are independent, so the score is binomial; with log-normal funding a few high-leverage "
                   "communities make the sandwich (clustered) variance too small.")),
@@ -233,6 +249,8 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
           "observational", _SURVEY, _respondents,
           specs.OrdinalSpec("sat_service ~ within15 + aware_center + C(district_id)"),
           truth={"within15": "sat_service_within15_ologit", "aware_center": "sat_service_aware_ologit"},
+          labels={"within15": "Satisfaction with service: reported walk of 15 minutes or less (log-odds)",
+                  "aware_center": "Satisfaction with service: aware of the centre (log-odds)"},
           speed="slow"),
     Claim("satisfaction", (2, 5), "Participation, awareness and proximity go with higher satisfaction",
           "observational", _SURVEY, _respondents,
@@ -241,17 +259,25 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
           truth={"participated": "sat_participated", "aware_center": "sat_aware", "within15": "sat_within15",
                  "sd(district_id)": "sat_district_sd", "sd(community_id)": "sat_community_sd",
                  "sd(residual)": "sat_residual_sd"},
+          labels={"participated": "Thermometer: took part (points)", "aware_center": "Thermometer: aware of the centre (points)",
+                  "within15": "Thermometer: reported walk of 15 minutes or less (points)",
+                  "sd(district_id)": "Thermometer: SD between districts (points)",
+                  "sd(community_id)": "Thermometer: SD between communities within a district (points)",
+                  "sd(residual)": "Thermometer: SD between residents within a community (points)"},
           speed="slow"),
     Claim("mediation", (5,), "Awareness works through participation", "observational", _SURVEY, _respondents,
           specs.MediationSpec("aware_center", "participated", "sat_score",
                               mediator_covariates=("share_60plus", "C(district_id)"),
                               outcome_covariates=("within15", "C(district_id)"), cluster="community_id",
                               strata="district_id"),
-          truth={"indirect": "mediation_indirect", "direct": "mediation_direct"}),
+          truth={"indirect": "mediation_indirect", "direct": "mediation_direct"},
+          labels={"indirect": "Awareness to thermometer, path through taking part (points)",
+                  "direct": "Awareness to thermometer, direct path (points)"}),
     Claim("assessment", (6,), "Top-down assessment scores track residents' satisfaction only weakly",
           "observational", ("assessment", *_SURVEY), _assessment,
           specs.CorrelationSpec("score", "sat_score", "community_id", finite_population=True),
           truth={"correlation": "assessment_satisfaction_corr"},
+          labels={"correlation": "Correlation of assessment scores with residents' satisfaction"},
           choice=("The target is the correlation over every community of the city, and the survey reaches a "
                   "sizeable share of them, so the bootstrap interval carries the finite-population correction.")),
 ]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["per_member", "shrinkage_accuracy", "safe_ratio"]
+__all__ = ["member_frame", "per_member", "shrinkage_accuracy", "safe_ratio"]
 
 
 def per_member(df: pd.DataFrame, numerator: str, denominator: str, by) -> pd.DataFrame:
@@ -59,3 +59,16 @@ def safe_ratio(df: pd.DataFrame, numerator: str, denominator: str) -> pd.Series:
     num = df[numerator].to_numpy(float)
     den = df[denominator].to_numpy(float)
     return pd.Series(np.divide(num, den, out=np.full(len(den), np.nan), where=den > 0), index=df.index)
+
+
+def member_frame(tables: dict) -> pd.DataFrame:
+    """Community-years of party members with the community's sub-district and district and, when the
+    data have the joint-building table, its counts and the agreement share
+    (:func:`helpers.studies.claims.registration_frame`); without it, the members alone."""
+    from helpers.data import concepts
+    from helpers.studies import claims
+
+    if "joint_building" in tables:
+        return claims.registration_frame(tables)
+    lookup = concepts.community_lookup(tables)
+    return tables["members"].merge(lookup, on="community_id", how="left", validate="many_to_one")
