@@ -40,6 +40,7 @@ year = None  # the year of the cross-sectional tables and maps; None = the lates
 # %autoreload 2
 import numpy as np
 import pandas as pd
+from IPython.display import display
 
 from helpers.data import concepts, load
 from helpers.data.truth import ground_truth, is_synthetic, truth_registration, truth_value
@@ -353,47 +354,37 @@ if has_survey:
 claim_shown, claim_data = verdicts.claims_table(rows)
 report.table(claim_shown, caption="The claims tested in this report, their design and verdict.", data=claim_data)
 
-# %% [markdown]
-# ## Validation against the planted truth
-#
-# Synthetic data only (real data have no planted truth, and the section says so). The generator's
-# effects are known: the estimates should lie close to them, and their 95% intervals should cover
-# them in about 19 of 20 datasets - the shipped city is one draw. The true registration probability
-# of every community is known too, which checks claim 7 on this indicator: shrinking raw community
-# rates towards their district's (empirical Bayes, beta-binomial) should bring them closer to the
-# truth.
-
 # %%
+# Synthetic data only: the generator's effects are known, so the estimates can be set beside them.
 fitted = ([reg_claim.estimates(reg)] if has_joint else []) + (
     [claims.CLAIMS["participation"].estimates(lpm)] if has_survey else [])
 checks = claims.beside_truth(pd.concat(fitted, ignore_index=True), truth) if fitted else None
-if checks is None:
-    shown = report.md("*These are not synthetic data: there is no planted truth to compare with.*")
-else:
-    shown = report.table(pd.DataFrame({
-        "Effect": checks["label"], "Estimate (95% CI)": [fmt.interval(e, a, b_, se=s) for e, a, b_, s in
-                                                       zip(checks["estimate"], checks["ci_low"], checks["ci_high"],
-                                                           checks["se"])],
-        "Planted value": [fmt.number(t, fmt.digits_for(s)) for t, s in zip(checks["truth"], checks["se"])],
-        "Inside the interval": [fmt.yes_no(c) for c in checks["covered"]]}),
-        caption="Estimates beside the effects planted in the synthetic city.", data=checks)
-shown
-
-# %%
 truth_reg = truth_registration(data_dir)
 eb = smallarea.eb_beta_binomial(members_year, "registered", "in_service_resident", unit="community_id",
                                 group="district_id")
 accuracy = None if truth_reg is None else participation.shrinkage_accuracy(eb, truth_reg[truth_reg["year"] == year])
-if accuracy is None:
-    shown = report.md("")
-else:
-    shown = report.md("Against the true probabilities, shrinkage cuts the root mean squared error of community "
-                      "registration rates from **{a}** to **{b}** percentage points in {y}; the shrunken 95% "
-                      "intervals cover the truth for **{c}** of {n} communities.",
-                      a=fmt.number(100 * accuracy.loc[0, "rmse"], 1), b=fmt.number(100 * accuracy.loc[1, "rmse"], 1),
-                      y=year, c=fmt.percent(accuracy.loc[1, "interval_coverage"], 0),
-                      n=fmt.count(accuracy.loc[1, "n_units"]))
-shown
+shown = []
+if checks is not None:
+    shown.append(report.md("## Validation against the planted truth\n\nThe synthetic city's effects are known. The "
+                           "estimates should lie close to them, and their 95% intervals should cover them in about 19 "
+                           "of 20 datasets; the shipped city is one draw."))
+    shown.append(report.table(pd.DataFrame({
+        "Effect": checks["label"],
+        "Estimate (95% CI)": [fmt.interval(e, a, b_, se=s) for e, a, b_, s in
+                              zip(checks["estimate"], checks["ci_low"], checks["ci_high"], checks["se"])],
+        "Planted value": [fmt.number(t_, fmt.digits_for(s)) for t_, s in zip(checks["truth"], checks["se"])],
+        "Inside the interval": [fmt.yes_no(c) for c in checks["covered"]]}),
+        caption="Estimates beside the effects planted in the synthetic city.", data=checks))
+if accuracy is not None:
+    shown.append(report.md("The true registration probability of every community is known too, which checks claim 7 "
+                           "on this indicator: shrinking raw community rates towards their district's (empirical Bayes, "
+                           "beta-binomial) cuts the root mean squared error of community registration rates from "
+                           "**{a}** to **{b}** percentage points in {y}; the shrunken 95% intervals cover the truth for "
+                           "**{c}** of {n} communities.",
+                           a=fmt.number(100 * accuracy.loc[0, "rmse"], 1), b=fmt.number(100 * accuracy.loc[1, "rmse"], 1),
+                           y=year, c=fmt.percent(accuracy.loc[1, "interval_coverage"], 0),
+                           n=fmt.count(accuracy.loc[1, "n_units"])))
+display(*shown)
 
 # %% [markdown]
 # ## Caveats
