@@ -33,7 +33,7 @@
 
 # %% tags=["parameters"]
 data_dir = None  # None = the shipped default data (data/)
-year = None  # the year of the cross-sectional tables and maps; None = the latest year the data hold
+year = None  # the year of the cross-sectional tables and maps (None: the latest year in the data)
 
 # %%
 # %load_ext autoreload
