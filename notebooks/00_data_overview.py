@@ -24,7 +24,7 @@
 # (`helpers.data.schema`), so a table that breaks a rule never reaches an analysis.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
+data_dir = None  # the data folder (None: the shipped default data in data/)
 
 # %%
 # %load_ext autoreload

@@ -34,7 +34,7 @@
 # compared at the end.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
+data_dir = None  # the data folder (None: the shipped default data in data/)
 year = 2024  # the year of the cross-sectional tables and maps
 seed = 20261122  # seed for the bootstrap intervals
 

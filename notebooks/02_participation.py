@@ -32,7 +32,7 @@
 # (a larger share aged 60 or over) have more residents taking part.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
+data_dir = None  # the data folder (None: the shipped default data in data/)
 year = None  # the year of the cross-sectional tables and maps (None: the latest year in the data)
 
 # %%

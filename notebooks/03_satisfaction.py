@@ -26,7 +26,7 @@
 # only weakly (assessment looks "upward" more than "downward").
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
+data_dir = None  # the data folder (None: the shipped default data in data/)
 year = 2024  # the year of the cross-sectional tables, maps and small-area estimates
 seed = 20261122  # seed of the bootstrap interval of the correlation (claim 6)
 

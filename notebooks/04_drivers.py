@@ -34,7 +34,7 @@
 # generator.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
+data_dir = None  # the data folder (None: the shipped default data in data/)
 seed = 20261122  # seed of the mediation bootstrap
 
 # %%

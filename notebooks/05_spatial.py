@@ -27,8 +27,8 @@
 # expectation under spatial randomness.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
-year = None  # year of the administrative rates; None = the last study year
+data_dir = None  # the data folder (None: the shipped default data in data/)
+year = None  # year of the administrative rates (None: the last year in the data)
 seed = 20240501  # seed of every permutation test
 permutations = 999  # permutations per test (at least 999)
 alpha = 0.05  # significance level of the LISA cluster maps, after the FDR correction

@@ -26,9 +26,9 @@
 # district, an interval of plausible ranks, and says which districts can and cannot be told apart.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
+data_dir = None  # the data folder (None: the shipped default data in data/)
 year = 2024  # the year the index describes
-spec_file = None  # None = helpers/stats/index_default.yaml
+spec_file = None  # the index specification (None: the default index)
 n_sim = 1000  # Monte Carlo replicates for each uncertainty analysis
 seed = 20261122  # seed of the Monte Carlo draws
 level = 0.95  # level of the score and rank intervals

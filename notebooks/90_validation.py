@@ -29,7 +29,7 @@
 #   syndrome (SIDS) in 1974-78 and 1979-84 (Cressie & Read 1985), shipped with libpysal.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (only its statement is shown here)
+data_dir = None  # the data folder (None: the shipped default data, whose statement alone is shown)
 seed = 20240501  # seed of every permutation test
 permutations = 999  # permutations per test (at least 999)
 

@@ -25,9 +25,9 @@
 # profile for any district.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
+data_dir = None  # the data folder (None: the shipped default data in data/)
 district_id = "D01"  # the district profiled
-year = None  # year of the profile; None = the last study year
+year = None  # year of the profile (None: the last year in the data)
 seed = 20240501  # seed of the rank simulations
 
 # %%
