@@ -219,7 +219,12 @@ def _to_categorical(s: pd.Series, categories=None) -> pd.Categorical:
     return pd.Categorical(s, categories=categories)
 
 
-def _model_frame(design, formula: str, subset, family: _Family | None) -> _ModelFrame:
+def _model_frame(design, formula: str, subset, family: _Family | None, ordinal: bool = False) -> _ModelFrame:
+    """The rows, model matrix and outcome of a fit.
+
+    ``ordinal``: the outcome is coded 0..K-1 by its ordered categories (an ordered
+    categorical's order, else sorted values), which are kept in ``categories[outcome]``.
+    """
     from formulaic import model_matrix
 
     f = _formula_parts(formula)
@@ -248,15 +253,30 @@ def _model_frame(design, formula: str, subset, family: _Family | None) -> _Model
     frame = data.loc[ok, variables] if not ok.all() else data[variables]
     cats = {}
     conv = {}
-    for v in _categoricals(frame, formula, [v for v in variables]):
+    ycol = yterms[0]
+    if ordinal:
+        if ycol not in frame.columns:
+            raise ValueError(f"the outcome of an ordinal model must be a column, got {ycol!r}")
+        ys = frame[ycol]
+        if isinstance(ys.dtype, pd.CategoricalDtype) and ys.cat.ordered:
+            levels = [c for c in ys.cat.categories if c in set(pd.unique(ys))]
+        else:
+            levels = sorted(pd.unique(ys))
+        if len(levels) < 3:
+            raise ValueError(f"outcome {ycol!r} has {len(levels)} categories in the rows of the fit; an "
+                             "ordinal model needs 3 or more (use svyglm with a binomial family for 2)")
+        y = pd.Categorical(ys, categories=levels).codes.astype(float)
+        cats[ycol] = levels
+    for v in _categoricals(frame, formula, [v for v in variables if not (ordinal and v == ycol)]):
         c = _to_categorical(frame[v])
         cats[v] = list(c.categories)
         conv[v] = c
     if conv:
         frame = frame.assign(**conv)
     # the outcome: evaluated by formulaic, must be one numeric column
-    ycol = yterms[0]
-    if ycol in frame.columns and ycol not in conv:
+    if ordinal:
+        pass
+    elif ycol in frame.columns and ycol not in conv:
         yv = frame[ycol]
         if yv.dtype == bool:
             yv = yv.astype(float)
