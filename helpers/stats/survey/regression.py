@@ -17,7 +17,7 @@ How it is computed (R ``survey`` 4.x, ``svyglm.survey.design`` and ``svy.varcoef
 * Coefficients solve the weighted score equations ``sum_i w_i x_i (y_i - mu_i) mu'_i / V(mu_i)
   = 0`` (pseudo-maximum likelihood), found by Fisher scoring (IRLS, Newton's method for
   canonical links) from R's starting values, to a step below 1e-10 of each coefficient's
-  scale. R's ``glm`` stops earlier (a relative change of the deviance below 1e-8), so R's
+  scale (1e-13 for other links, where scoring converges only linearly). R's ``glm`` stops earlier (a relative change of the deviance below 1e-8), so R's
   own coefficients carry about 1e-9 of relative error at its default settings; the tests
   run R with a tighter ``epsilon``.
 * The variance is the sandwich ``A^-1 B A^-1`` where ``A = X' W X`` (W the working
@@ -183,6 +183,7 @@ class _ModelFrame:
     spec: object  # formulaic ModelSpec of the right-hand side
     categories: dict  # column -> categories used for categorical coding
     yname: str
+    wmean: float = 1.0  # mean weight over the domain's rows, missing values included (R's rescaling)
 
 
 def _formula_parts(formula: str):
@@ -237,12 +238,14 @@ def _model_frame(design, formula: str, subset, family: _Family | None, ordinal: 
     if absent:
         raise KeyError(f"formula variable {absent[0]!r} is not a column of the design's data "
                        f"(formula {formula!r}); add the column or fix its name")
-    n = len(data)
     rows = np.asarray(design._wnz, dtype=bool).copy()
+    dom = None
     if subset is not None:
-        rows &= _subset_rows(design, subset)
+        dom = _subset_rows(design, subset)
+        rows &= dom
         if not rows.any():
             raise ValueError("the domain (subset=) has no rows with a non-zero weight")
+    wmean = float(design._w.mean() if dom is None else design._w[dom].mean())
     ok = rows.copy()
     for v in variables:
         ok &= data[v].notna().to_numpy()
@@ -304,7 +307,7 @@ def _model_frame(design, formula: str, subset, family: _Family | None, ordinal: 
         j = int(np.flatnonzero(~np.isfinite(X).all(axis=0))[0])
         raise ValueError(f"model column {names[j]!r} has infinite values (e.g. log of 0)")
     w = design._w[ok]
-    return _ModelFrame(X, y, w, ok, names, mm.model_spec, cats, ycol)
+    return _ModelFrame(X, y, w, ok, names, mm.model_spec, cats, ycol, wmean)
 
 
 def _subset_rows(design, subset) -> np.ndarray:
@@ -362,9 +365,15 @@ def _pass(X, y, w, beta, fam: _Family, link: _Link):
     return (A + A.T) / 2, X.T @ r, r, mu
 
 
-def _irls(X, y, w, fam: _Family, link: _Link, names, tol: float = 1e-10, maxit: int = 50):
-    """Fisher scoring from R's starting values; returns beta, A, row scores r, mu, iterations."""
-    wr = w / w.mean()  # R's rescaled weights (only the scale of A and r changes)
+def _irls(X, y, w, fam: _Family, link: _Link, names, tol: float = 1e-10, maxit: int = 50, wmean: float | None = None):
+    """Fisher scoring from R's starting values; returns beta, A, row scores r, mu, iterations.
+
+    The weights are divided by ``wmean`` (R's ``rescale=TRUE``: the design's mean weight),
+    which changes only the scale of A, r and the deviance."""
+    wr = w / (w.mean() if wmean is None else wmean)
+    canonical = (fam.default_link == link.name)
+    if not canonical:  # Fisher scoring converges linearly: the last step understates the error
+        tol = tol * 1e-3
     mu0 = fam.mustart(y, wr)
     eta = link.linkfun(mu0)
     # first step: weighted least squares on R's working response at the starting values
@@ -470,7 +479,7 @@ class SurveyGLM:
         p = mf.X.shape[1]
         if len(mf.y) <= p:
             raise ValueError(f"the fit has {len(mf.y)} rows for {p} coefficients")
-        beta, A, r, mu, it = _irls(mf.X, mf.y, mf.w, fam, link, mf.names, tol=tol, maxit=maxit)
+        beta, A, r, mu, it = _irls(mf.X, mf.y, mf.w, fam, link, mf.names, tol=tol, maxit=maxit, wmean=mf.wmean)
         Ainv = np.linalg.inv(A)
         # influence values x_i r_i A^-1, summed per cell of the design (rows outside the fit are 0)
         n = len(design.data)
@@ -485,8 +494,7 @@ class SurveyGLM:
         V = (V + V.T) / 2
         degf = design._degf(mf.rows)
         df_resid = degf + 1 - p
-        wr = mf.w / mf.w.mean()
-        dev = float(np.sum(fam.dev_resids(mf.y, mu, wr)))
+        dev = float(np.sum(fam.dev_resids(mf.y, mu, mf.w / mf.wmean)))
         coef = pd.Series(beta, index=mf.names)
         vcov = pd.DataFrame(V, index=mf.names, columns=mf.names)
         terms = wald_table(beta, np.sqrt(np.diag(V)), df_resid, level)
@@ -512,8 +520,8 @@ class SurveyGLMResult:
     vcov : DataFrame
         Design-based (sandwich) covariance of the coefficients (R: ``vcov``).
     naive_vcov : DataFrame
-        Inverse information ``(X'WX)^-1`` with the weights rescaled to mean 1 (R's
-        ``naive.cov``; model-based, not a valid survey variance).
+        Inverse information ``(X'WX)^-1`` with the weights divided by the domain's mean
+        weight (R's ``naive.cov``; model-based, not a valid survey variance).
     df_residual : float
         ``degf + 1 - p`` (R's ``df.residual`` of a svyglm).
     degf : float
@@ -521,7 +529,8 @@ class SurveyGLMResult:
     nobs : int
         Rows in the fit (domain, complete cases, non-zero weight).
     deviance : float
-        Deviance with the weights rescaled to mean 1 (R's ``deviance`` of a svyglm).
+        Deviance with the weights divided by the mean weight of the domain's rows (missing
+        values included), R's ``deviance`` of a svyglm.
     iterations : int
         Scoring iterations.
     level : float
