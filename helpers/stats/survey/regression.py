@@ -52,6 +52,7 @@ McCullagh, P. and Nelder, J. A. (1989) *Generalized Linear Models*, 2nd ed. Chap
 """
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -186,6 +187,7 @@ class _ModelFrame:
     wmean: float = 1.0  # mean weight over the domain's rows, missing values included (R's rescaling)
 
 
+@functools.lru_cache(maxsize=64)
 def _formula_parts(formula: str):
     from formulaic import Formula
 
