@@ -177,6 +177,42 @@ def test_predict(design, sample):
         fit.predict(pd.DataFrame({"g3": ["p"]}))
 
 
+def test_main_effects_coded_as_formulaic_codes_them(sample):
+    """Main-effects formulas are coded without formulaic: same columns, same names."""
+    from formulaic import model_matrix
+
+    from helpers.stats.survey.regression import _categoricals, _formula_parts, _simple_matrix, _simple_terms
+
+    s = sample.assign(flag=sample["x"] > 0).dropna(subset=["y", "x", "lik"])
+    formula = "y ~ x + g3 + C(year) + flag + lik + C(lik)"
+    terms = _simple_terms(_formula_parts(formula), s, formula)
+    assert terms is not None
+    X, names, _ = _simple_matrix(s, None, terms)
+    X = X.to_dense()
+    conv = {c: pd.Categorical(s[c], categories=sorted(s[c].unique())) for c in _categoricals(s, ["g3", "year", "flag"])}
+    ref = model_matrix(formula, s.assign(**conv)).rhs
+    assert names == list(ref.columns)
+    np.testing.assert_array_equal(X, ref.to_numpy(dtype=float))
+    assert _simple_terms(_formula_parts("y ~ x * lik"), s, "y ~ x * lik") is None  # interactions: formulaic
+
+
+def test_factor_blocks_equal_dense_columns(design, monkeypatch):
+    """Many-level factors kept as codes (their X'WX blocks summed per level) give the fit that
+    formulaic's dense indicator columns give."""
+    from helpers.stats.survey import regression
+
+    formula = "b ~ x + C(g3) + C(lik) + grp"
+    a = design.glm(formula, family="binomial")
+    assert a._frame.X.factors  # g3, lik and grp are kept as codes
+    monkeypatch.setattr(regression, "_simple_terms", lambda *args: None)
+    b = design.glm(formula, family="binomial")
+    assert not b._frame.X.factors
+    assert list(a.coef.index) == list(b.coef.index)
+    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-10)
+    np.testing.assert_allclose(a.vcov, b.vcov, rtol=1e-9)
+    np.testing.assert_allclose(a.predict()["se"], b.predict()["se"], rtol=1e-9)
+
+
 def test_glm_specified_then_fitted(design):
     model = SurveyGLM("y ~ x", family="gaussian")
     assert model.fit(design).coef.equals(svyglm(design, "y ~ x").coef)

@@ -143,6 +143,8 @@ GLMS = {
                       None),
     "lonely_average": ("lonely_average", "sch_wide01 ~ ell + meals", "sch_wide01 ~ ell + meals", "binomial",
                        "binomial()", None, None),
+    "strat_formulaic": ("apistrat", "api00 ~ ell * meals + np.log(enroll) + C(stype)",
+                        "api00 ~ ell * meals + log(enroll) + stype", "gaussian", "gaussian()", None, None),
     "syn_aware": ("synthetic", "aware_center ~ within15 + band15_30 + migrant_share + C(district_id)",
                   "aware_center ~ within15 + band15_30 + migrant_share + district_id", "quasibinomial",
                   "quasibinomial()", None, None),

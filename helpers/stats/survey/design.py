@@ -512,13 +512,17 @@ class SurveyDesign:
             self._domain_cache[ckey] = (rows, cells, cid, nrow, wsum)
         rows, cells, cid, nrow, wsum = self._domain_cache[ckey]
         if rows is not None:
-            arrays = {k: (v if isinstance(v, str) else v[rows]) for k, v in arrays.items()}
+            arrays = {k: (v if isinstance(v, str) else (v[0][rows], v[1][rows], v[2]) if isinstance(v, tuple)
+                          else v[rows]) for k, v in arrays.items()}
         C = len(cells)
         sums = {"\0w": wsum}
         for k, v in arrays.items():
             if isinstance(v, str) or k in sums:  # aliases (items without missing values), cached
                 continue
-            sums[k] = np.bincount(cid, weights=v, minlength=C)
+            if isinstance(v, tuple):  # (values, codes 0..L-1, L): sums per cell and code, an array (C, L)
+                sums[k] = np.bincount(cid * v[2] + v[1], weights=v[0], minlength=C * v[2]).reshape(C, v[2])
+            else:
+                sums[k] = np.bincount(cid, weights=v, minlength=C)
         for k, v in arrays.items():
             if isinstance(v, str):
                 sums[k] = sums[v] if v in sums else nrow
@@ -747,18 +751,26 @@ class SurveyDesign:
         return SurveyDesign(df, self.weight, self.strata or None, self.psu or None, self.fpc or None,
                             lonely_psu=self.lonely_psu)
 
-    def _cell_totals(self, Z: np.ndarray, rows: np.ndarray | None, by: list[str] | None = None
+    def _cell_totals(self, Z: np.ndarray, rows: np.ndarray | None, by: list[str] | None = None,
+                     coded: Sequence[tuple[np.ndarray, np.ndarray, int]] = (), zeroed: bool = False
                      ) -> tuple[_Cells, np.ndarray, np.ndarray]:
         """Per-cell totals of the columns of ``Z`` (rows of the design x k) over the estimation
-        ``rows`` (boolean, None: all), with the per-cell flag of estimation rows."""
-        arrays: dict[str, np.ndarray | str] = {}
+        ``rows`` (boolean, None: all), with the per-cell flag of estimation rows.
+
+        ``coded``: more columns given as ``(values, codes, L)``, the columns ``values *
+        (codes == l)`` for l = 1..L-1 (one-hot columns without their reference level 0;
+        codes 0..L-1), summed with one pass each; they follow Z's columns. ``zeroed``: the
+        values are already 0 outside ``rows``."""
+        arrays: dict[str, np.ndarray | str | tuple] = {}
         if rows is not None:
-            Z = np.where(rows[:, None], Z, 0.0)
             arrays["\0p"] = rows.astype(float)
         for j in range(Z.shape[1]):
-            arrays[f"\0z{j}"] = Z[:, j]
+            arrays[f"\0z{j}"] = np.ascontiguousarray(Z[:, j]) if rows is None or zeroed else np.where(rows, Z[:, j], 0.0)
+        for j, (v, c, L) in enumerate(coded):
+            arrays[f"\0c{j}"] = (v if rows is None or zeroed else np.where(rows, v, 0.0), c, L)
         cells = self._reduce(arrays, by or [])
-        Zc = np.column_stack([cells.sums[f"\0z{j}"] for j in range(Z.shape[1])])
+        Zc = np.column_stack([cells.sums[f"\0z{j}"] for j in range(Z.shape[1])]
+                             + [cells.sums[f"\0c{j}"][:, 1:] for j in range(len(coded))])
         present = cells.nrow > 0 if rows is None else cells.sums["\0p"] > 0
         return cells, Zc, present
 

@@ -277,7 +277,7 @@ def svyolr(design, formula: str, method: str = "logistic", *, subset=None, level
     keep = [j for j, nm in enumerate(mf.names) if nm != "Intercept"]
     if len(keep) == len(mf.names):
         warnings.warn("an intercept is needed and assumed (the cut-points)", RuntimeWarning, stacklevel=2)
-    X = mf.X[:, keep]
+    X = mf.X.to_dense()[:, keep]
     xnames = [mf.names[j] for j in keep]
     levels = mf.categories[mf.yname]
     K = len(levels)

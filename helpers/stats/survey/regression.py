@@ -148,9 +148,15 @@ def _poisson_check(y):
     return None
 
 
+def _binomial_dev(y, mu, wt):
+    if np.isin(y, (0.0, 1.0)).all():  # 0/1 outcomes: one logarithm per row
+        return -2 * wt * np.log(np.where(y == 1, mu, 1 - mu))
+    return 2 * wt * (_ylogy(y, mu) + _ylogy(1 - y, 1 - mu))
+
+
 _BIN = dict(default_link="logit", links=("logit", "probit", "cauchit", "log", "cloglog"),
             variance=lambda mu: mu * (1 - mu),
-            dev_resids=lambda y, mu, wt: 2 * wt * (_ylogy(y, mu) + _ylogy(1 - y, 1 - mu)),
+            dev_resids=_binomial_dev,
             validmu=lambda mu: bool(np.all(np.isfinite(mu)) and np.all((mu > 0) & (mu < 1))),
             mustart=lambda y, wt: (wt * y + 0.5) / (wt + 1))
 _POI = dict(default_link="log", links=("log", "identity", "sqrt"), variance=lambda mu: mu,
@@ -169,14 +175,110 @@ FAMILIES: dict[str, _Family] = {
 
 
 # ---------------------------------------------------------------------- model frame
-_C_CALL = re.compile(r"\bC\(\s*`?([^`,()]+?)`?\s*[,)]")
+class _ModelMatrix:
+    """A model matrix kept as dense columns plus the one-hot columns of many-level factors.
+
+    A factor with L levels enters as L - 1 indicator columns; storing its codes instead of
+    the columns makes each pass over the rows cost what the dense columns cost (the
+    factor's blocks of X'WX are sums per level). Internal column order: the dense columns,
+    then each factor's indicators (levels 1..L-1); ``order[j]`` is the internal position of
+    column j of the formula's order.
+    """
+
+    def __init__(self, dense: np.ndarray, factors: list[tuple[np.ndarray, int]], order: np.ndarray):
+        self.dense = dense
+        self.factors = factors
+        self.order = np.asarray(order, dtype=np.int64)
+        self.p = dense.shape[1] + sum(L - 1 for _, L in factors)
+        self.n = dense.shape[0]
+
+    def take(self, sub) -> "_ModelMatrix":
+        return _ModelMatrix(np.asfortranarray(self.dense[sub]), [(c[sub], L) for c, L in self.factors], self.order)
+
+    def matvec(self, b: np.ndarray) -> np.ndarray:
+        pd_ = self.dense.shape[1]
+        eta = self.dense @ b[:pd_]
+        j = pd_
+        for codes, L in self.factors:
+            eta = eta + np.concatenate([[0.0], b[j:j + L - 1]])[codes]
+            j += L - 1
+        return eta
+
+    def rmatvec(self, r: np.ndarray) -> np.ndarray:
+        out = [self.dense.T @ r]
+        for codes, L in self.factors:
+            out.append(np.bincount(codes, weights=r, minlength=L)[1:])
+        return np.concatenate(out)
+
+    def gram_score(self, ww: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``X' diag(ww) X`` and ``X' r``."""
+        from scipy.linalg.blas import dsyrk
+
+        D = self.dense
+        pd_ = D.shape[1]
+        sw = np.sqrt(ww)
+        M = np.empty((self.n, pd_ + 1), order="F")
+        np.multiply(D, sw[:, None], out=M[:, :pd_])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            M[:, pd_] = np.where(sw > 0, r / sw, 0.0)
+        G = dsyrk(1.0, M, trans=1, lower=0)
+        G = np.triu(G) + np.triu(G, 1).T
+        A = np.zeros((self.p, self.p))
+        A[:pd_, :pd_] = G[:pd_, :pd_]
+        g = [G[:pd_, pd_] if (sw > 0).all() else D.T @ r]
+        starts = np.cumsum([pd_] + [L - 1 for _, L in self.factors])
+        wD = [ww * D[:, j] for j in range(pd_)] if self.factors else []
+        for k, (codes, L) in enumerate(self.factors):
+            a = starts[k]
+            sl = slice(a, a + L - 1)
+            A[sl, sl] = np.diag(np.bincount(codes, weights=ww, minlength=L)[1:])
+            cross = np.column_stack([np.bincount(codes, weights=v, minlength=L)[1:] for v in wD])
+            A[sl, :pd_] = cross
+            A[:pd_, sl] = cross.T
+            for l in range(k):
+                c2, L2 = self.factors[l]
+                b2 = starts[l]
+                blk = np.bincount(c2 * L + codes, weights=ww, minlength=L2 * L).reshape(L2, L)[1:, 1:]
+                A[b2:b2 + L2 - 1, sl] = blk
+                A[sl, b2:b2 + L2 - 1] = blk.T
+            g.append(np.bincount(codes, weights=r, minlength=L)[1:])
+        return A, np.concatenate(g)
+
+    def to_dense(self) -> np.ndarray:
+        """The full matrix, in the formula's column order."""
+        cols = [self.dense]
+        for codes, L in self.factors:
+            cols.append((codes[:, None] == np.arange(1, L)[None, :]).astype(float))
+        return np.hstack(cols)[:, self.order]
+
+    def cell_totals(self, design, r: np.ndarray, rows: np.ndarray):
+        """Per-cell totals (design cells) of the columns ``x_j * r`` over the fit's ``rows``
+        (boolean over the design's rows), in internal order, with the cells' presence flags."""
+        n = len(rows)
+        full = rows.all()
+        if full:
+            Z = self.dense * r[:, None]
+        else:
+            Z = np.zeros((n, self.dense.shape[1]), order="F")
+            Z[rows] = self.dense * r[:, None]
+        coded = []
+        for codes, L in self.factors:
+            if full:
+                coded.append((r, codes, L))
+            else:
+                rv = np.zeros(n)
+                rv[rows] = r
+                cv = np.zeros(n, dtype=np.int64)
+                cv[rows] = codes
+                coded.append((rv, cv, L))
+        return design._cell_totals(Z, None if full else rows, coded=coded, zeroed=True)
 
 
 @dataclass
 class _ModelFrame:
     """The rows of a fit: model matrix, outcome, weights, and what predict() needs again."""
 
-    X: np.ndarray
+    X: "_ModelMatrix"
     y: np.ndarray
     w: np.ndarray
     rows: np.ndarray  # boolean over the design's rows: in the fit
@@ -185,6 +287,7 @@ class _ModelFrame:
     categories: dict  # column -> categories used for categorical coding
     yname: str
     wmean: float = 1.0  # mean weight over the domain's rows, missing values included (R's rescaling)
+    terms: list | None = None  # main-effects terms coded without formulaic (spec is then None)
 
 
 @functools.lru_cache(maxsize=64)
@@ -200,14 +303,13 @@ def _formula_parts(formula: str):
     return f
 
 
-def _categoricals(data: pd.DataFrame, formula: str, variables: Sequence[str]) -> list[str]:
-    """Columns coded as categories: non-numeric columns and numeric columns inside ``C()``."""
-    in_c = {m.strip() for m in _C_CALL.findall(formula)}
+def _categoricals(data: pd.DataFrame, variables: Sequence[str]) -> list[str]:
+    """Columns coded as categories wherever they appear: strings, booleans, categoricals."""
     out = []
     for v in variables:
         s = data[v]
         if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == bool or s.dtype.kind in "OSUb" \
-                or pd.api.types.is_string_dtype(s.dtype) or v in in_c:
+                or pd.api.types.is_string_dtype(s.dtype):
             out.append(v)
     return out
 
@@ -222,14 +324,98 @@ def _to_categorical(s: pd.Series, categories=None) -> pd.Categorical:
     return pd.Categorical(s, categories=categories)
 
 
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_SIMPLE_TERM = re.compile(rf"^(?:C\(\s*({_NAME})\s*\)|({_NAME}))$")
+
+
+def _simple_terms(f, data: pd.DataFrame, formula: str) -> list[tuple[str, str | None, bool]] | None:
+    """``(term, column, categorical)`` per term when the right-hand side is an intercept plus main
+    effects of columns (``x``, ``C(g)``, a string column ``g``); None otherwise (formulaic builds it)."""
+    terms = [str(t) for t in f.rhs]
+    if "1" not in terms:
+        return None
+    cats = set(_categoricals(data, [m.group(1) or m.group(2) for t in terms if t != "1"
+                                    for m in [_SIMPLE_TERM.match(t)] if m and (m.group(1) or m.group(2)) in data]))
+    out = []
+    for t in terms:
+        if t == "1":
+            out.append((t, None, False))
+            continue
+        m = _SIMPLE_TERM.match(t)
+        if not m or (m.group(2) and m.group(2) not in data.columns):
+            return None
+        col = m.group(1) or m.group(2)
+        if col not in data.columns:
+            return None
+        out.append((t, col, col in cats or m.group(1) is not None))  # C(x) codes a number as categories
+    return out
+
+
+def _level_codes(s: pd.Series, rows: np.ndarray | None, levels=None) -> tuple[np.ndarray, list]:
+    """Codes 0..L-1 of the rows by sorted level (the levels present in ``rows``), or by ``levels``."""
+    if levels is None:
+        codes, uniq = pd.factorize(s, sort=True)
+        c = codes if rows is None else codes[rows]
+        used = np.bincount(c[c >= 0], minlength=len(uniq)) > 0
+        remap = np.cumsum(used) - 1
+        return np.where(c >= 0, remap[np.maximum(c, 0)], -1), [uniq[i] for i in np.flatnonzero(used)]
+    sub = s if rows is None else s[rows]
+    return pd.Categorical(sub, categories=levels).codes.astype(np.int64), list(levels)
+
+
+def _simple_matrix(data: pd.DataFrame, rows: np.ndarray | None, terms, levels: dict | None = None,
+                   structured: bool = True):
+    """Model matrix of main effects (R's treatment coding) without formulaic.
+
+    Returns ``(X, names, levels)``: a :class:`_ModelMatrix` (factors with three or more
+    levels kept as codes when ``structured``), the column names as formulaic names them,
+    and the levels of each categorical column (the fit's, or ``levels``)."""
+    dense, dpos, factors, fpos, names, found = [], [], [], [], [], {}
+    m = len(data) if rows is None else int(rows.sum())
+    for term, col, cat in terms:
+        if term == "1":
+            dense.append(np.ones(m))
+            dpos.append(len(names))
+            names.append("Intercept")
+        elif cat:
+            codes, lev = _level_codes(data[col], rows, None if levels is None else levels[col])
+            if (codes < 0).any():
+                raise ValueError(f"column {col!r} has a level the fit did not see (levels: {lev})")
+            found[col] = lev
+            L = len(lev)
+            if structured and L >= 3:
+                factors.append((codes, L))
+                fpos.append(list(range(len(names), len(names) + L - 1)))
+            else:
+                for j in range(1, L):
+                    dense.append((codes == j).astype(float))
+                    dpos.append(len(names) + j - 1)
+            names += [f"{term}[T.{v}]" for v in lev[1:]]
+        else:
+            v = data[col]
+            try:
+                a = v.to_numpy(dtype=float, na_value=np.nan)
+            except (TypeError, ValueError) as e:
+                raise TypeError(f"regressor {col!r} is not numeric") from e
+            dense.append(a if rows is None else a[rows])
+            dpos.append(len(names))
+            names.append(term)
+    D = np.empty((m, len(dense)), order="F")
+    for j, a in enumerate(dense):
+        D[:, j] = a
+    internal = dpos + [j for pos in fpos for j in pos]  # formula position of each internal column
+    order = np.argsort(internal)  # internal position of each formula column
+    return _ModelMatrix(D, factors, order), names, found
+
+
 def _model_frame(design, formula: str, subset, family: _Family | None, ordinal: bool = False) -> _ModelFrame:
     """The rows, model matrix and outcome of a fit.
 
     ``ordinal``: the outcome is coded 0..K-1 by its ordered categories (an ordered
     categorical's order, else sorted values), which are kept in ``categories[outcome]``.
+    Main-effects formulas are coded here directly (the same columns and names as formulaic,
+    without its per-row overhead); any other formula goes through formulaic.
     """
-    from formulaic import model_matrix
-
     f = _formula_parts(formula)
     data = design.data
     yterms = [str(t) for t in f.lhs]
@@ -255,61 +441,72 @@ def _model_frame(design, formula: str, subset, family: _Family | None, ordinal: 
         worst = max(variables, key=lambda v: int(data[v].isna().to_numpy()[rows].sum()))
         raise ValueError(f"no rows left for the model: every row of the domain misses a value of a model "
                          f"variable (e.g. {worst!r})")
-    frame = data.loc[ok, variables] if not ok.all() else data[variables]
-    cats = {}
-    conv = {}
+    cats: dict = {}
     ycol = yterms[0]
+    simple = _simple_terms(f, data, formula)
+    # the outcome
     if ordinal:
-        if ycol not in frame.columns:
+        if ycol not in data.columns:
             raise ValueError(f"the outcome of an ordinal model must be a column, got {ycol!r}")
-        ys = frame[ycol]
+        ys = data[ycol]
         if isinstance(ys.dtype, pd.CategoricalDtype) and ys.cat.ordered:
-            levels = [c for c in ys.cat.categories if c in set(pd.unique(ys))]
+            present = set(pd.unique(ys[ok]))
+            codes, levels = _level_codes(ys, ok, [c for c in ys.cat.categories if c in present])
         else:
-            levels = sorted(pd.unique(ys))
+            codes, levels = _level_codes(ys, ok)
         if len(levels) < 3:
             raise ValueError(f"outcome {ycol!r} has {len(levels)} categories in the rows of the fit; an "
                              "ordinal model needs 3 or more (use svyglm with a binomial family for 2)")
-        y = pd.Categorical(ys, categories=levels).codes.astype(float)
+        y = codes.astype(float)
         cats[ycol] = levels
-    for v in _categoricals(frame, formula, [v for v in variables if not (ordinal and v == ycol)]):
-        c = _to_categorical(frame[v])
-        cats[v] = list(c.categories)
-        conv[v] = c
-    if conv:
-        frame = frame.assign(**conv)
-    # the outcome: evaluated by formulaic, must be one numeric column
-    if ordinal:
-        pass
-    elif ycol in frame.columns and ycol not in conv:
-        yv = frame[ycol]
+    elif ycol in data.columns:
+        yv = data[ycol]
         if yv.dtype == bool:
             yv = yv.astype(float)
         try:
-            y = yv.to_numpy(dtype=float)
+            y = yv.to_numpy(dtype=float, na_value=np.nan)[ok]
         except (TypeError, ValueError) as e:
-            raise TypeError(f"outcome {ycol!r} is not numeric; code it 0/1 (or as counts) first") from e
+            raise TypeError(f"outcome {ycol!r} is not numeric (values like {list(pd.unique(yv.dropna()))[:3]}); "
+                            "code it 0/1 (or as counts) first") from e
     else:
-        if ycol in conv:
-            raise TypeError(f"outcome {ycol!r} is not numeric (values like {cats[ycol][:3]}); code it 0/1 "
-                            "(or as counts) first")
-        lhs = model_matrix(f"{ycol} ~ 1", frame, na_action="raise").lhs
-        if lhs.shape[1] != 1:
-            raise TypeError(f"outcome {ycol!r} must give one numeric column")
-        y = np.asarray(lhs, dtype=float)[:, 0]
+        y = None  # an expression: formulaic evaluates it below
+    frame = None
+    if simple is None or y is None:
+        from formulaic import model_matrix
+
+        frame = data.loc[ok, variables] if not ok.all() else data[variables]
+        conv = {}
+        for v in _categoricals(frame, [v for v in variables if not (ordinal and v == ycol)]):
+            c = _to_categorical(frame[v])
+            cats[v] = list(c.categories)
+            conv[v] = c
+        if conv:
+            frame = frame.assign(**conv)
+        if y is None:
+            lhs = model_matrix(f"{ycol} ~ 1", frame, na_action="raise").lhs
+            if lhs.shape[1] != 1:
+                raise TypeError(f"outcome {ycol!r} must give one numeric column")
+            y = np.asarray(lhs, dtype=float)[:, 0]
     if family is not None:
         msg = family.check_y(y)
         if msg:
             raise ValueError(f"outcome {ycol!r} {msg}")
-    rhs = f.rhs
-    mm = model_matrix(rhs, frame, na_action="raise")
-    X = np.ascontiguousarray(np.asarray(mm, dtype=float))
-    names = [str(c) for c in mm.columns]
-    if not np.isfinite(X).all():
-        j = int(np.flatnonzero(~np.isfinite(X).all(axis=0))[0])
-        raise ValueError(f"model column {names[j]!r} has infinite values (e.g. log of 0)")
+    if simple is not None:
+        X, names, found = _simple_matrix(data, ok, simple)
+        cats.update(found)
+        spec = None
+    else:
+        mm = model_matrix(f.rhs, frame, na_action="raise")
+        dense = np.asfortranarray(np.asarray(mm, dtype=float))
+        names = [str(c) for c in mm.columns]
+        spec = mm.model_spec
+        X = _ModelMatrix(dense, [], np.arange(dense.shape[1]))
+    if not np.isfinite(X.dense).all():
+        j = int(np.flatnonzero(~np.isfinite(X.dense).all(axis=0))[0])
+        bad = names[int(X.order.tolist().index(j))] if j < len(names) else str(j)
+        raise ValueError(f"model column {bad!r} has infinite values (e.g. log of 0)")
     w = design._w[ok]
-    return _ModelFrame(X, y, w, ok, names, mm.model_spec, cats, ycol, wmean)
+    return _ModelFrame(X, y, w, ok, names, spec, cats, ycol, wmean, simple)
 
 
 def _subset_rows(design, subset) -> np.ndarray:
@@ -355,38 +552,53 @@ def _check_rank(H: np.ndarray, names: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------- IRLS
-def _pass(X, y, w, beta, fam: _Family, link: _Link):
-    """One pass over the rows at ``beta``: information A = X'WX, score X'r and row scores r."""
-    eta = X @ beta
-    mu = link.linkinv(eta)
-    me = link.mu_eta(eta)
-    v = fam.variance(mu)
-    ww = w * me * me / v
-    r = w * (y - mu) * me / v
-    A = (X * ww[:, None]).T @ X
-    return (A + A.T) / 2, X.T @ r, r, mu
+def _mu_and_derivative(link: _Link, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``linkinv(eta)`` and ``mu_eta(eta)``; for the logit both from one exponential."""
+    if link.name == "logit":
+        from scipy.special import expit
+
+        mu = expit(eta)
+        me = mu * (1 - mu)
+        if np.abs(eta).max(initial=0.0) > 30:  # R's thresholds
+            return link.linkinv(eta), link.mu_eta(eta)
+        return mu, me
+    if link.name == "log":
+        mu = np.maximum(np.exp(eta), _EPS)
+        return mu, mu
+    return link.linkinv(eta), link.mu_eta(eta)
 
 
-def _irls(X, y, w, fam: _Family, link: _Link, names, tol: float = 1e-10, maxit: int = 50, wmean: float | None = None):
-    """Fisher scoring from R's starting values; returns beta, A, row scores r, mu, iterations.
+def _pass(X, y, w, beta, fam: _Family, link: _Link, canonical: bool):
+    """One pass over the rows at ``beta``: information A = X'WX, score X'r and row scores r.
 
-    The weights are divided by ``wmean`` (R's ``rescale=TRUE``: the design's mean weight),
-    which changes only the scale of A, r and the deviance."""
-    wr = w / (w.mean() if wmean is None else wmean)
-    canonical = (fam.default_link == link.name)
-    if not canonical:  # Fisher scoring converges linearly: the last step understates the error
-        tol = tol * 1e-3
-    mu0 = fam.mustart(y, wr)
-    eta = link.linkfun(mu0)
-    # first step: weighted least squares on R's working response at the starting values
-    me = link.mu_eta(eta)
-    ww = wr * me * me / fam.variance(mu0)
-    A = (X * ww[:, None]).T @ X
-    _check_rank(A, names)
-    zt = eta + (y - mu0) / me
-    beta = np.linalg.solve(A, X.T @ (ww * zt))
+    W are the working weights ``w mu'^2 / V(mu)`` and r the score contributions
+    ``w (y - mu) mu' / V(mu)`` (for a canonical link ``w mu'`` and ``w (y - mu)``). One
+    symmetric rank-k update of ``[sqrt(W) X, r / sqrt(W)]`` gives A and X'r together
+    (:meth:`_ModelMatrix.gram_score`).
+    """
+    eta = X.matvec(beta)
+    mu, me = _mu_and_derivative(link, eta)
+    if canonical:
+        ww = w * me
+        r = w * (y - mu)
+    else:
+        v = fam.variance(mu)
+        ww = w * me * me / v
+        r = w * (y - mu) * me / v
+    A, g = X.gram_score(ww, r)
+    return A, g, r, mu
+
+
+#: family-link pairs whose inverse link always gives a valid mean (R's thresholds keep a logit
+#: strictly inside (0, 1)): no step halving is ever needed
+_ALWAYS_VALID = {(f, k) for f in ("binomial", "quasibinomial") for k in ("logit", "probit", "cloglog", "cauchit")} | {
+    ("poisson", "log"), ("quasipoisson", "log"), ("gaussian", "identity")}
+
+
+def _newton(X, y, wr, beta, fam, link, canonical, names, tol, maxit):
+    """Scoring iterations from ``beta`` until the step is below ``tol`` of each coefficient's scale."""
     for it in range(1, maxit + 1):
-        A, g, r, mu = _pass(X, y, wr, beta, fam, link)
+        A, g, r, mu = _pass(X, y, wr, beta, fam, link, canonical)
         try:
             Ainv = np.linalg.inv(A)
         except np.linalg.LinAlgError:
@@ -395,20 +607,60 @@ def _irls(X, y, w, fam: _Family, link: _Link, names, tol: float = 1e-10, maxit: 
         step = Ainv @ g
         scale = np.abs(beta) + np.sqrt(np.abs(np.diag(Ainv)))
         if np.all(np.abs(step) <= tol * scale):
-            return beta + step, A, r, mu, it
+            return beta + step, A, r, mu, it, True
         new = beta + step
-        for _ in range(30):  # R's step halving when eta or mu leaves the family's range
-            eta_new = X @ new
-            if link.valideta(eta_new) and fam.validmu(link.linkinv(eta_new)):
-                break
-            new = (new + beta) / 2
-        else:
-            raise FloatingPointError("IRLS cannot find valid fitted values; check the outcome and the link")
+        if (fam.name, link.name) not in _ALWAYS_VALID:
+            for _ in range(30):  # R's step halving when eta or mu leaves the family's range
+                eta_new = X.matvec(new)
+                if link.valideta(eta_new) and fam.validmu(link.linkinv(eta_new)):
+                    break
+                new = (new + beta) / 2
+            else:
+                raise FloatingPointError("IRLS cannot find valid fitted values; check the outcome and the link")
         beta = new
-    warnings.warn(f"IRLS did not converge in {maxit} iterations (separation? fitted values of 0 or 1); "
-                  "the estimates are those of the last iteration", RuntimeWarning, stacklevel=3)
-    A, g, r, mu = _pass(X, y, wr, beta, fam, link)
-    return beta, A, r, mu, maxit
+    A, g, r, mu = _pass(X, y, wr, beta, fam, link, canonical)
+    return beta, A, r, mu, maxit, False
+
+
+#: above this many rows, scoring starts from a fit to a systematic subsample of about
+#: SUBSAMPLE rows (the same fixed point; two or three fewer passes over all the rows)
+WARM_START_ROWS = 400_000
+SUBSAMPLE = 50_000
+
+
+def _irls(X, y, w, fam: _Family, link: _Link, names, tol: float = 1e-10, maxit: int = 50,
+          wmean: float | None = None):
+    """Fisher scoring from R's starting values; returns beta, A, row scores r, mu, iterations.
+
+    The weights are divided by ``wmean`` (R's ``rescale=TRUE``: the design's mean weight),
+    which changes only the scale of A, r and the deviance. Each step solves for the
+    increment from the score (not the whole working regression), so the fixed point is
+    the root of the score equations to rounding. Large fits start from a subsample's fit.
+    """
+    wr = w / (w.mean() if wmean is None else wmean)
+    canonical = (fam.default_link == link.name)
+    if not canonical:  # Fisher scoring converges linearly: the last step understates the error
+        tol = tol * 1e-3
+    n = len(y)
+    if n > WARM_START_ROWS:
+        sub = slice(None, None, n // SUBSAMPLE)
+        beta0, *_ = _irls(X.take(sub), y[sub], w[sub], fam, link, names, tol=1e-4, maxit=maxit)
+        beta, A, r, mu, it, ok = _newton(X, y, wr, beta0, fam, link, canonical, names, tol, maxit)
+    else:
+        mu0 = fam.mustart(y, wr)
+        eta = link.linkfun(mu0)
+        # first step: weighted least squares on R's working response at the starting values
+        me = link.mu_eta(eta)
+        ww = wr * me * me / fam.variance(mu0)
+        zt = eta + (y - mu0) / me
+        A, g = X.gram_score(ww, ww * zt)
+        _check_rank(A, names)
+        beta = np.linalg.solve(A, g)
+        beta, A, r, mu, it, ok = _newton(X, y, wr, beta, fam, link, canonical, names, tol, maxit)
+    if not ok:
+        warnings.warn(f"IRLS did not converge in {maxit} iterations (separation? fitted values of 0 or 1); "
+                      "the estimates are those of the last iteration", RuntimeWarning, stacklevel=3)
+    return beta, A, r, mu, it
 
 
 # ---------------------------------------------------------------------- model and result
@@ -478,22 +730,21 @@ class SurveyGLM:
         if getattr(design, "_duck", None) is not None:
             design = design._in_memory([v for v in vars_ if v is not None])
         mf = _model_frame(design, self.formula, subset, fam)
-        p = mf.X.shape[1]
+        X = mf.X
+        p = X.p
         if len(mf.y) <= p:
             raise ValueError(f"the fit has {len(mf.y)} rows for {p} coefficients")
-        beta, A, r, mu, it = _irls(mf.X, mf.y, mf.w, fam, link, mf.names, tol=tol, maxit=maxit, wmean=mf.wmean)
+        internal = [""] * p
+        for j, nm in enumerate(mf.names):
+            internal[X.order[j]] = nm
+        beta, A, r, mu, it = _irls(X, mf.y, mf.w, fam, link, internal, tol=tol, maxit=maxit, wmean=mf.wmean)
         Ainv = np.linalg.inv(A)
         # influence values x_i r_i A^-1, summed per cell of the design (rows outside the fit are 0)
-        n = len(design.data)
-        Z = np.zeros((n, p)) if not mf.rows.all() else None
-        XR = mf.X * r[:, None]
-        if Z is not None:
-            Z[mf.rows] = XR
-        else:
-            Z = XR
-        cells, Zc, present = design._cell_totals(Z, None if mf.rows.all() else mf.rows)
+        cells, Zc, present = X.cell_totals(design, r, mf.rows)
         V = design._vcov(cells, Zc @ Ainv, present)[0]
         V = (V + V.T) / 2
+        o = X.order  # back to the formula's column order
+        beta, V, Ainv = beta[o], V[np.ix_(o, o)], Ainv[np.ix_(o, o)]
         degf = design._degf(mf.rows)
         df_resid = degf + 1 - p
         dev = float(np.sum(fam.dev_resids(mf.y, mu, mf.w / mf.wmean)))
@@ -612,7 +863,7 @@ class SurveyGLMResult:
         if type not in ("link", "response"):
             raise ValueError("type must be 'link' or 'response'")
         if newdata is None:
-            X = self._frame.X
+            X = self._frame.X.to_dense()
             index = self._design.data.index[self._frame.rows]
         else:
             X = self.model_matrix(newdata)
@@ -634,7 +885,9 @@ class SurveyGLMResult:
     def model_matrix(self, newdata: pd.DataFrame) -> np.ndarray:
         """The model matrix of ``newdata`` coded as the fit's (same categories and columns)."""
         spec = self._frame.spec
-        need = [v for v in spec.required_variables if v not in newdata.columns]
+        required = ([c for _, c, _ in self._frame.terms if c is not None] if spec is None
+                    else list(spec.required_variables))
+        need = [v for v in required if v not in newdata.columns]
         if need:
             raise KeyError(f"newdata lacks the regressor {need[0]!r}")
         conv = {}
@@ -647,10 +900,12 @@ class SurveyGLMResult:
                 raise ValueError(f"newdata column {v!r} has the level {sorted(unknown, key=str)[0]!r}, "
                                  f"which the fit did not see (levels: {cats})")
             conv[v] = pd.Categorical(s, categories=cats)
-        nd = newdata.assign(**conv) if conv else newdata
-        if nd[list(spec.required_variables)].isna().any().any():
-            col = nd[list(spec.required_variables)].isna().any().idxmax()
+        if newdata[required].isna().any().any():
+            col = newdata[required].isna().any().idxmax()
             raise ValueError(f"newdata column {col!r} has missing values")
+        if spec is None:
+            return _simple_matrix(newdata, None, self._frame.terms, self._frame.categories, structured=False)[0].dense
+        nd = newdata.assign(**conv) if conv else newdata
         mm = spec.get_model_matrix(nd, na_action="raise")
         return np.asarray(mm, dtype=float)
 
