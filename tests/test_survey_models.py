@@ -7,6 +7,8 @@ nonlinear contrasts, and a planted truth over repeated samples for the interval 
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -211,6 +213,28 @@ def test_factor_blocks_equal_dense_columns(design, monkeypatch):
     np.testing.assert_allclose(a.coef, b.coef, rtol=1e-10)
     np.testing.assert_allclose(a.vcov, b.vcov, rtol=1e-9)
     np.testing.assert_allclose(a.predict()["se"], b.predict()["se"], rtol=1e-9)
+
+
+def test_subsample_start_reaches_the_same_fit(design, sample, monkeypatch):
+    """Large fits start from a subsample's fit: the same fixed point as R's starting values, also
+    when the subsample misses a category (it then starts as R does)."""
+    from helpers.stats.survey import regression
+
+    formula = "b ~ x + lik + C(g3)"
+    ref = design.glm(formula, family="binomial")
+    monkeypatch.setattr(regression, "WARM_START_ROWS", 100)
+    monkeypatch.setattr(regression, "SUBSAMPLE", 150)
+    warm = design.glm(formula, family="binomial")
+    np.testing.assert_allclose(warm.coef, ref.coef, rtol=1e-10)
+    np.testing.assert_allclose(warm.vcov, ref.vcov, rtol=1e-9)
+    rare = sample.assign(g4=np.where(np.arange(len(sample)) == 5, "rare", sample["g3"]))  # row 5: not in every 4th
+    d = SurveyDesign(rare, weight="w", strata="stratum", psu="psu", fpc="N")
+    monkeypatch.setattr(regression, "SUBSAMPLE", len(rare) // 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the subsample's trouble is not the user's
+        fit = d.glm("y ~ x + C(g4)")
+    monkeypatch.setattr(regression, "WARM_START_ROWS", 10**9)
+    np.testing.assert_allclose(fit.coef, d.glm("y ~ x + C(g4)").coef, rtol=1e-10)
 
 
 def test_glm_specified_then_fitted(design):

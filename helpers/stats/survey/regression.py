@@ -629,7 +629,7 @@ SUBSAMPLE = 50_000
 
 
 def _irls(X, y, w, fam: _Family, link: _Link, names, tol: float = 1e-10, maxit: int = 50,
-          wmean: float | None = None):
+          wmean: float | None = None, warn: bool = True, warm: bool = True):
     """Fisher scoring from R's starting values; returns beta, A, row scores r, mu, iterations.
 
     The weights are divided by ``wmean`` (R's ``rescale=TRUE``: the design's mean weight),
@@ -642,9 +642,17 @@ def _irls(X, y, w, fam: _Family, link: _Link, names, tol: float = 1e-10, maxit: 
     if not canonical:  # Fisher scoring converges linearly: the last step understates the error
         tol = tol * 1e-3
     n = len(y)
-    if n > WARM_START_ROWS:
-        sub = slice(None, None, n // SUBSAMPLE)
-        beta0, *_ = _irls(X.take(sub), y[sub], w[sub], fam, link, names, tol=1e-4, maxit=maxit)
+    beta0 = None
+    if warm and n > WARM_START_ROWS:
+        sub = slice(None, None, max(n // SUBSAMPLE, 2))
+        try:
+            beta0, _, _, _, _, sub_ok = _irls(X.take(sub), y[sub], w[sub], fam, link, names, tol=1e-4, maxit=maxit,
+                                              warn=False, warm=False)
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+            sub_ok = False  # e.g. a rare category absent from the subsample: start as R does
+        if not (sub_ok and np.isfinite(beta0).all()):
+            beta0 = None
+    if beta0 is not None:
         beta, A, r, mu, it, ok = _newton(X, y, wr, beta0, fam, link, canonical, names, tol, maxit)
     else:
         mu0 = fam.mustart(y, wr)
@@ -657,10 +665,10 @@ def _irls(X, y, w, fam: _Family, link: _Link, names, tol: float = 1e-10, maxit: 
         _check_rank(A, names)
         beta = np.linalg.solve(A, g)
         beta, A, r, mu, it, ok = _newton(X, y, wr, beta, fam, link, canonical, names, tol, maxit)
-    if not ok:
+    if not ok and warn:
         warnings.warn(f"IRLS did not converge in {maxit} iterations (separation? fitted values of 0 or 1); "
                       "the estimates are those of the last iteration", RuntimeWarning, stacklevel=3)
-    return beta, A, r, mu, it
+    return beta, A, r, mu, it, ok
 
 
 # ---------------------------------------------------------------------- model and result
@@ -737,7 +745,7 @@ class SurveyGLM:
         internal = [""] * p
         for j, nm in enumerate(mf.names):
             internal[X.order[j]] = nm
-        beta, A, r, mu, it = _irls(X, mf.y, mf.w, fam, link, internal, tol=tol, maxit=maxit, wmean=mf.wmean)
+        beta, A, r, mu, it, _ = _irls(X, mf.y, mf.w, fam, link, internal, tol=tol, maxit=maxit, wmean=mf.wmean)
         Ainv = np.linalg.inv(A)
         # influence values x_i r_i A^-1, summed per cell of the design (rows outside the fit are 0)
         cells, Zc, present = X.cell_totals(design, r, mf.rows)
