@@ -26,6 +26,15 @@ for Parquet files larger than memory); both give the same results.
 Phase 2 finishes the estimates and the Taylor-linearised variances in NumPy from
 those few cells. Nothing is quadratic in the number of respondents.
 
+Phase 2 is one engine for every estimator: ``_vcov`` takes the per-cell totals of k
+linearised variables (influence values) and returns, per domain, their k x k design
+covariance matrix, R's ``svyrecvar`` of a matrix (strata, fpc, second stage, lonely
+PSUs); a standard error is its diagonal for k = 1. The regression models
+(:mod:`~helpers.stats.survey.regression`), the covariances across domains and
+contrasts (:mod:`~helpers.stats.survey.contrast`) and the Rao-Scott tests
+(:mod:`~helpers.stats.survey.testing`) all go through it; :meth:`SurveyDesign.linearised_vcov`
+exposes it for influence values computed elsewhere.
+
 Conventions (all chosen to reproduce R ``survey`` 4.x exactly)
 ---------------------------------------------------------------
 * Variance: ``svyrecvar``/``onestrat``: for each stratum h with n_h sampled PSUs,
