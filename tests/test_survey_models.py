@@ -405,3 +405,5 @@ def test_olr_needs_three_categories(design):
         svyolr(design, "b ~ x")
     fit = svyolr(design, "lik ~ x")
     assert list(fit.terms["term"]) == ["x", "1|2", "2|3", "3|4", "4|5"]
+    with pytest.raises(ValueError, match="'cauchit' is not offered: R's svyolr truncates"):
+        svyolr(design, "lik ~ x", method="cauchit")

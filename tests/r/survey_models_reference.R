@@ -33,11 +33,12 @@ for (k in seq_len(nrow(designs))) {
 }
 # svyolr run to convergence: optim's reltol far below its default, and a small finite-difference
 # step (one per parameter) for the Hessian that R takes numerically
-olr_tight <- function(formula, design, method = "logistic") {
+olr_tight <- function(formula, design, method = "logistic", start = NULL) {
   mf <- model.frame(formula, model.frame(design))
   np <- ncol(model.matrix(formula, mf)) - 1 + nlevels(model.response(mf)) - 1
-  svyolr(formula, design, method = method,
-         control = list(reltol = 1e-15, maxit = 10000, ndeps = rep(1e-5, np)))
+  ctl <- list(reltol = 1e-15, maxit = 10000, ndeps = rep(1e-5, np))
+  if (is.null(start)) svyolr(formula, design, method = method, control = ctl)
+  else svyolr(formula, design, method = method, control = ctl, start = start)
 }
 by_position <- function(id, cf, V) {
   for (i in seq_along(cf)) emit(id, paste0("coef:", i), g(cf[i]))

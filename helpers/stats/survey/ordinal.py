@@ -6,7 +6,7 @@
     fit = svyolr(design, "sat_service ~ within15 + aware_center + C(district_id)")
     fit.terms      # the regression coefficients, then the cut-points "1|2", "2|3", ...
 
-The model is ``P(Y <= j) = F(zeta_j - x'beta)`` (F logistic, normal, Gumbel or Cauchy), no
+The model is ``P(Y <= j) = F(zeta_j - x'beta)`` (F logistic, normal or Gumbel), no
 intercept in ``x`` (the cut-points play its part), as R's ``svyolr`` and ``MASS::polr``.
 
 How it is computed (R ``survey`` 4.x, ``svyolr.survey.design2``)
@@ -65,8 +65,12 @@ OLR_METHODS = {
                  lambda x: stats.logistic.pdf(x) * (1 - 2 * stats.logistic.cdf(x))),
     "probit": (stats.norm.cdf, stats.norm.pdf, lambda x: -x * stats.norm.pdf(x)),
     "cloglog": (_gumbel_cdf, _gumbel_pdf, _gumbel_dpdf),
-    "cauchit": (stats.cauchy.cdf, stats.cauchy.pdf, lambda x: -2 * x / (np.pi * (1 + x * x) ** 2)),
 }
+#: Not offered: R's svyolr bounds the outer cut-points at -100 and 100 instead of -Inf and Inf,
+#: which the Cauchy's heavy tails turn into a different likelihood (F(-100) = 0.003), so R's
+#: cauchit fit is not the cumulative link model and cannot be matched.
+_NOT_OFFERED = {"cauchit": "R's svyolr truncates the Cauchy at +/-100, a different model from the "
+                           "cumulative cauchit link; use 'logistic', 'probit' or 'cloglog'"}
 
 
 def _parts(theta, X, y, K, method):
@@ -126,11 +130,28 @@ def _start(X, y, w, K, method):
     """Cut-points at the cumulative weighted shares of the categories, coefficients 0."""
     share = np.bincount(y.astype(np.int64), weights=w, minlength=K) / w.sum()
     cum = np.clip(np.cumsum(share)[:-1], 1e-6, 1 - 1e-6)
-    F_inv = {"logistic": stats.logistic.ppf, "probit": stats.norm.ppf, "cauchit": stats.cauchy.ppf,
+    F_inv = {"logistic": stats.logistic.ppf, "probit": stats.norm.ppf,
              "cloglog": lambda p: -np.log(-np.log(p))}[method]
     zeta = F_inv(cum)
     zeta = np.maximum.accumulate(zeta + np.arange(K - 1) * 1e-6)
     return np.concatenate([np.zeros(X.shape[1]), zeta])
+
+
+def _ascent_step(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Newton's step ``-H^-1 g``, damped (Levenberg-Marquardt) where the log-likelihood is not
+    concave (far from the optimum, e.g. for the cloglog link), so that it always climbs."""
+    N = -H
+    d = np.abs(np.diag(N))
+    d = np.where(d > 0, d, 1.0)
+    lam = 0.0
+    for _ in range(60):
+        try:
+            L = np.linalg.cholesky(N + lam * np.diag(d))
+            return np.linalg.solve(L.T, np.linalg.solve(L, g))
+        except np.linalg.LinAlgError:
+            lam = 1e-8 if lam == 0 else lam * 10
+    raise ValueError("the ordinal model's information matrix is singular (collinear regressors, or a "
+                     "category that no regressor value separates)")
 
 
 def _fit(X, y, w, K, method, tol=1e-10, maxit=100):
@@ -138,12 +159,12 @@ def _fit(X, y, w, K, method, tol=1e-10, maxit=100):
     ll = _loglik(theta, X, y, w, K, method)
     for it in range(1, maxit + 1):
         g, H, rows = _score_hessian(theta, X, y, w, K, method)
+        step = _ascent_step(H, g)
         try:
-            step = -np.linalg.solve(H, g)
+            scale = np.abs(theta) + np.sqrt(np.abs(np.diag(np.linalg.inv(-H))))
         except np.linalg.LinAlgError as e:
             raise ValueError("the ordinal model's information matrix is singular (collinear regressors, or "
                              "a category that no regressor value separates)") from e
-        scale = np.abs(theta) + np.sqrt(np.abs(np.diag(np.linalg.inv(-H))))
         if np.all(np.abs(step) <= tol * scale):
             return theta + step, it
         t = 1.0
@@ -189,7 +210,7 @@ class SurveyOLRResult:
     levels : list
         The outcome's ordered categories.
     method : str
-        The link: ``logistic``, ``probit``, ``cloglog`` or ``cauchit``.
+        The link: ``logistic``, ``probit`` or ``cloglog``.
     iterations : int
         Newton iterations.
     """
@@ -250,7 +271,9 @@ def svyolr(design, formula: str, method: str = "logistic", *, subset=None, level
     design : SurveyDesign (a DuckDB design loads the model's columns into memory).
     formula : ``"y ~ x1 + C(g)"``; y has three or more ordered categories (an ordered
         categorical's order, else sorted values such as 1-5).
-    method : ``"logistic"`` (proportional odds), ``"probit"``, ``"cloglog"`` or ``"cauchit"``.
+    method : ``"logistic"`` (proportional odds), ``"probit"`` or ``"cloglog"`` (R's, with the
+        Gumbel distribution ``exp(-exp(-x))``). R's ``"cauchit"`` is not offered: R bounds the
+        outer cut-points at +/-100, which changes the Cauchy likelihood.
     subset : the domain (boolean rows or a query string; R's ``subset(design, ...)``).
     level : confidence level of the intervals.
     tol, maxit : convergence of Newton's method (step below ``tol`` of each parameter's
@@ -268,6 +291,8 @@ def svyolr(design, formula: str, method: str = "logistic", *, subset=None, level
     """
     from helpers.stats.survey.regression import _formula_parts, _model_frame
 
+    if method in _NOT_OFFERED:
+        raise ValueError(f"method={method!r} is not offered: {_NOT_OFFERED[method]}")
     if method not in OLR_METHODS:
         raise ValueError(f"method must be one of {sorted(OLR_METHODS)}, got {method!r}")
     vars_ = sorted(_formula_parts(formula).required_variables)

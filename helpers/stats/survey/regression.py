@@ -440,7 +440,8 @@ def _model_frame(design, formula: str, subset, family: _Family | None, ordinal: 
         dom = _subset_rows(design, subset)
         rows &= dom
         if not rows.any():
-            raise ValueError("the domain (subset=) has no rows with a non-zero weight")
+            what = f"subset={subset!r}" if isinstance(subset, str) else "subset="
+            raise ValueError(f"the domain ({what}) has no rows with a non-zero weight: check the condition")
     wmean = float(design._w.mean() if dom is None else design._w[dom].mean())
     ok = rows.copy()
     for v in variables:
