@@ -103,7 +103,7 @@ def profile(design) -> list[tuple[str, float]]:
     t0 = time.perf_counter()
     mf = rg._model_frame(design, FORMULA, None, fam)
     t1 = time.perf_counter()
-    beta, A, r, mu, it, _ = rg._irls(mf.X, mf.y, mf.w, fam, link, mf.names, wmean=mf.wmean)
+    _, A, r, _, it, _ = rg._irls(mf.X, mf.y, mf.w, fam, link, mf.names, wmean=mf.wmean)
     t2 = time.perf_counter()
     cells, Zc, present = mf.X.cell_totals(design, r, mf.rows)
     design._vcov(cells, Zc @ np.linalg.inv(A), present)

@@ -363,7 +363,7 @@ def _check_fit(r, fit, tid, rtol=RTOL, full=True):
 
 
 def _fit_glm(env, gid):
-    frames, designs, _ = env
+    _, designs, _ = env
     des, f, _rf, fam, rfam, sub, _rs = GLMS[gid]
     link = rfam.split("'")[1] if "link" in rfam else None
     return designs[des].glm(f, family=fam, link=link, subset=sub)
@@ -389,7 +389,7 @@ def test_svyglm_against_r_default_convergence(env, gid):
 
 @pytest.mark.parametrize("pid", list(PREDS))
 def test_predict(env, pid):
-    frames, designs, _ = env
+    frames, _, _ = env
     gid, typ = PREDS[pid]
     r = _ref(env, pid)
     fit = _fit_glm(env, gid)
@@ -403,7 +403,7 @@ def test_predict(env, pid):
 # ---------------------------------------------------------------------- svyolr
 @pytest.mark.parametrize("oid", list(OLRS))
 def test_svyolr(env, oid):
-    frames, designs, _ = env
+    _, designs, _ = env
     r = _ref(env, oid)
     des, f, _rf, method, sub, _rs = OLRS[oid]
     fit = svyolr(designs[des], f, method=method, subset=sub)
@@ -438,7 +438,7 @@ BYS = {  # id -> (design, kind, variables, by, denominator)
 
 @pytest.mark.parametrize("bid", list(BYS))
 def test_covariance_across_domains(env, bid):
-    frames, designs, _ = env
+    _, designs, _ = env
     r = _ref(env, bid)
     des, kind, var, by, den = BYS[bid]
     d = designs[des]
@@ -450,7 +450,7 @@ def test_covariance_across_domains(env, bid):
 
 
 def test_synthetic_covariance_across_districts(env):
-    frames, designs, _ = env
+    frames, _, _ = env
     r = _ref(env, "syn_by_district")
     last = frames["synthetic"]["year"].max()
     d = SurveyDesign(frames["synthetic"][frames["synthetic"]["year"] == last], **DESIGNS["synthetic"][1])
@@ -464,7 +464,7 @@ def _contrast_ref(r):
 
 
 def test_contrasts_between_domains(env):
-    frames, designs, _ = env
+    _, designs, _ = env
     est = designs["apiclus1"].mean("api00", by="stype", covmat=True)
     names, e, se = _contrast_ref(_ref(env, "con_pairs"))
     ours = est.pairwise(df=np.inf).set_index("contrast").loc[names]
@@ -479,7 +479,7 @@ def test_contrasts_between_domains(env):
 
 
 def test_nonlinear_contrasts_of_means(env):
-    frames, designs, _ = env
+    _, designs, _ = env
     m = designs["apistrat"].mean(["api00", "api99"], covmat=True)
     names, e, se = _contrast_ref(_ref(env, "con_quote"))
     ours = svycontrast(m, {"diff": "api00 - api99", "ratio": "api00 / api99", "lr": "log(api00 / api99)",
@@ -506,7 +506,7 @@ def test_contrasts_of_glm_coefficients(env):
 def test_domain_minus_population(env):
     """E, H, M minus the whole population: ours from the joint influence functions, R's as the
     delta method on the domain totals of y and of 1 (svyby(svytotal, covmat=TRUE) + svycontrast)."""
-    frames, designs, _ = env
+    _, designs, _ = env
     names, e, se = _contrast_ref(_ref(env, "city_clus1"))
     est = designs["apiclus1"].mean("api00", by="stype", covmat=True, overall=True)
     ours = est.difference_from("(all)").set_index("stype").loc[names]
@@ -515,7 +515,7 @@ def test_domain_minus_population(env):
 
 
 def test_synthetic_district_minus_city(env):
-    frames, designs, _ = env
+    frames, _, _ = env
     names, e, se = _contrast_ref(_ref(env, "syn_city"))
     last = frames["synthetic"]["year"].max()
     sub = frames["synthetic"][frames["synthetic"]["year"] == last]
@@ -537,7 +537,7 @@ def _check_htest(r, res, tid, param_keys):
 @pytest.mark.parametrize("stat", ["F", "Chisq", "Wald", "adjWald"])
 @pytest.mark.parametrize("des,a,b", [("apiclus1", "sch_wide", "stype"), ("nhanes", "agecat", "race")])
 def test_svychisq(env, stat, des, a, b):
-    frames, designs, _ = env
+    _, designs, _ = env
     tid = f"chisq_{'clus1' if des == 'apiclus1' else 'nhanes'}_{stat}"
     r = _ref(env, tid)
     res = svychisq(designs[des], a, b, statistic=stat)
@@ -546,7 +546,7 @@ def test_svychisq(env, stat, des, a, b):
 
 
 def test_svychisq_two_stage_and_domain(env):
-    frames, designs, _ = env
+    _, designs, _ = env
     r = _ref(env, "chisq_clus2_F")
     res = svychisq(designs["apiclus2"], "stype", "awards")
     _check_htest(r, res, "chisq_clus2_F", [(res.ndf, "parameter:ndf"), (res.ddf, "parameter:ddf")])
@@ -556,7 +556,7 @@ def test_svychisq_two_stage_and_domain(env):
 
 
 def test_svychisq_synthetic(env):
-    frames, designs, _ = env
+    _, designs, _ = env
     for tid, b, stat in (("syn_chisq_F", "aware_center", "F"), ("syn_chisq_Chisq", "sat_overall", "Chisq")):
         r = _ref(env, tid)
         res = svychisq(designs["synthetic"], "sex", b, statistic=stat)  # both have missing values
@@ -571,7 +571,7 @@ def test_svychisq_synthetic(env):
     ("htest_t_strat_dom", "apistrat", "api00", "sch_wide", 0.0, "stype != 'E'"),
 ])
 def test_svyttest(env, tid, des, y, group, mu, subset):
-    frames, designs, _ = env
+    _, designs, _ = env
     r = _ref(env, tid)
     res = svyttest(designs[des], y, group, mu=mu, subset=subset)
     _check_htest(r, res, tid, [(res.df, "parameter:df"), (res.estimate, "estimate"), (res.ci_low, "ci_low"),

@@ -49,7 +49,7 @@ import ast
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -213,7 +213,7 @@ def domain_estimates(design, kind: str, variables=None, by=None, *, denominator:
     if overall and by:
         blocks.append(block([]))
     multi = len(blocks[0][1]) > 1
-    frames, names, cols = [], [], []
+    frames, names = [], []
     psu, ssu, Zs = [], [], []
     ncol = sum(len(parts) * len(cells.domains) for cells, parts in blocks)
     j0 = 0

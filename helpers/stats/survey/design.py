@@ -656,7 +656,6 @@ class SurveyDesign:
         ``lonely_psu``. ``group_scale`` multiplies each group's contribution (the
         second stage's n_h/N_h).
         """
-        k = Z.shape[1]
         if collapse:  # sum cells of a lower stage (or repeated cells) into units of this stage
             M = int(unit.max()) + 1
             u, uinv = np.unique(dom.astype(np.int64) * M + unit, return_inverse=True)

@@ -158,7 +158,7 @@ def _fit(X, y, w, K, method, tol=1e-10, maxit=100):
     theta = _start(X, y, w, K, method)
     ll = _loglik(theta, X, y, w, K, method)
     for it in range(1, maxit + 1):
-        g, H, rows = _score_hessian(theta, X, y, w, K, method)
+        g, H, _ = _score_hessian(theta, X, y, w, K, method)
         step = _ascent_step(H, g)
         try:
             scale = np.abs(theta) + np.sqrt(np.abs(np.diag(np.linalg.inv(-H))))
@@ -307,7 +307,7 @@ def svyolr(design, formula: str, method: str = "logistic", *, subset=None, level
     levels = mf.categories[mf.yname]
     K = len(levels)
     theta, it = _fit(X, mf.y, mf.w, K, method, tol=tol, maxit=maxit)
-    g, H, rows = _score_hessian(theta, X, mf.y, mf.w, K, method)
+    _, H, rows = _score_hessian(theta, X, mf.y, mf.w, K, method)
     Hinv = np.linalg.inv(H)
     n = len(design.data)
     P = len(theta)

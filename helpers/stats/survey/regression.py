@@ -834,7 +834,12 @@ class SurveyGLMResult:
         return self.df_residual
 
     def term(self, name: str) -> pd.Series:
-        """The row of :attr:`terms` for one coefficient."""
+        """The row of :attr:`terms` for one coefficient (a KeyError lists the terms if absent).
+
+        Returns
+        -------
+        Series with ``term, estimate, se, ci_low, ci_high, p, df``.
+        """
         hit = self.terms[self.terms["term"] == name]
         if hit.empty:
             raise KeyError(f"no term {name!r}; terms are {list(self.terms['term'])}")
@@ -900,7 +905,17 @@ class SurveyGLMResult:
                             index=index)
 
     def model_matrix(self, newdata: pd.DataFrame) -> np.ndarray:
-        """The model matrix of ``newdata`` coded as the fit's (same categories and columns)."""
+        """The model matrix of ``newdata`` coded as the fit's (R: ``model.matrix`` with the fit's ``xlevels``).
+
+        Parameters
+        ----------
+        newdata : DataFrame with every regressor of the formula (no missing values; the
+            categories of a categorical regressor must be among the fit's).
+
+        Returns
+        -------
+        ndarray (rows of ``newdata`` x coefficients), columns in the order of :attr:`coef`.
+        """
         spec = self._frame.spec
         required = ([c for _, c, _ in self._frame.terms if c is not None] if spec is None
                     else list(spec.required_variables))
@@ -937,7 +952,12 @@ class SurveyGLMResult:
         return svycontrast(self, contrasts, level=level, df=df)
 
     def summary(self) -> str:
-        """A printed coefficient table with the model, family, link, rows and df."""
+        """The coefficient table as text, headed by the model, family, link, rows and df.
+
+        Returns
+        -------
+        str (print it).
+        """
         head = (f"Design-based GLM ({self.model.family}, {self._link.name} link): {self.model.formula}\n"
                 f"rows {self.nobs:,}; design df {self.degf:g}; residual df {self.df_residual:g}; "
                 f"{self.iterations} scoring iterations\n")
