@@ -331,7 +331,7 @@ def test_nonlinear_contrasts_against_analytic_gradients(design):
     a, b = est.estimate["y"], est.estimate["x"]
     V = est.vcov.to_numpy()
     out = svycontrast(est, {"ratio": "y / x", "log": "log(y) - exp(x)",
-                            "pow": "y^2 * sqrt(x ** 2)"}).set_index("contrast")
+                            "pow": "y^2 * sqrt(x ** 2)"}).set_index("term")
     grads = {"ratio": [1 / b, -a / b ** 2], "log": [1 / a, -np.exp(b)], "pow": [2 * a * abs(b), a ** 2 * np.sign(b)]}
     for k, g in grads.items():
         g = np.array(g)
@@ -339,8 +339,11 @@ def test_nonlinear_contrasts_against_analytic_gradients(design):
     # a callable, and a linear contrast given three ways
     c = svycontrast(est, lambda t: t["y"] / t["x"])
     assert c["se"].iloc[0] == pytest.approx(out.loc["ratio", "se"], rel=1e-12)
-    lin = [svycontrast(est, s)["se"].iloc[0] for s in ({"y": 1, "x": -1}, [1, -1], "y - x")]
+    lin = [svycontrast(est, s)["se"].iloc[0] for s in ({"y": 1, "x": -1}, [1, -1], "y - x", np.array([[1, -1]]))]
     np.testing.assert_allclose(lin, lin[0], rtol=1e-12)
+    two = svycontrast(est, np.array([[1, -1], [1, 1]]))
+    assert list(two["term"]) == ["contrast1", "contrast2"]
+    assert two.attrs["vcov"].shape == (2, 2)
 
 
 def test_contrast_of_a_non_analytic_callable_falls_back(design):

@@ -467,7 +467,7 @@ def test_contrasts_between_domains(env):
     _, designs, _ = env
     est = designs["apiclus1"].mean("api00", by="stype", covmat=True)
     names, e, se = _contrast_ref(_ref(env, "con_pairs"))
-    ours = est.pairwise(df=np.inf).set_index("contrast").loc[names]
+    ours = est.pairwise(df=np.inf).set_index("term").loc[names]
     _close("contrast pairs estimate", ours["estimate"], e)
     _close("contrast pairs se", ours["se"], se)
     # R's confint() of a svycontrast: normal quantile
@@ -483,7 +483,7 @@ def test_nonlinear_contrasts_of_means(env):
     m = designs["apistrat"].mean(["api00", "api99"], covmat=True)
     names, e, se = _contrast_ref(_ref(env, "con_quote"))
     ours = svycontrast(m, {"diff": "api00 - api99", "ratio": "api00 / api99", "lr": "log(api00 / api99)",
-                           "sq": "sqrt(api00) * api99^2"}).set_index("contrast").loc[names]
+                           "sq": "sqrt(api00) * api99^2"}).set_index("term").loc[names]
     _close("contrast quote estimate", ours["estimate"], e)
     _close("contrast quote se", ours["se"], se)
     # a callable gives the same (gradient by complex step)
@@ -496,7 +496,7 @@ def test_contrasts_of_glm_coefficients(env):
     r.update(_ref(env, "con_glm_nl"))
     names, e, se = _contrast_ref({k: v for k, v in r.items() if k.count(":") == 1 or k.split(":")[1] == k.split(":")[2]})
     fit = _fit_glm(env, "strat_logit")
-    ours = fit.contrast({"lin": {"ell": 1, "meals": -1}, "odds": "exp(ell - meals)"}).set_index("contrast").loc[names]
+    ours = fit.contrast({"lin": {"ell": 1, "meals": -1}, "odds": "exp(ell - meals)"}).set_index("term").loc[names]
     _close("contrast glm estimate", ours["estimate"], e)
     _close("contrast glm se", ours["se"], se)
     # df of a model's contrast: its residual df

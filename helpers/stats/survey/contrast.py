@@ -125,7 +125,7 @@ class Estimates:
         Returns
         -------
         DataFrame, one row per other estimate: the ``by`` columns and ``variable`` of the
-        estimate, ``contrast`` (``"name - reference"``), ``estimate, se, ci_low, ci_high, p,
+        estimate, ``term`` (``"name - reference"``), ``estimate, se, ci_low, ci_high, p,
         df``.
         """
         spec, keep = {}, []
@@ -151,8 +151,8 @@ class Estimates:
 
         Returns
         -------
-        DataFrame: ``variable, a, b`` (the two names), ``contrast, estimate, se, ci_low,
-        ci_high, p, df``, one row per pair (in the order of the estimates).
+        DataFrame: ``variable, a, b`` (the two names), ``term`` (``"a - b"``), ``estimate, se,
+        ci_low, ci_high, p, df``, one row per pair (in the order of the estimates).
         """
         spec, rows = {}, []
         for var, names in self._by_variable().items():
@@ -381,7 +381,8 @@ def svycontrast(stat, contrasts, *, level: float = 0.95, df: float | None = None
         ``estimate`` (a Series indexed by name), ``vcov`` (a DataFrame) and ``df``.
     contrasts : one contrast, or a dict mapping a contrast's name to one contrast. A contrast is
         * a dict ``{name: weight}`` (R's named vector ``c(a=1, b=-1)``; other weights 0),
-        * a sequence of weights, one per estimate, in the order of ``stat.estimate``,
+        * a sequence of weights, one per estimate, in the order of ``stat.estimate`` (a 2-d
+          array: one contrast per row, named ``contrast1``, ``contrast2``...),
         * a string expression of the names (R's ``quote()``): ``"log(a / b)"``,
           ``"`D01` - `(all)`"`` (backquotes around names that are not identifiers), with
           ``+ - * / **`` (or ``^``) and ``log, exp, sqrt, log10, log2, log1p, expm1, logit,
@@ -393,8 +394,10 @@ def svycontrast(stat, contrasts, *, level: float = 0.95, df: float | None = None
 
     Returns
     -------
-    DataFrame, one row per contrast: ``contrast, estimate, se, ci_low, ci_high, p, df``;
-    ``.attrs["vcov"]`` holds the covariance matrix of the contrasts (R: ``vcov``).
+    DataFrame, one row per contrast: ``term`` (its name: the dict key, the expression, or
+    ``"contrast"``), ``estimate, se, ci_low, ci_high, p, df`` (the columns of
+    :meth:`helpers.stats.models.ModelResult.contrast`); ``.attrs["vcov"]`` holds the
+    covariance matrix of the contrasts (R: ``vcov``).
 
     Notes
     -----
@@ -416,6 +419,8 @@ def svycontrast(stat, contrasts, *, level: float = 0.95, df: float | None = None
         items = [(str(k), v) for k, v in contrasts.items()]
     elif isinstance(contrasts, str):
         items = [(contrasts, contrasts)]
+    elif isinstance(contrasts, np.ndarray) and contrasts.ndim == 2:  # one combination per row
+        items = [(f"contrast{i + 1}", row) for i, row in enumerate(contrasts)]
     else:
         items = [("contrast", contrasts)]
     if not items:
@@ -438,6 +443,6 @@ def svycontrast(stat, contrasts, *, level: float = 0.95, df: float | None = None
     Vc[bad, :] = np.nan
     Vc[:, bad] = np.nan
     out = wald_table(values, np.sqrt(np.diag(Vc)), getattr(stat, "df", np.inf) if df is None else df, level)
-    out.insert(0, "contrast", [lab for lab, _ in items])
-    out.attrs["vcov"] = pd.DataFrame(Vc, index=out["contrast"], columns=out["contrast"])
+    out.insert(0, "term", [lab for lab, _ in items])
+    out.attrs["vcov"] = pd.DataFrame(Vc, index=out["term"], columns=out["term"])
     return out
