@@ -67,12 +67,15 @@ def load(args) -> pd.DataFrame:
     """Respondents of the synthetic city's large survey, with the model's variables."""
     if args.survey:
         path = Path(args.survey)
+        s = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     else:
         out = Path(tempfile.mkdtemp(prefix="bench_svyglm_data_"))
-        subprocess.run([sys.executable, "-m", "helpers", "synth", "--respondents", str(args.respondents), "--out",
-                        str(out), "--format", "parquet", "--quiet"], check=True, cwd=ROOT)
-        path = out / "survey.parquet"
-    s = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        try:
+            subprocess.run([sys.executable, "-m", "helpers", "synth", "--respondents", str(args.respondents),
+                            "--out", str(out), "--format", "parquet", "--quiet"], check=True, cwd=ROOT)
+            s = pd.read_parquet(out / "survey.parquet")
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
     s = s[s["responded"] == 1]
     wm = s["walk_minutes"]
     return pd.DataFrame({
