@@ -112,7 +112,8 @@ def profile(design) -> list[tuple[str, float]]:
     design._vcov(cells, Zc @ np.linalg.inv(A), present)
     t3 = time.perf_counter()
     return [("model frame (formula, missing values, factor codes)", t1 - t0),
-            (f"scoring ({it} passes over all rows, after a subsample start)", t2 - t1),
+            (f"scoring ({it} passes over all rows"
+             f"{', after a subsample start' if len(mf.y) > rg.WARM_START_ROWS else ''})", t2 - t1),
             ("variance (scores summed per PSU, design covariance)", t3 - t2)]
 
 
