@@ -2,8 +2,22 @@
 
 - :mod:`~helpers.stats.survey.design` - :class:`SurveyDesign`: a stratified multi-stage design
   (weights, strata, PSUs, finite-population corrections) and its descriptive estimators (means,
-  totals, ratios, proportions by domain) with Taylor-linearised standard errors.
+  totals, ratios, proportions by domain) with Taylor-linearised standard errors, and the
+  covariance of linearised totals that every other estimator rests on.
+- :mod:`~helpers.stats.survey.regression` - :class:`SurveyGLM` / :func:`svyglm`: design-based
+  generalised linear models with sandwich SEs and predictions.
+- :mod:`~helpers.stats.survey.ordinal` - :func:`svyolr`: design-based proportional-odds models.
+- :mod:`~helpers.stats.survey.contrast` - :class:`Estimates` (estimates by domain with their full
+  covariance, ``design.mean(..., covmat=True)``) and :func:`svycontrast` (linear and nonlinear
+  contrasts).
+- :mod:`~helpers.stats.survey.testing` - :func:`svychisq` (Rao-Scott tests of independence) and
+  :func:`svyttest` (design-based t-tests).
 """
 from helpers.stats.survey.design import LonelyPSUError, SurveyDesign
+from helpers.stats.survey.contrast import Estimates, domain_estimates, svycontrast
+from helpers.stats.survey.ordinal import SurveyOLRResult, svyolr
+from helpers.stats.survey.regression import SurveyGLM, SurveyGLMResult, svyglm
+from helpers.stats.survey.testing import ChisqTest, TTest, svychisq, svyttest
 
-__all__ = ["SurveyDesign", "LonelyPSUError"]
+__all__ = ["SurveyDesign", "LonelyPSUError", "SurveyGLM", "SurveyGLMResult", "svyglm", "Estimates",
+           "domain_estimates", "svycontrast", "svychisq", "svyttest", "ChisqTest", "TTest", "svyolr", "SurveyOLRResult"]
