@@ -97,8 +97,12 @@ def test_interval_text_and_rate_table():
     units = pd.DataFrame({"district_id": ["D1", "D2"], "name_en": ["One", "Two"]})
     t = common.rate_table(r, units, labels={"m": "rate"}, denominator_label="n_units")
     assert list(t.columns) == ["district_id", "name_en", "rate", "n_units"]
-    assert t.loc[0, "rate"].startswith("35.0 (") and t.loc[0, "n_units"] == 20
-    assert common.interval_text([np.nan], [0], [1]).iloc[0] == ""
+    assert t.loc[0, "rate"] == "35.0 (18.1 to 56.7)" and t.loc[0, "n_units"] == "20"
+    assert t.loc[1, "rate"].startswith("0.0 (")
+    # missing estimates print as an en dash; decimals follow the column's median standard error
+    assert common.interval_text([np.nan], [0], [1]).iloc[0] == "–"
+    assert common.interval_text([0.5834, 0.61], [0.5834 - 0.0157, 0.6], [0.5834 + 0.0157, 0.62]).tolist() == \
+        ["58.3 (56.8 to 59.9)", "61.0 (60.0 to 62.0)"]
 
 
 def test_funnel_flags_and_worst_ten():
