@@ -98,7 +98,8 @@ report.figure(ax, caption=f"{measures.label('registration')} and {measures.label
 dist_members = rates.rates(members_year, member_measures, by="district_id")
 hours = participation.per_member(members_year, "volunteer_hours", "registered", by="district_id")
 reg_funnel, reg_verdict = verdicts.rate_verdicts(members_year.groupby("district_id", as_index=False)[
-    ["registered", "in_service_resident"]].sum(), "registered", "in_service_resident", "district_id")
+    ["registered", "in_service_resident"]].sum(), "registered", "in_service_resident", "district_id",
+    measure="registration", year=year)
 member_table = common.rate_table(dist_members, districts, labels={m: measures.label(m, unit=True)
                                                                   for m in member_measures},
                                  denominator_label="In-service members living there")
@@ -136,7 +137,8 @@ report.md("In {y}, **{r}** of in-service members living in the city had register
 # the ordinary variation between communities; only the coloured points lie outside them.
 
 # %%
-com_funnel, com_verdict = verdicts.rate_verdicts(members_year, "registered", "in_service_resident", "community_id")
+com_funnel, com_verdict = verdicts.rate_verdicts(members_year, "registered", "in_service_resident", "community_id",
+                                                 measure="registration", year=year)
 ax = common.funnel_plot(com_funnel, xlabel=f"In-service members living in the community, {year}",
                         ylabel=measures.axis("registration"), title=None, max_labels=0, synthetic=synthetic)
 counts = com_verdict["verdict"].value_counts()
@@ -219,7 +221,8 @@ if has_survey:
     p1 = part_year.query("year == @survey_year").iloc[0]
     part_y = part_dist[part_dist["year"] == survey_year]
     _, part_verdict = verdicts.estimate_verdicts(part_y[part_y["n"] >= report.min_respondents()], "estimate", "se",
-                                                 "district_id", city=p1["estimate"])
+                                                 "district_id", city=p1["estimate"], measure="participated",
+                                                 year=survey_year)
     part_table = common.survey_table(part_y, districts, label=measures.label("participated", unit=True) + " (95% CI)")
     part_table["Against the city"] = part_table["district_id"].map(part_verdict.set_index("unit")["verdict"])
     shown = report.table(part_table.drop(columns="district_id").rename(columns={"name_en": "District",

@@ -69,3 +69,17 @@ def test_glossary_has_one_name_per_measure():
     assert g.columns.tolist() == ["Measure", "Definition", "Source", "Scale"] and len(g) == 2
     with pytest.raises(KeyError, match="no measure 'nope'"):
         measures.label("nope")
+
+
+def test_stated_verdicts_are_written_beside_the_report(tmp_path, monkeypatch):
+    from helpers.publish.report import ASSETS_ENV
+
+    monkeypatch.setenv(ASSETS_ENV, str(tmp_path))
+    verdicts.clear_stated()
+    d = pd.DataFrame({"district_id": ["D1", "D2", "D3"], "x": [50, 500, 900], "n": [1000, 1000, 1000]})
+    verdicts.rate_verdicts(d, "x", "n", "district_id", measure="registration", year=2024)
+    s = pd.read_csv(tmp_path / verdicts.STATED_FILE)
+    assert s.columns.tolist() == ["measure", "level", "unit", "year", "verdict"] and len(s) == 3
+    assert set(s["measure"]) == {"registration"} and set(s["level"]) == {"district_id"}
+    verdicts.clear_stated()
+    assert verdicts.stated().empty

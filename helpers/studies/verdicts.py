@@ -28,7 +28,8 @@ from helpers.publish import fmt
 from helpers.stats import compare
 
 __all__ = ["UNIT_RULE", "RANK_RULE", "LEVEL", "CAUSAL_DESIGNS", "unit_verdicts", "rate_verdicts",
-           "estimate_verdicts", "rank_statement", "claim_verdict", "claims_table", "VERDICT_WORDS"]
+           "estimate_verdicts", "rank_statement", "claim_verdict", "claims_table", "VERDICT_WORDS", "stated",
+           "clear_stated", "STATED_FILE"]
 
 #: The confidence level of every verdict.
 LEVEL = 0.95
@@ -53,20 +54,67 @@ def unit_verdicts(res: compare.FunnelResult, level: float = LEVEL) -> pd.DataFra
                          "verdict": t[f"flag_od_{tag}"].map(_SIDE).to_numpy()})
 
 
-def rate_verdicts(data: pd.DataFrame, numerator: str, denominator: str, unit: str,
-                  level: float = LEVEL) -> tuple[compare.FunnelResult, pd.DataFrame]:
+def rate_verdicts(data: pd.DataFrame, numerator: str, denominator: str, unit: str, level: float = LEVEL,
+                  measure: str | None = None, year: int | None = None) -> tuple[compare.FunnelResult, pd.DataFrame]:
     """Funnel of an administrative rate (``numerator / denominator`` per ``unit``, target the pooled city
-    rate) and its :func:`unit_verdicts`. Returns ``(funnel, verdicts)``."""
+    rate) and its :func:`unit_verdicts`. Returns ``(funnel, verdicts)``.
+
+    With ``measure`` (a glossary key) and ``year``, the verdicts are also stated for the site-wide
+    consistency check (:func:`stated`)."""
     res = compare.funnel_proportion(data, numerator, denominator, unit, levels=(level, 0.998))
-    return res, unit_verdicts(res, level)
+    v = unit_verdicts(res, level)
+    _state(v, unit, measure, year)
+    return res, v
 
 
-def estimate_verdicts(data: pd.DataFrame, estimate: str, se: str, unit: str, city: float,
-                      level: float = LEVEL) -> tuple[compare.FunnelResult, pd.DataFrame]:
+def estimate_verdicts(data: pd.DataFrame, estimate: str, se: str, unit: str, city: float, level: float = LEVEL,
+                      measure: str | None = None, year: int | None = None
+                      ) -> tuple[compare.FunnelResult, pd.DataFrame]:
     """Funnel of survey estimates (``estimate`` with design-based ``se`` per ``unit``) around the city's
-    design-based estimate ``city``, and its :func:`unit_verdicts`. Returns ``(funnel, verdicts)``."""
+    design-based estimate ``city``, and its :func:`unit_verdicts`. Returns ``(funnel, verdicts)``.
+    ``measure`` and ``year`` as in :func:`rate_verdicts`."""
     res = compare.funnel_estimate(data, estimate, se, unit, target=city, levels=(level, 0.998))
-    return res, unit_verdicts(res, level)
+    v = unit_verdicts(res, level)
+    _state(v, unit, measure, year)
+    return res, v
+
+
+#: Verdicts stated by the running report: (measure, unit column, unit, year) -> verdict.
+_STATED: dict[tuple, str] = {}
+#: File, beside a report's data files, listing the verdicts it states (read by the consistency test).
+STATED_FILE = "verdicts.csv"
+
+
+def _state(v: pd.DataFrame, unit: str, measure: str | None, year: int | None) -> None:
+    if measure is None:
+        return
+    for u, verdict in zip(v["unit"], v["verdict"]):
+        _STATED[(measure, unit, str(u), None if year is None else int(year))] = verdict
+    _write_stated()
+
+
+def stated() -> pd.DataFrame:
+    """The verdicts this report has stated: ``measure, level, unit, year, verdict``."""
+    return pd.DataFrame([{"measure": m, "level": lv, "unit": u, "year": y, "verdict": v}
+                         for (m, lv, u, y), v in _STATED.items()],
+                        columns=["measure", "level", "unit", "year", "verdict"])
+
+
+def _write_stated() -> None:
+    """Under the build (``$HELPERS_REPORT_ASSETS`` set), write :func:`stated` beside the report's data."""
+    import os
+
+    from helpers.publish.report import ASSETS_ENV
+
+    folder = os.environ.get(ASSETS_ENV)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        stated().to_csv(os.path.join(folder, STATED_FILE), index=False, lineterminator="\n")
+
+
+def clear_stated() -> None:
+    """Forget the stated verdicts (the build calls it between reports run in one kernel)."""
+    _STATED.clear()
 
 
 def rank_statement(rank: int, low: int, high: int, n_units: int) -> str:
