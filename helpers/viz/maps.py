@@ -5,10 +5,22 @@ colours and fonts from :mod:`helpers.viz.style`, and never modifies the frames i
 is given. The map conventions a geographer expects are built in:
 
 - the classification scheme and the number of classes are named in the
-  legend (mapclassify; Jenks 1977, Slocum et al. 2009, ch. 5);
+  legend (mapclassify; Jenks 1977, Slocum et al. 2009, ch. 5), and the class
+  breaks are rounded to the precision the legend prints, so that classes
+  such as "10.0 – 12.4, 12.5 – 15.0" leave no printable value out
+  (:mod:`helpers.viz.classes`);
 - units without a value are hatched and labelled "No data"; units whose
   estimate was suppressed for too few respondents
   (:mod:`helpers.publish.disclosure`) are drawn grey with dots and labelled so;
+  every legend has each entry exactly when some unit drawn has it;
+- where units are too small to see at the figure's size (a city's dense
+  core), an inset enlarges their densest cluster with the same classes, framed
+  on the main map (``inset="auto"``; :mod:`helpers.viz.inset`);
+- unit labels never overlap: they are placed when the figure is drawn, moved
+  with a leader line or left out (:mod:`helpers.viz.labels`);
+- every map stores a one-sentence description for alt text in
+  ``ax._helpers_alt`` and the figure's in ``fig._helpers_alt``
+  (:func:`describe`, :mod:`helpers.viz.alt`);
 - diverging colours can be centred on a reference value (the city value):
   the reference becomes a class break, so every class lies wholly above or
   wholly below it;
@@ -22,12 +34,9 @@ Slocum, T. A. et al. (2009). *Thematic Cartography and Geovisualization*, 3rd ed
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import geopandas as gpd
-import mapclassify
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -37,8 +46,13 @@ from matplotlib import patheffects
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from helpers.viz import style
 from helpers.publish.disclosure import MIN_RESPONDENTS, suppression_label
+from helpers.viz import style
+from helpers.viz.alt import (ALT_ATTR, clean_heading, count_phrase, counts_text, describe,  # noqa: F401
+                             missing_phrase, set_alt, units_noun)
+from helpers.viz.classes import SCHEME_NAMES, Classes, auto_fmt, classify
+from helpers.viz.inset import GAP, INSET_HEIGHT, add_inset, axes_size_mm, inset_box, plan_inset, units_in
+from helpers.viz.labels import place_labels
 
 __all__ = [
     "Classes",
@@ -52,175 +66,12 @@ __all__ = [
     "access_map",
     "add_scale_bar",
     "add_north_arrow",
+    "describe",
 ]
 
-# Readable names of mapclassify's schemes, for the legend.
-_SCHEME_NAMES = {
-    "quantiles": "Quantiles",
-    "equalinterval": "Equal intervals",
-    "fisherjenks": "Fisher-Jenks",
-    "fisherjenkssampled": "Fisher-Jenks (sampled)",
-    "naturalbreaks": "Natural breaks",
-    "jenkscaspall": "Jenks-Caspall",
-    "headtailbreaks": "Head/tail breaks",
-    "maximumbreaks": "Maximum breaks",
-    "boxplot": "Box plot",
-    "percentiles": "Percentiles",
-    "stdmean": "Std. mean",
-    "prettybreaks": "Pretty breaks",
-    "userdefined": "User-defined breaks",
-}
-
-
-def _scheme_key(scheme: str) -> str:
-    return scheme.replace("_", "").replace("-", "").replace(" ", "").lower()
-
-
-def _auto_fmt(values: np.ndarray) -> str:
-    finite = np.abs(values[np.isfinite(values)])
-    top = finite.max() if finite.size else 1.0
-    span = np.ptp(values[np.isfinite(values)]) if finite.size else 1.0
-    ref = max(min(top, span if span > 0 else top), 1e-12)
-    dec = int(np.clip(2 - math.floor(math.log10(ref)), 0, 4))
-    return "{:,.%df}" % dec
-
-
-# --------------------------------------------------------------------------
-# Classification
-# --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Classes:
-    """A classification of values into coloured classes (the legend of a choropleth).
-
-    Attributes
-    ----------
-    scheme : readable name of the scheme (e.g. ``"Quantiles"``).
-    bins : upper bounds of the classes (ascending; the last is the maximum).
-    lower : lower bound of the first class (the minimum).
-    colors : hex colour of each class.
-    labels : legend label of each class (``"0.10 – 0.25"``).
-    center : reference value the colours diverge from, or None.
-    """
-
-    scheme: str
-    bins: np.ndarray
-    lower: float
-    colors: tuple[str, ...]
-    labels: tuple[str, ...]
-    center: float | None = None
-    fmt: str = "{:,.2f}"
-
-    @property
-    def k(self) -> int:
-        """Number of classes."""
-        return len(self.bins)
-
-    @property
-    def title(self) -> str:
-        """Scheme and number of classes, e.g. ``"Quantiles, 5 classes"``."""
-        t = f"{self.scheme}, {self.k} classes"
-        if self.center is not None:
-            t += f"\ncentred on {self.fmt.format(self.center)}"
-        return t
-
-    def assign(self, values) -> np.ndarray:
-        """Class index (0..k-1) of each value; -1 for missing values."""
-        v = np.asarray(values, dtype="float64")
-        idx = np.searchsorted(self.bins, v, side="left")
-        idx = np.clip(idx, 0, self.k - 1)
-        return np.where(np.isfinite(v), idx, -1)
-
-    def color_of(self, values) -> np.ndarray:
-        """Hex colour of each value (``""`` for missing values)."""
-        idx = self.assign(values)
-        cols = np.array(self.colors + ("",), dtype=object)
-        return cols[idx]  # -1 picks the trailing ""
-
-    def handles(self) -> list[Patch]:
-        """Legend patches, one per class (lowest first)."""
-        return [Patch(facecolor=c, edgecolor="#777777", linewidth=0.4, label=lab)
-                for c, lab in zip(self.colors, self.labels)]
-
-
-def classify(
-    values,
-    scheme: str = "quantiles",
-    k: int = 5,
-    *,
-    bins: Sequence[float] | None = None,
-    cmap: str | None = None,
-    center: float | None = None,
-    fmt: str | None = None,
-    **classification_kwds,
-) -> Classes:
-    """Classify values with mapclassify and pick the colours of the classes.
-
-    Parameters
-    ----------
-    values : array-like of numbers; NaN are ignored.
-    scheme : a mapclassify scheme name (``"quantiles"``, ``"fisher_jenks"``,
-        ``"equal_interval"``, ``"natural_breaks"``, ``"box_plot"``, ...).
-        Ignored when ``bins`` is given (user-defined breaks).
-    k : number of classes asked for (a scheme may return fewer when values tie).
-    bins : explicit upper bounds of the classes (``UserDefined``).
-    cmap : matplotlib colour map name; default :data:`helpers.viz.style.SEQUENTIAL_CMAP`,
-        or :data:`helpers.viz.style.DIVERGING_CMAP` when ``center`` is given.
-    center : reference value (e.g. the city value) to centre diverging colours
-        on. It becomes a class break (the nearest break moves onto it when
-        within a quarter class width, else it is added); classes below it take
-        one hue, classes above the other, darker with distance.
-    fmt : format of the class bounds in the legend (e.g. ``"{:.0%}"``);
-        chosen from the magnitude of the values when None.
-    **classification_kwds : passed to :func:`mapclassify.classify`.
-
-    Returns
-    -------
-    :class:`Classes`
-    """
-    y = np.asarray(values, dtype="float64")
-    y = y[np.isfinite(y)]
-    if y.size == 0:
-        raise ValueError("no finite values to classify")
-    if bins is not None:
-        mc = mapclassify.UserDefined(y, bins=list(bins))
-        name = _SCHEME_NAMES["userdefined"]
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "not enough unique values": k is reported
-            mc = mapclassify.classify(y, scheme, k=k, **classification_kwds)
-        name = _SCHEME_NAMES.get(_scheme_key(scheme), scheme.replace("_", " ").capitalize())
-    ub = np.unique(np.asarray(mc.bins, dtype="float64"))
-    lower = float(min(y.min(), ub[0]))
-    if center is not None:
-        center = float(center)
-        if lower < center < ub[-1] and not np.any(np.isclose(ub, center)):
-            # move a break lying within a quarter class-width of the centre onto it (no sliver
-            # class); otherwise add the centre as a new break
-            edges = np.concatenate([[lower], ub])
-            widths = np.diff(edges)
-            j = int(np.argmin(np.abs(ub[:-1] - center))) if len(ub) > 1 else -1
-            if j >= 0 and abs(ub[j] - center) < 0.25 * min(widths[j], widths[j + 1]):
-                ub = ub.copy()
-                ub[j] = center
-            else:
-                ub = np.sort(np.append(ub, center))
-    fmt = fmt or _auto_fmt(np.append(ub, lower))
-    kk = len(ub)
-    if center is None:
-        cm = colormaps[cmap or style.SEQUENTIAL_CMAP]
-        pos = np.linspace(0.1, 0.95, kk) if kk > 1 else np.array([0.6])
-    else:
-        cm = colormaps[cmap or style.DIVERGING_CMAP]
-        below = int(np.sum(ub <= center + 1e-12 * max(1.0, abs(center))))
-        above = kk - below
-        m = max(below, above, 1)
-        off = np.linspace(0.16, 0.5, m) if m > 1 else np.array([0.3])
-        pos = np.concatenate([0.5 - off[:below][::-1], 0.5 + off[:above]])
-    colors = tuple(mcolors.to_hex(cm(p)) for p in pos)
-    lows = np.concatenate([[lower], ub[:-1]])
-    labels = tuple(fmt.format(b) if fmt.format(a) == fmt.format(b) else f"{fmt.format(a)} – {fmt.format(b)}"
-                   for a, b in zip(lows, ub))
-    return Classes(scheme=name, bins=ub, lower=lower, colors=colors, labels=labels, center=center, fmt=fmt)
+# kept for callers of the old private helpers
+_SCHEME_NAMES = SCHEME_NAMES
+_auto_fmt = auto_fmt
 
 
 # --------------------------------------------------------------------------
@@ -333,15 +184,32 @@ def _as_mask(gdf: pd.DataFrame, spec) -> np.ndarray:
     return s.fillna(False).astype(bool).to_numpy()
 
 
-def _label_units(ax, frame: gpd.GeoDataFrame, lang: str, fontsize: float = 7.0) -> None:
+def _label_units(ax, frame: gpd.GeoDataFrame, lang: str, fontsize: float = 7.0, *, where=None,
+                 bounds=None, crs=None) -> None:
+    """Name units at their representative points, without overlaps (:func:`helpers.viz.labels.place_labels`).
+
+    Larger units are placed first; ``where`` (a boolean mask) picks the units to
+    name; ``bounds`` keeps only anchors inside an extent (an inset's).
+    """
+    if crs is not None and frame.crs is not None and frame.crs != crs:
+        frame = frame.to_crs(crs)
     col = style.resolve_label_column(frame, lang)
-    pts = frame.geometry.representative_point()
-    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
-    for p, name in zip(pts, frame[col]):
-        if p is None or p.is_empty or pd.isna(name):
-            continue
-        ax.text(p.x, p.y, str(name), ha="center", va="center", fontsize=fontsize, color="#111111",
-                zorder=9, path_effects=halo, gid="unit-label")
+    keep = np.ones(len(frame), bool) if where is None else np.asarray(where, dtype=bool)
+    geoms = frame.geometry
+    ok = keep & geoms.notna().to_numpy() & ~geoms.is_empty.to_numpy()
+    f = frame[ok]
+    if not len(f):
+        return
+    pts = f.geometry.representative_point()
+    xs, ys = pts.x.to_numpy(), pts.y.to_numpy()
+    names = f[col].to_numpy()
+    area = f.geometry.area.to_numpy()
+    if bounds is not None:
+        x0, y0, x1, y1 = bounds
+        inside = (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
+        xs, ys, names, area = xs[inside], ys[inside], names[inside], area[inside]
+    texts = [None if pd.isna(n) else str(n) for n in names]
+    place_labels(ax, xs, ys, texts, priority=area, fontsize=fontsize)
 
 
 def _finish_map(ax, crs, *, scale_bar: bool, north_arrow: bool, title: str | None) -> None:
@@ -386,13 +254,50 @@ def _draw_special(ax, gdf, nodata: np.ndarray, supp: np.ndarray) -> None:
                        linewidth=0.3, zorder=2, gid="choropleth-suppressed")
 
 
-def _draw_overlay(ax, overlay, crs) -> None:
+def _draw_overlay(ax, overlay, crs, bounds=None) -> None:
     if overlay is None:
         return
     if crs is not None and overlay.crs is not None and overlay.crs != crs:
         overlay = overlay.to_crs(crs)
-    overlay.plot(ax=ax, facecolor="none", edgecolor=style.UPPER_EDGE["edgecolor"],
-                 linewidth=style.UPPER_EDGE["linewidth"], zorder=5, gid="upper-boundaries")
+    if bounds is not None:
+        overlay = overlay[units_in(overlay, bounds)]
+    if len(overlay):
+        overlay.plot(ax=ax, facecolor="none", edgecolor=style.UPPER_EDGE["edgecolor"],
+                     linewidth=style.UPPER_EDGE["linewidth"], zorder=5, gid="upper-boundaries")
+
+
+def _maybe_inset(ax, units: gpd.GeoDataFrame, inset, layers, *, crs, labels=None, label_frame=None,
+                 label_where=None, size: float = INSET_HEIGHT):
+    """Plan and draw the inset of a map; ``layers(inset_ax, bounds)`` draws the map's layers into it.
+
+    Returns the :class:`helpers.viz.inset.InsetPlan` (None when no inset).
+    """
+    if inset is None or inset is False:
+        return None
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    plan = plan_inset(units, inset, axes_size_mm(ax), main_bounds=(x0, y0, x1, y1), height_share=size)
+    if plan is None:
+        return None
+
+    def draw(iax, bounds):
+        layers(iax, bounds)
+        if labels and label_frame is not None:
+            _label_units(iax, label_frame, labels, where=label_where, bounds=bounds, crs=crs)
+
+    iax = add_inset(ax, plan, draw, height_share=size)
+    add_scale_bar(iax, crs, fraction=0.35)
+    return plan
+
+
+def _inset_phrase(plan) -> str:
+    if plan is None:
+        return ""
+    return f"; an inset enlarges the area with the smallest units ({count_phrase(plan.n_inside, ('unit', 'units'))})"
+
+
+def _titled(title: str | None, text: str) -> str:
+    return f"{clean_heading(title)}: {text}" if title else text
 
 
 # --------------------------------------------------------------------------
@@ -422,6 +327,9 @@ def choropleth(
     scale_bar: bool = True,
     north_arrow: bool = True,
     synthetic: bool = False,
+    inset="auto",
+    inset_size: float = INSET_HEIGHT,
+    units_name: str | None = None,
     **classification_kwds,
 ):
     """Classed choropleth map of one column.
@@ -445,19 +353,33 @@ def choropleth(
         communities); its boundaries are drawn on top.
     labels : None (no labels), ``"en"`` (English/pinyin names) or ``"zh"``
         (Chinese names; falls back to English with a warning when no CJK font).
+        Labels never overlap: crowded ones move with a leader line or are
+        left out (:mod:`helpers.viz.labels`).
     label_layer : ``"overlay"`` or ``"units"``: which layer to label
         (default the overlay when given).
     legend, legend_title, legend_loc : legend on/off, its heading (default the
         column name), ``"outside"`` (right of the map) or a matplotlib location.
-    fmt : format of class bounds (e.g. ``"{:.0%}"``).
+    fmt : format of class bounds (e.g. ``"{:.0%}"``); the breaks are rounded to
+        its precision so that the classes leave no printable value out
+        (:mod:`helpers.viz.classes`).
     title : axes title.
     scale_bar, north_arrow : draw them.
     synthetic : stamp "Synthetic data" on the figure.
+    inset : ``"auto"`` (default: an enlarged inset of the densest cluster of
+        units too small to see at the figure's size, when there is one; see
+        :mod:`helpers.viz.inset`), False (none), bounds ``(minx, miny, maxx,
+        maxy)`` as a tuple, or a list of unit ids (index or ``*_id`` column)
+        whose bounding box to enlarge. Drawn right of the map (below an outside
+        legend) with the same classes, and framed on the map.
+    inset_size : the inset's height as a share of the map's height (less when
+        the legend leaves less room below it).
+    units_name : plural name of the units for the alt text (default from the
+        frame's id columns: "communities", "sub-districts", "districts", else "units").
     **classification_kwds : passed to :func:`mapclassify.classify`.
 
     Returns
     -------
-    ax
+    ax (its alt text is in ``ax._helpers_alt``; see :func:`describe`).
     """
     if column not in gdf.columns:
         raise KeyError(f"column {column!r} not in frame")
@@ -469,21 +391,39 @@ def choropleth(
     if classes is None and ok.any():
         classes = classify(vals[ok], scheme, k, bins=bins, cmap=cmap, center=center, fmt=fmt,
                            **classification_kwds)
-    if classes is not None and ok.any():
-        _draw_units(ax, gdf[ok], classes.color_of(vals[ok]))
-    _draw_special(ax, gdf, nodata, supp)
-    _draw_overlay(ax, overlay, gdf.crs)
+    colours = classes.color_of(vals) if classes is not None else np.full(len(gdf), "", dtype=object)
+
+    def layers(target, bounds=None):
+        sel = np.ones(len(gdf), bool) if bounds is None else units_in(gdf, bounds)
+        if classes is not None and (ok & sel).any():
+            _draw_units(target, gdf[ok & sel], colours[ok & sel])
+        _draw_special(target, gdf[sel], nodata[sel], supp[sel])
+        _draw_overlay(target, overlay, gdf.crs, bounds)
+
+    layers(ax)
+    label_frame, label_where = None, None
     if labels:
         layer = label_layer or ("overlay" if overlay is not None else "units")
-        _label_units(ax, overlay if layer == "overlay" else gdf, labels)
+        label_frame = overlay if layer == "overlay" else gdf
+        _label_units(ax, label_frame, labels, crs=gdf.crs)
     _finish_map(ax, gdf.crs, scale_bar=scale_bar, north_arrow=north_arrow, title=title)
+    heading = legend_title or column
     if legend:
         handles = (classes.handles() if classes is not None else []) + _special_handles(
             nodata.any(), supp.any(), min_respondents)
-        heading = legend_title or column
-        if classes is not None:
-            heading = f"{heading}\n{classes.title}"
-        _legend(ax, handles, heading, legend_loc)
+        _legend(ax, handles, f"{heading}\n{classes.title}" if classes is not None else heading, legend_loc)
+    plan = _maybe_inset(ax, gdf, inset, layers, crs=gdf.crs, labels=labels, label_frame=label_frame,
+                        label_where=label_where, size=inset_size)
+    noun = units_noun(gdf, units_name)
+    if classes is not None:
+        cls = f"in {classes.k} classes ({classes.scheme.lower()}) {classes.range_text()}"
+        if classes.center is not None:
+            cls += f", centred on {classes.fmt.format(classes.center)}"
+    else:
+        cls = "with no values to class"
+    set_alt(ax, _titled(title, f"map of {clean_heading(heading)} for {count_phrase(len(gdf), noun)} {cls}; "
+                               f"{missing_phrase(int(nodata.sum()), int(supp.sum()), noun, suppression_label(min_respondents))}"
+                               f"{_inset_phrase(plan)}"))
     if synthetic:
         style.stamp_synthetic(ax)
     return ax
@@ -503,6 +443,30 @@ def _legend(ax, handles, title, loc):
 # --------------------------------------------------------------------------
 # Small multiples
 # --------------------------------------------------------------------------
+def _fill_missing_units(panels, gdf, suppressed):
+    """Long format: draw units absent from a panel as "No data" (they would be holes in the map)."""
+    geom = gdf.geometry
+    valid = geom.notna().to_numpy() & ~geom.is_empty.to_numpy()
+    if not valid.any():
+        return panels
+    keys = pd.Series(geom[valid].to_wkb(), index=gdf.index[valid])
+    base = gdf.loc[keys[~keys.duplicated()].index]
+    base_keys = keys[~keys.duplicated()]
+    out = []
+    for t, sub, c in panels:
+        sk = set(sub.geometry.dropna().to_wkb())
+        missing = ~base_keys.isin(sk).to_numpy()
+        if missing.any():
+            add = base.loc[missing, [gdf.geometry.name]].copy()
+            add[c] = np.nan
+            if isinstance(suppressed, str):
+                add[suppressed] = False
+            sub = gpd.GeoDataFrame(pd.concat([sub, add], ignore_index=True), geometry=gdf.geometry.name,
+                                   crs=gdf.crs)
+        out.append((t, sub, c))
+    return out
+
+
 def small_multiples(
     gdf: gpd.GeoDataFrame,
     column: str | None = None,
@@ -528,6 +492,9 @@ def small_multiples(
     scale_bar: bool = True,
     north_arrow: bool = True,
     synthetic: bool = False,
+    inset="auto",
+    inset_size: float = 0.5,
+    units_name: str | None = None,
     **classification_kwds,
 ):
     """Panels of choropleths that share one set of class breaks and one legend.
@@ -540,7 +507,8 @@ def small_multiples(
     Parameters
     ----------
     gdf : GeoDataFrame.
-    column, by : value column and panel column (long format).
+    column, by : value column and panel column (long format). A unit present
+        in some panels but not in another is drawn there as "No data".
     columns : value columns, one panel each (wide format).
     panel_titles : titles of the panels (default the ``by`` values or column names).
     ncols : panels per row (default up to 3).
@@ -554,10 +522,15 @@ def small_multiples(
     suptitle : figure title.
     scale_bar, north_arrow : drawn in the first panel only.
     synthetic : stamp "Synthetic data" on the figure.
+    inset : as in :func:`choropleth`; decided once for the panel size, so every
+        panel enlarges the same extent (the figure is widened for it).
+    inset_size : the inset's height as a share of a panel's height.
+    units_name : plural name of the units for the alt text.
 
     Returns
     -------
-    numpy array of the Axes used (the figure is ``axes.flat[0].figure``).
+    numpy array of the Axes used (the figure is ``axes.flat[0].figure``; its
+    alt text, one sentence for all panels, is in ``fig._helpers_alt``).
     """
     if (columns is None) == (by is None):
         raise ValueError("give either columns=[...] (wide) or column= and by= (long)")
@@ -567,6 +540,7 @@ def small_multiples(
             raise ValueError("column is required with by=")
         for key, sub in gdf.groupby(by, sort=True):
             panels.append((str(key), sub, column))
+        panels = _fill_missing_units(panels, gdf, suppressed)
         heading = legend_title or column
     else:
         for c in columns:
@@ -575,23 +549,36 @@ def small_multiples(
     if panel_titles is not None:
         panels = [(t, sub, c) for t, (_, sub, c) in zip(panel_titles, panels)]
     n = len(panels)
-    pooled_parts, any_nodata, any_supp = [], False, False
+    pooled_parts, n_nodata, n_supp = [], 0, 0
     for _, sub, c in panels:
         v = pd.to_numeric(sub[c], errors="coerce").to_numpy(dtype="float64")
-        s = _as_mask(sub, suppressed)
+        s = _as_mask(sub, suppressed if isinstance(suppressed, str) else None)
         pooled_parts.append(v[np.isfinite(v) & ~s])
-        any_nodata |= bool((~np.isfinite(v) & ~s).any())
-        any_supp |= bool(s.any())
+        n_nodata += int((~np.isfinite(v) & ~s).sum())
+        n_supp += int(s.sum())
     if classes is None:
         classes = classify(np.concatenate(pooled_parts), scheme, k, bins=bins, cmap=cmap, center=center,
                            fmt=fmt, **classification_kwds)
+    x0, y0, x1, y1 = gdf.total_bounds
+    aspect = float(np.clip((y1 - y0) / (x1 - x0), 0.35, 1.6)) if x1 > x0 else 1.0
+    plan = None
+    if inset is not None and inset is not False and n:
+        first = panels[0][1]
+        pw = panel_size if axes is None else None
+        if pw is None:
+            size = axes_size_mm(np.asarray(axes).ravel()[0])
+        else:
+            size = (0.85 * pw * 25.4, 0.85 * pw * aspect * 25.4)
+        plan = plan_inset(first, inset, size, height_share=inset_size)
     if axes is None:
         ncols = ncols or min(n, 3)
         nrows = math.ceil(n / ncols)
-        x0, y0, x1, y1 = gdf.total_bounds
-        aspect = float(np.clip((y1 - y0) / (x1 - x0), 0.35, 1.6)) if x1 > x0 else 1.0
+        extra = 0.0
+        if plan is not None:  # the inset widens each panel's map by a gap and its own width
+            w, _ = inset_box(plan.bounds, tuple(first.total_bounds), inset_size)
+            extra = panel_size * (GAP + w / max(x1 - x0, 1e-12))
         fig, axes = plt.subplots(nrows, ncols, squeeze=False,
-                                 figsize=(panel_size * ncols + 2.4, panel_size * aspect * nrows + 0.5))
+                                 figsize=((panel_size + extra) * ncols + 2.4, panel_size * aspect * nrows + 0.5))
     axes = np.asarray(axes)
     flat = axes.ravel()
     if len(flat) < n:
@@ -599,16 +586,33 @@ def small_multiples(
     for i, (t, sub, c) in enumerate(panels):
         choropleth(sub, c, ax=flat[i], classes=classes, suppressed=suppressed if isinstance(suppressed, str)
                    else None, overlay=overlay, legend=False, title=t, scale_bar=scale_bar and i == 0,
-                   north_arrow=north_arrow and i == 0)
+                   north_arrow=north_arrow and i == 0, inset=plan.bounds if plan is not None else False,
+                   inset_size=inset_size,
+                   min_respondents=min_respondents)
     for a in flat[n:]:
         a.set_axis_off()
     fig = flat[0].figure
-    handles = classes.handles() + _special_handles(any_nodata, any_supp, min_respondents)
+    handles = classes.handles() + _special_handles(n_nodata > 0, n_supp > 0, min_respondents)
     title = f"{heading}\n{classes.title}" if heading else classes.title
     leg = fig.legend(handles=handles, title=title, loc="outside right center", alignment="left", handlelength=1.6, handleheight=1.1, frameon=False)
     leg.set_gid("shared-legend")
     if suptitle:
         fig.suptitle(suptitle, x=0.02, ha="left", fontweight="bold")
+    noun = units_noun(gdf, units_name)
+    n_units = len(panels[0][1]) if n else 0
+    what = clean_heading(heading) or ", ".join(clean_heading(t) for t, _, _ in panels)
+    titles = ", ".join(t for t, _, _ in panels)
+    miss = missing_phrase(n_nodata, n_supp, ("mapped value", "mapped values"), suppression_label(min_respondents))
+    if n_nodata or n_supp:
+        miss = f"of the {sum(len(p[1]) for p in panels):,} mapped values, {miss}"
+    else:
+        miss = "every mapped value is present"
+    text = (f"{n} maps of {what} ({titles}) for {count_phrase(n_units, noun)} each, on one set of {classes.k} "
+            f"classes ({classes.scheme.lower()}) {classes.range_text()}; {miss}{_inset_phrase(plan)}")
+    text = _titled(suptitle, text)
+    for i, a in enumerate(flat[:n]):
+        setattr(a, ALT_ATTR, "")
+    set_alt(flat[0], text, figure_text=text)
     if synthetic:
         style.stamp_synthetic(fig)
     return axes
@@ -632,10 +636,34 @@ def category_map(
     scale_bar: bool = True,
     north_arrow: bool = True,
     synthetic: bool = False,
+    suppressed=None,
+    min_respondents: int = MIN_RESPONDENTS,
+    label_where=None,
+    inset="auto",
+    inset_size: float = INSET_HEIGHT,
+    units_name: str | None = None,
+    what: str | None = None,
 ):
     """Map of a categorical column with fixed colours (legend in the order of ``colors``).
 
-    Units whose category is missing are drawn hatched as "No data".
+    Units whose category is missing are drawn hatched as "No data" and units
+    flagged ``suppressed`` grey with dots; each such entry is in the legend
+    exactly when some unit has it.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame of polygons.
+    column : the category column (values must be keys of ``colors``).
+    colors : category -> colour, in legend order.
+    counts : show the number of units of each category in the legend.
+    overlay, labels, legend_title, legend_loc, title, scale_bar, north_arrow,
+    synthetic : as in :func:`choropleth`.
+    suppressed, min_respondents : suppressed units, as in :func:`choropleth`.
+    label_where : boolean column name or mask of the units to name when
+        ``labels`` names the units themselves (no overlay); default all.
+    inset, inset_size : as in :func:`choropleth`.
+    units_name : plural name of the units for the alt text.
+    what : what the categories are, for the alt text (default the legend title).
 
     Returns
     -------
@@ -646,21 +674,40 @@ def category_map(
     unknown = set(cat.dropna().unique()) - set(colors)
     if unknown:
         raise ValueError(f"categories without a colour: {sorted(map(str, unknown))}")
-    nodata = cat.isna().to_numpy()
-    ok = ~nodata
-    if ok.any():
-        _draw_units(ax, gdf[ok], cat[ok].map(colors).to_numpy())
-    _draw_special(ax, gdf, nodata, np.zeros(len(gdf), bool))
-    _draw_overlay(ax, overlay, gdf.crs)
+    supp = _as_mask(gdf, suppressed)
+    nodata = cat.isna().to_numpy() & ~supp
+    ok = cat.notna().to_numpy() & ~supp
+    fills = cat.map(colors).to_numpy()
+
+    def layers(target, bounds=None):
+        sel = np.ones(len(gdf), bool) if bounds is None else units_in(gdf, bounds)
+        if (ok & sel).any():
+            _draw_units(target, gdf[ok & sel], fills[ok & sel])
+        _draw_special(target, gdf[sel], nodata[sel], supp[sel])
+        _draw_overlay(target, overlay, gdf.crs, bounds)
+
+    layers(ax)
+    label_frame = where = None
     if labels:
-        _label_units(ax, overlay if overlay is not None else gdf, labels)
+        label_frame = overlay if overlay is not None else gdf
+        if overlay is None and label_where is not None:
+            where = gdf[label_where].fillna(False).astype(bool).to_numpy() if isinstance(label_where, str) \
+                else np.asarray(label_where, dtype=bool)
+        _label_units(ax, label_frame, labels, where=where, crs=gdf.crs)
     _finish_map(ax, gdf.crs, scale_bar=scale_bar, north_arrow=north_arrow, title=title)
-    vc = cat.value_counts()
+    vc = cat[ok].value_counts()
     handles = [Patch(facecolor=c, edgecolor="#777777", linewidth=0.4,
                      label=f"{lab} ({int(vc.get(lab, 0))})" if counts else lab)
                for lab, c in colors.items()]
-    handles += _special_handles(nodata.any(), False, MIN_RESPONDENTS)
+    handles += _special_handles(nodata.any(), supp.any(), min_respondents)
     _legend(ax, handles, legend_title or column, legend_loc)
+    plan = _maybe_inset(ax, gdf, inset, layers, crs=gdf.crs, labels=labels, label_frame=label_frame,
+                        label_where=where, size=inset_size)
+    noun = units_noun(gdf, units_name)
+    set_alt(ax, _titled(title, f"map of {clean_heading(what or legend_title or column)} for "
+                               f"{count_phrase(len(gdf), noun)}: {counts_text(vc, list(colors))}; "
+                               f"{missing_phrase(int(nodata.sum()), int(supp.sum()), noun, suppression_label(min_respondents))}"
+                               f"{_inset_phrase(plan)}"))
     if synthetic:
         style.stamp_synthetic(ax)
     return ax
@@ -683,6 +730,7 @@ def uncertainty_map(
     fmt: str | None = None,
     title: str | None = None,
     synthetic: bool = False,
+    min_respondents: int = MIN_RESPONDENTS,
     **kwargs,
 ):
     """Companion map showing the uncertainty of mapped estimates.
@@ -696,8 +744,11 @@ def uncertainty_map(
         ``reference``, wholly below it, or contains it.
     reference : the city value (required for ``"excludes"``).
     level : confidence level, for the legend text.
-    suppressed : column/mask of suppressed units (drawn as such for ``"width"``,
-        as "No data" for ``"excludes"`` since their bounds are blank).
+    suppressed : column/mask of suppressed units, drawn and listed in the
+        legend as suppressed in both kinds; other units without bounds are "No data".
+    min_respondents : the k of the "Suppressed (n < k)" legend entry.
+    **kwargs : passed to :func:`choropleth` (``"width"``) or
+        :func:`category_map` (``"excludes"``): ``inset``, ``labels``, ...
 
     Returns
     -------
@@ -706,13 +757,13 @@ def uncertainty_map(
     lo = pd.to_numeric(gdf[lower], errors="coerce")
     hi = pd.to_numeric(gdf[upper], errors="coerce")
     pct = f"{level:.0%}"
+    supp = _as_mask(gdf, suppressed)
     if kind == "width":
-        frame = gdf[[gdf.geometry.name]].copy()
+        frame = gdf[[c for c in gdf.columns if c.endswith("_id")] + [gdf.geometry.name]].copy()
         frame["_width"] = (hi - lo).to_numpy()
-        if isinstance(suppressed, str):
-            frame[suppressed] = gdf[suppressed].to_numpy()
+        frame["_suppressed"] = supp
         return choropleth(frame, "_width", ax=ax, scheme=scheme, k=k, cmap=style.UNCERTAINTY_CMAP,
-                          suppressed=suppressed, overlay=overlay, fmt=fmt,
+                          suppressed="_suppressed", overlay=overlay, fmt=fmt, min_respondents=min_respondents,
                           legend_title=f"Width of {pct} interval", title=title, synthetic=synthetic, **kwargs)
     if kind != "excludes":
         raise ValueError("kind must be 'width' or 'excludes'")
@@ -723,21 +774,26 @@ def uncertainty_map(
     below = f"Below {reference_label}"
     inc = f"Interval includes {reference_label}"
     cat = pd.Series(pd.NA, index=gdf.index, dtype="object")
-    both = lo.notna() & hi.notna()
+    both = lo.notna() & hi.notna() & ~supp
     cat[both & (lo > ref)] = above
     cat[both & (hi < ref)] = below
     cat[both & (lo <= ref) & (hi >= ref)] = inc
-    frame = gdf[[gdf.geometry.name]].copy()
+    frame = gdf[[c for c in gdf.columns if c.endswith("_id")] + [gdf.geometry.name]].copy()
     frame["_cat"] = cat.to_numpy()
+    frame["_suppressed"] = supp
     cm = colormaps[style.DIVERGING_CMAP]
     colors = {above: mcolors.to_hex(cm(0.85)), inc: "#f4f4f4", below: mcolors.to_hex(cm(0.15))}
     fmt = fmt or _auto_fmt(np.array([ref]))
+    kwargs.setdefault("what", f"whether each {pct} interval lies above or below the {reference_label} "
+                              f"({fmt.format(ref)}) or includes it")
     return category_map(frame, "_cat", colors, ax=ax, overlay=overlay, title=title, synthetic=synthetic,
+                        suppressed="_suppressed", min_respondents=min_respondents,
                         legend_title=f"{pct} interval vs {reference_label} ({fmt.format(ref)})", **kwargs)
 
 
 def lisa_map(local, *, ax=None, overlay: gpd.GeoDataFrame | None = None, labels: str | None = None,
-             title: str | None = None, synthetic: bool = False, **kwargs):
+             title: str | None = None, synthetic: bool = False, units: gpd.GeoDataFrame | None = None,
+             label_clusters_only: bool = True, **kwargs):
     """LISA cluster map: High-High, Low-Low, High-Low, Low-High, Not significant.
 
     Parameters
@@ -745,15 +801,42 @@ def lisa_map(local, *, ax=None, overlay: gpd.GeoDataFrame | None = None, labels:
     local : a :class:`helpers.stats.spatial.LocalMoranResult` (its ``frame`` has the
         geometry and the ``cluster`` column after the FDR correction).
     overlay : boundaries of the level above.
+    labels : ``"en"``/``"zh"`` to name units: the overlay's when given, else
+        the analysed units themselves (only those in a significant cluster, the
+        hot and cold spots and outliers, when ``label_clusters_only``); labels
+        never overlap.
+    units : all units of the map (a GeoDataFrame with the weights' id column);
+        those left out of the analysis (e.g. without a denominator) are drawn
+        as "No data" instead of leaving holes. Default: only the analysed units.
+    label_clusters_only : see ``labels``.
+    **kwargs : passed to :func:`category_map` (``inset``, ``units_name``, ...).
 
     Returns
     -------
     ax
     """
     frame = local.frame
+    id_col = getattr(local.weights, "id_col", None)
+    if units is not None:
+        if id_col is None or id_col not in units.columns:
+            raise KeyError(f"units has no column {id_col!r} (the weights' id column) to match the LISA results to")
+        res = pd.DataFrame(frame.drop(columns=frame.geometry.name, errors="ignore"))
+        keep = [c for c in units.columns if c in (id_col, "name_en", "name_zh")] + [units.geometry.name]
+        frame = units[keep].merge(res.rename(columns={"id": id_col}), on=id_col, how="left")
+        frame = gpd.GeoDataFrame(frame, geometry=units.geometry.name, crs=units.crs)
+        if "name" in frame.columns and "name_en" not in frame.columns:
+            frame["name_en"] = frame["name"]
+    elif "name_en" not in frame.columns and "name" in frame.columns:
+        frame = frame.assign(name_en=frame["name"])
     corr = {"fdr": f"FDR {local.alpha:.0%}", "bonferroni": f"Bonferroni {local.alpha:.0%}",
             None: f"p < {local.alpha:g}, uncorrected"}[local.correction]
     heading = f"LISA cluster\n{corr}, {local.permutations} permutations"
+    if labels and overlay is None and label_clusters_only:
+        kwargs.setdefault("label_where", frame["cluster"].notna().to_numpy()
+                          & (frame["cluster"] != "Not significant").to_numpy())
+    if id_col is not None and "units_name" not in kwargs and units_noun(None, None, id_col)[1] != "units":
+        kwargs["units_name"] = units_noun(None, None, id_col)[1]
+    kwargs.setdefault("what", f"local clusters (LISA; {corr}, {local.permutations} permutations)")
     return category_map(frame, "cluster", dict(style.LISA_COLORS), ax=ax, overlay=overlay, labels=labels,
                         legend_title=heading, title=title, synthetic=synthetic, **kwargs)
 
@@ -806,6 +889,13 @@ def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, 
                            label=lab) for lab, c in style.LISA_COLORS.items()]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False, fontsize=7)
     ax.set_title(title or "Moran scatterplot")
+    n = len(z)
+    extra = ""
+    if local is not None:
+        extra = f"; points coloured by LISA cluster ({counts_text(local.counts, list(style.LISA_COLORS))})"
+    set_alt(ax, _titled(title, f"Moran scatterplot of {xlabel or 'the standardised values'} against their spatial "
+                               f"lag for {n:,} units, with a fitted line of slope Moran's I = {result.I:.3f} "
+                               f"(pseudo p = {result.p_sim:.3f}, {result.permutations} permutations){extra}"))
     return ax
 
 
@@ -821,6 +911,9 @@ def access_map(
     synthetic: bool = False,
     scale_bar: bool = True,
     north_arrow: bool = True,
+    inset="auto",
+    inset_size: float = INSET_HEIGHT,
+    units_name: str | None = None,
 ):
     """Served and unserved areas: land within the straight-line distance of an open service point.
 
@@ -832,6 +925,12 @@ def access_map(
     points : service points to draw (default: those open in ``year`` of the
         chosen levels, from the result).
     overlay : boundaries of the level above (districts).
+    labels : ``"en"``/``"zh"``: name the overlay's units (without overlaps).
+    inset, inset_size : as in :func:`choropleth` (judged on the communities' size on paper).
+    units_name : plural name of the units for the alt text.
+
+    The map has no per-unit values, so no unit can lack data: its legend has
+    no "No data" entry.
 
     Returns
     -------
@@ -840,27 +939,44 @@ def access_map(
     ax = _get_ax(ax)
     units = access.units
     crs = units.crs
-    units.plot(ax=ax, facecolor=style.UNSERVED_COLOR, edgecolor="#c9c3b8", linewidth=0.2, zorder=1)
     served = access.served[access.served["year"] == year]
-    if len(served):
-        served.plot(ax=ax, facecolor=style.SERVED_COLOR, alpha=0.55, edgecolor="none", zorder=2,
-                    gid="served-area")
     pts = points if points is not None else access.open_points(year)
-    if len(pts):
-        pts.plot(ax=ax, color=style.POINT_COLOR, markersize=5, edgecolor="white", linewidth=0.3, zorder=6)
-    _draw_overlay(ax, overlay, crs)
+    if pts.crs is not None and crs is not None and pts.crs != crs:
+        pts = pts.to_crs(crs)
+
+    def layers(target, bounds=None):
+        u = units if bounds is None else units[units_in(units, bounds)]
+        u.plot(ax=target, facecolor=style.UNSERVED_COLOR, edgecolor="#c9c3b8", linewidth=0.2, zorder=1)
+        if len(served):
+            served.plot(ax=target, facecolor=style.SERVED_COLOR, alpha=0.55, edgecolor="none", zorder=2,
+                        gid="served-area")
+        p = pts if bounds is None else pts[units_in(pts, bounds)]
+        if len(p):
+            p.plot(ax=target, color=style.POINT_COLOR, markersize=5 if bounds is None else 8, edgecolor="white",
+                   linewidth=0.3, zorder=6)
+        _draw_overlay(target, overlay, crs, bounds)
+
+    layers(ax)
     if labels and overlay is not None:
-        _label_units(ax, overlay, labels)
+        _label_units(ax, overlay, labels, crs=crs)
     _finish_map(ax, crs, scale_bar=scale_bar, north_arrow=north_arrow, title=title)
     dist = f"{access.distance:,.0f} m"
     share = access.city_share(year)
+    share_txt = f"{share:.1%} of residents covered" if np.isfinite(share) else "share of residents covered unknown"
     handles = [
         Patch(facecolor=style.SERVED_COLOR, alpha=0.55, label=f"Within {dist} (straight line)"),
         Patch(facecolor=style.UNSERVED_COLOR, edgecolor="#c9c3b8", label=f"Beyond {dist}"),
         Line2D([], [], marker="o", ls="", color=style.POINT_COLOR, markeredgecolor="white", markersize=5,
-               label=f"Open service point ({len(pts)})"),
+               label=f"Open service point ({len(pts):,})"),
     ]
-    _legend(ax, handles, f"Service access {year}\n{share:.1%} of residents covered", "outside")
+    _legend(ax, handles, f"Service access {year}\n{share_txt}", "outside")
+    plan = _maybe_inset(ax, units, inset, layers, crs=crs, labels=labels if overlay is not None else None,
+                        label_frame=overlay, size=inset_size)
+    noun = units_noun(units, units_name)
+    n_pts = "the 1 service point" if len(pts) == 1 else f"the {len(pts):,} service points"
+    set_alt(ax, _titled(title, f"map of the land within {dist} (straight line) of {n_pts} "
+                               f"open in {year}, over {count_phrase(len(units), noun)}; {share_txt}"
+                               f"{_inset_phrase(plan)}"))
     if synthetic:
         style.stamp_synthetic(ax)
     return ax
