@@ -235,15 +235,41 @@ def test_labels_are_placed_again_when_the_layout_changes():
     assert len(small) < n_big
 
 
-def test_labels_are_deterministic(tmp_path):
-    g = crowded()
+def quadrants(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Four districts over a city, named long enough to crowd."""
+    c = g.geometry.centroid
+    x, y = c.x.median(), c.y.median()
+    q = np.where(c.x < x, "West", "East")
+    q = np.char.add(np.where(c.y < y, "South-", "North-"), q)
+    d = g.assign(district_id=q).dissolve("district_id").reset_index()[["district_id", "geometry"]]
+    d["name_en"] = d["district_id"] + " District of the city"
+    return d
+
+
+def test_labels_and_inset_are_deterministic(tmp_path):
+    g = dense_city()
     outs = []
     for i in range(2):
         fig, ax = plt.subplots(figsize=(5, 4))
-        maps.choropleth(g, "value", ax=ax, labels="en", label_layer="units", inset=False)
+        maps.choropleth(g, "value", ax=ax, overlay=quadrants(g), labels="en")
+        assert inset_of(ax) is not None
         outs.append(style.save_figure(fig, tmp_path / f"l{i}.png").read_bytes())
         plt.close(fig)
     assert outs[0] == outs[1]
+
+
+def test_labels_keep_clear_of_the_inset():
+    g = dense_city()
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    maps.choropleth(g, "value", ax=ax, overlay=quadrants(g), labels="en")
+    iax = inset_of(ax)
+    r = renderer_of(fig)
+    ib = iax.get_window_extent(r)
+    shown = vlabels.visible_labels(ax)
+    assert shown
+    assert not any(t.get_window_extent(r).overlaps(ib) for t in shown)
+    # labels inside the inset do not overlap either
+    assert vlabels.overlapping_pairs(vlabels.visible_labels(iax), r) == []
 
 
 def test_place_labels_skips_missing_names_and_keeps_priority_order():

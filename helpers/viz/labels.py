@@ -6,7 +6,7 @@ each time the figure is drawn. Working in display units with the final layout
 and renderer, it places the labels greedily in priority order: each label
 takes the first position in a fixed list of candidates (its anchor first, then
 shifts up, down, left, right and diagonally, nearest first) whose box, padded
-by a point, overlaps no label already placed, no other text or map furniture
+by two points, overlaps no label already placed, no other text or map furniture
 (scale bar, north arrow, an inset) of the axes, and lies inside the axes. A label
 shifted off its anchor gets a thin leader line to it; a label with no free
 candidate is dropped (not drawn) and counted. Output is deterministic: the
@@ -39,7 +39,7 @@ from matplotlib import patheffects
 from matplotlib.artist import Artist
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
-from matplotlib.transforms import Affine2D, Bbox, IdentityTransform
+from matplotlib.transforms import Affine2D, IdentityTransform
 
 __all__ = ["MapLabel", "LabelResolver", "place_labels", "visible_labels", "overlapping_pairs"]
 
@@ -69,17 +69,6 @@ class MapLabel(Text):
         return super().get_visible() and not self.dropped
 
 
-def _padded(b: Bbox, pad: float) -> Bbox:
-    return Bbox.from_extents(b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad)
-
-
-def _overlaps(b: Bbox, others: list[Bbox]) -> bool:
-    for o in others:
-        if b.x0 < o.x1 and o.x0 < b.x1 and b.y0 < o.y1 and o.y0 < b.y1:
-            return True
-    return False
-
-
 def _candidates(w: float, h: float, max_steps: int) -> list[tuple[float, float]]:
     """Offsets (display units) to try, nearest first; ties in a fixed direction order."""
     dirs = [(0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1)]
@@ -101,7 +90,7 @@ class LabelResolver(Artist):
     n_dropped, n_shifted : counts from the last draw.
     """
 
-    def __init__(self, labels: list[MapLabel], *, max_steps: int = 6, pad_pt: float = 1.0,
+    def __init__(self, labels: list[MapLabel], *, max_steps: int = 6, pad_pt: float = 2.0,
                  leader_color: str = "#555555"):
         super().__init__()
         self.labels = sorted(labels, key=lambda t: -t.priority)  # stable: ties keep the given order
@@ -138,7 +127,7 @@ class LabelResolver(Artist):
         ax = self.axes
         pad = self.pad_pt * renderer.points_to_pixels(1.0)
         frame = ax.bbox
-        placed = self._obstacles(renderer)
+        placed = np.array([[b.x0, b.y0, b.x1, b.y1] for b in self._obstacles(renderer)]).reshape(-1, 4)
         self._leaders = []
         self.n_dropped = self.n_shifted = 0
         for lab in self.labels:
@@ -148,27 +137,31 @@ class LabelResolver(Artist):
                 continue
             base = lab.get_window_extent(renderer)
             ax_xy = ax.transData.transform(lab.anchor)
-            w, h = base.width, base.height
-            chosen = None
-            for dx, dy in _candidates(w, h, self.max_steps):
-                b = Bbox.from_extents(base.x0 + dx, base.y0 + dy, base.x1 + dx, base.y1 + dy)
-                if b.x0 < frame.x0 or b.x1 > frame.x1 or b.y0 < frame.y0 or b.y1 > frame.y1:
-                    continue
-                if not _overlaps(_padded(b, pad), placed):
-                    chosen = (dx, dy, b)
-                    break
-            if chosen is None:
+            offsets = np.array(_candidates(base.width, base.height, self.max_steps))
+            boxes = np.column_stack([base.x0 + offsets[:, 0], base.y0 + offsets[:, 1],
+                                     base.x1 + offsets[:, 0], base.y1 + offsets[:, 1]])
+            ok = ((boxes[:, 0] >= frame.x0) & (boxes[:, 2] <= frame.x1)
+                  & (boxes[:, 1] >= frame.y0) & (boxes[:, 3] <= frame.y1))
+            if len(placed):
+                # padded candidate boxes against every box already placed (strict overlap)
+                hit = ((boxes[:, None, 0] - pad < placed[None, :, 2]) & (placed[None, :, 0] < boxes[:, None, 2] + pad)
+                       & (boxes[:, None, 1] - pad < placed[None, :, 3]) & (placed[None, :, 1] < boxes[:, None, 3] + pad))
+                ok &= ~hit.any(axis=1)
+            free = np.flatnonzero(ok)
+            if not len(free):
                 lab.dropped = True
                 self.n_dropped += 1
                 continue
-            dx, dy, b = chosen
+            j = int(free[0])
+            dx, dy = offsets[j]
+            b = boxes[j]
             lab.shift.translate(dx, dy)
-            placed.append(b)
-            if not (b.x0 <= ax_xy[0] <= b.x1 and b.y0 <= ax_xy[1] <= b.y1):
+            placed = np.vstack([placed, b])
+            if not (b[0] <= ax_xy[0] <= b[2] and b[1] <= ax_xy[1] <= b[3]):
                 # the label no longer covers its anchor: draw a leader to the nearest point of its box
                 self.n_shifted += 1
-                nx = min(max(ax_xy[0], b.x0), b.x1)
-                ny = min(max(ax_xy[1], b.y0), b.y1)
+                nx = min(max(ax_xy[0], b[0]), b[2])
+                ny = min(max(ax_xy[1], b[1]), b[3])
                 line = Line2D([ax_xy[0], nx], [ax_xy[1], ny], transform=IdentityTransform(),
                               color=self.leader_color, linewidth=0.5, solid_capstyle="round")
                 line.set_figure(ax.figure)

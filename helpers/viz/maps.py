@@ -287,13 +287,21 @@ def _maybe_inset(ax, units: gpd.GeoDataFrame, inset, layers, *, crs, labels=None
 
     iax = add_inset(ax, plan, draw, height_share=size)
     add_scale_bar(iax, crs, fraction=0.35)
+    ax._helpers_inset_plan = plan
     return plan
 
 
-def _inset_phrase(plan) -> str:
+def _inset_phrase(plan, noun=("unit", "units")) -> str:
     if plan is None:
         return ""
-    return f"; an inset enlarges the area with the smallest units ({count_phrase(plan.n_inside, ('unit', 'units'))})"
+    where = "the densest area of small units" if plan.reason == "auto" else "part of the map"
+    return f"; an inset enlarges {where} ({count_phrase(plan.n_inside, noun)}, ×{plan.magnification:.1f})"
+
+
+def _scheme_phrase(classes: Classes) -> str:
+    """``"quantiles"``, ``"Fisher-Jenks"``: the scheme's name inside a sentence."""
+    name = classes.scheme
+    return name if name.split("-")[0] in ("Fisher", "Jenks") else name[:1].lower() + name[1:]
 
 
 def _titled(title: str | None, text: str) -> str:
@@ -416,14 +424,14 @@ def choropleth(
                         label_where=label_where, size=inset_size)
     noun = units_noun(gdf, units_name)
     if classes is not None:
-        cls = f"in {classes.k} classes ({classes.scheme.lower()}) {classes.range_text()}"
+        cls = f"in {classes.k} classes ({_scheme_phrase(classes)}) {classes.range_text()}"
         if classes.center is not None:
             cls += f", centred on {classes.fmt.format(classes.center)}"
     else:
         cls = "with no values to class"
     set_alt(ax, _titled(title, f"map of {clean_heading(heading)} for {count_phrase(len(gdf), noun)} {cls}; "
                                f"{missing_phrase(int(nodata.sum()), int(supp.sum()), noun, suppression_label(min_respondents))}"
-                               f"{_inset_phrase(plan)}"))
+                               f"{_inset_phrase(plan, noun)}"))
     if synthetic:
         style.stamp_synthetic(ax)
     return ax
@@ -599,6 +607,7 @@ def small_multiples(
     if suptitle:
         fig.suptitle(suptitle, x=0.02, ha="left", fontweight="bold")
     noun = units_noun(gdf, units_name)
+    plan = getattr(flat[0], "_helpers_inset_plan", None) if n else None
     n_units = len(panels[0][1]) if n else 0
     what = clean_heading(heading) or ", ".join(clean_heading(t) for t, _, _ in panels)
     titles = ", ".join(t for t, _, _ in panels)
@@ -608,7 +617,7 @@ def small_multiples(
     else:
         miss = "every mapped value is present"
     text = (f"{n} maps of {what} ({titles}) for {count_phrase(n_units, noun)} each, on one set of {classes.k} "
-            f"classes ({classes.scheme.lower()}) {classes.range_text()}; {miss}{_inset_phrase(plan)}")
+            f"classes ({_scheme_phrase(classes)}) {classes.range_text()}; {miss}{_inset_phrase(plan, noun)}")
     text = _titled(suptitle, text)
     for i, a in enumerate(flat[:n]):
         setattr(a, ALT_ATTR, "")
@@ -707,7 +716,7 @@ def category_map(
     set_alt(ax, _titled(title, f"map of {clean_heading(what or legend_title or column)} for "
                                f"{count_phrase(len(gdf), noun)}: {counts_text(vc, list(colors))}; "
                                f"{missing_phrase(int(nodata.sum()), int(supp.sum()), noun, suppression_label(min_respondents))}"
-                               f"{_inset_phrase(plan)}"))
+                               f"{_inset_phrase(plan, noun)}"))
     if synthetic:
         style.stamp_synthetic(ax)
     return ax
@@ -976,7 +985,7 @@ def access_map(
     n_pts = "the 1 service point" if len(pts) == 1 else f"the {len(pts):,} service points"
     set_alt(ax, _titled(title, f"map of the land within {dist} (straight line) of {n_pts} "
                                f"open in {year}, over {count_phrase(len(units), noun)}; {share_txt}"
-                               f"{_inset_phrase(plan)}"))
+                               f"{_inset_phrase(plan, noun)}"))
     if synthetic:
         style.stamp_synthetic(ax)
     return ax

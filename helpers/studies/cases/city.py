@@ -9,7 +9,8 @@ Draws, from the shipped data folder:
 3. ``registration`` — the share of in-service party members registered in
    their residence community (last year): choropleth with "No data" where a
    community has no in-service members, and the LISA cluster map of the
-   EB-standardised rates (FDR 5 %); ``registration_moran`` its Moran scatterplot;
+   EB-standardised rates (FDR 5 %; communities left out of the analysis are
+   "No data" there too); ``registration_moran`` its Moran scatterplot;
 4. ``awareness`` — residents aware of the service centre by sub-district
    (survey, all years pooled, unweighted; estimates resting on fewer than
    :data:`helpers.publish.disclosure.MIN_RESPONDENTS` respondents suppressed),
@@ -130,7 +131,8 @@ def figures(case: CityCase) -> dict[str, plt.Figure]:
     maps.choropleth(case.registration, "share_registered", ax=ax0, overlay=case.districts, scheme="quantiles", k=5,
                     fmt="{:.0%}", legend_title="Registered in residence\ncommunity",
                     title=f"In-service members registered, {y}")
-    maps.lisa_map(case.local, ax=ax1, overlay=case.districts, title="LISA clusters (EB-standardised rates)")
+    maps.lisa_map(case.local, ax=ax1, overlay=case.districts, units=case.registration,
+                  title="LISA clusters (EB-standardised rates)")
     style.stamp_synthetic(fig)
     figs["registration"] = fig
 
