@@ -364,6 +364,18 @@ def test_sids_counties_need_no_inset():
         plt.close(fig)
 
 
+@pytest.mark.parametrize("path", ["sids2.shp", "columbus.shp", "G_utm.shp", "stl_hom.shp"])
+def test_libpysal_polygon_sets_need_no_inset_at_the_default_size(path):
+    from libpysal import examples
+
+    g = gpd.read_file(examples.get_path(path))
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    g.plot(ax=ax)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    assert vinset.plan_inset(g, "auto", vinset.axes_size_mm(ax), main_bounds=(x0, y0, x1, y1)) is None
+
+
 def test_inset_on_other_cities_from_libpysal():
     """Mexico's 32 states at a wide, short size: the states around the capital get the inset."""
     from libpysal import examples
@@ -547,11 +559,11 @@ def test_alt_text_of_a_choropleth_names_measure_units_classes_and_missing():
                     title="Registration, 2024")
     d = maps.describe(ax)
     assert d == ax._helpers_alt == fig._helpers_alt == maps.describe(fig)
-    assert d.startswith("Registration, 2024: map of Share registered for 20 communities in 4 classes (quantiles)")
+    assert d.startswith("Registration, 2024: map of share registered for 20 communities in 4 classes (quantiles)")
     assert "2 communities have no data" in d
     assert d.endswith(".") and "\n" not in d and d.count(". ") == 0
     ax2 = maps.choropleth(grid(), "value", ax=plt.subplots()[1])
-    assert "every community has data" in maps.describe(ax2)
+    assert "20 communities in 5 classes" in maps.describe(ax2) and "all have data" in maps.describe(ax2)
 
 
 def test_alt_text_of_a_figure_joins_its_maps_in_order():
@@ -574,8 +586,25 @@ def test_alt_text_of_small_multiples_is_one_sentence_for_the_figure():
     data = gpd.GeoDataFrame(pd.concat([a, b], ignore_index=True), geometry="geometry", crs=CRS)
     axes = maps.small_multiples(data, "value", by="year", k=4, legend_title="Value", suptitle="Values by year")
     d = maps.describe(axes.flat[0].figure)
-    assert d.startswith("Values by year: 2 maps of Value (2020, 2024) for 20 communities each, on one set of 4")
-    assert d.count(".") == 1 or d.endswith(".")
+    assert d.startswith("Values by year: 2 maps of value (2020, 2024) for 20 communities each, on one set of 4")
+    assert d.endswith(".") and "\n" not in d
+    assert all(getattr(a, "_helpers_alt", "") == "" for a in axes.flat[1:])  # one sentence, not one per panel
+
+
+def test_alt_text_reads_as_prose():
+    g = grid()
+    g["lo"], g["hi"] = g["value"] - 3, g["value"] + 3
+    ax = maps.uncertainty_map(g, "lo", "hi", reference=10.0, title="Does the interval exclude the city value?")
+    d = maps.describe(ax)
+    assert d.startswith("Does the interval exclude the city value? Map of whether")
+    ax = maps.choropleth(g, "value", ax=plt.subplots()[1], legend_title="EB-smoothed rate", title="T",
+                         units_name=("county or city", "counties and cities"))
+    d = maps.describe(ax)
+    assert "map of EB-smoothed rate for 20 counties and cities" in d and "all have data" in d
+    g.loc[0, "value"] = np.nan
+    ax = maps.choropleth(g, "value", ax=plt.subplots()[1], title="T", units_name=("county or city", "counties and cities"))
+    d = maps.describe(ax)
+    assert d.startswith("T: map of 20 counties and cities") and "1 county or city has no data" in d
 
 
 def test_describe_returns_none_for_other_axes():

@@ -28,14 +28,18 @@ _LEVELS = (("community_id", "community", "communities"), ("subdistrict_id", "sub
            ("district_id", "district", "districts"))
 
 
-def units_noun(frame=None, units_name: str | None = None, id_col: str | None = None) -> tuple[str, str]:
+def units_noun(frame=None, units_name=None, id_col: str | None = None) -> tuple[str, str]:
     """(singular, plural) name of the mapped units, from ``units_name`` or the frame's id columns.
 
-    ``units_name`` is the plural ("counties"); its singular drops a final "s"
-    ("ies" -> "y"). Without it, the finest of ``community_id``,
-    ``subdistrict_id``, ``district_id`` present names the units; else "unit(s)".
+    ``units_name`` is either a (singular, plural) pair or the plural alone
+    ("counties"), whose singular then drops a final "s" ("ies" -> "y").
+    Without it, the finest of ``community_id``, ``subdistrict_id``,
+    ``district_id`` among the frame's columns (or ``id_col``) names the units;
+    else "unit(s)".
     """
     if units_name:
+        if isinstance(units_name, (tuple, list)):
+            return str(units_name[0]), str(units_name[1])
         p = str(units_name)
         s = p[:-3] + "y" if p.endswith("ies") else (p[:-1] if p.endswith("s") else p)
         return s, p
@@ -54,14 +58,14 @@ def count_phrase(n: int, noun: tuple[str, str]) -> str:
 
 
 def clean_heading(text: str | None) -> str:
-    """A legend heading as running text: line breaks become spaces, no trailing punctuation."""
+    """A legend heading as running text: line breaks become spaces, no trailing full stop, colon or semicolon."""
     if not text:
         return ""
     return " ".join(str(text).split()).rstrip(".:;")
 
 
 def missing_phrase(n_nodata: int, n_supp: int, noun: tuple[str, str], supp_label: str | None = None) -> str:
-    """``"3 communities have no data and 2 are suppressed (n < 10)"`` or ``"every community has data"``."""
+    """``"3 communities have no data and 2 are suppressed (n < 10)"``, or ``"all have data"``."""
     parts = []
     if n_nodata:
         parts.append(f"{count_phrase(n_nodata, noun)} {'has' if n_nodata == 1 else 'have'} no data")
@@ -71,7 +75,7 @@ def missing_phrase(n_nodata: int, n_supp: int, noun: tuple[str, str], supp_label
         parts.append(f"{n_supp:,} {verb} suppressed{lab}" if parts
                      else f"{count_phrase(n_supp, noun)} {verb} suppressed{lab}")
     if not parts:
-        return f"every {noun[0]} has data"
+        return "all have data"
     return " and ".join(parts)
 
 

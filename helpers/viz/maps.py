@@ -40,6 +40,7 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib import colormaps
 from matplotlib import colors as mcolors
 from matplotlib import patheffects
@@ -203,7 +204,7 @@ def _label_units(ax, frame: gpd.GeoDataFrame, lang: str, fontsize: float = 7.0, 
     pts = f.geometry.representative_point()
     xs, ys = pts.x.to_numpy(), pts.y.to_numpy()
     names = f[col].to_numpy()
-    area = f.geometry.area.to_numpy()
+    area = shapely.area(f.geometry.to_numpy())  # for priority only: no CRS warning for lon/lat frames
     if bounds is not None:
         x0, y0, x1, y1 = bounds
         inside = (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
@@ -304,8 +305,30 @@ def _scheme_phrase(classes: Classes) -> str:
     return name if name.split("-")[0] in ("Fisher", "Jenks") else name[:1].lower() + name[1:]
 
 
+def _map_of(heading: str | None, column: str, title: str | None) -> str:
+    """``"map of <what> for "``; a bare column name is left out when a title says what the map is."""
+    if heading:
+        return f"map of {_lower_first(clean_heading(heading))} for "
+    if title:
+        return "map of "
+    return f"map of {str(column).replace('_', ' ').strip()} for "
+
+
+def _lower_first(text: str) -> str:
+    """A legend heading inside a sentence: "Share of residents" -> "share of residents"; "EB rate" stays."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[0].isupper() and first[1:].replace("-", "").islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
 def _titled(title: str | None, text: str) -> str:
-    return f"{clean_heading(title)}: {text}" if title else text
+    if not title:
+        return text
+    t = clean_heading(title)
+    if t.endswith("?") or t.endswith("!"):  # a question as title: the description is the next sentence
+        return f"{t} {text[:1].upper()}{text[1:]}"
+    return f"{t}: {text}"
 
 
 # --------------------------------------------------------------------------
@@ -337,7 +360,7 @@ def choropleth(
     synthetic: bool = False,
     inset="auto",
     inset_size: float = INSET_HEIGHT,
-    units_name: str | None = None,
+    units_name: str | tuple[str, str] | None = None,
     **classification_kwds,
 ):
     """Classed choropleth map of one column.
@@ -381,8 +404,9 @@ def choropleth(
         legend) with the same classes, and framed on the map.
     inset_size : the inset's height as a share of the map's height (less when
         the legend leaves less room below it).
-    units_name : plural name of the units for the alt text (default from the
-        frame's id columns: "communities", "sub-districts", "districts", else "units").
+    units_name : name of the units for the alt text: the plural ("counties")
+        or a (singular, plural) pair; default from the frame's id columns
+        ("communities", "sub-districts", "districts"), else "units".
     **classification_kwds : passed to :func:`mapclassify.classify`.
 
     Returns
@@ -429,7 +453,7 @@ def choropleth(
             cls += f", centred on {classes.fmt.format(classes.center)}"
     else:
         cls = "with no values to class"
-    set_alt(ax, _titled(title, f"map of {clean_heading(heading)} for {count_phrase(len(gdf), noun)} {cls}; "
+    set_alt(ax, _titled(title, f"{_map_of(legend_title, column, title)}{count_phrase(len(gdf), noun)} {cls}; "
                                f"{missing_phrase(int(nodata.sum()), int(supp.sum()), noun, suppression_label(min_respondents))}"
                                f"{_inset_phrase(plan, noun)}"))
     if synthetic:
@@ -502,7 +526,7 @@ def small_multiples(
     synthetic: bool = False,
     inset="auto",
     inset_size: float = 0.5,
-    units_name: str | None = None,
+    units_name: str | tuple[str, str] | None = None,
     **classification_kwds,
 ):
     """Panels of choropleths that share one set of class breaks and one legend.
@@ -533,7 +557,7 @@ def small_multiples(
     inset : as in :func:`choropleth`; decided once for the panel size, so every
         panel enlarges the same extent (the figure is widened for it).
     inset_size : the inset's height as a share of a panel's height.
-    units_name : plural name of the units for the alt text.
+    units_name : name of the units for the alt text, as in :func:`choropleth`.
 
     Returns
     -------
@@ -609,13 +633,13 @@ def small_multiples(
     noun = units_noun(gdf, units_name)
     plan = getattr(flat[0], "_helpers_inset_plan", None) if n else None
     n_units = len(panels[0][1]) if n else 0
-    what = clean_heading(heading) or ", ".join(clean_heading(t) for t, _, _ in panels)
+    what = _lower_first(clean_heading(heading)) or ", ".join(clean_heading(t) for t, _, _ in panels)
     titles = ", ".join(t for t, _, _ in panels)
     miss = missing_phrase(n_nodata, n_supp, ("mapped value", "mapped values"), suppression_label(min_respondents))
     if n_nodata or n_supp:
         miss = f"of the {sum(len(p[1]) for p in panels):,} mapped values, {miss}"
     else:
-        miss = "every mapped value is present"
+        miss = "no value is missing"
     text = (f"{n} maps of {what} ({titles}) for {count_phrase(n_units, noun)} each, on one set of {classes.k} "
             f"classes ({_scheme_phrase(classes)}) {classes.range_text()}; {miss}{_inset_phrase(plan, noun)}")
     text = _titled(suptitle, text)
@@ -650,7 +674,7 @@ def category_map(
     label_where=None,
     inset="auto",
     inset_size: float = INSET_HEIGHT,
-    units_name: str | None = None,
+    units_name: str | tuple[str, str] | None = None,
     what: str | None = None,
 ):
     """Map of a categorical column with fixed colours (legend in the order of ``colors``).
@@ -671,7 +695,7 @@ def category_map(
     label_where : boolean column name or mask of the units to name when
         ``labels`` names the units themselves (no overlay); default all.
     inset, inset_size : as in :func:`choropleth`.
-    units_name : plural name of the units for the alt text.
+    units_name : name of the units for the alt text, as in :func:`choropleth`.
     what : what the categories are, for the alt text (default the legend title).
 
     Returns
@@ -713,7 +737,7 @@ def category_map(
     plan = _maybe_inset(ax, gdf, inset, layers, crs=gdf.crs, labels=labels, label_frame=label_frame,
                         label_where=where, size=inset_size)
     noun = units_noun(gdf, units_name)
-    set_alt(ax, _titled(title, f"map of {clean_heading(what or legend_title or column)} for "
+    set_alt(ax, _titled(title, f"{_map_of(what or legend_title, column, title)}"
                                f"{count_phrase(len(gdf), noun)}: {counts_text(vc, list(colors))}; "
                                f"{missing_phrase(int(nodata.sum()), int(supp.sum()), noun, suppression_label(min_respondents))}"
                                f"{_inset_phrase(plan, noun)}"))
@@ -902,7 +926,7 @@ def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, 
     extra = ""
     if local is not None:
         extra = f"; points coloured by LISA cluster ({counts_text(local.counts, list(style.LISA_COLORS))})"
-    set_alt(ax, _titled(title, f"Moran scatterplot of {xlabel or 'the standardised values'} against their spatial "
+    set_alt(ax, _titled(title, f"Moran scatterplot of {xlabel or 'the variable'} (standardised) against its spatial "
                                f"lag for {n:,} units, with a fitted line of slope Moran's I = {result.I:.3f} "
                                f"(pseudo p = {result.p_sim:.3f}, {result.permutations} permutations){extra}"))
     return ax
@@ -922,7 +946,7 @@ def access_map(
     north_arrow: bool = True,
     inset="auto",
     inset_size: float = INSET_HEIGHT,
-    units_name: str | None = None,
+    units_name: str | tuple[str, str] | None = None,
 ):
     """Served and unserved areas: land within the straight-line distance of an open service point.
 
@@ -936,7 +960,7 @@ def access_map(
     overlay : boundaries of the level above (districts).
     labels : ``"en"``/``"zh"``: name the overlay's units (without overlaps).
     inset, inset_size : as in :func:`choropleth` (judged on the communities' size on paper).
-    units_name : plural name of the units for the alt text.
+    units_name : name of the units for the alt text, as in :func:`choropleth`.
 
     The map has no per-unit values, so no unit can lack data: its legend has
     no "No data" entry.

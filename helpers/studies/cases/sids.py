@@ -107,11 +107,11 @@ def figures(case: SidsCase) -> dict[str, plt.Figure]:
         g, columns=["crude_rate", "eb_rate"], ncols=1, panel_size=6.5, scheme="quantiles", k=5,
         panel_titles=["Crude rate", "Empirical-Bayes smoothed rate"],
         legend_title=f"SIDS deaths per 1,000 births, {years}",
-        suptitle="North Carolina: crude and smoothed SIDS rates share one scale")
+        suptitle="North Carolina: crude and smoothed SIDS rates share one scale", units_name="counties")
     figs["rates"] = axes.flat[0].figure
 
     fig, ax = plt.subplots(figsize=(9.5, 3.6))
-    maps.choropleth(g, "eb_rate", ax=ax, center=case.state_rate, scheme="fisher_jenks", k=6,
+    maps.choropleth(g, "eb_rate", ax=ax, center=case.state_rate, scheme="fisher_jenks", k=6, units_name="counties",
                     legend_title="EB-smoothed SIDS rate\nper 1,000 births",
                     title=f"Above and below the state rate ({case.state_rate:.2f} per 1,000), {years}")
     figs["diverging"] = fig
@@ -124,7 +124,8 @@ def figures(case: SidsCase) -> dict[str, plt.Figure]:
     fig = plt.figure(figsize=(12, 4.6))
     gs = fig.add_gridspec(1, 2, width_ratios=[2.2, 1])
     ax0, ax1 = fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
-    maps.lisa_map(case.local, ax=ax0, title=f"Local clusters of EB-standardised SIDS rates, {years}")
+    maps.lisa_map(case.local, ax=ax0, title=f"Local clusters of EB-standardised SIDS rates, {years}",
+                  units_name="counties")
     maps.moran_scatterplot(case.moran_rate, local=case.local, ax=ax1, xlabel="SIDS rate, EB",
                            title="Moran scatterplot (EB-standardised rates)")
     figs["lisa"] = fig
