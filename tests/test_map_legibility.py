@@ -125,6 +125,14 @@ def test_breaks_leave_no_gap_at_the_precision_shown(fmt, scheme):
     assert cls.assign([v.min()])[0] == 0
 
 
+def test_breaks_across_zero_and_diverging_classes_leave_no_gap():
+    v = np.random.default_rng(3).normal(0.0, 5.0, 300)
+    for center in (None, 0.0):
+        cls = maps.classify(v, "quantiles", 6, center=center, fmt="{:.1f}")
+        probes = np.r_[v, cls.bins, cls.bins + 0.05, cls.bins - 0.05, -0.04, 0.04]
+        _check_gap_free(cls, probes[(probes >= v.min()) & (probes <= v.max())])
+
+
 def test_example_from_the_issue_10_to_12_4_then_12_5():
     v = np.array([10.0, 11.0, 12.4, 12.44, 12.45, 12.46, 12.5, 13.0, 15.0])
     cls = maps.classify(v, bins=[12.4, 15.0], fmt="{:.1f}")
@@ -253,9 +261,10 @@ def test_labels_and_inset_are_deterministic(tmp_path):
         fig, ax = plt.subplots(figsize=(5, 4))
         maps.choropleth(g, "value", ax=ax, overlay=quadrants(g), labels="en")
         assert inset_of(ax) is not None
-        outs.append(style.save_figure(fig, tmp_path / f"l{i}.png").read_bytes())
+        outs.append([style.save_figure(fig, tmp_path / f"l{i}.{ext}").read_bytes() for ext in ("png", "svg")])
         plt.close(fig)
-    assert outs[0] == outs[1]
+    assert outs[0][0] == outs[1][0]
+    assert outs[0][1] == outs[1][1]
 
 
 def test_labels_keep_clear_of_the_inset():

@@ -278,6 +278,7 @@ def add_inset(ax, plan: InsetPlan, draw: Callable, *, height_share: float = INSE
     w, h = inset_box(plan.bounds, (mx0, my0, mx1, my1), height_share)
     gap = GAP * (mx1 - mx0)
     ax.set_xlim(mx0, mx1 + gap + w)
+    ax.set_ylim(my0, my1)  # fixed: layers drawn later must not move the inset, which sits in data coordinates
     iax = ax.inset_axes([mx1 + gap, my0, w, h], transform=ax.transData)
     iax.set_gid("map-inset")
     draw(iax, plan.bounds)
