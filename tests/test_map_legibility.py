@@ -508,6 +508,17 @@ def test_small_multiples_draw_absent_units_as_no_data():
     assert "No data" not in [t.get_text() for t in axes.flat[0].figure.legends[0].get_texts()]
 
 
+def test_small_multiples_take_a_suppression_mask():
+    g = grid()
+    g["a"], g["b"] = g["value"], g["value"] + 1
+    mask = np.zeros(len(g), bool)
+    mask[4] = True
+    axes = maps.small_multiples(g, columns=["a", "b"], suppressed=mask)
+    texts = [t.get_text() for t in axes.flat[0].figure.legends[0].get_texts()]
+    assert "Suppressed (n < 10)" in texts and "No data" not in texts
+    assert all(len(by_gid(a, "choropleth-suppressed")[0].get_paths()) == 1 for a in axes.flat[:2])
+
+
 def _lisa(g):
     from helpers.stats import spatial
 

@@ -548,7 +548,7 @@ def small_multiples(
     panel_size : width of a panel in inches (the height follows the map's aspect).
     scheme, k, bins, classes, cmap, center, fmt, **classification_kwds :
         classification, as in :func:`choropleth` (computed on pooled values).
-    suppressed : column name (per row) of suppressed units.
+    suppressed : column name (per row) or boolean mask of suppressed units.
     overlay : boundaries of the level above, drawn in every panel.
     legend_title : heading of the shared legend.
     suptitle : figure title.
@@ -566,6 +566,9 @@ def small_multiples(
     """
     if (columns is None) == (by is None):
         raise ValueError("give either columns=[...] (wide) or column= and by= (long)")
+    if suppressed is not None and not isinstance(suppressed, str):  # a mask: carry it into the panels as a column
+        gdf = gdf.assign(_suppressed=_as_mask(gdf, suppressed))
+        suppressed = "_suppressed"
     panels: list[tuple[str, gpd.GeoDataFrame, str]] = []
     if by is not None:
         if column is None:
