@@ -44,7 +44,7 @@ def test_a_figure_needs_alt_text_and_nothing_is_written_outside_the_build(tmp_pa
     fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="give alt="):
         report.figure(fig, caption="No alt")
-    fig.helpers_alt = "A blank map."
+    fig._helpers_alt = "A blank map."
     f = report.figure(fig, caption="Carries its own alt")
     assert f.link is None and 'alt="A blank map."' in f._repr_html_()
     plt.close("all")

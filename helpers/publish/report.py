@@ -276,7 +276,7 @@ def figure(fig, caption: str, alt: str | None = None, data=None, name: str | Non
     text, and close it.
 
     ``alt`` says what the image shows for a reader who cannot see it (required unless the figure
-    carries one, e.g. maps set ``fig.helpers_alt``). ``data`` (a DataFrame of the numbers drawn) is
+    carries one: every map of :mod:`helpers.viz.maps` sets ``fig._helpers_alt``). ``data`` (a DataFrame of the numbers drawn) is
     written as ``figure-N.csv`` and linked under the figure. The PNG is embedded in the page, with
     fixed metadata so that two builds give the same bytes."""
     import base64
@@ -289,7 +289,7 @@ def figure(fig, caption: str, alt: str | None = None, data=None, name: str | Non
     if isinstance(fig, (np.ndarray, list, tuple)):  # an array of axes (small multiples)
         fig = np.asarray(fig, dtype=object).ravel()[0]
     f = getattr(fig, "figure", fig)
-    alt = alt or getattr(f, "helpers_alt", None)
+    alt = alt or getattr(f, "_helpers_alt", None)  # maps describe themselves (helpers.viz.alt)
     if not alt:
         raise ValueError(f"figure {caption!r}: give alt= (what the image shows, in one sentence)")
     buf = io.BytesIO()
