@@ -3,7 +3,16 @@
 - :mod:`~helpers.stats.survey.design` - :class:`SurveyDesign`: a stratified multi-stage design
   (weights, strata, PSUs, finite-population corrections) and its descriptive estimators (means,
   totals, ratios, proportions by domain) with Taylor-linearised standard errors.
+- :mod:`~helpers.stats.survey.replicates` - :class:`ReplicateDesign` (replicate-weight designs,
+  R's ``svrepdesign``) and :func:`as_replicate_design` (R's ``as.svrepdesign``: JK1, JKn, BRR,
+  Fay, bootstrap), with the same estimators and a hook to replicate any weighted statistic.
+- :mod:`~helpers.stats.survey.quantiles` - :func:`quantile` (R's ``svyquantile``): quantile rules
+  and confidence intervals for Taylor and replicate designs.
+- :mod:`~helpers.stats.survey.hadamard` - Hadamard matrices as R chooses them for BRR.
 """
 from helpers.stats.survey.design import LonelyPSUError, SurveyDesign
+from helpers.stats.survey.quantiles import quantile
+from helpers.stats.survey.replicates import ReplicateDesign, ReplicateResult, as_replicate_design
 
-__all__ = ["SurveyDesign", "LonelyPSUError"]
+__all__ = ["SurveyDesign", "LonelyPSUError", "ReplicateDesign", "ReplicateResult", "as_replicate_design",
+           "quantile"]
