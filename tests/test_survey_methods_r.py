@@ -18,6 +18,7 @@ import pytest
 
 from helpers.paths import DATA_DIR
 from helpers.stats.survey import SurveyDesign
+from helpers.stats.survey.calibration import calibrate, post_stratify, rake, trim_weights
 from helpers.stats.survey.hadamard import hadamard
 from helpers.stats.survey.quantiles import QRULES, quantile
 from helpers.stats.survey.replicates import ReplicateDesign, as_replicate_design
@@ -388,7 +389,121 @@ def _jobs(frames, nhanes, scd, syn):
                  "c(0.5, 0.9), qrule = 'hf6', interval.type = 'score'))\n"
                  "result <- do.call(rbind, out)\n")
         jobs["q_syn"] = dict(code=qcode, data={"dat": syn})
+    _calibration_jobs(jobs, frames, nhanes, api_design)
     return jobs
+
+
+# ---------------------------------------------------------------------------------- calibration jobs
+def _pop_tables(frames, nhanes):
+    """Population margins: from apipop for the API samples, and made up (fixed) for NHANES."""
+    pop = frames["apipop"]
+    t = {
+        "stype": pop.groupby("stype").size().rename("Freq").reset_index(),
+        "sch.wide": pop.groupby("sch.wide").size().rename("Freq").reset_index(),
+        "stype_schwide": pop.groupby(["stype", "sch.wide"]).size().rename("Freq").reset_index(),
+        "api99": float(pop["api99"].sum()),
+        "N": float(len(pop)),
+    }
+    w = nhanes.groupby("race")["WTMEC2YR"].sum()
+    t["race"] = (w * np.array([1.08, 0.93, 1.05, 1.0])[: len(w)]).round().rename("Freq").reset_index()
+    n_total = t["race"]["Freq"].sum()
+    g = nhanes.groupby("RIAGENDR")["WTMEC2YR"].sum()
+    g = (g / g.sum() * n_total * np.array([1.02, 0.98])).round()
+    g.iloc[-1] = n_total - g.iloc[0]
+    t["gender"] = g.rename("Freq").reset_index()
+    return t
+
+
+# (name, base design key, R calibration call, Python calibration)
+CAL_CASES = [
+    ("ps", "st", "postStratify(d, ~sch.wide, pop_schwide)",
+     lambda d, t: post_stratify(d, "sch.wide", t["sch.wide"])),
+    ("ps2", "st", "postStratify(d, ~stype + sch.wide, pop_stype_schwide)",
+     lambda d, t: post_stratify(d, ["stype", "sch.wide"], t["stype_schwide"])),
+    ("rake", "st", "rake(d, list(~stype, ~sch.wide), list(pop_stype, pop_schwide))",
+     lambda d, t: rake(d, [t["stype"], t["sch.wide"]])),
+    ("lin", "st", "calibrate(d, ~stype + api99, c(`(Intercept)` = N, stypeH = 755, stypeM = 1018, api99 = api99t))",
+     lambda d, t: calibrate(d, [t["stype"]], totals={"api99": t["api99"]})),
+    ("lin_b", "st", "calibrate(d, ~sch.wide + api99, c(`(Intercept)` = N, sch.wideYes = 5122, api99 = api99t), "
+     "bounds = c(0.8, 1.2))",
+     lambda d, t: calibrate(d, [t["sch.wide"]], totals={"api99": t["api99"]}, bounds=(0.8, 1.2))),
+    ("rak", "st", "calibrate(d, ~sch.wide + api99, c(`(Intercept)` = N, sch.wideYes = 5122, api99 = api99t), "
+     "calfun = 'raking')",
+     lambda d, t: calibrate(d, [t["sch.wide"]], totals={"api99": t["api99"]}, calfun="raking")),
+    ("logit", "st", "calibrate(d, ~sch.wide + api99, c(`(Intercept)` = N, sch.wideYes = 5122, api99 = api99t), "
+     "calfun = 'logit', bounds = c(0.7, 1.7))",
+     lambda d, t: calibrate(d, [t["sch.wide"]], totals={"api99": t["api99"]}, calfun="logit", bounds=(0.7, 1.7))),
+    # R ignores trim= for unbounded linear calibration (it returns from regcalibrate first): raking here
+    ("trimcal", "st", "calibrate(d, ~sch.wide + api99, c(`(Intercept)` = N, sch.wideYes = 5122, api99 = api99t), "
+     "calfun = 'raking', trim = c(0.97, 1.03))",
+     lambda d, t: calibrate(d, [t["sch.wide"]], totals={"api99": t["api99"]}, calfun="raking", trim=(0.97, 1.03))),
+    ("trim", "st", "trimWeights(d, upper = 40, lower = 16)",
+     lambda d, t: trim_weights(d, upper=40, lower=16)),
+    ("ps_trim", "st", "trimWeights(postStratify(d, ~sch.wide, pop_schwide), upper = 45)",
+     lambda d, t: trim_weights(post_stratify(d, "sch.wide", t["sch.wide"]), upper=45)),
+    ("cl1_lin", "cl1", "calibrate(d, ~stype + api99, c(`(Intercept)` = N, stypeH = 755, stypeM = 1018, api99 = api99t))",
+     lambda d, t: calibrate(d, [t["stype"]], totals={"api99": t["api99"]})),
+    ("cl1_rake", "cl1", "rake(d, list(~stype, ~sch.wide), list(pop_stype, pop_schwide))",
+     lambda d, t: rake(d, [t["stype"], t["sch.wide"]])),
+    ("cl2_lin", "cl2", "calibrate(d, ~stype + api99, c(`(Intercept)` = N, stypeH = 755, stypeM = 1018, api99 = api99t))",
+     lambda d, t: calibrate(d, [t["stype"]], totals={"api99": t["api99"]})),
+    ("cl1_chain", "cl1", "calibrate(postStratify(d, ~stype, pop_stype), ~sch.wide, c(`(Intercept)` = N, "
+     "sch.wideYes = 5122))",
+     lambda d, t: calibrate(post_stratify(d, "stype", t["stype"]), [t["sch.wide"]])),
+]
+CAL_TASKS = [
+    ("m0", "mean", ("api00",), None), ("m1", "mean", ("api00_na",), "stype"),
+    ("m2", "mean", ("api00",), "awards"), ("t1", "total", ("enroll",), "sch.wide"),
+    ("r1", "ratio", ("api00_na", "api99"), "awards"), ("p1", "prop", ("awards", "No"), "stype"),
+]
+REP_CAL_CASES = [
+    ("rep_ps", "postStratify(r, ~sch.wide, pop_schwide)", lambda d, t: post_stratify(d, "sch.wide", t["sch.wide"])),
+    ("rep_rake", "rake(r, list(~stype, ~sch.wide), list(pop_stype, pop_schwide))",
+     lambda d, t: rake(d, [t["stype"], t["sch.wide"]])),
+    ("rep_lin", "calibrate(r, ~stype + api99, c(`(Intercept)` = N, stypeH = 755, stypeM = 1018, api99 = api99t))",
+     lambda d, t: calibrate(d, [t["stype"]], totals={"api99": t["api99"]})),
+    ("rep_rak", "calibrate(r, ~sch.wide + api99, c(`(Intercept)` = N, sch.wideYes = 5122, api99 = api99t), "
+     "calfun = 'raking')", lambda d, t: calibrate(d, [t["sch.wide"]], totals={"api99": t["api99"]}, calfun="raking")),
+]
+
+
+def _calibration_jobs(jobs, frames, nhanes, api_design):
+    t = _pop_tables(frames, nhanes)
+    pre = ("pop_stype <- stype_t; pop_schwide <- schwide_t; names(pop_schwide)[1] <- 'sch.wide'\n"
+           "pop_stype_schwide <- stsw_t; names(pop_stype_schwide)[2] <- 'sch.wide'\n"
+           f"N <- {t['N']!r}; api99t <- {t['api99']!r}\n")
+    tabs = {"stype_t": t["stype"], "schwide_t": t["sch.wide"], "stsw_t": t["stype_schwide"]}
+    data = {"st": frames["apistrat"], "cl1": frames["apiclus1"], "cl2": frames["apiclus2"]}
+
+    def body(design_var):
+        return (_r_stat_code(design_var, "dat", CAL_TASKS)
+                + f"qq <- quant_rows('q', {design_var}, dat, ~api00, ~awards, c(0.25, 0.5), qrule = 'math', "
+                  "interval.type = 'mean')\n"
+                + "result <- bind(cbind(part = 'stat', stats_out), cbind(part = 'prop', props_out),\n"
+                  "  cbind(part = 'quant', qq),\n"
+                  f"  data.frame(part = 'w', id = 'w', row = seq_len(nrow(dat)), estimate = weights({design_var})))\n")
+
+    for name, key, call, _ in CAL_CASES:
+        code = R_PRELUDE + pre + f"d <- {api_design[key]}\ncal <- {call}\n" + body("cal")
+        jobs[f"cal_{name}"] = dict(code=code, data={"dat": data[key], **tabs})
+    for name, call, _ in REP_CAL_CASES:
+        # calibrate() with a nonlinear calfun keeps the uncalibrated design's degf on a replicate design
+        # (postStratify, rake and linear calibrate recompute it); recomputed here as the others do
+        code = (R_PRELUDE + pre + f"d <- {api_design['st']}\nr <- as.svrepdesign(d, type = 'JKn')\n"
+                f"cal <- {call}\ncal$degf <- NULL\ncal$degf <- degf(cal)\n"
+                + body("cal").replace("weights(cal)", "weights(cal, 'sampling')"))
+        jobs[f"cal_{name}"] = dict(code=code, data={"dat": data["st"], **tabs})
+    # NHANES: raking to made-up race and gender margins
+    # race and gender are numbers in nhanes: as factors, so that calibrate() makes indicators of them
+    code = (R_PRELUDE + "for (v in c('race', 'RIAGENDR')) dat[[v]] <- factor(dat[[v]])\n"
+            "race_t$race <- factor(race_t$race); gender_t$RIAGENDR <- factor(gender_t$RIAGENDR)\n"
+            "d <- svydesign(ids = ~SDMVPSU, strata = ~SDMVSTRA, weights = ~WTMEC2YR, nest = TRUE, "
+            "data = dat)\ncal <- rake(d, list(~race, ~RIAGENDR), list(race_t, gender_t))\n"
+            "cal2 <- calibrate(d, list(~race, ~RIAGENDR), list(race_t, gender_t), calfun = 'raking')\n"
+            + _r_stat_code("cal", "dat", STAT_TASKS_NHANES[:4]).replace("stats_out", "s1").replace("props_out", "p1")
+            + _r_stat_code("cal2", "dat", STAT_TASKS_NHANES[:4]).replace("stats_out", "s2").replace("props_out", "p2")
+            + "result <- bind(cbind(part = 'rake', s1), cbind(part = 'calrake', s2))\n")
+    jobs["cal_nhanes"] = dict(code=code, data={"dat": nhanes, "race_t": t["race"], "gender_t": t["gender"]})
 
 
 @pytest.fixture(scope="module")
@@ -608,3 +723,54 @@ def test_quantiles_synthetic_survey(ref):
     for (qr, it), g in q.groupby(["qrule", "itype"], sort=False):
         var, by = ("sat_score", "district_id") if it == "mean" else ("walk_minutes", None)
         _compare_quantiles(d, g, var, by, f"synthetic {qr} {it}", qrule=qr, interval_type=it)
+
+
+# ---------------------------------------------------------------------------------- calibration tests
+def _check_cal(ref, name, cal, label):
+    data, res = ref
+    r = res[f"cal_{name}"]
+    assert not isinstance(r, str), f"R failed for {name}: {r}"
+    w = r[r["part"] == "w"].sort_values("row")["estimate"].to_numpy(float)
+    worst = assert_close(cal.weights, w, f"{label} calibrated weights")
+    stats = r[r["part"].isin(["stat", "prop"])]
+    worst = max(worst, _compare_stats(cal, stats, CAL_TASKS, label))
+    q = r[r["part"] == "quant"]
+    worst = max(worst, _compare_quantiles(cal, q, "api00", "awards", f"{label} quantiles"))
+    print(f"{label}: max relative error vs R {worst:.3g}")
+
+
+_BASES = {
+    "st": lambda f: SurveyDesign(f["apistrat"], weight="pw", strata="stype", fpc="fpc"),
+    "cl1": lambda f: SurveyDesign(f["apiclus1"], weight="pw", psu="dnum", fpc="fpc"),
+    "cl2": lambda f: SurveyDesign(f["apiclus2"], weight="pw", psu=["dnum", "snum"], fpc=["fpc1", "fpc2"]),
+}
+
+
+@pytest.mark.parametrize("name,key,fn", [(c[0], c[1], c[3]) for c in CAL_CASES], ids=[c[0] for c in CAL_CASES])
+def test_calibration(ref, name, key, fn):
+    data, _ = ref
+    t = _pop_tables(data["frames"], data["nhanes"])
+    cal = fn(_BASES[key](data["frames"]), t)
+    _check_cal(ref, name, cal, name)
+
+
+@pytest.mark.parametrize("name,fn", [(c[0], c[2]) for c in REP_CAL_CASES], ids=[c[0] for c in REP_CAL_CASES])
+def test_calibration_of_replicate_designs(ref, name, fn):
+    data, _ = ref
+    t = _pop_tables(data["frames"], data["nhanes"])
+    rd = as_replicate_design(_BASES["st"](data["frames"]), "JKn")
+    cal = fn(rd, t)
+    assert isinstance(cal, ReplicateDesign)
+    _check_cal(ref, name, cal, name)
+
+
+def test_calibration_nhanes(ref):
+    data, res = ref
+    r = res["cal_nhanes"]
+    assert not isinstance(r, str), r
+    nh = data["nhanes"]
+    t = _pop_tables(data["frames"], nh)
+    d = SurveyDesign(nh, weight="WTMEC2YR", strata="SDMVSTRA", psu="SDMVPSU")
+    margins = [t["race"], t["gender"]]
+    for part, cal in (("rake", rake(d, margins)), ("calrake", calibrate(d, margins, calfun="raking"))):
+        _compare_stats(cal, r[r["part"] == part], STAT_TASKS_NHANES[:4], f"nhanes {part}")
