@@ -206,7 +206,8 @@ def assert_close(mine, theirs, what: str, rtol: float = RTOL) -> float:
     m = ~np.isnan(y)
     if not m.any():
         return 0.0
-    rel = np.abs(x[m] - y[m]) / np.maximum(np.abs(y[m]), 1e-300)
+    with np.errstate(invalid="ignore"):
+        rel = np.abs(x[m] - y[m]) / np.maximum(np.abs(y[m]), 1e-300)
     rel[x[m] == y[m]] = 0.0
     np.testing.assert_allclose(x[m], y[m], rtol=rtol, atol=0, err_msg=what)
     return float(rel.max())

@@ -193,22 +193,31 @@ def _cell_codes(data: pd.DataFrame, m: _Margin, rows_weight: np.ndarray, partial
 
 # ---------------------------------------------------------------------------------- variance steps
 class _GregStep:
-    """R's greg_calibration (stage 0): x -> qr.resid(qr(X sqrt(d)), x / w) * w, w = g sqrt(d)."""
+    """R's greg_calibration (stage 0): x -> qr.resid(qr(X sqrt(d)), x / w) * w, w = g sqrt(d).
 
-    def __init__(self, X: np.ndarray, d: np.ndarray, g: np.ndarray, sigma2: np.ndarray | None = None):
-        s = np.ones(len(d)) if sigma2 is None else np.asarray(sigma2, float)
-        A = X * (np.sqrt(d) / np.sqrt(s))[:, None]
-        q, r, piv = linalg.qr(A, mode="economic", pivoting=True)
-        diag = np.abs(np.diag(r))
-        rank = int((diag > 1e-7 * diag[0]).sum()) if len(diag) else 0
-        self.Q = q[:, :rank]
-        self.w = g * np.sqrt(d) * np.sqrt(s)
+    The least-squares residuals are computed from the (column-equilibrated) normal
+    equations of the sparse calibration matrix with one step of iterative refinement,
+    which keeps R's precision without a dense QR of an n x p matrix (p can be hundreds
+    of cells); a pseudo-inverse drops collinear columns as R's pivoted QR does."""
+
+    def __init__(self, X, d: np.ndarray, g: np.ndarray):
+        X = sparse.csc_matrix(X)
+        sd = np.sqrt(d)
+        A = sparse.diags(sd) @ X
+        norms = np.sqrt(np.asarray(A.multiply(A).sum(axis=0))).ravel()
+        scale = 1.0 / np.where(norms > 0, norms, 1.0)
+        self.A = (A @ sparse.diags(scale)).tocsc()
+        self.G = (self.A.T @ self.A).toarray()
+        self.w = g * sd
 
     def __call__(self, Z: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             V = Z / self.w[:, None]
         V = np.where(np.isfinite(V), V, 0.0)
-        return (V - self.Q @ (self.Q.T @ V)) * self.w[:, None]
+        A = self.A
+        r = V - A @ _solve_psd(self.G, A.T @ V)
+        r = r - A @ _solve_psd(self.G, A.T @ r)   # one step of iterative refinement
+        return r * self.w[:, None]
 
 
 class _PostStratStep:
@@ -727,26 +736,84 @@ def _joint_codes(data: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, pd.Se
 
 def _model_matrix(data: pd.DataFrame, w: np.ndarray, margins: list[_Margin], totals: Mapping[str, float] | None,
                   population_size: float | None):
-    """Calibration matrix X (intercept, cell dummies without each margin's first cell, numeric
-    columns) and the population totals of its columns; checks categories and agreement."""
-    cols, pop, names = [np.ones(len(data))], [], ["(Intercept)"]
-    N = None
+    """Calibration matrix X (sparse) and the population totals of its columns.
+
+    The columns are those of R's ``model.matrix(~ a*b + a*c)`` for margins over (a, b) and
+    (a, c): an intercept and, for every interaction term of the margins' columns (each
+    term once, however many margins contain it), indicators of its non-reference
+    categories (treatment contrasts; the first category in sorted order is the
+    reference); then the numeric columns. That is a basis of the margins' cell indicators
+    without the collinearity that listing every cell of every margin would bring. A
+    term's population totals must agree between the margins that contain it."""
+    from itertools import combinations, product
+
+    n = len(data)
+    codes_by_margin = []
     for m in margins:
         codes, m2 = _cell_codes(data, m, w)
         if len(m2.totals) != len(m.totals) or (codes < 0).any():
             raise CalibrationError(f"margin {m.name}: every respondent must fall in one of its categories")
-        Nm = float(m.totals.sum())
-        if N is None:
-            N, first = Nm, m.name
-        elif not np.isclose(Nm, N, rtol=1e-9, atol=0):
-            raise CalibrationError(f"margins disagree on the population size: {first} sums to {N:.10g}, {m.name} "
-                                   f"to {Nm:.10g}; calibrate to margins of the same population")
-        for i in range(1, len(m.totals)):
-            if m.totals[i] == 0 and not (codes == i).any():
+        codes_by_margin.append(codes)
+    N = None
+    if margins:
+        N, first = float(margins[0].totals.sum()), margins[0].name
+        for m in margins[1:]:
+            if not np.isclose(m.totals.sum(), N, rtol=1e-9, atol=0):
+                raise CalibrationError(f"margins disagree on the population size: {first} sums to {N:.10g}, "
+                                       f"{m.name} to {m.totals.sum():.10g}; calibrate to margins of the same "
+                                       "population")
+    # categories of each variable (text keys, sorted) and the rows' keys
+    variables: list[str] = []
+    for m in margins:
+        variables += [c for c in m.columns if c not in variables]
+    levels: dict[str, list[str]] = {}
+    shown: dict[tuple[str, str], object] = {}
+    for v in variables:
+        keys = set()
+        for m in margins:
+            if v in m.columns:
+                for val in m.cells[v]:
+                    keys.add(_txt(val))
+                    shown.setdefault((v, _txt(val)), val)
+        levels[v] = sorted(keys)
+    rowkey = {v: data[v].map(_txt).to_numpy() for v in variables}
+    cellkey = [{v: m.cells[v].map(_txt).to_numpy() for v in m.columns} for m in margins]
+    terms: list[tuple[str, ...]] = []
+    for m in margins:
+        for k in range(1, len(m.columns) + 1):
+            for t in combinations(m.columns, k):
+                if not any(set(t) == set(u) for u in terms):
+                    terms.append(t)
+    terms.sort(key=len)
+    cols, pop, names = [], [], []
+    for t in terms:
+        owners = [j for j, m in enumerate(margins) if set(t) <= set(m.columns)]
+        for combo in product(*[levels[v][1:] for v in t]):
+            rows = np.ones(n, dtype=bool)
+            for v, lv in zip(t, combo):
+                rows &= rowkey[v] == lv
+            tots = []
+            for j in owners:
+                sel = np.ones(len(margins[j].totals), dtype=bool)
+                for v, lv in zip(t, combo):
+                    sel &= cellkey[j][v] == lv
+                tots.append(float(margins[j].totals[sel].sum()))
+            label = ", ".join(f"{v}={shown[(v, lv)]!r}" for v, lv in zip(t, combo))
+            for j, tt in zip(owners[1:], tots[1:]):
+                if not np.isclose(tt, tots[0], rtol=1e-9, atol=1e-9):
+                    raise CalibrationError(f"margins disagree on the population of {label}: {margins[owners[0]].name} "
+                                           f"says {tots[0]:.10g}, {margins[j].name} says {tt:.10g}")
+            if not rows.any() and tots[0] == 0:
                 continue  # an empty category of the population (R drops such columns)
-            cols.append((codes == i).astype(float))
-            pop.append(float(m.totals[i]))
-            names.append(m.label(i))
+            cols.append(np.flatnonzero(rows))
+            pop.append(tots[0])
+            names.append(label)
+    ind = None
+    if cols:
+        r = np.concatenate(cols)
+        c = np.repeat(np.arange(len(cols)), [len(x) for x in cols])
+        ind = sparse.csc_matrix((np.ones(len(r)), (r, c)), shape=(n, len(cols)))
+    blocks = [ind] if ind is not None else []
     for c, t in (totals or {}).items():
         if c not in data.columns:
             raise CalibrationError(f"total given for {c!r}, which is not a survey column")
@@ -754,7 +821,7 @@ def _model_matrix(data: pd.DataFrame, w: np.ndarray, margins: list[_Margin], tot
         if np.isnan(v).any():
             raise CalibrationError(f"calibration variable {c!r} has {int(np.isnan(v).sum())} missing or non-numeric "
                                    "values among the respondents")
-        cols.append(v)
+        blocks.append(sparse.csc_matrix(v[:, None]))
         pop.append(float(t))
         names.append(c)
     if population_size is not None:
@@ -762,13 +829,34 @@ def _model_matrix(data: pd.DataFrame, w: np.ndarray, margins: list[_Margin], tot
             raise CalibrationError(f"population_size {population_size:.10g} disagrees with margin {first} "
                                    f"({N:.10g})")
         N = float(population_size)
-    if N is None:
-        cols, names = cols[1:], names[1:]
-    else:
-        pop = [N] + pop
-    if not cols:
+    if N is not None:
+        blocks.insert(0, sparse.csc_matrix(np.ones((n, 1))))
+        pop.insert(0, N)
+        names.insert(0, "(Intercept)")
+    if not blocks:
         raise CalibrationError("nothing to calibrate to: give margins or totals")
-    return np.column_stack(cols), np.asarray(pop), names
+    return sparse.hstack(blocks, format="csc"), np.asarray(pop), names
+
+
+def _solve_psd(T: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """T^+ b for a symmetric positive semi-definite T (R's MASS::ginv(T) %*% b): Cholesky
+    when T is well-conditioned positive definite, else the pseudo-inverse (tolerance 256
+    eps, as R's ginv in grake)."""
+    try:
+        c = linalg.cho_factor(T, check_finite=False)
+        d = np.abs(np.diag(c[0]))
+        if d.min() > 1e-7 * d.max():
+            x = linalg.cho_solve(c, b, check_finite=False)
+            if np.isfinite(x).all():
+                return x
+    except linalg.LinAlgError:
+        pass
+    return np.linalg.pinv(T, rcond=256 * np.finfo(float).eps, hermitian=True) @ b
+
+
+def _gram(X, v: np.ndarray) -> np.ndarray:
+    """X' diag(v) X as a dense matrix (X sparse)."""
+    return (X.T @ sparse.diags(v) @ X).toarray()
 
 
 def _calfun(name: str):
@@ -819,9 +907,9 @@ def _grake(X, w, calfun, lo, hi, pop, epsilon, maxit):
     failed = None
     misfit = None
     while True:
-        T = (X * (w * deriv)[:, None]).T @ X
+        T = _gram(X, w * deriv)
         misfit = pop - sample_total - X.T @ (w * fm1(xeta, lo, hi))
-        deta = np.linalg.pinv(T, rcond=256 * np.finfo(float).eps) @ misfit
+        deta = _solve_psd(T, misfit)
         eta = eta + deta
         with np.errstate(over="ignore", invalid="ignore"):
             xeta = X @ eta
@@ -917,7 +1005,7 @@ def calibrate(design, margins: Sequence[pd.DataFrame | pd.Series] | None = None,
     base, w, steps, hist = _split(design)
     X, pop, names = _model_matrix(base.data, w, ms, totals, population_size)
     if calfun == "linear" and not np.isfinite(lo) and not np.isfinite(hi):
-        T = (X * w[:, None]).T @ X
+        T = _gram(X, w)
         try:
             lam = np.linalg.solve(T, pop - X.T @ w)
         except np.linalg.LinAlgError as e:
@@ -1069,7 +1157,7 @@ def _rep_calibrate(design, ms, totals, population_size, calfun, lo, hi, bounds_c
 
     def one(w):
         if linear:
-            T = (X * w[:, None]).T @ X
+            T = _gram(X, w)
             return 1 + X @ np.linalg.solve(T, pop - X.T @ w), None
         blo = lo / np.where(w > 0, w, 1.0) if bounds_const else lo
         bhi = hi / np.where(w > 0, w, 1.0) if bounds_const else hi
