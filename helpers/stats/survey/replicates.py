@@ -66,7 +66,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+from scipy import linalg, sparse
 
 from helpers.stats.survey.design import SurveyDesign, _as_list, _codes, _expit, _pick, _quantile
 from helpers.stats.survey.hadamard import hadamard, is_hadamard
@@ -459,11 +459,13 @@ class ReplicateDesign:
             self._cache[key] = (codes, lab)
         return self._cache[key]
 
-    def _group_sums(self, V: np.ndarray, dom: np.ndarray, D: int) -> tuple[np.ndarray, np.ndarray]:
+    def _group_sums(self, V: np.ndarray, dom: np.ndarray, D: int, key: tuple | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
         """Sums of w*V (full sample) and of A_r*V (each replicate) per domain.
 
         ``V``: (n, k) row values (0 where a row should not count); ``dom``: domain code per
-        row (-1: in no domain). Returns ``full`` (D, k) and ``reps`` (D, k, R).
+        row (-1: in no domain); ``key``: a cache key for the row order by domain (the
+        ``by`` columns). Returns ``full`` (D, k) and ``reps`` (D, k, R).
         """
         n, k = V.shape
         R = self.n_replicates
@@ -474,22 +476,46 @@ class ReplicateDesign:
         else:
             rows = None
         w = self._w if rows is None else self._w[rows]
-        wV = V * w[:, None]
-        gk = (dom[:, None] * k + np.arange(k)[None, :]).ravel()
-        full = np.bincount(gk, weights=wV.ravel(), minlength=D * k).reshape(D, k)
         if self._F is not None:
+            wV = V * w[:, None]
+            gk = (dom[:, None] * k + np.arange(k)[None, :]).ravel()
+            full = np.bincount(gk, weights=wV.ravel(), minlength=D * k).reshape(D, k)
             unit = self._unit if rows is None else self._unit[rows]
             U = self._F.shape[0]
-            if D * k * U <= 20_000_000:
-                key = gk * U + np.repeat(unit, k)
-                S = np.bincount(key, weights=wV.ravel(), minlength=D * k * U).reshape(D * k, U)
+            cell = dom * U + unit
+            if D * k * U <= 20_000_000:  # per-statistic sums over domain x unit cells, then cells x factors
+                S = np.empty((k, D * U))
+                for j in range(k):
+                    S[j] = np.bincount(cell, weights=wV[:, j], minlength=D * U)
+                S = S.reshape(k, D, U).transpose(1, 0, 2).reshape(D * k, U)
             else:
                 S = sparse.csr_matrix((wV.ravel(), (gk, np.repeat(unit, k))), shape=(D * k, U))
             reps = np.asarray(S @ self._F)
         else:
-            W = self._W if rows is None else self._W[rows]
-            S = sparse.csr_matrix((V.ravel(), (gk, np.repeat(np.arange(len(V)), k))), shape=(D * k, len(V)))
-            reps = np.asarray(S @ W)
+            # rows grouped by domain; each domain's replicate totals are one small matrix product
+            # (V_d' W_d) over its rows: no pass over the n x R weights per domain or statistic
+            order = self._cache.get(key) if key is not None else None
+            if order is None:
+                order = None if (dom[1:] >= dom[:-1]).all() else np.argsort(dom, kind="stable")
+                if key is not None:
+                    self._cache[key] = order if order is not None else "sorted"
+            if isinstance(order, str):
+                order = None
+            sdom = dom if order is None else dom[order]
+            bounds = np.searchsorted(sdom, np.arange(D + 1))
+            reps = np.zeros((D, k, R))
+            full = np.zeros((D, k))
+            grow = rows
+            for d in range(D):
+                a, b = bounds[d], bounds[d + 1]
+                if a == b:
+                    continue
+                loc = slice(a, b) if order is None else order[a:b]
+                Wd = self._W[loc] if grow is None else self._W[grow[loc]]
+                Vd = V[loc]
+                reps[d] = Vd.T @ Wd
+                full[d] = Vd.T @ w[loc]
+            return full, reps
         return full, reps.reshape(D, k, R)
 
     # ------------------------------------------------------------------ degrees of freedom
@@ -590,6 +616,19 @@ class ReplicateDesign:
         except (TypeError, ValueError) as e:
             raise TypeError(f"column {col!r} is not numeric; use proportion() for categories") from e
 
+    def _counts(self, by: list[str], dom: np.ndarray, D: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows, and rows with a non-zero weight, per domain (cached per ``by``)."""
+        key = ("counts",) + tuple(by)
+        if key not in self._cache:
+            ok = dom >= 0
+            d = dom if ok.all() else dom[ok]
+            rows = np.bincount(d, minlength=D).astype(float)
+            wnz = self._w != 0
+            nz = rows if wnz.all() else np.bincount(d, weights=(wnz if ok.all() else wnz[ok]).astype(float),
+                                                     minlength=D)
+            self._cache[key] = (rows, nz)
+        return self._cache[key]
+
     def _mean_total(self, items: dict[str, np.ndarray], by, kind: str, level: float, ci_df
                     ) -> tuple[pd.DataFrame, list[dict], dict]:
         by = _as_list(by)
@@ -603,25 +642,30 @@ class ReplicateDesign:
                 if ones_idx is None:
                     ones_idx = len(cols)
                     cols.append(np.ones(len(y)))
-                cols.append(y)
-                names.append((name, ones_idx, len(cols) - 1, m))
+                cols += [y, y * y]
+                names.append((name, ones_idx, len(cols) - 2, len(cols) - 1, None))
             else:
-                cols.append(m.astype(float))
-                cols.append(np.where(m, y, 0.0))
-                names.append((name, len(cols) - 2, len(cols) - 1, m))
+                y0 = np.where(m, y, 0.0)
+                cols += [m.astype(float), y0, y0 * y0]
+                names.append((name, len(cols) - 3, len(cols) - 2, len(cols) - 1, m))
         V = np.column_stack(cols)
-        full, reps = self._group_sums(V, dom, D)
+        full, reps = self._group_sums(V, dom, D, key=("order",) + tuple(by))
         ddf = self._domain_df(by, dom, D)
+        rows, nz = self._counts(by, dom, D)
+        okd = dom >= 0
+        di = dom if okd.all() else dom[okd]
         wnz = self._w != 0
         parts = []
         extra = {}
-        for name, iw, iy, m in names:
-            y0 = np.where(m, items[name], 0.0)
-            okd = dom >= 0
-            n = np.bincount(dom[okd], weights=(m & wnz)[okd].astype(float), minlength=D)
-            nobs = np.bincount(dom[okd], weights=m[okd].astype(float), minlength=D)
-            YY = np.bincount(dom[okd], weights=(self._w * y0 * y0)[okd], minlength=D)
-            W, Y = full[:, iw], full[:, iy]
+        for name, iw, iy, iyy, m in names:
+            if m is None:
+                n, nobs = nz, rows
+            else:
+                mm = m if okd.all() else m[okd]
+                nobs = np.bincount(di, weights=mm.astype(float), minlength=D)
+                n = nobs if wnz.all() else np.bincount(di, weights=(mm & (wnz if okd.all() else wnz[okd])
+                                                                     ).astype(float), minlength=D)
+            W, Y, YY = full[:, iw], full[:, iy], full[:, iyy]
             Wr, Yr = reps[:, iw, :], reps[:, iy, :]
             with np.errstate(divide="ignore", invalid="ignore"):
                 mean = Y / W
@@ -696,7 +740,7 @@ class ReplicateDesign:
         y0, x0 = np.where(m, y, 0.0), np.where(m, x, 0.0)
         dom, lab = self._domains(by)
         D = len(lab)
-        full, reps = self._group_sums(np.column_stack([m.astype(float), y0, x0]), dom, D)
+        full, reps = self._group_sums(np.column_stack([m.astype(float), y0, x0]), dom, D, key=("order",) + tuple(by))
         okd = dom >= 0
         w = self._w
 
@@ -827,30 +871,51 @@ def _span(cols: list[str]) -> str:
 
 
 def _qr_rank(M: np.ndarray, tol: float = 1e-5) -> int:
-    """Rank as R's ``qr(M, tol=1e-5)$rank`` decides it (LINPACK dqrdc2's limited pivoting).
+    """Rank as R's ``qr(M, tol=1e-5)$rank`` decides it: Householder QR with LINPACK
+    dqrdc2's limited pivoting, reimplemented with NumPy.
 
-    Columns are taken in order; one whose norm, after removing the span of the columns
-    already accepted, falls below ``tol`` times its original norm is set aside. At most
-    ``nrow`` columns are accepted."""
-    M = np.asarray(M, dtype=float)
-    n, p = M.shape
-    norms = np.linalg.norm(M, axis=0)
-    ref = np.where(norms == 0, 1.0, norms)
-    Q = np.empty((n, min(n, p)))
-    k = 0
-    for j in range(p):
-        if k >= n:
-            break
-        v = M[:, j].copy()
-        if k:
-            Qk = Q[:, :k]
-            v -= Qk @ (Qk.T @ v)
-            v -= Qk @ (Qk.T @ v)
-        nv = np.linalg.norm(v)
-        if nv >= ref[j] * tol and nv > 0:
-            Q[:, k] = v / nv
-            k += 1
-    return k
+    Columns are reduced in order; a column whose remaining norm has fallen below ``tol``
+    times its original norm is moved to the end and no longer used; the rank is the
+    number of columns not moved, at most the number of rows. (Written here because the
+    decision, not just the numerical rank, must be R's: a rank-deficient domain of a
+    replicate design gets R's degrees of freedom.)"""
+    X = np.array(M, dtype=float, order="F")
+    n, p = X.shape
+    if n == 0 or p == 0:
+        return 0
+    qraux = np.linalg.norm(X, axis=0)
+    orig = np.where(qraux == 0, 1.0, qraux)
+    kk = p                                   # columns not moved to the end
+    for l in range(min(n, p)):
+        while not (l >= kk or qraux[l] >= orig[l] * tol):
+            X[:, l:] = np.roll(X[:, l:], -1, axis=1)
+            qraux[l:] = np.roll(qraux[l:], -1)
+            orig[l:] = np.roll(orig[l:], -1)
+            kk -= 1
+        if l == n - 1:
+            continue
+        v = X[l:, l]
+        nrm = np.linalg.norm(v)
+        if nrm == 0:
+            continue
+        if v[0] != 0:
+            nrm = np.copysign(nrm, v[0])
+        v /= nrm
+        v[0] += 1.0
+        if l + 1 < p:
+            rest = X[l:, l + 1:]
+            t = -(v @ rest) / v[0]
+            rest += np.outer(v, t)
+            nz = qraux[l + 1:] != 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                tt = np.maximum(1.0 - (np.abs(rest[0]) / qraux[l + 1:]) ** 2, 0.0)
+            upd = nz & (tt >= 1e-6)
+            qraux[l + 1:] = np.where(upd, qraux[l + 1:] * np.sqrt(tt), qraux[l + 1:])
+            again = nz & ~upd
+            if again.any():
+                idx = np.flatnonzero(again)
+                qraux[l + 1 + idx] = np.linalg.norm(rest[1:, idx], axis=0)
+    return min(kk, n)
 
 
 def _type_constants(type, W, w, R, scale, rscales, rho, bootstrap_average, combined, cols):
