@@ -1,6 +1,9 @@
 # Two commands do everything: `make reports` and `make test` (see README.md).
 SHELL := /bin/bash
 PY := .venv/bin/python
+# one BLAS thread per process: the tests run in two xdist workers on two cores, and threaded BLAS in
+# each oversubscribes them (a MixedLM fit went from 4 s to 120 s)
+TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 .DEFAULT_GOAL := help
 
 .PHONY: help venv sysdeps reports test test-fast data validate lab verify lock bench clean-reports
@@ -11,7 +14,7 @@ help: ## list the targets
 venv: ## create or refresh .venv from requirements.lock (no-op when unchanged)
 	@bash tools/ensure-venv.sh
 
-sysdeps: ## install system packages the tests need (R + survey, chromium, CJK font) if missing
+sysdeps: ## install system packages the tests need (R + survey, ordinal, lme4, MASS; chromium; CJK font) if missing
 	@bash tools/sysdeps.sh test
 
 reports: venv ## build every report from the shipped data into reports/
@@ -19,10 +22,10 @@ reports: venv ## build every report from the shipped data into reports/
 	$(PY) -m helpers build
 
 test: venv sysdeps ## run every test (what CI runs)
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(TEST_ENV) $(PY) -m pytest -n 2 --dist loadgroup
 
 test-fast: venv ## quick iteration: skip the slow tests (notebooks, R, browser)
-	$(PY) -m pytest -n 2 -m "not slow"
+	$(TEST_ENV) $(PY) -m pytest -n 2 -m "not slow"
 
 data: venv ## regenerate the synthetic default data byte for byte
 	$(PY) -m helpers synth --out data

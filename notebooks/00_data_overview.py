@@ -24,16 +24,18 @@
 # (`helpers.data.schema`), so a table that breaks a rule never reaches an analysis.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
+data_dir = None  # the data folder (None: the shipped default data in data/)
 
 # %%
 # %load_ext autoreload
 # %autoreload 2
-from helpers.publish import findings, notebook as nb, report
 from helpers.data import load
-from helpers.viz import maps
-from helpers.studies import overview
+from helpers.data.truth import is_synthetic
+from helpers.publish import findings, report
+from helpers.publish import notebook as nb
 from helpers.stats import rates
+from helpers.studies import overview
+from helpers.viz import maps
 
 meta = nb.setup(data_dir)
 nb.data_statement(meta)
@@ -67,7 +69,7 @@ report.md("The city has **{d}** districts, **{s}** sub-districts and towns and *
 districts, zones = overview.label_zones(tables["districts"])
 ax = maps.category_map(districts, "zone", zones, overlay=tables["districts"],
                        labels="en", legend_title="Zone", title="Districts by zone",
-                       synthetic=nb.is_synthetic(data_dir))
+                       synthetic=is_synthetic(data_dir))
 tables["subdistricts"].boundary.plot(ax=ax, color="white", linewidth=0.4, zorder=2);
 
 # %% [markdown]

@@ -34,7 +34,7 @@
 # compared at the end.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
+data_dir = None  # the data folder (None: the shipped default data in data/)
 year = 2024  # the year of the cross-sectional tables and maps
 seed = 20261122  # seed for the bootstrap intervals
 
@@ -43,11 +43,13 @@ seed = 20261122  # seed for the bootstrap intervals
 # %autoreload 2
 import matplotlib.pyplot as plt
 
+from helpers.data import concepts, load
+from helpers.data.truth import ground_truth, is_synthetic, truth_value
+from helpers.publish import findings, report
+from helpers.publish import notebook as nb
 from helpers.stats import access, compare, rates, smallarea
-from helpers.publish import findings, notebook as nb, report
-from helpers.data import load
+from helpers.studies import claims, common, coverage
 from helpers.viz import maps
-from helpers.studies import common, coverage
 
 meta = nb.setup(data_dir)
 nb.data_statement(meta)
@@ -62,11 +64,11 @@ nb.data_statement(meta)
 
 # %%
 tables = load.load_all(data_dir)
-synthetic = nb.is_synthetic(data_dir)
-truth = nb.ground_truth(data_dir)
-cmap = common.community_map(tables)
+synthetic = is_synthetic(data_dir)
+truth = ground_truth(data_dir)
+cmap = concepts.community_lookup(tables)
 districts, subdistricts = tables["districts"], tables["subdistricts"]
-panel = coverage.org_year_panel(tables["organisations"], cmap)
+panel = concepts.organisation_years(tables["organisations"], cmap, load.study_years(tables))
 report.md("The organisation table lists **{n:,}** eligible organisations; **{a:,}** of them are active "
           "in {y}, in **{c:,}** of the city's {cc:,} communities.",
           n=len(tables["organisations"]), a=int((panel["year"] == year).sum()), y=year,
@@ -279,14 +281,14 @@ report.md("Of the {w} communities with the lowest raw rates, **{k}** lie below t
 # when small communities' raw rates scatter more than large ones' (a positive gap).
 
 # %%
-claims = nb.claim_table([
+claim_rows = nb.claim_table([
     {"claim": f"1. Platform sub-districts have higher coverage ({year}, descriptive)",
      "estimate": 100 * contrast["estimate"], "ci": (100 * contrast["ci_low"], 100 * contrast["ci_high"]),
      "unit": "percentage points"},
     {"claim": "7. Small communities' raw rates are noisier (SD gap)", "estimate": 100 * spread["estimate"],
      "ci": (100 * spread["ci_low"], 100 * spread["ci_high"]), "unit": "percentage points"},
 ])
-report.table(claims)
+report.table(claim_rows)
 
 # %% [markdown]
 # ## Validation against the planted truth
@@ -298,7 +300,7 @@ report.table(claims)
 # in `04_drivers`.
 
 # %%
-att_truth = nb.truth_value(truth, "platform_att")
+att_truth = truth_value(truth, "platform_att")
 if att_truth is None:
     display_truth = report.md("*Real data: there is no planted truth to compare with.*")
 else:

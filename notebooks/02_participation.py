@@ -14,9 +14,10 @@
 # ---
 
 # %% [markdown]
-# # Participation: member registration, joint building and residents' participation
+# # Participation: do party members, resident units and residents take part?
 #
-# **Question.** Do people take part? Three views are measured by district and year:
+# **Question.** Do people take part in grassroots party-building and community work? Three views
+# are measured by district and year:
 #
 # 1. *party members*: in-service members registered in the community where they live
 #    (在职党员到社区报到), the share of registered members who are active (at least four activities
@@ -24,318 +25,433 @@
 # 2. *resident units* (驻区单位): the share with a signed joint-building agreement (共驻共建) and the
 #    number of joint events;
 # 3. *residents*: the share who took part in a community activity in the last 12 months, from the
-#    resident survey (design-based).
+#    resident survey.
 #
-# Two claims from the field are tested. **Claim 3**: joint-building agreements raise member
-# registration. **Claim 4** (in part): communities with older residents (a larger share aged 60
-# or over) have more residents taking part in activities.
+# Two claims from the field are tested: **claim 3**, joint-building agreements raise member
+# registration and volunteering; and, in part, **claim 4**, communities with an older population
+# (a larger share aged 60 or over) have more residents taking part.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
-year = 2024  # the year of the cross-sectional tables and maps
+data_dir = None  # the data folder (None: the shipped default data in data/)
+year = None  # the year of the cross-sectional tables and maps (None: the latest year in the data)
 
 # %%
 # %load_ext autoreload
 # %autoreload 2
-import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+from IPython.display import display
 
-from helpers.stats import compare, models, rates, smallarea
-from helpers.publish import findings, notebook as nb, report
-from helpers.data import load
-from helpers.viz import maps, style
-from helpers.studies import common, participation
+from helpers.data import concepts, load
+from helpers.data.truth import ground_truth, is_synthetic, truth_registration, truth_value
+from helpers.publish import findings, fmt, references, report
+from helpers.publish import notebook as nb
+from helpers.stats import rates, smallarea
+from helpers.studies import claims, common, measures, participation, verdicts
+from helpers.viz import maps
 
 meta = nb.setup(data_dir)
-nb.data_statement(meta)
+nb.data_statement(meta, data_dir)
 
 # %% [markdown]
 # ## Data
 #
-# Member and joint-building counts are administrative totals by community and year; district rates
-# are summed numerators over summed denominators, with 95% Wilson intervals. The survey is a fresh
-# stratified two-stage sample each year (strata: districts; primary sampling units: communities
-# drawn with probability proportional to size); estimates use the design weights, and their
-# intervals come from Taylor linearisation with the finite-population correction (a stratum is a
-# district in one year).
+# Member and joint-building counts are administrative totals by community and year. The resident
+# survey is a fresh stratified two-stage sample each year (strata: districts; primary sampling
+# units: communities drawn with probability proportional to size); its estimates use the design
+# weights, with intervals from Taylor linearisation.
 
 # %%
-tables = load.load_all(data_dir)
-synthetic = nb.is_synthetic(data_dir)
-truth = nb.ground_truth(data_dir)
+tables = load.load_all(data_dir, tables=["districts", "community_boundaries", "communities", "members",
+                                         "joint_building", "survey"])
+synthetic, truth = is_synthetic(data_dir), ground_truth(data_dir)
+period = load.study_period(tables)
+year = period.last if year is None else int(year)
 districts = tables["districts"]
-cmap = common.community_map(tables)
-panel = participation.member_panel(tables["members"], tables["joint_building"], cmap)
-resp = models.survey_analysis_frame(tables)
-design = common.survey_design(resp)
-report.md("The panel has **{n:,}** community-years ({c:,} communities, {y0}–{y1}); the survey has **{r:,}** "
-          "respondents.", n=len(panel), c=panel["community_id"].nunique(), y0=int(panel["year"].min()),
-          y1=int(panel["year"].max()), r=len(resp))
+names = districts.set_index("district_id")["name_en"]
+has_joint, has_survey = "joint_building" in tables, "survey" in tables
+panel = participation.member_frame(tables)
+members_year = panel[panel["year"] == year]
+report.md("The member panel has **{n}** community-years ({c} communities, {p}); the cross-sectional tables and "
+          "maps show {y}.{s}", n=fmt.count(len(panel)), c=fmt.count(panel["community_id"].nunique()), p=str(period),
+          y=year, s="" if has_survey else " The data have no resident survey, so residents' own participation "
+          "is not reported.")
 
 # %% [markdown]
 # ## Party members: registration, activity and volunteering
+#
+# District and city rates are summed numerators over summed denominators (a district's rate is not
+# a mean of its communities' rates), with 95% Wilson intervals.
 
 # %%
 member_measures = {"registration": ("registered", "in_service_resident"), "activity": ("active_registered", "registered")}
-member_labels = {"registration": "registered / in-service resident", "activity": "active / registered"}
 city_members = rates.rates(panel, member_measures, by="year")
-common.trend_plot(city_members, labels=member_labels, ylabel="%", title="Member registration and activity, city",
-                  synthetic=synthetic);
+ax = common.trend_plot(city_members, labels={m: measures.label(m) for m in member_measures}, ylabel="%",
+                       synthetic=synthetic)
+report.figure(ax, caption=f"{measures.label('registration')} and {measures.label('activity').lower()}, city, "
+              f"{period} (95% Wilson intervals shaded).",
+              alt=f"Two lines over the years {period}: the city's member registration and the share of "
+                  "registered members who are active, each with a shaded 95% interval.",
+              data=city_members)
 
 # %%
-dist_members = rates.rates(panel[panel["year"] == year], member_measures, by="district_id")
-hours = participation.per_member(panel[panel["year"] == year], "volunteer_hours", "registered", by="district_id")
-member_table = common.rate_table(dist_members, districts, labels=member_labels,
-                                 denominator_label="in-service members resident")
-member_table["volunteer hours per registered member"] = hours["per_member"].map("{:.1f}".format).to_numpy()
-report.table(member_table)
+dist_members = rates.rates(members_year, member_measures, by="district_id")
+hours = participation.per_member(members_year, "volunteer_hours", "registered", by="district_id")
+reg_funnel, reg_verdict = verdicts.rate_verdicts(members_year.groupby("district_id", as_index=False)[
+    ["registered", "in_service_resident"]].sum(), "registered", "in_service_resident", "district_id",
+    measure="registration", year=year)
+member_table = common.rate_table(dist_members, districts, labels={m: measures.label(m, unit=True)
+                                                                  for m in member_measures},
+                                 denominator_label="In-service members living there")
+member_table[measures.label("volunteer_hours")] = [fmt.number(v, 1) for v in hours["per_member"]]
+member_table["Registration against the city"] = member_table["district_id"].map(
+    reg_verdict.set_index("unit")["verdict"])
+report.table(member_table.drop(columns="district_id").rename(columns={"name_en": "District"}),
+             caption=f"Party members by district, {year}: registration and activity with 95% Wilson intervals, "
+                     "volunteer hours per registered member, and whether registration differs from the city's "
+                     "(overdispersion-adjusted 95% funnel limits).",
+             data=dist_members.merge(hours[["district_id", "per_member"]], on="district_id", how="left")
+             .rename(columns={"per_member": "volunteer_hours_per_registered"}))
 
 # %%
 reg1 = city_members.query("measure == 'registration' and year == @year").iloc[0]
 act1 = city_members.query("measure == 'activity' and year == @year").iloc[0]
-hours_city = participation.per_member(panel[panel["year"] == year], "volunteer_hours", "registered", by="year").iloc[0]
-lo_reg = dist_members[dist_members["measure"] == "registration"].sort_values("estimate")
-report.md("In {y}, **{r:.1%}** of in-service members living in the city had registered in their residence "
-          "community (95% CI {rl:.1%} to {rh:.1%}), and **{a:.1%}** of those registered were active. "
-          "Registered members gave **{h:.1f}** volunteer hours each. District registration ranges from "
-          "{mn:.1%} ({mnn}) to {mx:.1%} ({mxn}).",
-          y=year, r=reg1["estimate"], rl=reg1["ci_low"], rh=reg1["ci_high"], a=act1["estimate"],
-          h=hours_city["per_member"], mn=lo_reg.iloc[0]["estimate"],
-          mnn=districts.set_index("district_id").loc[lo_reg.iloc[0]["district_id"], "name_en"],
-          mx=lo_reg.iloc[-1]["estimate"], mxn=districts.set_index("district_id").loc[lo_reg.iloc[-1]["district_id"], "name_en"])
+hours_city = participation.per_member(members_year, "volunteer_hours", "registered", by="year").iloc[0]
+low = reg_verdict.loc[reg_verdict["verdict"] == "below", "unit"].map(names).tolist()
+high = reg_verdict.loc[reg_verdict["verdict"] == "above", "unit"].map(names).tolist()
+report.md("In {y}, **{r}** of in-service members living in the city had registered in their residence community "
+          "(95% CI {rl} to {rh}), and **{a}** of those registered were active. Registered members gave **{h}** "
+          "volunteer hours each. {v}",
+          y=year, r=fmt.percent(reg1["estimate"]), rl=fmt.percent(reg1["ci_low"]), rh=fmt.percent(reg1["ci_high"]),
+          a=fmt.percent(act1["estimate"]), h=fmt.number(hours_city["per_member"], 1),
+          v=("Registration lies below the city's beyond chance and ordinary variation in " + ", ".join(low)
+             if low else "No district's registration lies below the city's beyond chance and ordinary variation")
+          + ("; above it in " + ", ".join(high) + "." if high else "."))
 
 # %% [markdown]
 # ### Communities: registration without a league table
 #
 # Community registration rates rest on anything from a handful to over a thousand in-service
-# members. The funnel plot sets each community's rate against its size, with binomial limits and
-# limits widened for the real differences between communities (overdispersion); only communities
-# outside the widened limits differ from the city by more than chance and ordinary variation.
+# members. The funnel plot sets each community's rate against its size: inside the
+# overdispersion-adjusted limits a community does not differ from the city by more than chance and
+# the ordinary variation between communities; only the coloured points lie outside them.
 
 # %%
-com_reg = panel[panel["year"] == year]
-f_reg = compare.funnel_proportion(com_reg, "registered", "in_service_resident", "community_id", scale=100)
-common.funnel_plot(f_reg, xlabel=f"in-service members resident, {year}", ylabel="% registered",
-                   title="Communities: member registration", max_labels=0, synthetic=synthetic);
+com_funnel, com_verdict = verdicts.rate_verdicts(members_year, "registered", "in_service_resident", "community_id",
+                                                 measure="registration", year=year)
+ax = common.funnel_plot(com_funnel, xlabel=f"In-service members living in the community, {year}",
+                        ylabel=measures.axis("registration"), title=None, max_labels=0, synthetic=synthetic)
+counts = com_verdict["verdict"].value_counts()
+report.figure(ax, caption=f"Communities' {measures.label('registration').lower()} against their size, {year}, "
+                          "with the city rate, binomial and overdispersion-adjusted limits; points outside the "
+                          "adjusted 95% limits are coloured.",
+              alt=f"A funnel plot of {fmt.count(len(com_verdict))} communities' registration rates against their "
+                  f"number of in-service members; {fmt.count(counts.get('below', 0))} lie below and "
+                  f"{fmt.count(counts.get('above', 0))} above the adjusted 95% limits.",
+              data=com_verdict)
 
 # %%
-report.md("In {y}, **{r:,}** of {n:,} communities lie outside the binomial 99.8% limits, a sign of real "
-          "differences between communities (district policy, joint building), but only **{o:,}** lie outside "
-          "the overdispersion-adjusted 99.8% limits: **{lo}** below and **{hi}** above.",
-          y=year, n=len(f_reg.table), r=int((f_reg.table["flag_99_8"] != "").sum()),
-          o=int((f_reg.table["flag_od_99_8"] != "").sum()), lo=int((f_reg.table["flag_od_99_8"] == "low").sum()),
-          hi=int((f_reg.table["flag_od_99_8"] == "high").sum()))
+outside_binomial = int((com_funnel.table["flag_95"] != "").sum())
+report.md("In {y}, **{b}** of {n} communities lie outside the binomial 95% limits - a sign of real differences "
+          "between communities - but only **{o}** outside the overdispersion-adjusted ones: **{lo}** below the city "
+          "and **{hi}** above it. With {n} communities, about {e} would lie outside 95% limits by chance alone.",
+          y=year, n=fmt.count(len(com_verdict)), b=fmt.count(outside_binomial),
+          o=fmt.count(counts.get("below", 0) + counts.get("above", 0)), lo=fmt.count(counts.get("below", 0)),
+          hi=fmt.count(counts.get("above", 0)), e=fmt.count(0.05 * len(com_verdict)))
 
 # %% [markdown]
 # ## Resident units: joint building
 
 # %%
-city_jb = rates.rates(panel, {"agreements": ("signed_agreements", "resident_units")}, by="year")
-dist_jb = rates.rates(panel[panel["year"] == year], {"agreements": ("signed_agreements", "resident_units")},
-                      by="district_id")
-events = participation.per_member(panel[panel["year"] == year].assign(communities=1), "joint_events",
-                                  "communities", by="district_id")
-jb_table = common.rate_table(dist_jb, districts, labels={"agreements": "% of resident units with an agreement"},
-                             denominator_label="resident units")
-jb_table["joint events per community"] = events["per_member"].map("{:.1f}".format).to_numpy()
-report.table(jb_table)
-
-# %%
-jb0 = city_jb.iloc[0]
-jb1 = city_jb.query("year == @year").iloc[0]
-report.md("The share of resident units with a signed joint-building agreement rose from **{a:.1%}** in {y0} "
-          "to **{b:.1%}** in {y1} (95% CI {l:.1%} to {h:.1%}).",
-          a=jb0["estimate"], y0=int(jb0["year"]), b=jb1["estimate"], y1=year, l=jb1["ci_low"], h=jb1["ci_high"])
-
-# %% [markdown]
-# ## Residents' participation (survey)
-#
-# Share of residents who took part in a community activity in the last 12 months, design-based,
-# with 95% intervals on the design degrees of freedom. Estimates resting on fewer than ten
-# respondents would be suppressed.
-
-# %%
-part_year = design.mean("participated", by="year")
-common.trend_plot(part_year, group="variable", labels={"participated": "took part in the last 12 months"},
-                  ylabel="% of residents", title="Residents' participation, city (survey)", synthetic=synthetic);
-
-# %%
-part_dist = design.mean("participated", by=["district_id", "year"])
-part_table = common.survey_table(part_dist[part_dist["year"] == year], districts, label="% took part (95% CI)")
-report.table(part_table, n="n", columns=["% took part (95% CI)"])
-
-# %% [markdown]
-# Every district and year on one set of class breaks:
-
-# %%
-part_panels = districts.merge(part_dist, on="district_id", how="left")
-part_panels = report.suppress_for_plot(part_panels.assign(pct=100 * part_panels["estimate"]), n="n", columns=["pct"])
-maps.small_multiples(part_panels, "pct", by="year", suppressed="suppressed", overlay=districts, ncols=4, k=5,
-                     fmt="{:.0f}", legend_title="% took part", panel_size=2.8,
-                     suptitle="Residents' participation by district and year (survey)", synthetic=synthetic);
-
-# %% [markdown]
-# The chosen year, centred on the city value:
-
-# %%
-part_map = districts.merge(part_dist[part_dist["year"] == year], on="district_id", how="left")
-part_map = report.suppress_for_plot(part_map.assign(pct=100 * part_map["estimate"]), n="n", columns=["pct"])
-p1 = part_year.query("year == @year").iloc[0]
-maps.choropleth(part_map, "pct", suppressed="suppressed", center=round(100 * p1["estimate"], 1), labels="en", k=4,
-                legend_title="% took part", fmt="{:.0f}", title=f"Residents' participation by district, {year}",
-                synthetic=synthetic);
-
-# %%
-psus = int(resp.groupby(["year", "district_id"])["community_id"].nunique().median())
-report.md("In {y}, **{p:.1%}** of residents took part in a community activity (95% CI {l:.1%} to {h:.1%}; "
-          "{n:,} respondents). The map is centred on the city value: green districts lie above it, brown "
-          "ones below, but district intervals are wide ({k} communities sampled per district and year).",
-          y=year, p=p1["estimate"], l=p1["ci_low"], h=p1["ci_high"], n=int(p1["n"]), k=psus)
-
-# %% [markdown]
-# ## Claim 3: do joint-building agreements raise registration?
-#
-# A binomial GLM (logit link) of registered members out of in-service members resident, per
-# community and year, on the community's agreement share (signed agreements / resident units, 0 where
-# a community has none), with district fixed effects; standard errors are cluster-robust by community
-# (the same community appears in every year), with t intervals. A second fit adds year fixed effects,
-# so that a city-wide trend in both cannot produce the association.
-
-# %%
-glm = models.binomial_glm(panel, "registered ~ agreement_share + C(district_id)", trials="in_service_resident",
-                          cluster="community_id")
-glm_year = models.binomial_glm(panel, "registered ~ agreement_share + C(district_id) + C(year)",
-                               trials="in_service_resident", cluster="community_id")
-reg_terms = common.stack_terms({"district FE": glm, "district and year FE": glm_year}, "agreement_share")
-report.table(reg_terms)
-
-# %%
-b = glm.term("agreement_share")
-report.md("Each additional tenth of resident units with an agreement multiplies the odds of an in-service "
-          "member registering by **{o:.3f}** (95% CI {ol:.3f} to {oh:.3f}); the log-odds coefficient per unit "
-          "of agreement share is **{e:.3f}** ({l:.3f} to {h:.3f}), fitted on {n:,} community-years. Adding year "
-          "fixed effects gives {e2:.3f}.",
-          o=np.exp(0.1 * b["estimate"]), ol=np.exp(0.1 * b["ci_low"]), oh=np.exp(0.1 * b["ci_high"]),
-          e=b["estimate"], l=b["ci_low"], h=b["ci_high"], n=int(glm.nobs),
-          e2=glm_year.term("agreement_share")["estimate"])
-
-# %% [markdown]
-# Volunteering is the other half of claim 3. A linear model of volunteer hours per in-service member
-# on the agreement share, with district fixed effects and community-clustered errors:
-
-# %%
-vol = models.ols(panel.assign(hours_per_member=participation.safe_ratio(panel, "volunteer_hours", "in_service_resident")),
-                 "hours_per_member ~ agreement_share + C(district_id)", cluster="community_id")
-v = vol.term("agreement_share")
-report.md("Moving from no agreements to all resident units signed is associated with **{e:.1f}** more "
-          "volunteer hours per in-service member a year (95% CI {l:.1f} to {h:.1f}).",
-          e=v["estimate"], l=v["ci_low"], h=v["ci_high"])
-
-# %% [markdown]
-# ## Claim 4: older communities and residents' participation
-#
-# A linear probability model of a respondent's participation on the community's share aged 60 or
-# over, controlling for awareness of the service centre (the other planted driver of participation)
-# and district fixed effects, with community-clustered errors. Coefficients are changes in the
-# probability of taking part per unit (0 to 1) of the share.
-
-# %%
-lpm = models.ols(resp, "participated ~ share_60plus + aware_center + C(district_id)", cluster="community_id")
-report.table(common.stack_terms({"LPM, district FE": lpm}, ["share_60plus", "aware_center"]))
-
-# %%
-s60 = lpm.term("share_60plus")
-report.md("Ten percentage points more residents aged 60+ go with **{e:.1f}** percentage points more residents "
-          "taking part (95% CI {l:.1f} to {h:.1f}), fitted on {n:,} respondents.",
-          e=10 * s60["estimate"], l=10 * s60["ci_low"], h=10 * s60["ci_high"], n=int(lpm.nobs))
-
-# %% [markdown]
-# ## Claims tested
-
-# %%
-claims = nb.claim_table([
-    {"claim": "3. Agreements raise member registration", "estimate": b["estimate"], "ci": (b["ci_low"], b["ci_high"]),
-     "unit": "log-odds per unit agreement share", "truth": nb.truth_value(truth, "registration_agreement_logit")},
-    {"claim": "3. Agreements raise volunteering", "estimate": v["estimate"], "ci": (v["ci_low"], v["ci_high"]),
-     "unit": "hours per in-service member per unit share"},
-    {"claim": "4. Older communities take part more", "estimate": s60["estimate"], "ci": (s60["ci_low"], s60["ci_high"]),
-     "unit": "probability per unit share 60+", "truth": nb.truth_value(truth, "participate_share60_lpm")},
-])
-report.table(claims)
-
-# %% [markdown]
-# ## Validation against the planted truth
-#
-# On synthetic data the generator's effects are known. The estimates should lie close to them and
-# their 95% intervals should cover them in about 19 of 20 datasets. The true registration probability
-# of every community is also known, which lets us check claim 7 on this indicator: shrinking raw
-# community rates towards their district's (empirical Bayes, beta-binomial) should bring them closer to
-# the truth.
-
-# %%
-checks = common.truth_check([
-    ("registration_agreement_logit", glm.term("agreement_share")),
-    ("participate_share60_lpm", s60),
-    ("participate_aware_lpm", lpm.term("aware_center")),
-], truth)
-truth_reg = participation.truth_registration(data_dir)
-if checks is None:
-    shown = report.md("*Real data: there is no planted truth to compare with.*")
+if has_joint:
+    agreements = {"agreement_share": ("signed_agreements", "resident_units")}
+    city_jb = rates.rates(panel, agreements, by="year")
+    dist_jb = rates.rates(members_year, agreements, by="district_id")
+    events = participation.per_member(members_year.assign(communities=1), "joint_events", "communities",
+                                      by="district_id")
+    jb_table = common.rate_table(dist_jb, districts, labels={"agreement_share": measures.label("agreement_share",
+                                                                                             unit=True)},
+                                 denominator_label="Resident units")
+    jb_table[measures.label("joint_events")] = [fmt.number(v, 1) for v in events["per_member"]]
+    shown = report.table(jb_table.drop(columns="district_id").rename(columns={"name_en": "District"}),
+                         caption=f"Joint building by district, {year}: resident units with a signed agreement "
+                                 "(95% Wilson intervals) and joint events per community.",
+                         data=dist_jb.merge(events[["district_id", "per_member"]], on="district_id")
+                         .rename(columns={"per_member": "joint_events_per_community"}))
 else:
-    shown = report.table(checks)
+    shown = report.md("*The data have no joint-building table: this section and claim 3 are skipped.*")
 shown
 
 # %%
-eb = smallarea.eb_beta_binomial(panel[panel["year"] == year], "registered", "in_service_resident",
-                                unit="community_id", group="district_id")
-accuracy = None if truth_reg is None else participation.shrinkage_accuracy(eb, truth_reg[truth_reg["year"] == year])
-report.table(accuracy) if accuracy is not None else report.md("*No true registration probabilities (real data).*")
-
-# %%
-if accuracy is not None:
-    shown = report.md("Against the true probabilities, shrinkage cuts the root mean squared error of community "
-                      "registration rates from **{a:.1f}** to **{b:.1f}** percentage points in {y}; the shrunken "
-                      "95% intervals cover the truth for **{c:.0%}** of communities.",
-                      a=100 * accuracy.loc[0, "rmse"], b=100 * accuracy.loc[1, "rmse"], y=year,
-                      c=accuracy.loc[1, "interval_coverage"])
+if has_joint:
+    jb0, jb1 = city_jb.iloc[0], city_jb.query("year == @year").iloc[0]
+    shown = report.md("The share of resident units with a signed joint-building agreement went from **{a}** in {y0} "
+                      "to **{b}** in {y1} (95% CI {l} to {h}).", a=fmt.percent(jb0["estimate"]), y0=int(jb0["year"]),
+                      b=fmt.percent(jb1["estimate"]), y1=year, l=fmt.percent(jb1["ci_low"]),
+                      h=fmt.percent(jb1["ci_high"]))
 else:
     shown = report.md("")
 shown
 
 # %% [markdown]
+# ## Residents taking part (survey)
+#
+# The share of residents who took part in a community activity in the last 12 months, weighted by
+# the survey design, with 95% intervals on the design degrees of freedom. Estimates resting on
+# fewer than ten respondents are suppressed.
+
+# %%
+if has_survey:
+    resp = concepts.resident_respondents(tables["survey"], tables["communities"])
+    design = concepts.resident_survey_design(resp)
+    survey_year = year if year in set(resp["year"]) else int(resp["year"].max())
+    part_year = design.mean("participated", by="year")
+    ax = common.trend_plot(part_year, group="variable", labels={"participated": measures.label("participated")},
+                           ylabel="% of residents", synthetic=synthetic)
+    shown = report.figure(ax, caption=f"{measures.label('participated')}, city, by survey year (95% intervals shaded).",
+                          alt="A line of the share of residents who took part in a community activity in each "
+                              "survey year, with a shaded 95% interval.", data=part_year)
+else:
+    shown = report.md("*The data have no resident survey: this section and claim 4 are skipped.*")
+shown
+
+# %%
+if has_survey:
+    part_dist = design.mean("participated", by=["district_id", "year"])
+    p1 = part_year.query("year == @survey_year").iloc[0]
+    part_y = part_dist[part_dist["year"] == survey_year]
+    _, part_verdict = verdicts.estimate_verdicts(part_y[part_y["n"] >= report.min_respondents()], "estimate", "se",
+                                                 "district_id", city=p1["estimate"], measure="participated",
+                                                 year=survey_year)
+    part_table = common.survey_table(part_y, districts, label=measures.label("participated", unit=True) + " (95% CI)")
+    part_table["Against the city"] = part_table["district_id"].map(part_verdict.set_index("unit")["verdict"])
+    shown = report.table(part_table.drop(columns="district_id").rename(columns={"name_en": "District",
+                                                                                "n": "Respondents"}),
+                         caption=f"{measures.label('participated')} by district, {survey_year}, with 95% intervals and "
+                                 "whether the district differs from the city (overdispersion-adjusted 95% funnel "
+                                 "limits around the city's estimate).", n="Respondents",
+                         columns=[c for c in part_table.columns if c.startswith(measures.label("participated"))],
+                         data=part_y)
+else:
+    shown = report.md("")
+shown
+
+# %%
+if has_survey:
+    part_panels = districts.merge(part_dist, on="district_id", how="left")
+    part_panels = report.suppress_for_plot(part_panels.assign(pct=100 * part_panels["estimate"]), n="n",
+                                           columns=["pct"])
+    fig = maps.small_multiples(part_panels, "pct", by="year", suppressed="suppressed", overlay=districts, ncols=4,
+                               k=5, fmt="{:.0f}", legend_title=measures.axis("participated"), panel_size=2.8,
+                               synthetic=synthetic)
+    shown = report.figure(fig, caption=f"{measures.label('participated')} by district and survey year, on one set "
+                                       "of class breaks.",
+                          alt="Small maps of the city's districts, one per survey year, shaded by the share of "
+                              "residents who took part in a community activity.",
+                          data=part_dist)
+else:
+    shown = report.md("")
+shown
+
+# %%
+if has_survey:
+    psus = int(resp.groupby(["year", "district_id"])["community_id"].nunique().median())
+    diff = part_verdict[part_verdict["verdict"] != "not distinguishable"]
+    shown = report.md("In {y}, **{p}** of residents took part in a community activity (95% CI {l} to {h}; {n} "
+                      "respondents). District intervals are wide - a median of {k} communities is sampled per "
+                      "district and year - and {d}.", y=survey_year, p=fmt.percent(p1["estimate"]),
+                      l=fmt.percent(p1["ci_low"]), h=fmt.percent(p1["ci_high"]), n=fmt.count(p1["n"]), k=psus,
+                      d=("no district differs from the city beyond chance and ordinary variation" if diff.empty else
+                         "; ".join(f"{names[u]} lies {v} the city" for u, v in zip(diff["unit"], diff["verdict"]))))
+else:
+    shown = report.md("")
+shown
+
+# %% [markdown]
+# ## Claim 3: do joint-building agreements go with more registration?
+#
+# Registered members out of in-service members resident, per community and year, are modelled on the
+# community's agreement share (signed agreements over resident units, 0 where a community has none)
+# by a logistic regression with **community fixed effects** and year effects: each community is
+# compared with itself in other years, so whatever makes a community register more year after year
+# (its district's policy, its location, its people) cannot pass for an effect of agreements, and a
+# city-wide trend cannot either. Standard errors are clustered by community. Agreements were not
+# assigned at random, so the result is an association within communities, not an effect.
+
+# %%
+if has_joint:
+    reg_claim = claims.CLAIMS["registration"]
+    reg = reg_claim.fit(tables)
+    b = reg.term("agreement_share")
+    shown = report.md("Within a community, a year in which another tenth of its resident units has a signed agreement "
+                      "goes with odds of an in-service member registering **{o}** times as high (95% CI {ol} to {oh}); "
+                      "the log-odds coefficient per unit of agreement share is **{e}**, from {n} community-years in "
+                      "{g} communities. *Why community fixed effects:* {why}",
+                      o=fmt.number(np.exp(0.1 * b["estimate"]), 3), ol=fmt.number(np.exp(0.1 * b["ci_low"]), 3),
+                      oh=fmt.number(np.exp(0.1 * b["ci_high"]), 3),
+                      e=fmt.interval(b["estimate"], b["ci_low"], b["ci_high"], se=b["se"]), n=fmt.count(reg.nobs),
+                      g=fmt.count(reg.info["absorbed_groups"]), why=reg_claim.choice)
+else:
+    shown = report.md("*No joint-building table: claim 3 is not tested.*")
+shown
+
+# %% [markdown]
+# Volunteering is the other half of claim 3: volunteer hours per in-service member on the agreement
+# share, with the same community and year effects (least squares, clustered by community).
+
+# %%
+if has_joint:
+    vol = claims.CLAIMS["volunteering"].fit(tables)
+    v = vol.term("agreement_share")
+    shown = report.md("Within a community, moving from no agreements to all resident units signed goes with "
+                      "**{e}** more volunteer hours per in-service member a year.",
+                      e=fmt.interval(v["estimate"], v["ci_low"], v["ci_high"], se=v["se"]))
+else:
+    shown = report.md("")
+shown
+
+# %% [markdown]
+# ## Claim 4: do older communities take part more?
+#
+# A linear probability model of a respondent's taking part on the community's share aged 60 or
+# over, holding constant awareness of the service centre (the other driver of taking part in the
+# field's account) and the district (fixed effects), with standard errors clustered by community.
+# Coefficients are changes in the probability of taking part per unit (0 to 1) of the share: a
+# cross-sectional association.
+
+# %%
+if has_survey:
+    lpm = claims.CLAIMS["participation"].fit(tables)
+    s60, aw = lpm.term("share_60plus"), lpm.term("aware_center")
+    shown = report.md("Ten percentage points more residents aged 60 or over go with **{e}** percentage points more "
+                      "residents taking part; residents who know the centre take part {a} points more often; {n} "
+                      "respondents.", e=fmt.interval(0.1 * s60["estimate"], 0.1 * s60["ci_low"], 0.1 * s60["ci_high"],
+                                                     scale=100, digits=1),
+                      a=fmt.interval(aw["estimate"], aw["ci_low"], aw["ci_high"], scale=100, digits=1),
+                      n=fmt.count(lpm.nobs))
+else:
+    shown = report.md("")
+shown
+
+# %% [markdown]
+# ## Claims tested
+#
+# Each claim's verdict follows its design: these are associations (within communities for claim 3,
+# across respondents for claim 4), so the words are "consistent with the claim", "no evidence either
+# way" or "contrary to the claim", never "raises". The causal test of the field's claims is the
+# staggered roll-out of the platform in [Drivers](04_drivers.html).
+
+# %%
+rows = []
+if has_joint:
+    rows += [{"claim": "3. Agreements go with more member registration", "estimate": b["estimate"],
+              "ci": (b["ci_low"], b["ci_high"]), "unit": "log-odds per unit of agreement share",
+              "design": reg_claim.design},
+             {"claim": "3. Agreements go with more volunteering", "estimate": v["estimate"],
+              "ci": (v["ci_low"], v["ci_high"]), "unit": "hours per member per unit of agreement share",
+              "design": claims.CLAIMS["volunteering"].design}]
+if has_survey:
+    rows += [{"claim": "4. Older communities take part more", "estimate": s60["estimate"],
+              "ci": (s60["ci_low"], s60["ci_high"]), "unit": "probability per unit of the share aged 60+",
+              "design": claims.CLAIMS["participation"].design}]
+claim_shown, claim_data = verdicts.claims_table(rows)
+report.table(claim_shown, caption="The claims tested in this report, their design and verdict.", data=claim_data)
+
+# %%
+# Synthetic data only: the generator's effects are known, so the estimates can be set beside them.
+fitted = ([reg_claim.estimates(reg)] if has_joint else []) + (
+    [claims.CLAIMS["participation"].estimates(lpm)] if has_survey else [])
+checks = claims.beside_truth(pd.concat(fitted, ignore_index=True), truth) if fitted else None
+truth_reg = truth_registration(data_dir)
+eb = smallarea.eb_beta_binomial(members_year, "registered", "in_service_resident", unit="community_id",
+                                group="district_id")
+accuracy = None if truth_reg is None else participation.shrinkage_accuracy(eb, truth_reg[truth_reg["year"] == year])
+shown = []
+if checks is not None:
+    shown.append(report.md("## Validation against the planted truth\n\nThe synthetic city's effects are known. The "
+                           "estimates should lie close to them, and their 95% intervals should cover them in about 19 "
+                           "of 20 datasets; the shipped city is one draw."))
+    shown.append(report.table(pd.DataFrame({
+        "Effect": checks["label"],
+        "Estimate (95% CI)": [fmt.interval(e, a, b_, se=s) for e, a, b_, s in
+                              zip(checks["estimate"], checks["ci_low"], checks["ci_high"], checks["se"])],
+        "Planted value": [fmt.number(t_, fmt.digits_for(s)) for t_, s in zip(checks["truth"], checks["se"])],
+        "Inside the interval": [fmt.yes_no(c) for c in checks["covered"]]}),
+        caption="Estimates beside the effects planted in the synthetic city.", data=checks))
+if accuracy is not None:
+    shown.append(report.md("The true registration probability of every community is known too, which checks claim 7 "
+                           "on this indicator: shrinking raw community rates towards their district's (empirical Bayes, "
+                           "beta-binomial) cuts the root mean squared error of community registration rates from "
+                           "**{a}** to **{b}** percentage points in {y}; the shrunken 95% intervals cover the truth for "
+                           "**{c}** of {n} communities.",
+                           a=fmt.number(100 * accuracy.loc[0, "rmse"], 1), b=fmt.number(100 * accuracy.loc[1, "rmse"], 1),
+                           y=year, c=fmt.percent(accuracy.loc[1, "interval_coverage"], 0),
+                           n=fmt.count(accuracy.loc[1, "n_units"])))
+display(*shown)
+
+# %% [markdown]
 # ## Caveats
 #
-# - When the data are synthetic (see the statement at the top), the results describe a generated
-#   city with planted effects: they show how the analysis works, not how any real district performs.
-# - Agreement shares were not assigned at random in real life: communities that sign more agreements
-#   may differ in ways the district fixed effects do not capture, so claim 3's estimate is an
-#   association adjusted for district, not an experiment (in the synthetic city, agreements are
-#   exogenous by construction).
+# - Agreements were not assigned at random. Community fixed effects remove every stable difference
+#   between communities, but a change that comes with new agreements (a new secretary, a campaign)
+#   would still be read as their effect: claim 3's estimate is a within-community association.
 # - Volunteer hours are reported by communities and may be rounded or inflated; they carry no
 #   sampling interval here.
-# - Survey district estimates rest on a handful of sampled communities per district and year;
+# - District survey estimates rest on a handful of sampled communities per district and year;
 #   differences between districts within a year are mostly inside the intervals.
+
+# %% [markdown]
+# ## Measures
+
+# %%
+report.table(measures.glossary(["registration", "activity", "volunteer_hours", "agreement_share", "joint_events",
+                                "participated"]),
+             caption="The measures of this report: definition, source and scale.")
+
+# %% [markdown]
+# ## Methods and references
+#
+# Rates from counts: summed numerators over summed denominators, Wilson (1927) intervals. Communities
+# against the city: funnel plots with exact binomial limits widened for overdispersion (Spiegelhalter
+# 2005a, 2005b). Survey estimates: design-based means with Taylor-linearised variances (Binder 1983;
+# Lumley 2010). Claim 3: logistic regression with community fixed effects absorbed (Chamberlain 1980),
+# cluster-robust standard errors (Cameron & Miller 2015). Claim 4: linear probability model with
+# district fixed effects, cluster-robust. Shrinkage of community rates: empirical-Bayes beta-binomial.
+
+# %%
+report.md(references.references(["wilson1927", "spiegelhalter2005a", "spiegelhalter2005b", "binder1983", "lumley2010",
+                                 "chamberlain1980", "cameron2015"]))
 
 # %% [markdown]
 # ## Headline findings
 
 # %%
 findings.record("registration_city", 100 * reg1["estimate"], ci=(100 * reg1["ci_low"], 100 * reg1["ci_high"]),
-                unit="% of in-service members resident", note=f"{year}, Wilson")
+                unit="% of in-service members resident", note=f"{year}, Wilson",
+                label=f"Member registration, city, {year}")
 findings.record("activity_city", 100 * act1["estimate"], ci=(100 * act1["ci_low"], 100 * act1["ci_high"]),
-                unit="% of registered members", note=f"{year}, Wilson")
+                unit="% of registered members", note=f"{year}, Wilson", label=f"Active registered members, city, {year}")
 findings.record("volunteer_hours_per_registered", hours_city["per_member"], unit="hours per year",
-                note=f"{year}, administrative totals")
-findings.record("agreement_share_city", 100 * jb1["estimate"], ci=(100 * jb1["ci_low"], 100 * jb1["ci_high"]),
-                unit="% of resident units", note=f"{year}, Wilson")
-findings.record("resident_participation_city", 100 * p1["estimate"], ci=(100 * p1["ci_low"], 100 * p1["ci_high"]),
-                unit="% of residents", note=f"{year}, design-based (Taylor), survey")
-findings.record("registration_agreement_logit", b["estimate"], ci=(b["ci_low"], b["ci_high"]),
-                unit="log-odds per unit share", truth=nb.truth_value(truth, "registration_agreement_logit"),
-                note="claim 3: binomial GLM, district FE, cluster-robust by community")
-findings.record("participate_share60_lpm", s60["estimate"], ci=(s60["ci_low"], s60["ci_high"]),
-                unit="probability per unit share", truth=nb.truth_value(truth, "participate_share60_lpm"),
-                note="claim 4: LPM with awareness, district FE, cluster-robust by community");
+                note=f"{year}, administrative totals", label=f"Volunteer hours per registered member, city, {year}")
+findings.record("districts_registration_below_city", len(low), unit="districts",
+                note="outside the overdispersion-adjusted 95% funnel limits",
+                label=f"Districts whose registration lies below the city's, {year}")
+if has_joint:
+    findings.record("agreement_share_city", 100 * jb1["estimate"], ci=(100 * jb1["ci_low"], 100 * jb1["ci_high"]),
+                    unit="% of resident units", note=f"{year}, Wilson",
+                    label=f"Resident units with an agreement, city, {year}")
+    findings.record("registration_agreement_logit", b["estimate"], ci=(b["ci_low"], b["ci_high"]),
+                    unit="log-odds per unit share", truth=truth_value(truth, "registration_agreement_logit"),
+                    note="claim 3: " + reg_claim.describe(),
+                    label="Claim 3: agreements and registration, within communities (log-odds)")
+if has_survey:
+    findings.record("resident_participation_city", 100 * p1["estimate"], ci=(100 * p1["ci_low"], 100 * p1["ci_high"]),
+                    unit="% of residents", note=f"{survey_year}, design-based (Taylor), survey",
+                    label=f"Residents who took part in a community activity, {survey_year}")
+    findings.record("participate_share60_lpm", s60["estimate"], ci=(s60["ci_low"], s60["ci_high"]),
+                    unit="probability per unit share", truth=truth_value(truth, "participate_share60_lpm"),
+                    note="claim 4: " + claims.CLAIMS["participation"].describe(),
+                    label="Claim 4: share aged 60+ and taking part (probability per unit share)")
 
 # %%
 findings.display()

@@ -26,22 +26,23 @@
 # only weakly (assessment looks "upward" more than "downward").
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
+data_dir = None  # the data folder (None: the shipped default data in data/)
 year = 2024  # the year of the cross-sectional tables, maps and small-area estimates
 seed = 20261122  # seed of the bootstrap interval of the correlation (claim 6)
-n_boot = 999  # bootstrap replicates for claim 6
 
 # %%
 # %load_ext autoreload
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers.publish import findings, notebook as nb, report
-from helpers.stats import likert, models, smallarea
-from helpers.data import load
-from helpers.viz import maps, style
-from helpers.studies import common
+from helpers.data import concepts, load
+from helpers.data.truth import ground_truth, is_synthetic, truth_value
+from helpers.publish import findings, report
+from helpers.publish import notebook as nb
+from helpers.stats import likert, smallarea
+from helpers.studies import claims, common
 from helpers.studies import satisfaction as sat
+from helpers.viz import maps, style
 
 meta = nb.setup(data_dir)
 nb.data_statement(meta)
@@ -60,12 +61,12 @@ nb.data_statement(meta)
 
 # %%
 tables = load.load_all(data_dir)
-synthetic = nb.is_synthetic(data_dir)
-truth = nb.ground_truth(data_dir)
+synthetic = is_synthetic(data_dir)
+truth = ground_truth(data_dir)
 districts, subdistricts = tables["districts"], tables["subdistricts"]
-cmap = common.community_map(tables)
-resp = models.survey_analysis_frame(tables)
-design = common.survey_design(resp)
+cmap = concepts.community_lookup(tables)
+resp = concepts.resident_respondents(tables["survey"], tables["communities"])
+design = concepts.resident_survey_design(resp)
 report.md("**{n:,}** respondents in **{y}** survey years, **{p:,}** sampled community-years.",
           n=len(resp), y=resp["year"].nunique(), p=len(resp[["year", "community_id"]].drop_duplicates()))
 
@@ -145,13 +146,13 @@ maps.small_multiples(panels, "pct", by="year", suppressed="suppressed", overlay=
 # %%
 resp_y = resp[resp["year"] == year]
 deff = float(likert.mean_score(design, "sat_overall", by=["district_id", "year"])["deff"].median())
-direct = common.survey_design(resp_y).mean("sat_overall", by="subdistrict_id")
+direct = concepts.resident_survey_design(resp_y).mean("sat_overall", by="subdistrict_id")
 direct = sat.smoothed_se(direct, resp_y, "sat_overall", "subdistrict_id", deff)
 area_x = sat.area_covariates(tables["communities"], cmap)
 covariates = ["share_60plus", "migrant_share"]
 fh = smallarea.fay_herriot(direct.merge(area_x, on="subdistrict_id"), "estimate", "se", unit="subdistrict_id",
                            covariates=covariates, group="district_id")
-sae = sat.fh_all_areas(fh, area_x, "subdistrict_id", covariates=covariates, group="district_id")
+sae = sat.fh_all_areas(fh, area_x)
 report.table(fh.coef[fh.coef["term"].isin(["Intercept", *covariates])])
 
 # %%
@@ -189,11 +190,13 @@ maps.choropleth(sae_map, "rmse", ax=axes[2], overlay=districts, cmap=style.UNCER
 # reached in that community). Community means from a few dozen respondents at most are noisy, which pulls any
 # correlation towards zero; the estimate is therefore corrected for that noise (Spearman's
 # disattenuation with the reliability of the community means) and its 95% interval comes from a
-# bootstrap over communities.
+# bootstrap over communities. The question is about every community of the city, and the survey
+# reaches a sizeable share of them, so the interval carries the finite-population correction.
 
 # %%
 scores = tables["assessment"].groupby("community_id", as_index=False)["score"].mean()
-corr = models.latent_mean_correlation(scores, "score", resp, "sat_score", "community_id", n_boot=n_boot, seed=seed)
+assessment = claims.CLAIMS["assessment"]
+corr = assessment.fit(tables, seed=seed)
 pairs = report.suppress_for_plot(sat.community_means(resp, "sat_score", scores, "score"), n="n",
                                  columns=["mean_sat_score"])
 ax = pairs.plot.scatter("score", "mean_sat_score", s=8, alpha=0.5, color=style.QUALITATIVE[0], figsize=(6.5, 4.5))
@@ -218,14 +221,13 @@ report.md("Across **{n:,}** surveyed communities the observed correlation is **{
 # the second that its interval lies wholly below 0.5.
 
 # %%
-claims = nb.claim_table([
+claim_rows = nb.claim_table([
     {"claim": "6a. Assessment and satisfaction agree at all (r > 0)", "estimate": corr["estimate"],
-     "ci": (corr["ci_low"], corr["ci_high"]), "unit": "correlation",
-     "truth": nb.truth_value(truth, "assessment_satisfaction_corr")},
+     "ci": (corr["ci_low"], corr["ci_high"]), "unit": "correlation"},
     {"claim": "6b. ... but only weakly (r < 0.5)", "estimate": corr["estimate"] - 0.5,
      "ci": (corr["ci_low"] - 0.5, corr["ci_high"] - 0.5), "unit": "correlation minus 0.5", "direction": -1},
 ])
-report.table(claims)
+report.table(claim_rows)
 
 # %% [markdown]
 # ## Validation against the planted truth
@@ -235,11 +237,12 @@ report.table(claims)
 # estimate should lie near it; the uncorrected correlation should lie below it.
 
 # %%
-checks = common.truth_check([("assessment_satisfaction_corr", corr)], truth)
+checks = claims.beside_truth(assessment.estimates(corr), truth)
 if checks is None:
     shown = report.md("*Real data: there is no planted truth to compare with.*")
 else:
-    shown = report.table(checks.assign(uncorrected=corr["r_observed"]))
+    shown = report.table(checks[["key", "estimate", "ci_low", "ci_high", "truth", "error", "covered"]].assign(
+        uncorrected=corr["r_observed"]))
 shown
 
 # %% [markdown]
@@ -272,7 +275,7 @@ findings.record("aware_center_city", 100 * a1["estimate"], ci=(100 * a1["ci_low"
 findings.record("fh_sigma2_v", fh.sigma2_v, unit="score points squared",
                 note=f"{year}; Fay-Herriot REML between-sub-district variance of sat_overall mean")
 findings.record("assessment_satisfaction_corr", corr["estimate"], ci=(corr["ci_low"], corr["ci_high"]),
-                unit="correlation", truth=nb.truth_value(truth, "assessment_satisfaction_corr"),
+                unit="correlation", truth=truth_value(truth, "assessment_satisfaction_corr"),
                 note="claim 6: disattenuated community correlation, community bootstrap");
 
 # %%

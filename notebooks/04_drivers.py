@@ -34,22 +34,23 @@
 # generator.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
+data_dir = None  # the data folder (None: the shipped default data in data/)
 seed = 20261122  # seed of the mediation bootstrap
-n_boot = 999  # bootstrap replicates for the mediation interval
-es_control = "notyet"  # event-study controls: "notyet" (not-yet and never treated) or "never"
 
 # %%
 # %load_ext autoreload
 # %autoreload 2
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
-from helpers.stats import eventstudy, mediation, models
-from helpers.publish import findings, notebook as nb, report
 from helpers.data import load
+from helpers.data.truth import ground_truth, is_synthetic, truth_value
+from helpers.publish import findings, report
+from helpers.publish import notebook as nb
+from helpers.stats import eventstudy, models
+from helpers.studies import claims, drivers
 from helpers.viz import style
-from helpers.studies import common, drivers, participation
 
 meta = nb.setup(data_dir)
 nb.data_statement(meta)
@@ -79,13 +80,13 @@ nb.data_statement(meta)
 
 # %%
 tables = load.load_all(data_dir)
-synthetic = nb.is_synthetic(data_dir)
-truth = nb.ground_truth(data_dir)
-cmap = common.community_map(tables)
-resp = models.survey_analysis_frame(tables)
-panel = participation.member_panel(tables["members"], tables["joint_building"], cmap)
-points = drivers.eight_haves_frame(tables["service_points"], tables["communities"])
-coverage = eventstudy.coverage_panel(tables["organisations"], cmap)
+synthetic = is_synthetic(data_dir)
+truth = ground_truth(data_dir)
+C = claims.CLAIMS
+(resp,) = C["awareness"].inputs(tables)
+(panel,) = C["registration"].inputs(tables)
+(points,) = C["eight_haves"].inputs(tables)
+coverage, adoption = C["platform_event_study"].inputs(tables)
 report.md("The models use **{r:,}** survey respondents in **{c:,}** sampled communities ({y0}–{y1}), **{p:,}** "
           "community-years of member counts, **{s:,}** service points and **{u}** sub-districts observed over "
           "**{ny}** years.", r=len(resp), c=resp["community_id"].nunique(), y0=int(resp["year"].min()),
@@ -100,11 +101,10 @@ report.md("The models use **{r:,}** survey respondents in **{c:,}** sampled comm
 # effects. The coefficients are log-odds; beyond 30 minutes is the reference band.
 
 # %%
-aware = models.binomial_glm(resp, "aware_center ~ within15 + band15_30 + migrant_share + C(district_id)",
-                            cluster="community_id")
+aware = C["awareness"].fit(tables)
 aware_terms = {"within15": "within 15 minutes", "band15_30": "15–30 minutes", "migrant_share": "migrant share (0–1)"}
 w15, b30, mig = aware.term("within15"), aware.term("band15_30"), aware.term("migrant_share")
-fade = drivers.coef_difference(aware, "within15", "band15_30")
+fade = aware.contrast("within15 - band15_30").iloc[0]
 pred = drivers.average_predictions(aware, {"within 15 minutes": {"within15": 1, "band15_30": 0},
                                            "15–30 minutes": {"within15": 0, "band15_30": 1},
                                            "beyond 30 minutes": {"within15": 0, "band15_30": 0}}).set_index("scenario")["prediction"]
@@ -125,15 +125,15 @@ report.md("Living within a 15-minute walk of a service point multiplies the odds
 # ## Claim 3: joint-building agreements and registration
 #
 # A binomial GLM of registered members out of in-service members resident, per community and year,
-# on the agreement share (0 to 1), with district fixed effects.
+# on the agreement share (0 to 1), with community fixed effects and year effects: each community
+# is compared with itself in other years (see the participation report for why).
 
 # %%
-reg = models.binomial_glm(panel, "registered ~ agreement_share + C(district_id)", trials="in_service_resident",
-                          cluster="community_id")
+reg = C["registration"].fit(tables)
 ag = reg.term("agreement_share")
-report.md("Each additional tenth of resident units with a signed agreement multiplies the odds that an in-service "
-          "member registers by **{o:.3f}** (95% CI {ol:.3f} to {oh:.3f}); the log-odds coefficient per unit of "
-          "agreement share is {e:.3f} ({l:.3f} to {h:.3f}), from {n:,} community-years.",
+report.md("Within a community, another tenth of resident units with a signed agreement goes with odds of an "
+          "in-service member registering **{o:.3f}** times as high (95% CI {ol:.3f} to {oh:.3f}); the log-odds "
+          "coefficient per unit of agreement share is {e:.3f} ({l:.3f} to {h:.3f}), from {n:,} community-years.",
           o=np.exp(0.1 * ag["estimate"]), ol=np.exp(0.1 * ag["ci_low"]), oh=np.exp(0.1 * ag["ci_high"]),
           e=ag["estimate"], l=ag["ci_low"], h=ag["ci_high"], n=int(reg.nobs))
 
@@ -147,8 +147,8 @@ report.md("Each additional tenth of resident units with a signed agreement multi
 # district fixed effects.
 
 # %%
-haves = models.binomial_glm(points, "score ~ funding_std + staff_std", trials="items", cluster="community_id")
-part = models.ols(resp, "participated ~ aware_center + share_60plus + C(district_id)", cluster="community_id")
+haves = C["eight_haves"].fit(tables)
+part = C["participation"].fit(tables)
 fu, st = haves.term("funding_std"), haves.term("staff_std")
 s60, awp = part.term("share_60plus"), part.term("aware_center")
 report.md("One standard deviation more funding multiplies the odds that a checklist item is met by **{of:.2f}** "
@@ -170,10 +170,9 @@ report.md("One standard deviation more funding multiplies the odds that a checkl
 # fixed-effect intervals are Wald intervals.
 
 # %%
-ordinal = models.ordinal_logit(resp, "sat_service ~ within15 + aware_center + C(district_id)")
-mixed = models.mixed_model(resp, "sat_score ~ participated + aware_center + within15", group="district_id",
-                           nested="community_id")
-vc = drivers.variance_components(mixed)
+ordinal = C["service_satisfaction"].fit(tables)
+mixed = C["satisfaction"].fit(tables)
+vc = models.variance_components(mixed)
 report.table(drivers.format_rows(vc, {"sd(district_id)": "between districts",
                                       "sd(community_id)": "between communities within a district",
                                       "sd(residual)": "between residents within a community"},
@@ -250,9 +249,9 @@ drivers.coef_plot(coefs, truth, truth_keys, synthetic=synthetic,
 # adopting in the first panel year have no pre-period and are left out.
 
 # %%
-es = eventstudy.event_study(coverage, tables["platform"], control=es_control)
-naive = drivers.twfe(coverage, tables["platform"])
-es_truth = None if truth is None else {e: drivers.truth_of(truth, f"platform_att_by_event_time[{e}]") for e in range(4)}
+es = C["platform_event_study"].fit(tables)
+naive = drivers.twfe(coverage, adoption)
+es_truth = None if truth is None else {e: truth_value(truth, f"platform_att_by_event_time[{e}]") for e in range(4)}
 fig, ax = plt.subplots(figsize=(7.5, 4))
 eventstudy.plot_event_study(es, ax=ax, truth=es_truth, ylabel="change in coverage (percentage points)",
                             title="Effect of the regional platform on organisational coverage")
@@ -283,6 +282,25 @@ report.md("In the adoption year coverage rises by **{e0:.1f}** percentage points
           tl=tw["ci_low"], th=tw["ci_high"])
 
 # %% [markdown]
+# ### The same claim, one organisation at a time
+#
+# The event study works with sub-district rates. At the level of organisations, a discrete-time
+# hazard model asks how much more likely an organisation without a party organisation is to set
+# one up in a year when its sub-district has the platform: a logistic regression over the
+# organisation-years at risk, with sub-district fixed effects (absorbing stable differences between
+# sub-districts), year effects, and the organisation's party members (log of one plus the count);
+# standard errors clustered by sub-district, the level at which the platform is adopted.
+
+# %%
+hazard = C["platform_hazard"].fit(tables)
+hz = hazard.term("treated")
+report.md("In a year with the platform, an uncovered organisation's odds of setting up a party organisation are "
+          "**{o:.2f}** times those without it (95% CI {ol:.2f} to {oh:.2f}; {n:,} organisation-years at risk in "
+          "{g:,} sub-districts with at least one such event).",
+          o=np.exp(hz["estimate"]), ol=np.exp(hz["ci_low"]), oh=np.exp(hz["ci_high"]), n=int(hazard.info["fitted_rows"]),
+          g=int(hazard.info["absorbed_groups"]))
+
+# %% [markdown]
 # ## Claim 5: awareness → participation → satisfaction (mediation)
 #
 # Two linear models: participation on awareness (with the community's share aged 60+ and district
@@ -293,10 +311,7 @@ report.md("In the adoption year coverage rises by **{e0:.1f}** percentage points
 # districts.
 
 # %%
-med = mediation.mediation(resp, "aware_center", "participated", "sat_score",
-                          mediator_covariates=["share_60plus", "C(district_id)"],
-                          outcome_covariates=["within15", "C(district_id)"], cluster="community_id",
-                          strata="district_id", n_boot=n_boot, seed=seed)
+med = C["mediation"].fit(tables, seed=seed)
 report.table(drivers.format_rows(med.terms, {"a": "awareness → participation (a, probability)",
                                              "b": "participation → thermometer (b, points)",
                                              "indirect": "indirect effect a × b (points)",
@@ -311,7 +326,7 @@ report.md("Knowing the centre raises the thermometer by **{t:.2f}** points in to
           "Intervals from {b:,} community bootstrap replicates ({c:,} communities, seed {sd}).",
           t=tot["estimate"], tl=tot["ci_low"], th=tot["ci_high"], i=ind["estimate"], il=ind["ci_low"],
           ih=ind["ci_high"], d=dr["estimate"], dl=dr["ci_low"], dh=dr["ci_high"], s=ind["estimate"] / tot["estimate"],
-          b=n_boot, c=med.n_clusters, sd=seed)
+          b=C["mediation"].spec.n_boot, c=med.n_clusters, sd=seed)
 
 # %% [markdown]
 # ## Claims tested
@@ -320,35 +335,35 @@ report.md("Knowing the centre raises the thermometer by **{t:.2f}** points in to
 # *contradicted* when it lies wholly on the other side, and *inconclusive* otherwise.
 
 # %%
-claims = nb.claim_table([
+claim_rows = nb.claim_table([
     {"claim": "1. Platform raises organisational coverage (ATT, e = 0–3)", "estimate": att["estimate"],
-     "ci": (att["ci_low"], att["ci_high"]), "unit": "percentage points", "truth": drivers.truth_of(truth, "platform_att")},
+     "ci": (att["ci_low"], att["ci_high"]), "unit": "percentage points", "truth": truth_value(truth, "platform_att")},
     {"claim": "2. Living within 15 minutes raises awareness", "estimate": w15["estimate"],
-     "ci": (w15["ci_low"], w15["ci_high"]), "unit": "log-odds", "truth": drivers.truth_of(truth, "aware_within15_logit")},
+     "ci": (w15["ci_low"], w15["ci_high"]), "unit": "log-odds", "truth": truth_value(truth, "aware_within15_logit")},
     {"claim": "2. The effect fades beyond 15 minutes (within 15 minus 15–30)", "estimate": fade["estimate"],
      "ci": (fade["ci_low"], fade["ci_high"]), "unit": "log-odds",
-     "truth": None if truth is None else drivers.truth_of(truth, "aware_within15_logit") - drivers.truth_of(truth, "aware_15to30_logit")},
+     "truth": None if truth is None else truth_value(truth, "aware_within15_logit") - truth_value(truth, "aware_15to30_logit")},
     {"claim": "2. Living within 15 minutes raises satisfaction with service", "estimate": ow["estimate"],
-     "ci": (ow["ci_low"], ow["ci_high"]), "unit": "log-odds", "truth": drivers.truth_of(truth, "sat_service_within15_ologit")},
+     "ci": (ow["ci_low"], ow["ci_high"]), "unit": "log-odds", "truth": truth_value(truth, "sat_service_within15_ologit")},
     {"claim": "3. Agreements raise member registration", "estimate": ag["estimate"], "ci": (ag["ci_low"], ag["ci_high"]),
-     "unit": "log-odds per unit share", "truth": drivers.truth_of(truth, "registration_agreement_logit")},
+     "unit": "log-odds per unit share", "truth": truth_value(truth, "registration_agreement_logit")},
     {"claim": "4. Older communities take part more", "estimate": s60["estimate"], "ci": (s60["ci_low"], s60["ci_high"]),
-     "unit": "probability per unit share", "truth": drivers.truth_of(truth, "participate_share60_lpm")},
+     "unit": "probability per unit share", "truth": truth_value(truth, "participate_share60_lpm")},
     {"claim": "4. A high migrant share lowers awareness", "estimate": mig["estimate"], "ci": (mig["ci_low"], mig["ci_high"]),
-     "unit": "log-odds per unit share", "direction": -1, "truth": drivers.truth_of(truth, "aware_migrant_share_logit")},
+     "unit": "log-odds per unit share", "direction": -1, "truth": truth_value(truth, "aware_migrant_share_logit")},
     {"claim": "4. Funding raises service-point quality", "estimate": fu["estimate"], "ci": (fu["ci_low"], fu["ci_high"]),
-     "unit": "log-odds per SD", "truth": drivers.truth_of(truth, "eight_haves_funding_logit")},
+     "unit": "log-odds per SD", "truth": truth_value(truth, "eight_haves_funding_logit")},
     {"claim": "4. Staff raise service-point quality", "estimate": st["estimate"], "ci": (st["ci_low"], st["ci_high"]),
-     "unit": "log-odds per SD", "truth": drivers.truth_of(truth, "eight_haves_staff_logit")},
+     "unit": "log-odds per SD", "truth": truth_value(truth, "eight_haves_staff_logit")},
     {"claim": "5. Awareness works through participation (indirect effect)", "estimate": ind["estimate"],
-     "ci": (ind["ci_low"], ind["ci_high"]), "unit": "points (0–100)", "truth": drivers.truth_of(truth, "mediation_indirect")},
+     "ci": (ind["ci_low"], ind["ci_high"]), "unit": "points (0–100)", "truth": truth_value(truth, "mediation_indirect")},
 ])
-report.table(claims)
+report.table(claim_rows)
 
 # %%
-verdicts = claims["verdict"].value_counts()
+verdicts = claim_rows["verdict"].value_counts()
 report.md("Of the **{n}** claims tested, **{s}** are supported, {c} contradicted and {i} inconclusive.",
-          n=len(claims), s=int(verdicts.get("supported", 0)), c=int(verdicts.get("contradicted", 0)),
+          n=len(claim_rows), s=int(verdicts.get("supported", 0)), c=int(verdicts.get("contradicted", 0)),
           i=int(verdicts.get("inconclusive", 0)))
 
 # %% [markdown]
@@ -360,33 +375,29 @@ report.md("Of the **{n}** claims tested, **{s}** are supported, {c} contradicted
 # miss or two among two dozen effects is expected, a pattern of misses is not.
 
 # %%
-validation_rows = (
-    [(key, model, fits[model].term(term), scales[model]) for (model, term), key in truth_keys.items()]
-    + [("sat_district_sd", "Satisfaction 0–100 (mixed model)", vc.iloc[0], "points"),
-       ("sat_community_sd", "Satisfaction 0–100 (mixed model)", vc.iloc[1], "points"),
-       ("sat_residual_sd", "Satisfaction 0–100 (mixed model)", vc.iloc[2], "points")]
-    + [(f"platform_att_by_event_time[{e}]", "Event study", byE.loc[e], "percentage points") for e in range(4)]
-    + [("platform_att", "Event study", att, "percentage points"),
-       ("mediation_indirect", "Mediation (bootstrap)", ind, "points (0–100)"),
-       ("mediation_direct", "Mediation (bootstrap)", dr, "points (0–100)")])
-checks = drivers.truth_table(validation_rows, truth)
-report.table(checks) if checks is not None else report.md("*Real data: there is no planted truth to compare with.*")
+fitted = {"platform_event_study": es, "platform_hazard": hazard, "awareness": aware, "registration": reg,
+          "eight_haves": haves, "participation": part, "service_satisfaction": ordinal, "satisfaction": mixed,
+          "mediation": med}
+estimates = pd.concat([C[n].estimates(r).assign(claim=n) for n, r in fitted.items()], ignore_index=True)
+checks = claims.beside_truth(estimates, truth)
+(report.table(checks[["claim", "key", "estimate", "ci_low", "ci_high", "truth", "error", "covered"]])
+ if checks is not None else report.md("*Real data: there is no planted truth to compare with.*"))
 
 # %%
 if checks is not None:
-    missed = checks.loc[~checks["truth_in_ci"], "effect"]
+    missed = checks.loc[~checks["covered"], "key"]
     shown = report.md("The planted value lies inside the 95% interval for **{k} of {n}** effects{m}. The median absolute "
                       "error relative to the planted value is {r:.0%}. Both walking-time coefficients of the awareness "
                       "model are contrasts with the same {nb:,} respondents who live beyond 30 minutes, so their errors "
                       "move together: a miss in one tends to come with a miss in the other. The event-time effects "
                       "share their control sub-districts, so their errors are correlated as well: {ka} of the {ne} "
                       "event-time estimates lie above the planted values.",
-                      k=int(checks["truth_in_ci"].sum()), n=len(checks),
+                      k=int(checks["covered"].sum()), n=len(checks),
                       m=(" (missed: " + ", ".join(missed) + ")") if len(missed) else "",
-                      r=float((checks["error"].abs() / checks["planted_truth"].abs()).median()),
+                      r=float((checks["error"].abs() / checks["truth"].abs()).median()),
                       nb=int(((resp["within15"] == 0) & (resp["band15_30"] == 0)).sum()),
-                      ka=int((checks.loc[checks["effect"].str.startswith("platform_att_by"), "error"] > 0).sum()),
-                      ne=int(checks["effect"].str.startswith("platform_att_by").sum()))
+                      ka=int((checks.loc[checks["key"].str.startswith("platform_att_by"), "error"] > 0).sum()),
+                      ne=int(checks["key"].str.startswith("platform_att_by").sum()))
 else:
     shown = report.md("")
 shown
@@ -412,9 +423,12 @@ shown
 # ## Headline findings
 
 # %%
-for key, model, r, unit in validation_rows:
-    findings.record(drivers.finding_name(key), r["estimate"], ci=(r["ci_low"], r["ci_high"]), unit=unit,
-                    truth=drivers.truth_of(truth, key), note=model)
+units = {"platform_event_study": "percentage points", "platform_hazard": "log-odds", "awareness": "log-odds",
+         "registration": "log-odds per unit share", "eight_haves": "log-odds per SD", "participation": "probability",
+         "service_satisfaction": "log-odds", "satisfaction": "points (0–100)", "mediation": "points (0–100)"}
+for r in estimates[estimates["key"] != ""].itertuples():
+    findings.record(drivers.finding_name(r.key), r.estimate, ci=(r.ci_low, r.ci_high), unit=units[r.claim],
+                    truth=truth_value(truth, r.key), note=C[r.claim].statement)
 findings.record("platform_att_twfe", tw["estimate"], ci=(tw["ci_low"], tw["ci_high"]), unit="percentage points",
                 note="static two-way fixed effects, for contrast (biased under staggered timing)")
 findings.record("aware_fade_within15_minus_15to30", fade["estimate"], ci=(fade["ci_low"], fade["ci_high"]),

@@ -27,8 +27,8 @@
 # expectation under spatial randomness.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
-year = None  # year of the administrative rates; None = the last study year
+data_dir = None  # the data folder (None: the shipped default data in data/)
+year = None  # year of the administrative rates (None: the last year in the data)
 seed = 20240501  # seed of every permutation test
 permutations = 999  # permutations per test (at least 999)
 alpha = 0.05  # significance level of the LISA cluster maps, after the FDR correction
@@ -38,11 +38,13 @@ alpha = 0.05  # significance level of the LISA cluster maps, after the FDR corre
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers.publish import findings, notebook as nb, report
-from helpers.data import load, schema
-from helpers.viz import maps, style
+from helpers.data import concepts, load
+from helpers.data.truth import is_synthetic
+from helpers.publish import findings, report
+from helpers.publish import notebook as nb
 from helpers.stats import spatial
 from helpers.studies import spatial as ss
+from helpers.viz import maps, style
 
 meta = nb.setup(data_dir)
 nb.data_statement(meta)
@@ -64,8 +66,8 @@ nb.data_statement(meta)
 #   shrinks the noisier ones towards the city mean.
 
 # %%
-year = schema.STUDY_YEARS[1] if year is None else year
-synthetic = nb.is_synthetic(data_dir)
+year = load.study_period(data_dir).last if year is None else year
+synthetic = is_synthetic(data_dir)
 districts = load.load_districts(data_dir)
 subdistricts = load.load_subdistricts(data_dir)
 com = ss.community_rates(load.load_community_boundaries(data_dir), load.load_members(data_dir),
@@ -240,11 +242,11 @@ report.table(ss.cluster_members(lisa["Coverage, sub-districts"]))
 # single community in a single year, whose mean has no design-based standard error.
 
 # %%
-city_sat = ss.pooled_design(load.load_survey(data_dir=data_dir)).mean("sat_score")["estimate"].iloc[0]
+city_sat = concepts.resident_survey_design(load.load_survey(data_dir=data_dir)).mean("sat_score")["estimate"].iloc[0]
 fig, axs = plt.subplots(1, 2, figsize=(15, 5.8))
 maps.choropleth(sat, "eblup", ax=axs[0], center=city_sat, suppressed="suppressed", overlay=districts,
                 scheme="quantiles", k=4, fmt="{:.1f}", legend_title="Overall satisfaction\n(0-100, Fay-Herriot)",
-                title=f"Residents' satisfaction by sub-district, {schema.STUDY_YEARS[0]}-{schema.STUDY_YEARS[1]}")
+                title=f"Residents' satisfaction by sub-district, {load.study_period(data_dir)}")
 maps.lisa_map(lisa["Satisfaction, sub-districts (Fay-Herriot)"], ax=axs[1], overlay=districts,
               title="Hot and cold spots of satisfaction", synthetic=synthetic);
 

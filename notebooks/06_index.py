@@ -26,9 +26,9 @@
 # district, an interval of plausible ranks, and says which districts can and cannot be told apart.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
+data_dir = None  # the data folder (None: the shipped default data in data/)
 year = 2024  # the year the index describes
-spec_file = None  # None = helpers/stats/index_default.yaml
+spec_file = None  # the index specification (None: the default index)
 n_sim = 1000  # Monte Carlo replicates for each uncertainty analysis
 seed = 20261122  # seed of the Monte Carlo draws
 level = 0.95  # level of the score and rank intervals
@@ -38,12 +38,13 @@ level = 0.95  # level of the score and rank intervals
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers.publish import findings, notebook as nb, report
-from helpers.stats import composite as index
-from helpers.data import load
-from helpers.viz import maps
-from helpers.studies import common
+from helpers.data import concepts, load
+from helpers.data.truth import ground_truth, is_synthetic
+from helpers.publish import findings, report
+from helpers.publish import notebook as nb
+from helpers.stats import composite
 from helpers.studies import index as ix
+from helpers.viz import maps
 
 meta = nb.setup(data_dir)
 nb.data_statement(meta)
@@ -64,7 +65,7 @@ nb.data_statement(meta)
 # end.
 
 # %%
-spec = index.CompositeIndex.from_yaml(spec_file or index.DEFAULT_SPEC)
+spec = composite.CompositeIndex.from_yaml(spec_file or composite.DEFAULT_SPEC)
 report.table(ix.spec_table(spec))
 
 # %% [markdown]
@@ -79,8 +80,8 @@ report.table(ix.spec_table(spec))
 
 # %%
 tables = load.load_all(data_dir)
-synthetic = nb.is_synthetic(data_dir)
-truth = nb.ground_truth(data_dir)
+synthetic = is_synthetic(data_dir)
+truth = ground_truth(data_dir)
 districts = tables["districts"]
 indicators = ix.district_indicators(tables, year, level=level)
 survey_labels = [ix.INDICATORS[k][0] for k in ix.INDICATORS if ix.INDICATORS[k][2] == "survey"]
@@ -215,7 +216,7 @@ report.md("The most influential single choice is to **{c}**, which moves a distr
 # correlation (Fisher-z interval).
 
 # %%
-assess = ix.assessment_by_district(tables["assessment"], common.community_map(tables), year)
+assess = ix.assessment_by_district(tables["assessment"], concepts.community_lookup(tables), year)
 r_sat = ix.rank_agreement(assess, "assessment_mean", base.scores, "satisfaction", level=level)
 r_idx = ix.rank_agreement(assess, "assessment_mean", base.scores, "index", level=level)
 report.md("Across the {n} districts, the assessment ranking agrees with the satisfaction pillar with a Spearman "

@@ -29,7 +29,7 @@
 #   syndrome (SIDS) in 1974-78 and 1979-84 (Cressie & Read 1985), shipped with libpysal.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (only its statement is shown here)
+data_dir = None  # the data folder (None: the shipped default data, whose statement alone is shown)
 seed = 20240501  # seed of every permutation test
 permutations = 999  # permutations per test (at least 999)
 
@@ -38,10 +38,11 @@ permutations = 999  # permutations per test (at least 999)
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers.publish import findings, notebook as nb, report
-from helpers.viz import maps
-from helpers.studies.cases import sids
+from helpers.publish import findings, report
+from helpers.publish import notebook as nb
 from helpers.studies import validation as val
+from helpers.studies.cases import sids
+from helpers.viz import maps
 
 meta = nb.setup(data_dir)
 nb.data_statement(meta)

@@ -25,9 +25,9 @@
 # profile for any district.
 
 # %% tags=["parameters"]
-data_dir = None  # None = the shipped default data (data/)
+data_dir = None  # the data folder (None: the shipped default data in data/)
 district_id = "D01"  # the district profiled
-year = None  # year of the profile; None = the last study year
+year = None  # year of the profile (None: the last year in the data)
 seed = 20240501  # seed of the rank simulations
 
 # %%
@@ -35,7 +35,8 @@ seed = 20240501  # seed of the rank simulations
 # %autoreload 2
 import matplotlib.pyplot as plt
 
-from helpers.publish import findings, notebook as nb, report
+from helpers.publish import findings, report
+from helpers.publish import notebook as nb
 from helpers.studies import profile
 
 meta = nb.setup(data_dir)

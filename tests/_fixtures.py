@@ -3,8 +3,9 @@
 ``write_valid_folder(path)`` writes every table of :mod:`helpers.data.schema` with a few rows, nesting
 square polygons in EPSG:4548, so tests do not depend on the shipped default data.
 ``valid_folder(tmp_path)`` copies the default data (``helpers.paths.DATA_DIR``) when it is complete
-and falls back to the tiny folder otherwise. The ``read_csv``/``write_csv``/``edit_*`` helpers
-change one thing in a copy, keeping everything else byte-identical in spirit.
+and falls back to the tiny folder otherwise. Both write a ``metadata.json`` that declares only the
+study period (``write_metadata``). The ``read_csv``/``write_csv``/``edit_*`` helpers change one thing
+in a copy, keeping everything else byte-identical in spirit.
 """
 from __future__ import annotations
 
@@ -82,12 +83,12 @@ def write_valid_folder(path) -> Path:
     ])
     subs = sorted({c[1] for c in communities})
     _write_csv(path / "platform.csv", schema.PLATFORM.column_names,
-               [[s, (2019, 2020, 2021, None)[k]] for k, s in enumerate(subs)])
+               [[s, (2016, 2018, 2019, None)[k]] for k, s in enumerate(subs)])
     orgs = []
     for k, (cid, *_rest) in enumerate(communities[:6]):
         mode = ("own", "joint", "none")[k % 3]
         orgs.append([f"O{k + 1:04d}", cid, ("non_public_enterprise", "social_organisation")[k % 2],
-                     20 + k, 3 if mode == "own" else 1, 2005 + k, 2022 if k == 4 else None, mode,
+                     20 + k, 3 if mode == "own" else 1, 2005 + k, 2019 if k == 4 else None, mode,
                      None if mode == "none" else 2019, int(mode != "none")])
     _write_csv(path / "organisations.csv", schema.ORGANISATIONS.column_names, orgs)
 
@@ -131,7 +132,17 @@ def write_valid_folder(path) -> Path:
     _write_csv(path / "population.csv", schema.POPULATION.column_names,
                [[did, band, sex, 900 + 10 * k] for did in ("D01", "D02")
                 for k, (band, *_ages) in enumerate(schema.AGE_BANDS) for sex in ("female", "male")])
+    write_metadata(path, {"study_period": [years[0], years[-1]]})
     return path
+
+
+def write_metadata(path, meta: dict | None) -> None:
+    """Write ``meta`` as the folder's metadata.json (None: remove the file)."""
+    f = Path(path) / schema.METADATA_FILE
+    if meta is None:
+        f.unlink(missing_ok=True)
+    else:
+        f.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def default_data_complete() -> bool:
@@ -140,12 +151,15 @@ def default_data_complete() -> bool:
 
 
 def valid_folder(dest) -> Path:
-    """A fresh valid data folder in ``dest``: a copy of the default data if present, else the tiny one."""
+    """A fresh valid data folder in ``dest``: a copy of the default data's tables if present (with a
+    metadata.json declaring only their study period), else the tiny one."""
     dest = Path(dest)
     if default_data_complete():
         dest.mkdir(parents=True, exist_ok=True)
         for t in schema.TABLES.values():
             shutil.copyfile(Path(paths.DATA_DIR) / t.file, dest / t.file)
+        meta = json.loads((Path(paths.DATA_DIR) / schema.METADATA_FILE).read_text(encoding="utf-8"))
+        write_metadata(dest, {"study_period": meta["study_period"]})
         return dest
     return write_valid_folder(dest)
 

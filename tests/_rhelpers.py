@@ -1,8 +1,10 @@
-"""Helpers for the tests that compare helpers.stats.survey with R's survey package.
+"""Helpers for the tests that run R live (survey, ordinal, lme4, MASS).
 
-One Rscript run per design (tests/r/survey_reference.R) computes every reference
-value of that design; this module writes its inputs, runs it and lines the results
-up with ours. Nothing here holds reference numbers: R produces them at test time.
+One Rscript run per test module computes every reference value of that module
+(tests/r/survey_reference.R for the survey designs, tests/r/models_reference.R for the
+regression models); this module finds Rscript, writes the inputs, runs it and lines
+the results up with ours. Nothing here holds reference numbers: R produces them at
+test time.
 """
 from __future__ import annotations
 
@@ -22,19 +24,26 @@ R_SCRIPT = Path(__file__).resolve().parent / "r" / "survey_reference.R"
 RTOL = 1e-8
 
 
-@functools.lru_cache(maxsize=1)
-def _find_rscript() -> str | None:
+#: Debian package of each R package the tests use (make sysdeps installs them).
+DEBIAN_R = {"survey": "r-cran-survey", "ordinal": "r-cran-ordinal", "lme4": "r-cran-lme4", "MASS": "r-cran-mass"}
+
+
+@functools.lru_cache(maxsize=None)
+def _find_rscript(packages: tuple[str, ...] = ("survey",)) -> str | None:
     exe = shutil.which("Rscript")
+    load = "; ".join(f"library({p})" for p in packages)
     ok = exe is not None and subprocess.run(
-        [exe, "-e", "suppressMessages(library(survey))"], capture_output=True).returncode == 0
+        [exe, "-e", f"suppressMessages({{{load}}})"], capture_output=True).returncode == 0
     return exe if ok else None
 
 
-def rscript() -> str:
-    """Path of Rscript with the survey package; skip (or fail when $CI is set) when missing."""
-    exe = _find_rscript()
+def rscript(packages: tuple[str, ...] = ("survey",)) -> str:
+    """Path of Rscript with ``packages`` loadable; skip (or fail when $CI is set) when missing."""
+    exe = _find_rscript(tuple(packages))
     if exe is None:
-        msg = "Rscript with the survey package is not installed (make sysdeps installs r-base-core r-cran-survey)"
+        deb = " ".join(["r-base-core"] + [DEBIAN_R.get(p, p) for p in packages])
+        msg = (f"Rscript with the R package(s) {', '.join(packages)} is not installed "
+               f"(make sysdeps installs {deb})")
         if os.environ.get("CI"):
             pytest.fail(msg)
         pytest.skip(msg)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from helpers import paths
 from helpers.data import schema
-from helpers.data.codebook import main, render
+from helpers.cli import codebook as main
+from helpers.data.codebook import render
 
 
 def test_codebook_on_disk_is_current(capsys):
@@ -19,7 +20,12 @@ def test_codebook_mentions_every_table_and_column():
             assert f"| `{c.name}` |" in text.split(f"### `{t.file}`")[1].split("### ")[0], (t.name, c.name)
         for r in t.rules:
             assert f"`{r.left}` {r.op} `{r.right}`" in text
-    assert f"{schema.STUDY_YEARS[0]}-{schema.STUDY_YEARS[1]}" in text
+    from helpers.data.synth import STUDY_PERIOD
+
+    assert f'"study_period": [first, last]' in text and f"declare [{STUDY_PERIOD[0]}, {STUDY_PERIOD[1]}]" in text
+    assert "## `metadata.json`" in text and "| `study_period` |" in text
+    for name in schema.OPTIONAL_TABLES:  # each table says whether a folder must have it
+        assert "- **Required**: no (optional)" in text.split(f"### `{schema.TABLES[name].file}`")[1].split("### ")[0]
     assert "python -m helpers validate" in text and "--quarantine" in text and "UTF-8" in text
 
 

@@ -175,9 +175,11 @@ def test_notebook_recipes_on_default_data(tmp_path):
         pytest.skip("default data not generated yet")
     import matplotlib.pyplot as plt
 
-    from helpers.stats.eventstudy import coverage_panel, event_study
-    from helpers.stats.composite import CompositeIndex, build_district_indicators
     from helpers.data.load import load_all
+    from helpers.stats.composite import CompositeIndex
+    from helpers.stats.eventstudy import event_study
+    from helpers.studies import claims
+    from helpers.studies import index as ix
 
     t = load_all()
     fig, axes = plt.subplots(2, 2, figsize=(12, 9))
@@ -191,13 +193,12 @@ def test_notebook_recipes_on_default_data(tmp_path):
     ranks = compare.rank_intervals(s, "district_id", estimate="mean", se="sem", seed=1)
     compare.plot_rank_intervals(ranks, ax=axes[0, 1])
     # 3. the composite index with uncertainty
-    ind = build_district_indicators(t["members"], t["joint_building"], t["organisations"], t["survey"],
-                                    t["service_points"], t["community_boundaries"])
+    ind = ix.indicator_matrix(ix.district_indicators(t))
     unc = CompositeIndex.from_yaml().uncertainty(ind, n_sim=200, seed=1)
     unc.plot(ax=axes[1, 0])
     # 4. the event study of the platform roll-out
-    panel = coverage_panel(t["organisations"], t["community_boundaries"])
-    es = event_study(panel, t["platform"])
+    panel, adoption = claims.platform_inputs(t)
+    es = event_study(panel, adoption)
     es.plot(ax=axes[1, 1])
     fig.savefig(tmp_path / "recipes.png")
     plt.close(fig)

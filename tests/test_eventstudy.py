@@ -1,4 +1,4 @@
-"""Coverage panel and the staggered-adoption event study (Callaway-Sant'Anna)."""
+"""The staggered-adoption event study (Callaway-Sant'Anna)."""
 from __future__ import annotations
 
 import matplotlib
@@ -9,31 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.stats.eventstudy import coverage_panel, event_study
+from helpers.stats.eventstudy import event_study
 
 
-def test_coverage_panel_by_hand():
-    orgs = pd.DataFrame({
-        "org_id": ["o1", "o2", "o3", "o4", "o5"],
-        "community_id": ["c1", "c1", "c2", "c3", "c3"],
-        "year_founded": [2010, 2019, 2015, 2018, 2000],
-        "year_closed": [np.nan, np.nan, 2020, np.nan, 2018],
-        "party_org_mode": ["own", "joint", "none", "joint", "own"],
-        "party_org_year": [2019, 2019, np.nan, 2021, 2005],
-    })
-    cmap = pd.DataFrame({"community_id": ["c1", "c2", "c3"], "subdistrict_id": ["s1", "s1", "s2"]})
-    before = orgs.copy()
-    p = coverage_panel(orgs, cmap, years=[2018, 2019, 2020, 2021]).set_index(["subdistrict_id", "year"])
-    pd.testing.assert_frame_equal(orgs, before)
-    # s1, 2018: o1 (uncovered), o3 active -> 0/2; 2019: o1, o2 covered, o3 -> 2/3; 2020: o3 closed -> 2/2
-    assert p.loc[("s1", 2018), ["active", "covered"]].tolist() == [2, 0]
-    assert p.loc[("s1", 2019), ["active", "covered"]].tolist() == [3, 2]
-    assert p.loc[("s1", 2020), "coverage"] == 100.0
-    # s2, 2018: o5 closed in 2018 is not active; o4 active uncovered -> 0/1; 2021 covered
-    assert p.loc[("s2", 2018), ["active", "covered"]].tolist() == [1, 0]
-    assert p.loc[("s2", 2021), "coverage"] == 100.0
-    with pytest.raises(ValueError, match="not in community_map"):
-        coverage_panel(orgs, cmap.iloc[:2], years=[2018])
 
 
 def _staggered_panel(rng, n_units=150, effects=(2.0, 4.0, 6.0, 8.0, 10.0, 12.0), years=range(2018, 2025)):
@@ -121,22 +99,3 @@ def test_plot_event_study_returns_ax():
     assert len(ax.get_lines()) > 0
     plt.close(fig)
 
-
-def test_coverage_panel_by_community_counts_each_organisation_once():
-    """unit="community_id" (no coarser unit) used to select the id column twice and fail."""
-    import pandas as pd
-
-    from helpers.stats.eventstudy import coverage_panel
-
-    orgs = pd.DataFrame({
-        "org_id": ["a", "b", "c"], "community_id": ["C1", "C1", "C2"],
-        "year_founded": [2010, 2019, 2010], "year_closed": [None, None, 2020],
-        "party_org_mode": ["own", "none", "joint"], "party_org_year": [2018, None, 2019],
-    })
-    cmap = pd.DataFrame({"community_id": ["C1", "C2", "C3"]})
-    p = coverage_panel(orgs, cmap, years=[2018, 2019, 2020], unit="community_id").set_index(["community_id", "year"])
-    assert p.loc[("C1", 2018), ["active", "covered"]].tolist() == [1, 1]
-    assert p.loc[("C1", 2019), ["active", "covered"]].tolist() == [2, 1]
-    assert p.loc[("C2", 2019), ["active", "covered"]].tolist() == [1, 1]
-    assert p.loc[("C2", 2020), "active"] == 0 and pd.isna(p.loc[("C2", 2020), "coverage"])
-    assert p.loc[("C3", 2018), "active"] == 0

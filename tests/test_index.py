@@ -152,12 +152,11 @@ def test_uncertainty_intervals_and_sensitivity():
 def test_default_index_on_default_data():
     if not (paths.DATA_DIR / "members.csv").exists():
         pytest.skip("default data not generated yet")
-    from helpers.stats.composite import build_district_indicators
     from helpers.data.load import load_all
+    from helpers.studies import index as ix
 
     t = load_all()
-    ind = build_district_indicators(t["members"], t["joint_building"], t["organisations"], t["survey"],
-                                    t["service_points"], t["community_boundaries"])
+    ind = ix.indicator_matrix(ix.district_indicators(t))
     assert len(ind) == 12 and not ind.isna().any().any()
     res = CompositeIndex.from_yaml().compute(ind)
     assert len(res.scores) == 12 and res.scores["index"].between(0, 100).all()

@@ -14,7 +14,7 @@ except ImportError:  # tests/ as a package
 
 from helpers.data import load, schema
 from helpers.data.load import DataContractError, load_all, load_survey, load_table
-from helpers.data.validate import main as validate_main
+from helpers.cli import validate as validate_main
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +155,7 @@ def test_cli_quarantine_whole_folder(folder, tmp_path, capsys):
 
 
 def test_cli_quarantine_fails_on_file_level_problem(folder, tmp_path, capsys):
-    (folder / "assessment.csv").unlink()
+    (folder / "assessment.csv").write_bytes(b"")
     assert validate_main([str(folder), "--quarantine", str(tmp_path / "q")]) == 1
     assert "assessment.csv: not loaded" in capsys.readouterr().out
 

@@ -113,6 +113,140 @@ def test_mixed_model_recovers_fixed_effects_and_variances(sim):
     assert res.info["converged"]
 
 
+def test_ordinal_logit_exact_derivatives_match_numerical(sim):
+    """The analytic score, per-observation score and Hessian equal finite differences (logit, probit)."""
+    from statsmodels.tools.numdiff import approx_fprime, approx_hess
+
+    for distr in ("logit", "probit"):
+        res = models.ordinal_logit(sim, "sat_service ~ within15 + aware_center + C(district_id)", distr=distr)
+        m = res.result.model
+        p = np.asarray(res.result.params) + 0.05  # away from the maximum
+        np.testing.assert_allclose(m.score(p), approx_fprime(p, m.loglike, centered=True), rtol=1e-6, atol=1e-5)
+        np.testing.assert_allclose(m.score_obs(p), approx_fprime(p, m.loglikeobs, centered=True), atol=1e-6)
+        H = m.hessian(p)
+        np.testing.assert_allclose(H, approx_hess(p, m.loglike), rtol=1e-4, atol=1e-6 * np.abs(H).max())
+        assert res.info["converged"] and res.info["max_abs_score"] < 1e-6
+
+
+def test_ordinal_logit_ordered_categorical_and_convergence_check(sim):
+    labels = np.array(["very poor", "poor", "fair", "good", "very good"])
+    cat = pd.Categorical(labels[sim["sat_service"].to_numpy() - 1], categories=list(labels), ordered=True)
+    a = models.ordinal_logit(sim.assign(item=cat), "item ~ within15 + aware_center")
+    b = models.ordinal_logit(sim, "sat_service ~ within15 + aware_center")
+    assert list(a.terms["term"][2:]) == ["very poor/poor", "poor/fair", "fair/good", "good/very good"]
+    np.testing.assert_allclose(a.terms["estimate"], b.terms["estimate"], rtol=1e-10)
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        c = models.ordinal_logit(sim, "sat_service ~ within15 + aware_center", gtol=1e-300)
+    assert not c.info["converged"]
+    with pytest.raises(ValueError, match="logit"):
+        models.ordinal_logit(sim, "sat_service ~ within15", distr="cauchy")
+
+
+@pytest.fixture(scope="module")
+def fits(sim):
+    """One fit of each kind, clustered and not."""
+    ordf = "sat_service ~ within15 + aware_center + C(district_id)"
+    return {
+        "glm_cluster": models.binomial_glm(sim, "aware_center ~ within15 + band15_30 + migrant_share + C(district_id)",
+                                           cluster="community_id"),
+        "glm_hc1": models.binomial_glm(sim, "aware_center ~ within15 + band15_30 + C(district_id)", cluster=None),
+        "ols_cluster": models.ols(sim, "participated ~ aware_center + share_60plus + C(district_id)",
+                                  cluster="district_id"),
+        "ols_hc1": models.ols(sim, "participated ~ aware_center + share_60plus", cluster=None),
+        "ordinal": models.ordinal_logit(sim, ordf),
+        "ordinal_cluster": models.ordinal_logit(sim, ordf, cluster="community_id"),
+        "mixed": models.mixed_model(sim, "sat_score ~ participated + aware_center + within15"),
+        "mixed_statsmodels": models.mixed_model(sim, "sat_score ~ participated + aware_center + within15",
+                                                se="statsmodels"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["glm_cluster", "glm_hc1", "ols_cluster", "ols_hc1", "ordinal", "ordinal_cluster",
+                                  "mixed", "mixed_statsmodels"])
+def test_contrast_of_one_coefficient_is_its_terms_row(fits, kind):
+    """statsmodels' t_test on one coefficient reproduces terms (SE, interval, p, reference distribution)."""
+    fit = fits[kind]
+    for name in fit._coef_names():
+        c = fit.contrast(name)
+        assert list(c.columns) == ["term", "estimate", "se", "ci_low", "ci_high", "p", "df"] and len(c) == 1
+        row = fit.term(name)
+        for col in ("estimate", "se", "ci_low", "ci_high", "p"):
+            assert c[col].iloc[0] == pytest.approx(row[col], rel=1e-9, abs=1e-300), (name, col)
+    df = c["df"].iloc[0]
+    if fit.info.get("clusters") and getattr(fit.result, "use_t", False):
+        # t on G - 1 df: statsmodels' df_resid_inference for cluster covariances
+        assert df == fit.info["clusters"] - 1 == fit.result.df_resid_inference
+    elif not getattr(fit.result, "use_t", False):
+        assert df == np.inf
+
+
+def test_contrast_of_a_difference(fits):
+    from scipy import stats
+
+    fit = fits["glm_cluster"]
+    c = fit.contrast("within15 - band15_30").iloc[0]
+    names = list(fit.result.params.index)
+    w = np.zeros(len(names))
+    w[names.index("within15")], w[names.index("band15_30")] = 1.0, -1.0
+    V = np.asarray(fit.result.cov_params())
+    est, se = w @ np.asarray(fit.result.params), np.sqrt(w @ V @ w)
+    q = stats.t.ppf(0.975, fit.info["clusters"] - 1)
+    assert c["estimate"] == pytest.approx(est) and c["se"] == pytest.approx(se)
+    assert c["ci_low"] == pytest.approx(est - q * se) and c["ci_high"] == pytest.approx(est + q * se)
+    assert c["p"] == pytest.approx(2 * stats.t.sf(abs(est / se), fit.info["clusters"] - 1))
+    assert c["term"] == "within15 - band15_30"
+    # the same contrast as a dict and as weights; a test against a value; two rows at once
+    d = fit.contrast({"within15": 1, "band15_30": -1}).iloc[0]
+    assert d["estimate"] == pytest.approx(est) and d["term"] == "within15 - band15_30"
+    assert fit.contrast(w).iloc[0]["se"] == pytest.approx(se)
+    v = fit.contrast("within15 - band15_30 = 0.5").iloc[0]
+    assert v["estimate"] == pytest.approx(est) and v["ci_low"] == pytest.approx(c["ci_low"])
+    assert v["p"] == pytest.approx(2 * stats.t.sf(abs((est - 0.5) / se), fit.info["clusters"] - 1))
+    two = fit.contrast("within15 - band15_30, within15")
+    assert list(two["term"]) == ["within15 - band15_30", "within15"]
+    assert two["estimate"].iloc[1] == pytest.approx(fit.term("within15")["estimate"])
+    # mixed model: lme4's covariance
+    m = fits["mixed"]
+    mc = m.contrast("participated - aware_center").iloc[0]
+    Vm = np.asarray(m.result.cov_params())[:4, :4]
+    assert mc["se"] == pytest.approx(np.sqrt(Vm[1, 1] + Vm[2, 2] - 2 * Vm[1, 2]))
+
+
+def test_contrast_errors(fits):
+    with pytest.raises(ValueError, match="not regression coefficients"):
+        fits["ordinal"].contrast("within15 - 1/2")
+    with pytest.raises(KeyError, match="not coefficients"):
+        fits["glm_cluster"].contrast({"nope": 1})
+    with pytest.raises(ValueError, match="columns"):
+        fits["mixed"].contrast([1.0, -1.0])
+
+
+def test_mixed_model_warns_on_a_boundary_fit():
+    """No district effect in the data: its variance is estimated at 0, reported like lme4's isSingular."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(3)
+    n_c, n_i = 60, 8
+    c = np.repeat(np.arange(n_c), n_i)
+    x = rng.normal(size=c.size)
+    d = pd.DataFrame({"district_id": [f"D{k % 6}" for k in c], "community_id": [f"C{k}" for k in c], "x": x,
+                      "y": 2 * x + rng.normal(0, 1, n_c)[c] + rng.normal(0, 2, c.size)})
+    with pytest.warns(ConvergenceWarning, match=r"boundary \(singular\) fit, var\(district_id\)") as rec:
+        res = models.mixed_model(d, "y ~ x")
+    assert not [w for w in rec if "did not converge" in str(w.message)]
+    assert res.info["converged"] and res.term("var(district_id)")["estimate"] == 0.0
+    # with the district variance at 0 the model is the one with community intercepts only
+    alone = models.mixed_model(d, "y ~ x", group="community_id", nested=None)
+    for term in ("Intercept", "x"):
+        for col in ("estimate", "se"):
+            assert res.term(term)[col] == pytest.approx(alone.term(term)[col], rel=1e-6)
+    assert res.term("var(community_id)")["estimate"] == pytest.approx(
+        alone.term("var(community_id)")["estimate"], rel=1e-6)
+    assert res.term("var(residual)")["estimate"] == pytest.approx(alone.term("var(residual)")["estimate"], rel=1e-6)
+
+
 def test_mediation_product_of_coefficients(sim):
     res = mediation(sim, "aware_center", "participated", "sat_score",
                     mediator_covariates=["share_60plus", "C(district_id)"],
@@ -149,11 +283,6 @@ def test_latent_mean_correlation_corrects_attenuation():
     assert 0.2 < r["reliability"] < 0.7
 
 
-def test_truth_values_flattens_event_times():
-    gt = {"effects": {"a": {"value": 1.0}, "b": {"value": {"0": 2.0, "1": 3.0}}}}
-    assert models.truth_values(gt) == {"a": 1.0, "b[0]": 2.0, "b[1]": 3.0}
-    with pytest.raises(ValueError, match="allowed"):
-        models.estimate_planted_effects({}, ["nope"])
 
 
 def test_latent_mean_correlation_finite_population_correction():

@@ -230,6 +230,38 @@ def test_eb_rate_moran_matches_esda(sids):
         spatial.moran_rate(sids.assign(BIR74=0), "SID74", "BIR74", w, seed=1)
 
 
+def test_moran_p_values_assume_the_nulls_their_docstring_names(sids):
+    """p_norm, p_rand and p_sim recomputed from Cliff & Ord's moments and the permutations.
+
+    p_norm: normal approximation with the variance under normality; p_rand: the same with
+    the variance under randomisation (kurtosis of the values); both two-sided. p_sim: the
+    folded one-sided permutation pseudo p-value."""
+    from scipy import stats
+
+    w = spatial.weights(sids, "queen", id_col="FIPS")
+    g = sids.assign(rate=sids["SID74"] / sids["BIR74"])
+    m = spatial.moran(g, "rate", w, seed=5)
+    y = g.set_index("FIPS").loc[w.ids, "rate"].to_numpy(float)
+    W = w.w.full()[0]
+    n = len(y)
+    z = y - y.mean()
+    s0 = W.sum()
+    s1 = 0.5 * ((W + W.T) ** 2).sum()
+    s2 = ((W.sum(axis=1) + W.sum(axis=0)) ** 2).sum()
+    I = n / s0 * (z @ W @ z) / (z @ z)
+    EI = -1 / (n - 1)
+    v_norm = (n**2 * s1 - n * s2 + 3 * s0**2) / ((n**2 - 1) * s0**2) - EI**2
+    k = n * (z**4).sum() / (z**2).sum() ** 2
+    v_rand = ((n * ((n**2 - 3 * n + 3) * s1 - n * s2 + 3 * s0**2) - k * ((n**2 - n) * s1 - 2 * n * s2 + 6 * s0**2))
+              / ((n - 1) * (n - 2) * (n - 3) * s0**2) - EI**2)
+    assert m.I == pytest.approx(I, rel=1e-12)
+    assert m.p_norm == pytest.approx(2 * stats.norm.sf(abs(I - EI) / np.sqrt(v_norm)), rel=1e-10)
+    assert m.p_rand == pytest.approx(2 * stats.norm.sf(abs(I - EI) / np.sqrt(v_rand)), rel=1e-10)
+    assert m.p_rand != pytest.approx(m.p_norm, rel=1e-3)
+    above = int((m.esda.sim >= m.I).sum())
+    assert m.p_sim == pytest.approx((min(above, m.permutations - above) + 1) / (m.permutations + 1))
+
+
 def test_sids_case_produces_the_maps(tmp_path):
     from helpers.studies.cases import sids as case_mod
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers.stats import composite as index, models
-from helpers.studies import drivers
+from helpers.stats import composite, models
+from helpers.studies import claims, drivers
 from helpers.studies import index as ix
 
 RNG_SEED = 20261122
@@ -32,22 +32,6 @@ def logit_data():
                          "cluster": [f"C{c:02d}" for c in cl]})
 
 
-def test_coef_difference_matches_statsmodels_t_test(logit_data):
-    fit = models.binomial_glm(logit_data, "y ~ within15 + band15_30 + share", cluster="cluster")
-    d = drivers.coef_difference(fit, "within15", "band15_30")
-    names = list(fit.result.params.index)
-    c = np.zeros(len(names))
-    c[names.index("within15")], c[names.index("band15_30")] = 1, -1
-    tt = fit.result.t_test(c)
-    assert d["estimate"] == pytest.approx(float(np.squeeze(tt.effect)), rel=1e-10)
-    assert d["se"] == pytest.approx(float(np.squeeze(tt.sd)), rel=1e-10)
-    # t interval on G - 1 = 59 degrees of freedom, by hand
-    q = stats.t.ppf(0.975, 59)
-    assert d["ci_low"] == pytest.approx(d["estimate"] - q * d["se"], rel=1e-10)
-    assert d["ci_high"] == pytest.approx(d["estimate"] + q * d["se"], rel=1e-10)
-    # a coefficient minus itself is exactly zero
-    z = drivers.coef_difference(fit, "share", "share")
-    assert z["estimate"] == 0 and z["se"] == 0
 
 
 def test_average_predictions_match_uncollapsed_logit(logit_data):
@@ -75,7 +59,7 @@ def test_variance_components_by_hand():
                              "y": 50 + 5 * x + u + v + rng.normal(0, 10)})
     data = pd.DataFrame(rows)
     fit = models.mixed_model(data, "y ~ x")
-    vc = drivers.variance_components(fit).set_index("term")
+    vc = models.variance_components(fit).set_index("term")
     t = fit.terms.set_index("term")["estimate"]
     # standard deviations are the square roots of the fitted variances
     assert vc.loc["sd(district_id)", "estimate"] == pytest.approx(np.sqrt(t["var(district_id)"]))
@@ -111,22 +95,8 @@ def test_pretrend_summary():
     assert s == {"n": 3, "n_cover_zero": 1, "max_abs": 5.0, "e_max_abs": -3, "n_treated_max_abs": 6}
 
 
-def test_truth_helpers():
-    truth = {"effects": {"a": {"value": 1.5}, "att": {"value": {"0": 6.0, "1": 10.0}}}}
-    assert drivers.truth_of(truth, "a") == 1.5
-    assert drivers.truth_of(truth, "att[1]") == 10.0
-    assert drivers.truth_of(truth, "missing") is None
-    assert drivers.truth_of(None, "a") is None
+def test_finding_name():
     assert drivers.finding_name("att[1]") == "att_e1" and drivers.finding_name("a") == "a"
-    rows = [("a", "m", {"estimate": 1.2, "ci_low": 1.0, "ci_high": 1.4}, "log-odds"),
-            ("att[0]", "es", {"estimate": 9.0, "ci_low": 8.0, "ci_high": 9.5}),
-            ("missing", "m", {"estimate": 0.0, "ci_low": -1.0, "ci_high": 1.0})]
-    t = drivers.truth_table(rows, truth)
-    assert list(t["effect"]) == ["a", "att[0]"]
-    assert list(t["truth_in_ci"]) == [False, False]
-    assert t["error"].tolist() == pytest.approx([-0.3, 3.0])
-    assert t.loc[0, "unit"] == "log-odds" and t.loc[1, "unit"] == ""
-    assert drivers.truth_table(rows, None) is None
 
 
 def test_eight_haves_frame_scores_and_standardisation():
@@ -137,7 +107,7 @@ def test_eight_haves_frame_scores_and_standardisation():
     items["has_space"] = [0, 0, 1, 1]
     sp = pd.DataFrame({"point_id": ["p1", "p2", "p3", "p4"], "community_id": ["A", "B", "C", "C"],
                        "level": "community_station", **items})
-    f = drivers.eight_haves_frame(sp, com).set_index("point_id")
+    f = claims.eight_haves_frame(sp, com).set_index("point_id")
     assert f["score"].tolist() == [7, 0, 8, 8]
     assert (f["items"] == 8).all()
     mean, sd = 30.0, np.sqrt(((10 - 30) ** 2 + (20 - 30) ** 2 + (60 - 30) ** 2) / 3)  # population sd
@@ -167,24 +137,60 @@ def long(tables):
     return ix.district_indicators(tables, 2024)
 
 
-def test_district_indicators_match_the_index_builder(tables, long):
-    """helpers.stats.composite.build_district_indicators is a second, independent implementation (plain
-    weighted means and pooled ratios) of the same ten indicators."""
-    from helpers.studies import common
+def _indicators_by_hand(tables, yr):
+    """The ten indicators by plain pandas (pooled ratios, weighted means), independent of helpers.studies.index."""
+    from helpers.data.schema import EIGHT_HAVES
 
-    ref = index.build_district_indicators(tables["members"], tables["joint_building"], tables["organisations"],
-                                          tables["survey"], tables["service_points"], common.community_map(tables),
-                                          2024).set_index("district_id")
+    cmap = tables["community_boundaries"][["community_id", "district_id"]].drop_duplicates()
+
+    def pooled(df, num, den):
+        g = df.merge(cmap, on="community_id").groupby("district_id")[[num, den]].sum()
+        return 100.0 * g[num] / g[den]
+
+    m = tables["members"][tables["members"]["year"] == yr]
+    jb = tables["joint_building"][tables["joint_building"]["year"] == yr]
+    o = tables["organisations"]
+    closed = pd.to_numeric(o["year_closed"], errors="coerce").astype("float64")
+    porg = pd.to_numeric(o["party_org_year"], errors="coerce").astype("float64")
+    o = o.assign(active=((o["year_founded"] <= yr) & (closed.isna() | (closed > yr))).astype(int))
+    o = o.assign(covered=((o["active"] == 1) & (o["party_org_mode"] != "none") & (porg <= yr)).astype(int))
+    sv = tables["survey"]
+    sv = sv[(sv["year"] == yr) & (sv["responded"] == 1)].copy()
+    sv["within15"] = (sv["walk_minutes"] <= 15).astype(float).where(sv["walk_minutes"].notna())
+
+    def wmean(col, scale=1.0):
+        s = sv[["district_id", "weight", col]].dropna()
+        return s.groupby("district_id").apply(lambda f: scale * np.average(f[col], weights=f["weight"]),
+                                              include_groups=False)
+
+    sp = tables["service_points"]
+    sp = sp[sp["year_opened"] <= yr].merge(cmap, on="community_id")
+    return pd.DataFrame({
+        "org_coverage": pooled(o, "covered", "active"),
+        "mobile_organised_rate": pooled(m, "mobile_organised", "mobile_in"),
+        "within15_share": wmean("within15", 100.0),
+        "eight_haves_mean": sp.assign(h=sp[list(EIGHT_HAVES)].sum(axis=1)).groupby("district_id")["h"].mean(),
+        "registration_rate": pooled(m, "registered", "in_service_resident"),
+        "agreement_share": pooled(jb, "signed_agreements", "resident_units"),
+        "participated_share": wmean("participated", 100.0),
+        "sat_score_mean": wmean("sat_score"),
+        "aware_share": wmean("aware_center", 100.0),
+        "trust_mean": wmean("trust_committee"),
+    })
+
+
+def test_district_indicators_match_a_computation_by_hand(tables, long):
+    ref = _indicators_by_hand(tables, 2024)
     got = ix.indicator_matrix(long).set_index("district_id").loc[ref.index]
     for c in ix.INDICATORS:
         np.testing.assert_allclose(got[c].to_numpy(), ref[c].to_numpy(), rtol=1e-10, err_msg=c)
 
 
 def test_indicator_uncertainty_by_hand(tables, long):
+    from helpers.data.concepts import community_lookup
     from helpers.data.schema import EIGHT_HAVES
-    from helpers.studies import common
 
-    cmap = common.community_map(tables)
+    cmap = community_lookup(tables)
     # registration: binomial SE of the pooled rate, and Wilson limits
     m = tables["members"].query("year == 2024").merge(cmap, on="community_id")
     g = m.groupby("district_id")[["registered", "in_service_resident"]].sum()
@@ -208,7 +214,7 @@ def test_indicator_uncertainty_by_hand(tables, long):
 
 
 def test_full_uncertainty_without_noise_or_method_reproduces_the_base(long):
-    spec = index.CompositeIndex.from_yaml()
+    spec = composite.CompositeIndex.from_yaml()
     quiet = long.assign(se=0.0)
     u = ix.full_uncertainty(spec, quiet, n_sim=20, seed=1, vary_method=False)
     base = spec.compute(ix.indicator_matrix(long)).scores.set_index("district_id")
@@ -219,7 +225,7 @@ def test_full_uncertainty_without_noise_or_method_reproduces_the_base(long):
 
 
 def test_full_uncertainty_is_seeded_and_contains_the_base(long):
-    spec = index.CompositeIndex.from_yaml()
+    spec = composite.CompositeIndex.from_yaml()
     a = ix.full_uncertainty(spec, long, n_sim=60, seed=7)
     b = ix.full_uncertainty(spec, long, n_sim=60, seed=7)
     pd.testing.assert_frame_equal(a.summary, b.summary)
@@ -274,7 +280,7 @@ def test_planted_agreement_uses_the_district_effects(long):
 
 
 def test_spec_table_weights_sum_to_one_per_pillar():
-    spec = index.CompositeIndex.from_yaml()
+    spec = composite.CompositeIndex.from_yaml()
     t = ix.spec_table(spec)
     assert set(t["indicator"]) == set(spec.indicators)
     np.testing.assert_allclose(t.groupby("pillar")["weight in pillar"].sum(), 1.0, atol=2e-3)

@@ -199,13 +199,3 @@ def test_synthetic_survey_api():
     ttb = likert.top_two_box(d, by="district_id")
     assert ttb.estimate.between(0, 1).all()
 
-
-def test_resident_survey_constructor():
-    path = DATA_DIR / "survey.csv"
-    if not path.exists():
-        pytest.skip(f"{path} not generated yet")
-    raw = pd.read_csv(path)
-    d = SurveyDesign.resident_survey(raw)
-    assert len(d.data) == int(raw.responded.sum())
-    dist = d.proportion("sat_overall", by="year")
-    assert sorted(dist.level.unique()) == [1, 2, 3, 4, 5]

@@ -183,9 +183,10 @@ def test_resident_survey_calibrates_to_the_census_margins():
     from helpers.paths import DATA_DIR
     if not (DATA_DIR / "survey.csv").exists() or not (DATA_DIR / "population.csv").exists():
         pytest.skip("data/survey.csv or data/population.csv missing (make data generates them)")
+    from helpers.data.concepts import resident_survey_design
     raw = pd.read_csv(DATA_DIR / "survey.csv")
     pop = pd.read_csv(DATA_DIR / "population.csv")
-    d = SurveyDesign.resident_survey(raw)
+    d = resident_survey_design(raw[raw.responded == 1])
     years = pd.DataFrame({"year": sorted(d.data.year.unique())})
     m_age = pop.groupby(["district_id", "age_band"], as_index=False).residents.sum().merge(years, how="cross")
     m_sex = pop.groupby(["district_id", "sex"], as_index=False).residents.sum().merge(years, how="cross")

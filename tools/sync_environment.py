@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: PyPI name -> conda-forge name, where they differ.
 CONDA_NAME = {"duckdb": "python-duckdb"}
 #: Not packaged on conda-forge: installed by pip inside the conda environment.
-PIP_ONLY = {"svy", "rdata"}
+PIP_ONLY = {"svy", "rdata", "samplics"}
 
 
 def lock_versions(path: Path = ROOT / "requirements.lock") -> dict[str, str]:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages that pip cannot provide, installed with apt-get when missing.
-#   tools/sysdeps.sh test     R + survey (reference for survey statistics), Debian's chromium
-#                             (browser tests) and a CJK font: everything `make test` needs
+#   tools/sysdeps.sh test     R with survey, ordinal, lme4 and MASS (the references for the survey
+#                             statistics and the regression models), Debian's chromium (browser
+#                             tests) and a CJK font: everything `make test` needs
 #   tools/sysdeps.sh reports  only the CJK font for Chinese map labels (optional: without it,
 #                             maps fall back to English labels with a warning)
 # Does nothing when everything is present.
@@ -10,7 +11,11 @@ mode=${1:-test}
 need=()
 has_font() { fc-list 2>/dev/null | grep -qiE 'wqy|noto sans cjk|noto serif cjk'; }
 if [ "$mode" = test ]; then
-  { command -v Rscript >/dev/null && Rscript -e 'suppressMessages(library(survey))' >/dev/null 2>&1; } || need+=(r-base-core r-cran-survey)
+  # R packages: looked up without loading them (fast); apt-get skips the ones already there
+  rpkgs='c("survey", "ordinal", "lme4", "MASS")'
+  { command -v Rscript >/dev/null &&
+    Rscript -e "quit(status = length(find.package($rpkgs, quiet = TRUE)) != 4)" >/dev/null 2>&1; } ||
+    need+=(r-base-core r-cran-survey r-cran-ordinal r-cran-lme4 r-cran-mass)
   command -v chromium >/dev/null || need+=(chromium)
 fi
 has_font || need+=(fonts-wqy-microhei)

@@ -1,22 +1,14 @@
 """Render the data contract (:mod:`helpers.data.schema`) as a Markdown codebook, ``data/README.md``.
 
-Command line::
-
-    python -m helpers codebook [--out data/README.md] [--check]
-
-``--check`` writes nothing and exits 1 when the file on disk differs from what would be
-generated (so the codebook never drifts from the schema).
+:func:`render` returns the Markdown; ``python -m helpers codebook [--out FILE] [--check]``
+(:mod:`helpers.cli`) writes it, or checks that the file on disk is what would be generated (so the
+codebook never drifts from the schema).
 """
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
-
-from helpers import paths
-from helpers.data import schema
-from helpers.data.validate import (CONSISTENCY, EXTRA_ROW_RULES, IMPLIED_RULES, NEST_TOLERANCE_M2, POINT_TOLERANCE_M, _fmt_num,
-                              range_rule)
+from helpers.data import period, schema
+from helpers.data.schema import NEST_TOLERANCE_M2, POINT_TOLERANCE_M
+from helpers.data.schema import fmt_num as _fmt_num
 
 TYPE_NAMES = {
     "str": "text",
@@ -37,16 +29,19 @@ def _allowed(col: schema.Column) -> str:
         return ", ".join(f"`{c}`" for c in col.categories)
     if col.dtype == "bool":
         return "0 = no, 1 = yes"
-    r = range_rule(col)
-    if r is None:
-        return ""
     if col.dtype == "year":
-        return f"{schema.STUDY_YEARS[0]}-{schema.STUDY_YEARS[1]} (study period)"
-    return r.removeprefix("range ")
+        return "a year of the study period"
+    if col.max == schema.PERIOD_END:
+        return f"{_fmt_num(float(col.min))} to the last year of the study period"
+    r = schema.range_rule(col)
+    return "" if r is None else r.removeprefix("range ")
 
 
 def _table_section(t: schema.Table) -> list[str]:
     out = [f"### `{t.file}` ({t.name})", "", t.description, ""]
+    out.append("- **Required**: yes; every data folder has it" if t.required else
+               "- **Required**: no (optional); a folder may lack it, and the studies that need it are then "
+               "skipped; with a header only it has zero rows")
     out.append(f"- **Key**: {', '.join(f'`{k}`' for k in t.key)} (unique; one row per key)")
     if t.geometry:
         kinds = "Polygon or MultiPolygon" if t.geometry == "Polygon" else t.geometry
@@ -72,18 +67,16 @@ def _table_section(t: schema.Table) -> list[str]:
         out.append("| " + " | ".join(_cell(x) for x in (
             f"`{c.name}`", TYPE_NAMES.get(c.dtype, c.dtype), c.unit or "", _allowed(c),
             "yes" if c.nullable else "no", ref, c.description)) + " |")
-    rules = [f"`{r.left}` {r.op} `{r.right}` ({r.description})"
-             for r in (*t.rules, *EXTRA_ROW_RULES.get(t.name, ()))]
+    rules = [f"`{r.left}` {r.op} `{r.right}` ({r.description})" for r in t.rules]
     implied: dict[tuple, list[str]] = {}
-    for i in IMPLIED_RULES:
-        if i.table == t.name:
-            implied.setdefault((i.if_column, i.if_values, i.must, i.description), []).append(i.then_column)
+    for i in t.presence:
+        implied.setdefault((i.if_column, i.if_values, i.must, i.description), []).append(i.then_column)
     for (if_col, if_vals, must, desc), cols in implied.items():
         names = ", ".join(f"`{c}`" for c in cols)
         verb = ("is" if len(cols) == 1 else "are") + (" filled in" if must == "present" else " empty")
         rules.append(f"{names} {verb} when `{if_col}` is {' or '.join(f'`{v}`' for v in if_vals)} ({desc})")
-    rules += [f"`{col}` equals the `{vc}` of its `{vk}` in `{schema.TABLES[via].file}`"
-              for tab, col, via, vk, vc in CONSISTENCY if tab == t.name]
+    rules += [f"`{c.column}` equals the `{c.via_column}` of its `{c.via_key}` in `{schema.TABLES[c.via].file}`"
+              for c in t.consistency]
     if rules:
         out += ["", "Row rules (checked on every row where the values are present):", ""]
         out += [f"- {r}" for r in rules]
@@ -93,7 +86,11 @@ def _table_section(t: schema.Table) -> list[str]:
 
 def render() -> str:
     """The codebook as Markdown (deterministic)."""
-    y0, y1 = schema.STUDY_YEARS
+    from helpers.data.synth import STUDY_PERIOD
+
+    y0, y1 = STUDY_PERIOD
+    yearly = ", ".join(f"`{t.file}`" for t in schema.TABLES.values() if t.yearly)
+    required = ", ".join(f"`{schema.TABLES[n].file}`" for n in schema.REQUIRED_TABLES)
     lines = [
         "# Codebook: the data contract",
         "",
@@ -103,20 +100,25 @@ def render() -> str:
         "city made by `python -m helpers synth`); every report built from them says so. This page "
         "describes every table so that you can prepare your own data in the same form.",
         "",
-        f"- **Study period**: {y0}-{y1} (inclusive). Columns of type *year* must lie in it; founding and "
-        f"opening years may go back to {schema.HISTORY_START}.",
+        f"- **Study period**: each data folder declares its own in `{schema.METADATA_FILE}` "
+        f"(`\"{period.KEY}\": [first, last]`, inclusive; the default data declare [{y0}, {y1}]); without the "
+        f"declaration it is the span of the years in the yearly tables ({yearly}). Columns of type *year* "
+        f"must lie in it; founding, opening and adoption years may go back to {schema.HISTORY_START}.",
+        f"- **Required and optional tables**: {required} are required; every other table is optional: "
+        "a city may not have it, and the studies that need it are then skipped.",
         f"- **Geography**: districts → sub-districts → communities, nested polygons in a projected CRS in "
         f"metres (default {schema.DEFAULT_CRS}).",
-        f"- **Files beside the tables** (not tables, not validated as such): `{schema.METADATA_FILE}`, "
-        f"`{schema.GROUND_TRUTH_FILE}` and this README.",
+        f"- **Files beside the tables** (not tables): `{schema.METADATA_FILE}` (see below), "
+        f"`{schema.GROUND_TRUTH_FILE}` (the planted effects of the synthetic data) and this README.",
         "",
         "## Tables",
         "",
-        "| file | table | key | rows are |",
-        "|---|---|---|---|",
+        "| file | table | required | key | rows are |",
+        "|---|---|---|---|---|",
     ]
     for t in schema.TABLES.values():
-        lines.append(f"| `{t.file}` | {t.name} | {', '.join(t.key)} | {_cell(t.description)} |")
+        lines.append(f"| `{t.file}` | {t.name} | {'yes' if t.required else 'no'} | {', '.join(t.key)} | "
+                     f"{_cell(t.description)} |")
     lines += [
         "",
         "## Column types",
@@ -127,7 +129,7 @@ def render() -> str:
         "| integer | a whole number (`3` or `3.0`, not `3.5`) |",
         "| number | a real number with `.` as decimal mark, no units, no thousands separators |",
         "| 0/1 | `1` = yes, `0` = no (not `true`/`yes`) |",
-        f"| year | a whole year inside the study period {y0}-{y1} |",
+        "| year | a whole year inside the data folder's study period |",
         "| category | exactly one of the listed codes (lower case) |",
         "",
         "An empty cell means *missing*; it is allowed only where *may be empty* is *yes*. Ranges are "
@@ -139,6 +141,25 @@ def render() -> str:
     for t in schema.TABLES.values():
         lines += _table_section(t)
     lines += [
+        f"## `{schema.METADATA_FILE}`",
+        "",
+        "An optional JSON object describing the folder. `python -m helpers validate` and the loader read:",
+        "",
+        "| key | value | meaning |",
+        "|---|---|---|",
+        f"| `{period.KEY}` | `[first, last]`, two whole years | the study period (inclusive); year columns "
+        f"must lie in it and a yearly table without rows in one of its years gets a warning. Without the key "
+        "the period is the span of the years in the yearly tables |",
+        "| `synthetic` | `true` or `false` | whether the data are synthetic; reports built from synthetic data "
+        "say so |",
+        "| `files` | `{file: {\"sha256\": ..., \"rows\": ...}}` | checksums; a file that differs from its "
+        "checksum gets a warning |",
+        "",
+        "The generator also writes `description`, `generator`, `generator_version`, `seed`, `crs`, `command` "
+        "and `rows_note` (information only).",
+        "",
+    ]
+    lines += [
         "## Other checks",
         "",
         "Besides the types, ranges, categories and row rules above, `python -m helpers validate` checks:",
@@ -148,18 +169,22 @@ def render() -> str:
         "with more or fewer fields than the header; duplicate keys and duplicate rows; ids that refer to no row "
         "of the referenced table; invalid, empty or wrongly typed geometries; polygons outside their parent "
         "or overlapping each other; service points outside their community; a missing, geographic or "
-        "non-metre CRS, or layers in different CRSs;",
+        f"non-metre CRS, or layers in different CRSs; a malformed `{period.KEY}` in `{schema.METADATA_FILE}`;",
         "- warnings (the folder still passes): a UTF-8 byte-order mark; blank rows; spaces around values; "
         "parent units without children or sub-districts without a platform row; polygons leaving gaps in "
-        "their parent; community-years missing from the yearly tables; survey design values (`n_psu_stratum`, "
+        "their parent; yearly tables without rows in some years of the study period; community-years missing "
+        "from the yearly tables; survey design values (`n_psu_stratum`, "
         "`psu_prob`) that vary within a stratum or PSU, or an `n_psu_stratum` that differs from the number "
         f"of communities in the district; files the contract does not know; files that differ from the "
-        f"checksums in `{schema.METADATA_FILE}`.",
+        f"checksums in `{schema.METADATA_FILE}`;",
+        "- notices (information): optional tables the folder does not have (the command line names the "
+        "studies that will be skipped).",
         "",
         "## How to bring your own data",
         "",
-        "1. Make a folder holding one file per table above, with exactly these file names "
-        "(all of them; the notebooks read every table).",
+        "1. Make a folder holding one file per table above, with exactly these file names: the required "
+        "tables always, the optional ones you have (the studies that need a table you lack are skipped). "
+        "Excel workbooks and CSVs in other encodings can be converted with `python -m helpers import`.",
         "2. CSV files: UTF-8 encoding (Excel: *CSV UTF-8*; a byte-order mark is tolerated with a warning; "
         "GBK/GB18030 is not accepted), comma-separated, one header row with exactly the listed column "
         "names (any order), one row per key, `.` as decimal mark, values containing commas in double "
@@ -190,44 +215,9 @@ def render() -> str:
         "row are rejected too. In Python: `helpers.data.load.load_table(name, data_dir, "
         "on_error=\"quarantine\", quarantine_dir=...)`. File-level problems (missing file or column, "
         "encoding, CRS) must be fixed.",
-        "7. Point the notebooks at the folder with the environment variable `HELPERS_DATA_DIR=MY_DATA`.",
+        f"7. Declare the study period in `MY_DATA/{schema.METADATA_FILE}`, e.g. `{{\"{period.KEY}\": "
+        f"[{y0}, {y1}]}}` (without it, the period is the span of the years in the yearly tables).",
+        "8. Point the notebooks at the folder with the environment variable `HELPERS_DATA_DIR=MY_DATA`.",
         "",
     ]
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="python -m helpers codebook",
-        description="Write the codebook (Markdown) describing every table of the data contract in "
-                    "helpers/data/schema.py.")
-    p.add_argument("--out", metavar="FILE", default=None,
-                   help=f"where to write it (default {paths.DATA_DIR / 'README.md'})")
-    p.add_argument("--check", action="store_true",
-                   help="write nothing; exit 1 if FILE differs from what would be generated")
-    try:
-        ns = p.parse_args(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    out = Path(ns.out) if ns.out else Path(paths.DATA_DIR) / "README.md"
-    text = render()
-    try:
-        if ns.check:
-            current = out.read_text(encoding="utf-8") if out.is_file() else None
-            if current != text:
-                print(f"{out} is {'missing' if current is None else 'out of date'}; "
-                      "run: python -m helpers codebook", file=sys.stderr)
-                return 1
-            print(f"{out} is up to date")
-            return 0
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-        print(f"wrote {out}")
-        return 0
-    except OSError as e:
-        print(f"python -m helpers codebook: error: {e}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

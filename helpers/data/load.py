@@ -3,10 +3,22 @@
 Every table is read with :mod:`helpers.data.validate`'s checks, so a notebook never works on data
 that breaks the contract::
 
-    from helpers.data.load import load_table, load_all, load_survey
+    from helpers.data.load import load_table, load_all, load_survey, study_period
     survey = load_survey()                       # respondents only
     members = load_table("members")
     tables = load_all(on_error="quarantine", quarantine_dir="tmp/quarantine")
+    period = study_period()                      # StudyPeriod(first=2018, last=2024, ...)
+
+Required and optional tables: the boundaries and the community attributes
+(:data:`helpers.data.schema.REQUIRED_TABLES`) are in every valid folder; the other tables may be
+absent. :func:`available_tables` names the tables a folder has; :func:`load_all` returns only those
+(an absent optional table is simply not in the dict); :func:`load_table` of an absent optional table
+raises :class:`AbsentTableError` naming the file.
+
+The study period (:mod:`helpers.data.period`) is the folder's: declared in ``metadata.json``
+(``"study_period": [first, last]``), else the span of the years in its yearly tables.
+:func:`study_period` and :func:`study_years` give it for a folder, or for frames loaded from one:
+every frame returned here carries it in ``df.attrs["study_period"]``.
 
 Dtypes of the returned frames (one choice, everywhere):
 
@@ -38,8 +50,11 @@ import numpy as np
 import pandas as pd
 
 from helpers import paths
+from helpers.data import period as periods
 from helpers.data import schema
-from helpers.data.validate import ROW_NOTE, Folder, TableResult
+from helpers.data.period import StudyPeriod
+from helpers.data.reader import ROW_NOTE, TableResult
+from helpers.data.validate import Folder
 
 log = logging.getLogger("helpers.data.load")
 
@@ -53,10 +68,8 @@ _FRAMES: dict[tuple, tuple[tuple, pd.DataFrame, tuple[Path, ...]]] = {}
 
 def _note_reads(files) -> None:
     """Tell :mod:`helpers.publish.provenance` which data files a result depends on (for the build's cache)."""
-    try:
-        from helpers.publish.provenance import note_data_read
-    except ImportError:  # pragma: no cover - provenance is optional
-        return
+    from helpers.publish.provenance import note_data_read  # stdlib only: cheap, and no import cycle
+
     for f in files:
         if Path(f).is_file():
             note_data_read(f)
@@ -68,6 +81,10 @@ class DataContractError(ValueError):
     def __init__(self, message: str, problems=()):
         super().__init__(message)
         self.problems = list(problems)
+
+
+class AbsentTableError(DataContractError):
+    """An optional table's file is not in the data folder (the message names the file and the folder)."""
 
 
 @dataclass
@@ -113,13 +130,13 @@ def clear_cache() -> None:
 
 def _signature(data_dir: Path) -> tuple:
     sig = []
-    for t in schema.TABLES.values():
-        p = data_dir / t.file
+    for f in (*(t.file for t in schema.TABLES.values()), schema.METADATA_FILE):  # metadata: the study period
+        p = data_dir / f
         try:
             st = p.stat()
-            sig.append((t.file, st.st_mtime_ns, st.st_size))
+            sig.append((f, st.st_mtime_ns, st.st_size))
         except OSError:
-            sig.append((t.file, None, None))
+            sig.append((f, None, None))
     return tuple(sig)
 
 
@@ -157,6 +174,9 @@ def _typed_frame(res: TableResult, keep: np.ndarray) -> pd.DataFrame:
     cols = {}
     for col in res.table.columns:
         v = res.values.get(col.name)
+        if v is None:  # a GeoJSON file without features has no properties
+            assert res.n == 0, f"{res.file}: {col.name}: no values"
+            v = np.array([], dtype=object if col.dtype in ("str", "category") else float)
         if col.dtype in ("str", "category"):
             cols[col.name] = pd.Series(pd.Series(v, dtype=object).to_numpy()[keep], dtype="str")
         else:
@@ -172,8 +192,8 @@ def _typed_frame(res: TableResult, keep: np.ndarray) -> pd.DataFrame:
     if res.table.geometry is not None:
         import geopandas as gpd
 
-        df = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(res.geometry[keep], crs=res.crs).values,
-                              crs=res.crs)
+        geoms = res.geometry[keep] if res.geometry is not None else np.array([], dtype=object)
+        df = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=res.crs).values, crs=res.crs)
     return df
 
 
@@ -191,7 +211,25 @@ def _write_rejected(res: TableResult, bad: np.ndarray, qdir: Path) -> Path:
     return out
 
 
+def _absent_message(table: schema.Table, data_dir: Path) -> str:
+    return (f"{table.file} is absent from {data_dir}: {table.name} is an optional table ({table.description}) "
+            "and this folder does not have it; add the file, or skip what needs it "
+            "(helpers.data.load.available_tables lists the tables a folder has)")
+
+
+def _period_errors(folder: Folder, data_dir: Path) -> None:
+    folder.period  # noqa: B018 - resolving the period records what is wrong with metadata.json
+    errs = [p for p in folder.metadata_problems if p.severity == "error"]
+    if errs:
+        raise DataContractError("\n".join([f"cannot load from {data_dir}: {schema.METADATA_FILE} breaks the data "
+                                            "contract:"] + ["  " + p.line() for p in errs]), errs)
+
+
 def _build(name: str, data_dir: Path, on_error: str, qdir: Path | None, folder: Folder) -> pd.DataFrame:
+    res = folder.read(name)
+    if res.absent:
+        raise AbsentTableError(_absent_message(res.table, data_dir), res.problems)
+    _period_errors(folder, data_dir)
     res = folder.checked(name)
     quarantine = on_error == "quarantine"
     if res.fatal:
@@ -212,6 +250,8 @@ def _build(name: str, data_dir: Path, on_error: str, qdir: Path | None, folder: 
     else:
         log.info(rep.summary)
     df.attrs["load_report"] = rep.as_dict()
+    if folder.period is not None:
+        df.attrs[periods.ATTR] = folder.period
     return df
 
 
@@ -219,7 +259,16 @@ def load_table(name: str, data_dir=None, on_error: str = "raise", quarantine_dir
     """Load one table (a name in :data:`helpers.data.schema.TABLES`) through the contract.
 
     Returns a DataFrame (a GeoDataFrame for geometry tables) with the dtypes described in this
-    module's docstring, and ``df.attrs["load_report"]`` (rows read / accepted / rejected).
+    module's docstring, ``df.attrs["load_report"]`` (rows read / accepted / rejected) and
+    ``df.attrs["study_period"]`` (the folder's :class:`~helpers.data.period.StudyPeriod`, when known).
+    An optional table with a header only gives a frame with zero rows.
+
+    Raises
+    ------
+    AbsentTableError
+        ``name`` is an optional table whose file the folder does not have.
+    DataContractError
+        The table (or the tables its checks read, or ``metadata.json``) breaks the contract.
     """
     if name not in schema.TABLES:
         raise KeyError(f"unknown table {name!r}; tables: {', '.join(schema.TABLES)}")
@@ -237,26 +286,50 @@ def load_table(name: str, data_dir=None, on_error: str = "raise", quarantine_dir
             df, deps = hit[1], hit[2]
         else:
             folder = _folder(data_dir, on_error == "quarantine", sig)
-            # the checks read the referenced tables too: the result depends on them
-            deps = tuple(data_dir / schema.TABLES[d].file for d in folder.dependencies(name))
+            # the checks read the referenced tables and the metadata too: the result depends on them
+            deps = tuple(data_dir / schema.TABLES[d].file for d in folder.dependencies(name)) + (
+                data_dir / schema.METADATA_FILE,)
             try:
                 df = _build(name, data_dir, on_error, qdir, folder)
             finally:
                 _note_reads(deps)
             _FRAMES[key] = (sig, df, deps)
         _note_reads(deps)
-        out = df.copy(deep=True)
-        out.attrs = {"load_report": dict(df.attrs.get("load_report", {}))}
-        return out
+        return _copy(df)
 
 
-def load_all(data_dir=None, on_error: str = "raise", quarantine_dir=None) -> dict[str, pd.DataFrame]:
-    """Load every table; a dict name -> frame in :data:`helpers.data.schema.TABLES` order.
+def _copy(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy(deep=True)
+    out.attrs = {"load_report": dict(df.attrs.get("load_report", {}))}
+    if periods.ATTR in df.attrs:
+        out.attrs[periods.ATTR] = df.attrs[periods.ATTR]  # frozen: shared safely
+    return out
 
-    With ``on_error="raise"`` the error lists the problems of every failing table.
+
+def available_tables(data_dir=None) -> list[str]:
+    """Names of the tables whose files the folder has, in :data:`helpers.data.schema.TABLES` order
+    (required tables are listed whether present or not: loading a missing one raises)."""
+    data_dir = _resolve(data_dir)
+    return [n for n, t in schema.TABLES.items() if t.required or (data_dir / t.file).is_file()]
+
+
+def load_all(data_dir=None, on_error: str = "raise", quarantine_dir=None, tables=None) -> dict[str, pd.DataFrame]:
+    """Load every table the folder has (or only those named in ``tables``); a dict name -> frame in
+    :data:`helpers.data.schema.TABLES` order.
+
+    Absent optional tables are not in the dict (:func:`available_tables`); test with
+    ``"service_points" in tables``. A study loads only the tables it uses (``tables=``), so that it
+    reads - and its report depends on - nothing else. With ``on_error="raise"`` the error lists the
+    problems of every failing table.
     """
+    if tables is not None:
+        unknown = sorted(set(tables) - set(schema.TABLES))
+        if unknown:
+            raise KeyError(f"unknown tables {unknown}; the contract's tables are {', '.join(schema.TABLES)}")
     out, errors = {}, []
-    for name in schema.TABLES:
+    for name in available_tables(data_dir):
+        if tables is not None and name not in tables:
+            continue
         try:
             out[name] = load_table(name, data_dir, on_error, quarantine_dir)
         except DataContractError as e:
@@ -264,6 +337,54 @@ def load_all(data_dir=None, on_error: str = "raise", quarantine_dir=None) -> dic
     if errors:
         raise DataContractError("\n".join(errors))
     return out
+
+
+# -- the study period --------------------------------------------------------------------------------
+def study_period(source=None) -> StudyPeriod:
+    """The study period of a data folder, or of frames loaded from one.
+
+    Parameters
+    ----------
+    source : str, Path, DataFrame, dict of DataFrames or None
+        A data folder (None: the default, :data:`helpers.paths.DATA_DIR`), a frame returned by this
+        module, or a dict of them such as :func:`load_all` returns.
+
+    Returns
+    -------
+    StudyPeriod
+        ``first``, ``last`` (inclusive), ``years`` (every year from first to last) and ``source``
+        (``"metadata.json"`` when declared there, else the files whose years span it).
+
+    Raises
+    ------
+    DataContractError
+        ``metadata.json`` declares a malformed period, or the folder declares none and has no
+        yearly table to take it from; or the frames carry no period.
+    """
+    if isinstance(source, (pd.DataFrame, dict)):
+        p = periods.of(source)
+        if p is None:
+            raise DataContractError("the frames carry no study period (frames from helpers.data.load carry it in "
+                                    f"df.attrs[{periods.ATTR!r}]); give the data folder instead")
+        return p
+    data_dir = _resolve(source)
+    with _LOCK:
+        folder = _folder(data_dir, False, _signature(data_dir))
+        _period_errors(folder, data_dir)
+        p = folder.period
+    _note_reads([data_dir / schema.METADATA_FILE] + ([] if p is None or p.declared else
+                                                      [data_dir / t.file for t in schema.TABLES.values() if t.yearly]))
+    if p is None:
+        yearly = ", ".join(t.file for t in schema.TABLES.values() if t.yearly)
+        raise DataContractError(f"the study period of {data_dir} is unknown: {schema.METADATA_FILE} declares no "
+                                f"\"{periods.KEY}\" and no yearly table ({yearly}) has a year; add "
+                                f"\"{periods.KEY}\": [first, last] to {schema.METADATA_FILE}")
+    return p
+
+
+def study_years(source=None) -> list[int]:
+    """Every year of :func:`study_period` (``source`` as there), in order."""
+    return study_period(source).years
 
 
 # -- convenience ---------------------------------------------------------------------------------
@@ -276,9 +397,9 @@ def load_survey(data_dir=None, *, respondents_only: bool = True, **kw) -> pd.Dat
         data_dir, respondents_only = None, data_dir
     df = load_table("survey", data_dir, **kw)
     if respondents_only:
-        rep = df.attrs.get("load_report")
+        attrs = dict(df.attrs)
         df = df.loc[df["responded"] == 1].reset_index(drop=True)
-        df.attrs = {"load_report": rep, "respondents_only": True}
+        df.attrs = attrs | {"respondents_only": True}
     return df
 
 
@@ -299,9 +420,9 @@ def load_communities(data_dir=None, with_geometry: bool = False, **kw):
     df = load_table("communities", data_dir, **kw)
     if with_geometry:
         b = load_table("community_boundaries", data_dir, **kw)
-        rep = df.attrs.get("load_report")
+        attrs = dict(df.attrs)
         df = b.merge(df, on="community_id", how="inner", validate="one_to_one")
-        df.attrs = {"load_report": rep}
+        df.attrs = attrs
     return df
 
 
@@ -335,6 +456,7 @@ class QuarantineSummary:
     out_dir: str
     reports: dict[str, LoadReport] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # table -> why it could not be loaded
+    absent: list[str] = field(default_factory=list)  # optional tables the folder does not have
 
     @property
     def ok(self) -> bool:
@@ -347,6 +469,8 @@ class QuarantineSummary:
                 lines.append(self.reports[name].summary)
             elif name in self.failed:
                 lines.append(f"{schema.TABLES[name].file}: not loaded: {self.failed[name]}")
+            elif name in self.absent:
+                lines.append(f"{schema.TABLES[name].file}: absent (optional), nothing to load")
         n_rej = sum(r.rejected for r in self.reports.values())
         lines.append(f"{_n(n_rej, 'row')} set aside in {len([r for r in self.reports.values() if r.rejected])} "
                      f"table(s); {len(self.failed)} table(s) could not be loaded"
@@ -363,6 +487,9 @@ def quarantine_folder(data_dir, out_dir) -> QuarantineSummary:
     data_dir = Path(data_dir).resolve()
     summary = QuarantineSummary(str(out_dir))
     for name in schema.TABLES:
+        if name not in available_tables(data_dir):
+            summary.absent.append(name)
+            continue
         try:
             df = load_table(name, data_dir, "quarantine", out_dir)
             d = df.attrs["load_report"]
@@ -376,7 +503,8 @@ def quarantine_folder(data_dir, out_dir) -> QuarantineSummary:
 
 
 __all__ = [
-    "DataContractError", "LoadReport", "load_table", "load_all", "load_survey", "load_districts",
+    "DataContractError", "AbsentTableError", "LoadReport", "StudyPeriod", "load_table", "load_all",
+    "available_tables", "study_period", "study_years", "load_survey", "load_districts",
     "load_subdistricts", "load_community_boundaries", "load_communities", "load_platform",
     "load_organisations", "load_service_points", "load_members", "load_joint_building",
     "load_assessment", "quarantine_folder", "clear_cache",

@@ -1,10 +1,28 @@
-"""The data contract: one declaration per table, used to validate and to write the codebook.
+"""The data contract: one declaration per table, with its rules, used to validate and to write the codebook.
 
-Every table the notebooks read is declared here once: its file, key, columns
-(type, unit, range, allowed categories, references to other tables) and the
-row rules that tie columns together (a numerator never exceeds its
-denominator). :mod:`helpers.data.validate` checks a data folder against these
-declarations and :mod:`helpers.data.codebook` renders them as ``data/README.md``.
+Every table is declared here once: its file, whether a data folder must have
+it, its key, columns (type, unit, range, allowed categories, references to
+other tables) and the rules that tie columns together: row rules (a numerator
+never exceeds its denominator), presence rules (a respondent has a weight, a
+nonrespondent has no answers) and consistency with other tables (a
+community's district is its sub-district's district).
+:mod:`helpers.data.validate` checks a data folder against these declarations
+and :mod:`helpers.data.codebook` renders them as ``data/README.md``.
+
+Required and optional tables
+----------------------------
+The boundaries (districts, sub-districts, communities) and the community
+attributes are required (:data:`REQUIRED_TABLES`); every other table is
+optional (:data:`OPTIONAL_TABLES`): a city may simply not have it, and the
+studies that need it are then skipped.
+
+The study period
+----------------
+Years are not fixed by the contract: each data folder declares its study
+period in ``metadata.json`` (``"study_period": [first, last]``), or the period
+is the span of the years present in its yearly tables
+(:mod:`helpers.data.period`). Columns of type ``year`` must lie in it; year
+columns bounded by :data:`PERIOD_END` must not lie after its last year.
 
 Column types
 ------------
@@ -12,19 +30,26 @@ Column types
 ``int``      whole number (a value such as ``3.0`` is accepted, ``3.5`` is not)
 ``float``    real number
 ``bool``     0 or 1
-``year``     calendar year inside the study period (:data:`STUDY_YEARS`)
+``year``     calendar year inside the data folder's study period
 ``category`` one of ``categories``
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: First and last year of the study period (inclusive).
-STUDY_YEARS: tuple[int, int] = (2018, 2024)
-
-#: Years before the study period in which organisations may have been founded
-#: or service points opened (the city's history starts here).
+#: Earliest year an organisation may have been founded, a service point opened or a platform adopted
+#: (the city's history starts here); also the earliest plausible value of a ``year`` column.
 HISTORY_START: int = 1949
+#: Latest plausible value of a ``year`` column (a year after it is a typo, whatever the study period).
+YEAR_MAX: int = 2100
+
+#: A column's ``max`` that stands for the last year of the data folder's study period.
+PERIOD_END: str = "end of the study period"
+
+#: Polygons may stick out of their parent by at most this area (slivers from rounding to 1 m).
+NEST_TOLERANCE_M2: float = 1.0
+#: A service point may lie at most this far outside its community polygon.
+POINT_TOLERANCE_M: float = 1.0
 
 #: Projected CRS of the shipped geography (CGCS2000 / 3-degree Gauss-Kruger CM 117E, metres).
 DEFAULT_CRS: str = "EPSG:4548"
@@ -57,7 +82,7 @@ class Column:
     description: str
     unit: str | None = None
     min: float | None = None
-    max: float | None = None
+    max: float | str | None = None  # a number, or PERIOD_END
     min_exclusive: bool = False
     categories: tuple[str, ...] | None = None
     nullable: bool = False
@@ -75,20 +100,50 @@ class RowRule:
 
 
 @dataclass(frozen=True)
+class PresenceRule:
+    """When ``if_column`` is one of ``if_values``, ``then_column`` must be ``"present"`` or ``"empty"``
+    (the rules a column description states as "empty if ...")."""
+
+    if_column: str
+    if_values: tuple
+    then_column: str
+    must: str  # "present" | "empty"
+    description: str
+
+
+@dataclass(frozen=True)
+class Consistency:
+    """``column`` must equal ``via_column`` of the row of table ``via`` with the same ``via_key``."""
+
+    column: str
+    via: str
+    via_key: str
+    via_column: str
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     file: str
     description: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
+    required: bool = False  # a data folder must have the file; optional tables may be absent
     geometry: str | None = None  # "Polygon" or "Point" for GeoJSON files
     rules: tuple[RowRule, ...] = field(default_factory=tuple)
+    presence: tuple[PresenceRule, ...] = field(default_factory=tuple)
+    consistency: tuple[Consistency, ...] = field(default_factory=tuple)
     parent: str | None = None  # polygons must nest inside this table's polygons
     parent_key: str | None = None
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def yearly(self) -> bool:
+        """True for tables with a ``year`` column (rows by year of the study period)."""
+        return any(c.dtype == "year" for c in self.columns)
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -119,6 +174,7 @@ DISTRICTS = Table(
     file="districts.geojson",
     description="Districts and counties (区/县): boundaries, names and zone.",
     key=("district_id",),
+    required=True,
     geometry="Polygon",
     columns=(
         _id("district_id", "district"),
@@ -133,6 +189,7 @@ SUBDISTRICTS = Table(
     file="subdistricts.geojson",
     description="Sub-districts, towns and townships (街道/镇/乡): boundaries and names.",
     key=("subdistrict_id",),
+    required=True,
     geometry="Polygon",
     parent="districts",
     parent_key="district_id",
@@ -150,9 +207,11 @@ COMMUNITY_BOUNDARIES = Table(
     file="communities.geojson",
     description="Communities and villages (社区/村): boundaries and names.",
     key=("community_id",),
+    required=True,
     geometry="Polygon",
     parent="subdistricts",
     parent_key="subdistrict_id",
+    consistency=(Consistency("district_id", "subdistricts", "subdistrict_id", "district_id"),),
     columns=(
         _id("community_id", "community or village"),
         _id("subdistrict_id", "sub-district it belongs to", references="subdistricts.subdistrict_id"),
@@ -166,6 +225,7 @@ COMMUNITIES = Table(
     file="communities.csv",
     description="Community and village attributes (one row per community).",
     key=("community_id",),
+    required=True,
     rules=(RowRule("households", "population", "households cannot exceed residents"),),
     columns=(
         _id("community_id", "community or village", references="community_boundaries.community_id"),
@@ -188,8 +248,9 @@ PLATFORM = Table(
     key=("subdistrict_id",),
     columns=(
         _id("subdistrict_id", "sub-district", references="subdistricts.subdistrict_id"),
-        Column("platform_year", "year", "year the sub-district adopted the regional platform and joint "
-               "committee; empty if it never did", nullable=True),
+        Column("platform_year", "int", "year the sub-district adopted the regional platform and joint "
+               "committee (it may precede the study period); empty if it never did", unit="year",
+               min=HISTORY_START, max=PERIOD_END, nullable=True),
     ),
 )
 
@@ -202,6 +263,13 @@ ORGANISATIONS = Table(
         RowRule("year_founded", "year_closed", "an organisation closes after it is founded"),
         RowRule("party_members", "employees", "party members are among the employees"),
         RowRule("year_founded", "party_org_year", "a party organisation is set up after the organisation is founded"),
+        RowRule("party_org_year", "year_closed", "a party organisation is set up before the organisation closes"),
+    ),
+    presence=(
+        PresenceRule("party_org_mode", ("own", "joint"), "party_org_year", "present",
+                     "an organisation with a party organisation has the year it was set up"),
+        PresenceRule("party_org_mode", ("none",), "party_org_year", "empty",
+                     "an organisation without a party organisation has no party_org_year"),
     ),
     columns=(
         _id("org_id", "organisation"),
@@ -210,13 +278,13 @@ ORGANISATIONS = Table(
                categories=("non_public_enterprise", "social_organisation")),
         _count("employees", "employees", unit="persons"),
         _count("party_members", "party members among the employees", unit="persons"),
-        Column("year_founded", "int", "year founded", unit="year", min=HISTORY_START, max=STUDY_YEARS[1]),
+        Column("year_founded", "int", "year founded", unit="year", min=HISTORY_START, max=PERIOD_END),
         Column("year_closed", "int", "year closed; empty if still open", unit="year",
-               min=HISTORY_START, max=STUDY_YEARS[1], nullable=True),
+               min=HISTORY_START, max=PERIOD_END, nullable=True),
         Column("party_org_mode", "category", "own party organisation (单建), joint one (联建) or none",
                categories=("own", "joint", "none")),
         Column("party_org_year", "int", "year its party organisation was set up; empty if none", unit="year",
-               min=HISTORY_START, max=STUDY_YEARS[1], nullable=True),
+               min=HISTORY_START, max=PERIOD_END, nullable=True),
         Column("work_coverage", "bool", "1 if it has a party-building instructor or contact (work coverage)"),
     ),
 )
@@ -232,7 +300,7 @@ SERVICE_POINTS = Table(
         _id("community_id", "community where it stands", references="communities.community_id"),
         Column("level", "category", "district centre, sub-district centre or community station",
                categories=("district_centre", "subdistrict_centre", "community_station")),
-        Column("year_opened", "int", "year opened", unit="year", min=HISTORY_START, max=STUDY_YEARS[1]),
+        Column("year_opened", "int", "year opened", unit="year", min=HISTORY_START, max=PERIOD_END),
         *(Column(h, "bool", f"eight-haves checklist item: {h.removeprefix('has_').replace('_', ' ')}")
           for h in EIGHT_HAVES),
     ),
@@ -295,6 +363,18 @@ SURVEY = Table(
                 "PSUs = communities drawn with probability proportional to size), including nonrespondents.",
     key=("resp_id",),
     rules=(RowRule("complaint_resolved", "complaint_made", "only a complaint made can be resolved"),),
+    presence=(
+        PresenceRule("responded", (1,), "weight", "present", "respondents have a design weight"),
+        PresenceRule("responded", (0,), "weight", "empty", "nonrespondents have no design weight"),
+        PresenceRule("complaint_made", (0,), "complaint_resolved", "empty",
+                     "complaint_resolved is empty when no complaint was made"),
+        *(PresenceRule("responded", (0,), c, "empty", "nonrespondents have no answers")
+          for c in ("age", "age_band", "sex", "migrant", "walk_minutes", *LIKERT_ITEMS, "sat_score", *BINARY_ITEMS)),
+    ),
+    consistency=(
+        Consistency("subdistrict_id", "community_boundaries", "community_id", "subdistrict_id"),
+        Consistency("district_id", "community_boundaries", "community_id", "district_id"),
+    ),
     columns=(
         _id("resp_id", "sampled resident"),
         Column("year", "year", "survey year"),
@@ -330,7 +410,7 @@ SURVEY = Table(
 POPULATION = Table(
     name="population",
     file="population.csv",
-    description="Optional. Population margins from the census (2020): residents aged 18 and over by district, "
+    description="Population margins from the census (2020): residents aged 18 and over by district, "
                 "age band and sex, the totals a statistics bureau publishes, for calibrating the survey weights.",
     key=("district_id", "age_band", "sex"),
     columns=(
@@ -350,6 +430,55 @@ TABLES: dict[str, Table] = {
     )
 }
 
-#: Files written next to the tables by the generator (not validated as tables).
-GROUND_TRUTH_FILE = "ground_truth.json"
+#: Tables a data folder must have: the boundaries and the community attributes.
+REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.required)
+#: Tables a data folder may lack (the studies that need them are then skipped).
+OPTIONAL_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if not t.required)
+
+#: The data folder's description (optional): ``study_period``, ``synthetic``, ``description``, file checksums.
 METADATA_FILE = "metadata.json"
+#: The planted effects of the synthetic data (not a table).
+GROUND_TRUTH_FILE = "ground_truth.json"
+
+
+# ----------------------------------------------------------------------------------------------
+# Naming the rules (shared by the validator's messages and the codebook)
+# ----------------------------------------------------------------------------------------------
+def fmt_num(x: float) -> str:
+    """A number as a rule or message shows it: ``3`` for 3.0, else the shortest ``%g`` form."""
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return f"{x:g}"
+
+
+def bounds(col: Column, period=None) -> tuple[float | None, float | None, bool]:
+    """``(low, high, low_exclusive)`` of a column's values; ``period`` (a
+    :class:`helpers.data.period.StudyPeriod` or None when unknown) bounds ``year`` columns and
+    :data:`PERIOD_END`. Without a period, ``year`` columns are bounded by
+    :data:`HISTORY_START`-:data:`YEAR_MAX`."""
+    if col.dtype == "year":
+        if period is None:
+            return float(HISTORY_START), float(YEAR_MAX), False
+        return float(period.first), float(period.last), False
+    hi = col.max
+    if hi == PERIOD_END:
+        hi = None if period is None else period.last
+    return (None if col.min is None else float(col.min), None if hi is None else float(hi), col.min_exclusive)
+
+
+def range_rule(col: Column, period=None) -> str | None:
+    """The rule name of a column's range, e.g. ``range 1-5``, ``>= 0``, ``range 0 < x <= 1``,
+    ``study period 2018-2024`` (see :func:`bounds` for ``period``)."""
+    lo, hi, excl = bounds(col, period)
+    if col.dtype == "year":
+        return f"study period {period.first}-{period.last}" if period is not None else \
+            f"range {HISTORY_START}-{YEAR_MAX}"
+    if lo is None and hi is None:
+        return None
+    if lo is not None and hi is not None:
+        if excl:
+            return f"range {fmt_num(lo)} < x <= {fmt_num(hi)}"
+        return f"range {fmt_num(lo)}-{fmt_num(hi)}"
+    if lo is not None:
+        return f"{'>' if excl else '>='} {fmt_num(lo)}"
+    return f"<= {fmt_num(hi)}"

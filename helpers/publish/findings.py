@@ -49,6 +49,7 @@ class Finding:
     unit: str = ""
     truth: float | None = None
     note: str = ""
+    label: str = ""
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -87,7 +88,7 @@ def findings_dir() -> Path | None:
 
 
 def record(name: str, value, ci=None, unit: str = "", truth=None, note: str = "",
-           level: float = 0.95) -> Finding:
+           level: float = 0.95, label: str = "") -> Finding:
     """Record the headline finding ``name`` and return it.
 
     Parameters
@@ -105,6 +106,9 @@ def record(name: str, value, ci=None, unit: str = "", truth=None, note: str = ""
         The planted value from ``ground_truth.json`` when the data are synthetic.
     note : str
         One line on the method, e.g. ``"design-based, Taylor linearisation"``.
+    label : str
+        What the number is, for a reader (the index page and the report's table of findings), e.g.
+        ``"Member registration, city, 2024"``; default: ``name``.
     """
     if not isinstance(name, str) or not name or not all(c.isalnum() or c in "_-." for c in name):
         raise ValueError(f"findings: name must be a non-empty identifier (letters, digits, _ - .), got {name!r}")
@@ -122,6 +126,7 @@ def record(name: str, value, ci=None, unit: str = "", truth=None, note: str = ""
     f = Finding(
         name=name, value=v, ci=interval, level=_number(level, "level"), unit=str(unit),
         truth=None if truth is None else _number(truth, f"truth of {name!r}"), note=str(note),
+        label=str(label),
     )
     _REGISTRY[name] = f
     _write()
@@ -170,32 +175,49 @@ def load_dir(directory: str | os.PathLike) -> dict[str, list[dict]]:
     return out
 
 
-def _fmt(x) -> str:
-    return "" if x is None else f"{x:.4g}"
-
-
 def table(items: list[Finding] | None = None):
-    """The findings as a :class:`pandas.DataFrame` (finding, estimate, interval, unit, truth, note)."""
+    """The findings for a reader (:class:`pandas.DataFrame`): ``Finding`` (label), ``Estimate (95% CI)``
+    formatted by :mod:`helpers.publish.fmt` with its unit, and ``Planted value`` when any finding has one."""
     import pandas as pd
 
+    from helpers.publish import fmt
+
+    items = recorded() if items is None else items
     rows = []
-    for f in (recorded() if items is None else items):
-        rows.append({
-            "finding": f.name,
-            "estimate": _fmt(f.value),
-            "interval": "" if f.ci is None else f"{_fmt(f.ci[0])} to {_fmt(f.ci[1])} ({f.level:.0%})",
-            "unit": f.unit,
-            "truth": _fmt(f.truth),
-            "note": f.note,
-        })
-    return pd.DataFrame(rows, columns=["finding", "estimate", "interval", "unit", "truth", "note"])
+    for f in items:
+        lo, hi = f.ci if f.ci is not None else (None, None)
+        unit = "%" if f.unit.startswith("%") else ""
+        rest = f.unit[1:].strip() if unit else f.unit
+        digits = None
+        if lo is not None:
+            digits = fmt.digits_for((hi - lo) / 3.92, f.value)
+            if unit == "%":
+                digits = min(digits, 1)  # percentages to one decimal at most, as in the reports' prose
+        text = fmt.interval(f.value, lo, hi, unit=unit, digits=digits)
+        truth = "" if f.truth is None else fmt.number(f.truth, digits)
+        rows.append({"Finding": f.label or f.name, "Estimate (95% CI)": text, "Unit": rest, "Planted value": truth})
+    df = pd.DataFrame(rows, columns=["Finding", "Estimate (95% CI)", "Unit", "Planted value"])
+    if not any(f.truth is not None for f in items):
+        df = df.drop(columns="Planted value")
+    return df
 
 
-def display() -> None:
-    """Show this report's findings as a table (call it in the last cell)."""
+def display(caption: str = "The report's headline findings, as recorded for the index and for reproduction checks."):
+    """Show this report's findings as a numbered table (call it in the last cell)."""
     from IPython.display import Markdown, display as _display
+
+    from helpers.publish import report
 
     if not _REGISTRY:
         _display(Markdown("*No headline findings recorded.*"))
         return
-    _display(table())
+    _display(report.table(table(), caption=caption, data=frame()))
+
+
+def frame():
+    """The recorded findings as raw numbers (``name, label, value, ci_low, ci_high, unit, truth, note``)."""
+    import pandas as pd
+
+    return pd.DataFrame([{"name": f.name, "label": f.label, "value": f.value,
+                          "ci_low": None if f.ci is None else f.ci[0], "ci_high": None if f.ci is None else f.ci[1],
+                          "unit": f.unit, "truth": f.truth, "note": f.note} for f in recorded()])

@@ -99,8 +99,12 @@ def _is_identifier(col) -> bool:
     return c in ("year", "wave") or c.endswith("_id") or c.endswith("_code")
 
 
-def table(df, n: str | None = None, columns=None, k: int | None = None):
-    """A copy of ``df`` ready to show: microdata refused, small-n estimates suppressed.
+def table(df, n: str | None = None, columns=None, k: int | None = None, *, caption: str | None = None,
+          data=None, notes: str | None = None, name: str | None = None):
+    """A table ready to show: microdata refused, small-n estimates suppressed; with ``caption``, a
+    numbered, captioned table whose data can be downloaded (see :func:`numbered_table`).
+
+    Without ``caption`` (exploration), returns the suppressed copy of ``df`` as a DataFrame.
 
     Parameters
     ----------
@@ -118,11 +122,13 @@ def table(df, n: str | None = None, columns=None, k: int | None = None):
 
     Returns
     -------
-    DataFrame
+    DataFrame or Captioned
         Suppressed cells hold the text ``"suppressed (n < k)"``.
     """
     import pandas as pd
 
+    if caption is not None:
+        return numbered_table(df, caption, n=n, columns=columns, k=k, data=data, notes=notes, name=name)
     check_not_microdata(df)
     k = min_respondents() if k is None else int(k)
     ncol = _n_column(df, n)
@@ -171,3 +177,126 @@ def suppress_for_plot(df, n: str | None = None, columns=None, k: int | None = No
     out["suppressed"] = mask
     out["suppressed_reason"] = [suppressed_label(k) if m else "" for m in mask]
     return out
+
+
+# ------------------------------------------------------------------ numbered tables and figures
+#: Environment variable naming the folder where a report's downloadable data files go (set by the
+#: build for each report; unset in an interactive session, where nothing is written).
+ASSETS_ENV = "HELPERS_REPORT_ASSETS"
+_COUNTERS = {"Table": 0, "Figure": 0}
+
+
+def reset_numbering() -> None:
+    """Start numbering tables and figures from 1 (the build calls it before each report)."""
+    for key in _COUNTERS:
+        _COUNTERS[key] = 0
+
+
+def _next(kind: str) -> int:
+    _COUNTERS[kind] += 1
+    return _COUNTERS[kind]
+
+
+def _write_asset(frame, filename: str) -> str | None:
+    """Write ``frame`` as CSV into ``$HELPERS_REPORT_ASSETS``; return the link the page uses, or None."""
+    import os
+
+    folder = os.environ.get(ASSETS_ENV)
+    report = os.environ.get("HELPERS_REPORT_NAME")
+    if not folder or frame is None:
+        return None
+    from pathlib import Path
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out / filename, index=False, lineterminator="\n", float_format="%.10g")
+    return f"{report}/{filename}" if report else filename
+
+
+class Captioned:
+    """A numbered table or figure with its caption and data link, displayed as HTML.
+
+    Attributes: ``kind`` ("Table" or "Figure"), ``number``, ``caption``, ``html`` (the body),
+    ``link`` (the data file's relative address, or None outside the build)."""
+
+    def __init__(self, kind: str, number: int, caption: str, body_html: str, link: str | None,
+                 notes: str | None = None):
+        self.kind, self.number, self.caption, self.body_html, self.link, self.notes = (
+            kind, number, caption, body_html, link, notes)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.number}"
+
+    def _repr_html_(self) -> str:
+        anchor = f"{self.kind.lower()}-{self.number}"
+        cap = f"<strong>{self.label}.</strong> {html.escape(self.caption, quote=False)}"
+        parts = [f'<figure class="report-{self.kind.lower()}" id="{anchor}">']
+        if self.kind == "Table":
+            parts.append(f"<figcaption>{cap}</figcaption>")
+            parts.append(self.body_html)
+        else:
+            parts.append(self.body_html)
+            parts.append(f"<figcaption>{cap}</figcaption>")
+        extra = []
+        if self.notes:
+            extra.append(html.escape(self.notes, quote=False))
+        if self.link:
+            extra.append(f'<a class="report-data" href="{html.escape(self.link)}">Data (CSV)</a>')
+        if extra:
+            parts.append(f'<p class="report-note">{" ".join(extra)}</p>')
+        parts.append("</figure>")
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:  # plain-text fallback (no object repr on a page)
+        return f"{self.label}. {self.caption}"
+
+
+def numbered_table(df, caption: str, n: str | None = None, columns=None, k: int | None = None, data=None,
+                   notes: str | None = None, name: str | None = None) -> Captioned:
+    """Show ``df`` as "Table N." with ``caption``: no index column, missing values as an en dash,
+    small-n estimates suppressed (as :func:`table`); the numbers behind it (``data``, default ``df``,
+    suppressed the same way) are written as ``table-N.csv`` and linked under the table.
+
+    ``df`` is what a reader sees (formatted text, human column names); ``data`` the raw numbers.
+    ``notes`` is a line under the table (e.g. what a dagger means). ``name`` overrides the file name."""
+    from helpers.publish.fmt import MISSING
+
+    shown = table(df, n=n, columns=columns, k=k)
+    num = _next("Table")
+    raw = None if data is None else table(data, n=n if n in getattr(data, "columns", []) else None, k=k)
+    link = _write_asset(raw if raw is not None else shown, name or f"table-{num}.csv")
+    body = shown.to_html(index=False, escape=True, na_rep=MISSING, border=0, classes="report-table")
+    return Captioned("Table", num, caption, body, link, notes)
+
+
+def figure(fig, caption: str, alt: str | None = None, data=None, name: str | None = None,
+           notes: str | None = None) -> Captioned:
+    """Show a matplotlib figure (or axes, or an array of axes) as "Figure N." with ``caption`` and alt
+    text, and close it.
+
+    ``alt`` says what the image shows for a reader who cannot see it (required unless the figure
+    carries one, e.g. maps set ``fig.helpers_alt``). ``data`` (a DataFrame of the numbers drawn) is
+    written as ``figure-N.csv`` and linked under the figure. The PNG is embedded in the page, with
+    fixed metadata so that two builds give the same bytes."""
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+
+    import numpy as np
+
+    if isinstance(fig, (np.ndarray, list, tuple)):  # an array of axes (small multiples)
+        fig = np.asarray(fig, dtype=object).ravel()[0]
+    f = getattr(fig, "figure", fig)
+    alt = alt or getattr(f, "helpers_alt", None)
+    if not alt:
+        raise ValueError(f"figure {caption!r}: give alt= (what the image shows, in one sentence)")
+    buf = io.BytesIO()
+    f.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(f)
+    num = _next("Figure")
+    link = _write_asset(None if data is None else table(data), name or f"figure-{num}.csv")
+    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    body = f'<img src="{src}" alt="{html.escape(alt)}" style="max-width:100%">'
+    return Captioned("Figure", num, caption, body, link, notes)

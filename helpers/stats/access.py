@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from helpers.data.schema import SERVICE_POINTS, STUDY_YEARS
+from helpers.data.period import years_of
+from helpers.data.schema import SERVICE_POINTS
 
 __all__ = ["AccessResult", "service_coverage", "nearest_service_distance", "open_points", "DEFAULT_DISTANCE_M"]
 
@@ -165,7 +166,8 @@ def service_coverage(
         (persons) and optionally ``district_col`` (merge ``communities.csv``
         into ``communities.geojson``). Projected CRS in metres.
     points : service points (``level``, ``year_opened``; same CRS).
-    years : years to measure (default the study period, 2018-2024).
+    years : years to measure (default every year of the study period that ``points``, as loaded by
+        :mod:`helpers.data.load`, carries; see :func:`helpers.data.period.years_of`).
     distance : straight-line radius in metres (default 1,000).
     levels : service-point levels that count (default all).
     population : population column.
@@ -190,7 +192,7 @@ def service_coverage(
     if points.crs != communities.crs:
         points = points.to_crs(communities.crs)
     levels_t = None if levels is None else tuple(_check_levels(points, levels))
-    years = list(range(STUDY_YEARS[0], STUDY_YEARS[1] + 1)) if years is None else list(years)
+    years = years_of(points, "points") if years is None else list(years)
     units = communities.copy()
     pts = points if levels_t is None else points[points["level"].isin(levels_t)]
     pts = pts.copy()
@@ -300,7 +302,8 @@ def nearest_service_distance(
     ----------
     communities : community polygons with ``id_col`` (projected CRS in metres).
     points : service points (``level``, ``year_opened``).
-    years : years (default the study period); a point counts from its ``year_opened``.
+    years : years (default the study period ``points`` carries, as in :func:`service_coverage`); a point
+        counts from its ``year_opened``.
     levels : levels that count (default all).
     method : ``"centroid"`` (from the polygon's centroid; its representative
         point when the centroid falls outside) or ``"area_mean"`` (mean over
@@ -319,7 +322,7 @@ def nearest_service_distance(
         raise ValueError("method must be 'centroid' or 'area_mean'")
     if points.crs != communities.crs:
         points = points.to_crs(communities.crs)
-    years = list(range(STUDY_YEARS[0], STUDY_YEARS[1] + 1)) if years is None else list(years)
+    years = years_of(points, "points") if years is None else list(years)
     geoms = communities.geometry.to_numpy()
     ids = communities[id_col].to_numpy()
     if method == "centroid":

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["CompositeIndex", "IndexResult", "IndexUncertainty", "DEFAULT_SPEC", "build_district_indicators"]
+__all__ = ["CompositeIndex", "IndexResult", "IndexUncertainty", "DEFAULT_SPEC"]
 
 DEFAULT_SPEC: Path = Path(__file__).with_name("index_default.yaml")
 
@@ -340,54 +340,3 @@ class IndexUncertainty:
 
         return plot_rank_intervals(self.summary.rename(columns={self.unit: "unit"}), ax=ax, **kw)
 
-
-def build_district_indicators(members: pd.DataFrame, joint_building: pd.DataFrame, organisations: pd.DataFrame,
-                              survey: pd.DataFrame, service_points: pd.DataFrame, community_map: pd.DataFrame,
-                              year: int | None = None) -> pd.DataFrame:
-    """The default index's indicators per district for one year (default: the last).
-
-    ``community_map`` maps ``community_id`` to ``district_id`` (and may have
-    more columns). Rates are pooled ratios (sum of numerators over sum of
-    denominators) in percent; survey shares and means use the design
-    ``weight`` of respondents; the eight-haves score is the unweighted mean
-    over service points open in the year.
-    """
-    from helpers.data.schema import EIGHT_HAVES
-
-    cmap = community_map[["community_id", "district_id"]].drop_duplicates()
-    yr = int(members["year"].max()) if year is None else int(year)
-
-    def pooled(df, num, den):
-        g = df.merge(cmap, on="community_id").groupby("district_id")[[num, den]].sum()
-        return 100.0 * g[num] / g[den]
-
-    m = members[members["year"] == yr]
-    jb = joint_building[joint_building["year"] == yr]
-    o = organisations
-    closed = pd.to_numeric(o["year_closed"], errors="coerce").astype("float64")
-    porg = pd.to_numeric(o["party_org_year"], errors="coerce").astype("float64")
-    o = o.assign(active=((o["year_founded"] <= yr) & (closed.isna() | (closed > yr))).astype(int))
-    o = o.assign(covered=((o["active"] == 1) & (o["party_org_mode"] != "none") & (porg <= yr)).astype(int))
-    sv = survey[(survey["year"] == yr) & (survey["responded"] == 1)].copy()
-    sv["within15"] = (sv["walk_minutes"] <= 15).astype(float).where(sv["walk_minutes"].notna())
-
-    def wmean(col, scale=1.0):
-        s = sv[["district_id", "weight", col]].dropna()
-        return s.groupby("district_id").apply(lambda f: scale * np.average(f[col], weights=f["weight"]),
-                                              include_groups=False)
-
-    sp = service_points[service_points["year_opened"] <= yr].merge(cmap, on="community_id")
-    out = pd.DataFrame({
-        "org_coverage": pooled(o, "covered", "active"),
-        "mobile_organised_rate": pooled(m, "mobile_organised", "mobile_in"),
-        "within15_share": wmean("within15", 100.0),
-        "eight_haves_mean": sp.assign(h=sp[list(EIGHT_HAVES)].sum(axis=1)).groupby("district_id")["h"].mean(),
-        "registration_rate": pooled(m, "registered", "in_service_resident"),
-        "agreement_share": pooled(jb, "signed_agreements", "resident_units"),
-        "participated_share": wmean("participated", 100.0),
-        "sat_score_mean": wmean("sat_score"),
-        "aware_share": wmean("aware_center", 100.0),
-        "trust_mean": wmean("trust_committee"),
-    })
-    out.index.name = "district_id"
-    return out.reset_index()

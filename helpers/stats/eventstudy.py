@@ -24,12 +24,6 @@ each unit (cluster = unit, e.g. sub-district) treating cohort sizes as fixed
 ``n/(n-1)`` per mean; optionally a cluster bootstrap that resamples units
 (``se="bootstrap"``). Intervals are normal.
 
-:func:`coverage_panel` builds the sub-district x year organisational
-coverage rate (0-100) from ``organisations.csv``: an organisation is active
-in year ``t`` if ``year_founded <= t`` and (``year_closed`` empty or
-``> t``); it is covered if ``party_org_mode != "none"`` and
-``party_org_year <= t``.
-
 References
 ----------
 Callaway B, Sant'Anna PHC (2021). Difference-in-differences with multiple
@@ -47,43 +41,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["coverage_panel", "EventStudyResult", "event_study", "plot_event_study"]
+__all__ = ["EventStudyResult", "event_study", "plot_event_study"]
 
 
-def coverage_panel(organisations: pd.DataFrame, community_map: pd.DataFrame, years=None,
-                   unit: str = "subdistrict_id") -> pd.DataFrame:
-    """Organisational coverage by ``unit`` and year from organisation records.
-
-    ``community_map`` maps ``community_id`` to ``unit`` (e.g. the community
-    boundaries' properties). Returns ``unit, year, active, covered,
-    coverage`` (percent, NaN when no organisation is active).
-    """
-    from helpers.data.schema import STUDY_YEARS
-
-    years = list(range(STUDY_YEARS[0], STUDY_YEARS[1] + 1)) if years is None else list(years)
-    cols = ["community_id"] if unit == "community_id" else ["community_id", unit]
-    o = organisations.merge(community_map[cols].drop_duplicates(), on="community_id",
-                            how="left", validate="many_to_one")
-    if o[unit].isna().any():
-        raise ValueError(f"{int(o[unit].isna().sum())} organisations have a community not in community_map")
-    founded = pd.to_numeric(o["year_founded"], errors="coerce").astype("float64").to_numpy()
-    closed = pd.to_numeric(o["year_closed"], errors="coerce").astype("float64").to_numpy()
-    porg = pd.to_numeric(o["party_org_year"], errors="coerce").astype("float64").to_numpy()
-    has = (o["party_org_mode"] != "none").to_numpy()
-    rows = []
-    units = o[unit].to_numpy()
-    all_units = pd.Index(sorted(community_map[unit].unique()))
-    for t in years:
-        active = (founded <= t) & (np.isnan(closed) | (closed > t))
-        cov = active & has & (porg <= t)
-        f = pd.DataFrame({unit: units, "active": active.astype(int), "covered": cov.astype(int)})
-        g = f.groupby(unit)[["active", "covered"]].sum().reindex(all_units, fill_value=0)
-        g.index.name = unit
-        rows.append(g.reset_index().assign(year=t))
-    out = pd.concat(rows, ignore_index=True)[[unit, "year", "active", "covered"]]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["coverage"] = np.where(out["active"] > 0, 100.0 * out["covered"] / out["active"].clip(lower=1), np.nan)
-    return out
 
 
 @dataclass

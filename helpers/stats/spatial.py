@@ -23,7 +23,8 @@ References: Anselin, L. (1995). Local indicators of spatial association —
 LISA. *Geographical Analysis* 27(2), 93-115. Assunção, R. M. & Reis, E. A.
 (1999). A new proposal to adjust Moran's I for population density.
 *Statistics in Medicine* 18, 2147-2162. Benjamini, Y. & Hochberg, Y. (1995).
-Controlling the false discovery rate. *JRSS B* 57(1), 289-300.
+Controlling the false discovery rate. *JRSS B* 57(1), 289-300. Cliff, A. D.
+& Ord, J. K. (1981). *Spatial Processes: Models and Applications*. Pion.
 """
 from __future__ import annotations
 
@@ -368,9 +369,20 @@ class MoranResult:
     Attributes
     ----------
     I : Moran's I; EI : its expectation under no autocorrelation (-1/(n-1)).
-    p_sim : pseudo p-value from the permutations (one-sided, folded: esda).
-    z_sim : z-value of I against the permutation distribution.
-    p_norm : p-value under the randomisation assumption (analytical).
+    p_sim : permutation pseudo p-value (esda ``p_sim``). Null: spatial randomness,
+        the observed values permuted at random over the units. With ``k`` the number
+        of the ``permutations`` permuted I at or above the observed I, it is
+        ``(min(k, permutations - k) + 1) / (permutations + 1)``: one-sided, in the
+        direction of the observed I ("folded"), so at least ``1 / (permutations + 1)``.
+    z_sim : z-value of I against the mean and sd of the permutation distribution.
+    p_norm : analytical p-value under the *normality* assumption (esda ``p_norm``):
+        the values are an independent draw from one normal distribution (Cliff & Ord
+        1981), I is taken as normal with mean EI and esda's ``VI_norm``; two-sided,
+        ``2 P(Z > |I - EI| / sqrt(VI_norm))``. It is not a randomisation p-value.
+    p_rand : analytical p-value under the *randomisation* assumption (esda
+        ``p_rand``): the null of ``p_sim`` (the observed values permuted over the
+        units), with I taken as normal with mean EI and the permutation variance
+        ``VI_rand``, which depends on the kurtosis of the values; two-sided.
     permutations, seed : as given.
     variable : the column (or "events/population (EB)").
     method : ``"raw"`` or ``"eb_rate"``.
@@ -383,6 +395,7 @@ class MoranResult:
     p_sim: float
     z_sim: float
     p_norm: float
+    p_rand: float
     permutations: int
     seed: int
     n: int
@@ -403,7 +416,7 @@ def _global_result(m, y, sw, permutations, seed, variable, method) -> MoranResul
     z = (y - y.mean()) / y.std()
     lag = lpw.lag_spatial(sw.w, z)
     return MoranResult(I=float(m.I), EI=float(m.EI), p_sim=float(m.p_sim), z_sim=float(m.z_sim),
-                       p_norm=float(m.p_norm), permutations=permutations, seed=seed, n=int(sw.w.n),
+                       p_norm=float(m.p_norm), p_rand=float(m.p_rand), permutations=permutations, seed=seed, n=int(sw.w.n),
                        variable=variable, method=method, z=z, lag=np.asarray(lag), weights=sw, esda=m)
 
 

@@ -14,3 +14,36 @@ interval). Shared logic belongs in the shared modules; these stay small.
 - :mod:`helpers.studies.profile` - district_profile.
 - :mod:`helpers.studies.validation` - 90_validation.
 """
+from __future__ import annotations
+
+#: The tables each study (notebook) cannot do without. A study whose required tables a data folder lacks is
+#: skipped (optional tables: :data:`helpers.data.schema.OPTIONAL_TABLES`); tables a study uses only in some
+#: sections are not listed, and those sections say so when the table is absent.
+REQUIRES: dict[str, tuple[str, ...]] = {
+    "00_data_overview": ("districts", "subdistricts", "communities", "members", "survey"),
+    "01_coverage": ("districts", "subdistricts", "community_boundaries", "communities", "organisations",
+                    "platform", "members", "service_points"),
+    "02_participation": ("districts", "community_boundaries", "communities", "members"),  # joint building and
+    # the survey are used when present (their sections say so when absent)
+    "03_satisfaction": ("districts", "subdistricts", "community_boundaries", "communities", "assessment",
+                        "survey"),
+    "04_drivers": ("community_boundaries", "communities", "organisations", "platform", "service_points",
+                   "members", "joint_building", "survey"),
+    "05_spatial": ("districts", "subdistricts", "community_boundaries", "organisations", "members", "survey"),
+    "06_index": ("districts", "community_boundaries", "organisations", "service_points", "members",
+                 "joint_building", "assessment", "survey"),
+    "90_validation": (),
+    "district_profile": ("districts", "subdistricts", "community_boundaries", "organisations", "members",
+                         "survey"),
+}
+
+
+def needing(table: str) -> list[str]:
+    """The studies that need ``table`` (skipped when the data folder lacks it), in :data:`REQUIRES` order."""
+    return [study for study, tables in REQUIRES.items() if table in tables]
+
+
+def missing_tables(study: str, available) -> list[str]:
+    """The tables ``study`` needs that are not in ``available`` (e.g. :func:`helpers.data.load.available_tables`)."""
+    have = set(available)
+    return [t for t in REQUIRES[study] if t not in have]

@@ -1,16 +1,13 @@
-"""Small pieces shared by the study notebooks 01-03: unit names and the community map."""
+"""Small pieces shared by the study notebooks: unit names, interval text, rate and survey tables, plots."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["community_map", "with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "funnel_flags", "worst_ten", "survey_design", "survey_table", "stack_terms", "truth_check", "stack_estimates", "funnel_plot"]
+from helpers.publish import fmt
 
-
-def community_map(tables: dict) -> pd.DataFrame:
-    """``community_id, subdistrict_id, district_id`` from the community boundaries (no geometry)."""
-    b = tables["community_boundaries"]
-    return pd.DataFrame(b[["community_id", "subdistrict_id", "district_id"]]).reset_index(drop=True)
+__all__ = ["with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "funnel_flags", "worst_ten",
+           "survey_table", "stack_terms", "stack_estimates", "funnel_plot"]
 
 
 def with_names(df: pd.DataFrame, units: pd.DataFrame, key: str = "district_id",
@@ -25,24 +22,28 @@ def with_names(df: pd.DataFrame, units: pd.DataFrame, key: str = "district_id",
 
 def wide_by_year(df: pd.DataFrame, value: str, index=("district_id", "name_en"), scale: float = 1.0,
                  decimals: int = 1) -> pd.DataFrame:
-    """A district x year table of ``value`` (times ``scale``, as text with ``decimals``), years as columns."""
-    f = f"{{:.{decimals}f}}"
-    w = df.assign(_v=[("" if pd.isna(v) else f.format(v * scale)) for v in df[value]]).pivot(
+    """A district x year table of ``value`` (times ``scale``, as text with ``decimals``, see
+    :mod:`helpers.publish.fmt`), years as columns."""
+    w = df.assign(_v=[fmt.number(v * scale, decimals) for v in df[value]]).pivot(
         index=list(index), columns="year", values="_v")
     w.columns = [str(c) for c in w.columns]
     return w.reset_index()
 
 
-def interval_text(est, lo, hi, scale: float = 100.0, decimals: int = 1) -> pd.Series:
-    """``"58.3 (56.7 to 59.8)"`` for each row: estimate and interval times ``scale``; blank if missing."""
+def interval_text(est, lo, hi, scale: float = 100.0, decimals: int | None = None, se=None) -> pd.Series:
+    """``"58.3 (56.7 to 59.8)"`` for each row (:func:`helpers.publish.fmt.interval`): estimate and
+    interval times ``scale``, one number of decimals for the whole column (``decimals``, else from the
+    median standard error ``se`` or half-width); an en dash where the estimate is missing."""
     e, l, h = (pd.to_numeric(pd.Series(v), errors="coerce").reset_index(drop=True) * scale for v in (est, lo, hi))
-    f = f"{{:.{decimals}f}}"
-    return pd.Series([("" if pd.isna(a) else f"{f.format(a)} ({f.format(b)} to {f.format(c)})")
-                      for a, b, c in zip(e, l, h)], dtype=object)
+    if decimals is None:
+        ses = (pd.to_numeric(pd.Series(se), errors="coerce").reset_index(drop=True) * scale if se is not None
+               else (h - l) / 3.92)
+        decimals = fmt.column_digits(ses, e)
+    return pd.Series([fmt.interval(a, b, c, digits=decimals) for a, b, c in zip(e, l, h)], dtype=object)
 
 
 def rate_table(r: pd.DataFrame, units: pd.DataFrame, key: str = "district_id", labels: dict | None = None,
-               scale: float = 100.0, decimals: int = 1, denominator_label: str = "denominator") -> pd.DataFrame:
+               scale: float = 100.0, decimals: int | None = 1, denominator_label: str = "denominator") -> pd.DataFrame:
     """One row per unit from a tidy :func:`helpers.stats.rates.rates` frame (one year): each measure as
     ``"estimate (ci_low to ci_high)"`` (percent by default) in its own column, then the denominator
     of the first measure. ``labels`` renames measures (and orders the columns); ``units`` (with
@@ -53,7 +54,7 @@ def rate_table(r: pd.DataFrame, units: pd.DataFrame, key: str = "district_id", l
         s = r.loc[r["measure"] == m].reset_index(drop=True)
         col = pd.DataFrame({key: s[key], lab: interval_text(s["estimate"], s["ci_low"], s["ci_high"], scale, decimals)})
         if out is None:
-            den = pd.DataFrame({key: s[key], denominator_label: s["denominator"].astype("int64").to_numpy()})
+            den = pd.DataFrame({key: s[key], denominator_label: [fmt.count(v) for v in s["denominator"]]})
             out = col
         else:
             out = out.merge(col, on=key, how="outer")
@@ -132,18 +133,6 @@ def worst_ten(eb: pd.DataFrame, res, k: int = 10, unit: str = "community_id", sc
     })
 
 
-def survey_design(survey: pd.DataFrame):
-    """The resident survey's design: strata = district within year, PSUs = communities, fpc.
-
-    Each year is a fresh stratified two-stage sample, so a stratum is a district in one year
-    (``strata=["year", "district_id"]``); PSU identifiers are nested within strata, so a
-    community drawn in two years is two PSUs. ``fpc`` is the number of communities in the
-    district (``n_psu_stratum``). ``survey`` must hold respondents only (with weights).
-    """
-    from helpers.stats.survey import SurveyDesign
-
-    return SurveyDesign(survey, weight="weight", strata=["year", "district_id"], psu="community_id",
-                        fpc="n_psu_stratum")
 
 
 def survey_table(est: pd.DataFrame, units: pd.DataFrame | None = None, key: str = "district_id",
@@ -175,23 +164,6 @@ def stack_terms(fits: dict, terms) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def truth_check(rows, truth: dict | None) -> pd.DataFrame | None:
-    """Estimates beside the planted truth: ``rows`` is a list of ``(truth key, estimate row)`` where
-    the row has ``estimate, ci_low, ci_high`` (a model term or a dict). Returns ``effect, estimate,
-    ci_low, ci_high, planted_truth, error, truth_in_ci``, or None when ``truth`` is None (real data)."""
-    from helpers.publish import notebook as nb
-
-    if truth is None:
-        return None
-    out = []
-    for key, r in rows:
-        t = nb.truth_value(truth, key)
-        if t is None:
-            continue
-        est, lo, hi = float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
-        out.append({"effect": key, "estimate": est, "ci_low": lo, "ci_high": hi, "planted_truth": t,
-                    "error": est - t, "truth_in_ci": bool(lo <= t <= hi)})
-    return pd.DataFrame(out)
 
 
 def stack_estimates(frames) -> pd.DataFrame:

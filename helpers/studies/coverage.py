@@ -1,7 +1,7 @@
-"""Glue for 01_coverage: organisation-year panel, platform contrast, noise of small units.
+"""Computations of 01_coverage: the platform contrast and the noise of small units.
 
-* :func:`org_year_panel` - one row per organisation and year in which it is active,
-  with 0/1 columns for its party organisation (any, own, joint) and work coverage.
+(The organisation-year rule itself is :func:`helpers.data.concepts.organisation_years`.)
+
 * :func:`unit_contrast` - difference in mean unit rates between two groups of units
   (e.g. sub-districts with and without the platform), Welch interval.
 * :func:`spread_by_size` - how much more raw rates scatter in small units than in
@@ -13,53 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.data.schema import STUDY_YEARS
-
-__all__ = ["org_year_panel", "unit_contrast", "spread_by_size", "platform_status", "unit_means_by_year"]
+__all__ = ["unit_contrast", "spread_by_size", "platform_status", "unit_means_by_year"]
 
 
-def org_year_panel(organisations: pd.DataFrame, community_map: pd.DataFrame, years=None) -> pd.DataFrame:
-    """Organisation-years: each organisation in each year it is active.
-
-    Active in year ``t``: ``year_founded <= t`` and (``year_closed`` empty or ``> t``),
-    the rule of :func:`helpers.stats.eventstudy.coverage_panel`. Covered in ``t``: it has a party
-    organisation (``party_org_mode`` own or joint) set up by ``t``.
-
-    Returns
-    -------
-    DataFrame: ``org_id, community_id, subdistrict_id, district_id, kind, year, active`` (1),
-    ``covered``, ``own``, ``joint`` (0/1, as of the end of ``t``), ``work_covered`` (1 if it has
-    a party organisation *or* a party-building instructor/contact; the instructor flag is not
-    dated, so it is taken as holding in every year) and ``work_only`` (instructor, no
-    organisation). Counts summed over rows are numerators over ``active``.
-    """
-    years = list(range(STUDY_YEARS[0], STUDY_YEARS[1] + 1)) if years is None else list(years)
-    o = organisations.merge(community_map[["community_id", "subdistrict_id", "district_id"]],
-                            on="community_id", how="left", validate="many_to_one")
-    if o["district_id"].isna().any():
-        raise ValueError(f"{int(o['district_id'].isna().sum())} organisations lie in a community "
-                         "missing from community_map")
-    founded = pd.to_numeric(o["year_founded"]).astype("float64").to_numpy()
-    closed = pd.to_numeric(o["year_closed"]).astype("float64").to_numpy()
-    porg = pd.to_numeric(o["party_org_year"]).astype("float64").to_numpy()
-    mode = o["party_org_mode"].astype(str).to_numpy()
-    work = pd.to_numeric(o["work_coverage"]).fillna(0).to_numpy(int)
-    frames = []
-    keep = ["org_id", "community_id", "subdistrict_id", "district_id", "kind"]
-    for t in years:
-        act = (founded <= t) & (np.isnan(closed) | (closed > t))
-        has = (mode != "none") & (porg <= t)
-        f = pd.DataFrame(o.loc[act, keep]).reset_index(drop=True)
-        h = has[act]
-        f["year"] = t
-        f["active"] = 1
-        f["covered"] = h.astype(int)
-        f["own"] = (h & (mode[act] == "own")).astype(int)
-        f["joint"] = (h & (mode[act] == "joint")).astype(int)
-        f["work_covered"] = (h | (work[act] == 1)).astype(int)
-        f["work_only"] = (~h & (work[act] == 1)).astype(int)
-        frames.append(f)
-    return pd.concat(frames, ignore_index=True)
 
 
 def platform_status(platform: pd.DataFrame, year: int) -> pd.DataFrame:

@@ -4,16 +4,11 @@ variance components of the satisfaction model, and estimates beside the planted 
 The models themselves live in :mod:`helpers.stats.models`, :mod:`helpers.stats.eventstudy` and
 :mod:`helpers.stats.mediation`; this module only prepares their inputs and lays out their outputs.
 
-* :func:`eight_haves_frame` - service points with their 0-8 checklist score and the standardised
-  funding and staff of the community they stand in.
-* :func:`coef_difference` - the difference of two coefficients of one fit, with its interval.
 * :func:`average_predictions` - mean predicted outcome of a fit with some regressors set.
-* :func:`variance_components` - standard deviations of a MixedLM's random effects, with intervals.
 * :func:`twfe` - the naive two-way fixed-effects difference-in-differences (for contrast).
 * :func:`pretrend_summary` - how many pre-adoption event-time estimates are compatible with 0.
 * :func:`coef_table` - chosen terms of several fits in one tidy frame (with labels).
 * :func:`coef_plot` - one panel per model, estimates with 95% intervals and the planted truth.
-* :func:`truth_table` - estimates beside the planted truth (event times as ``key[e]``).
 """
 from __future__ import annotations
 
@@ -23,53 +18,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["eight_haves_frame", "coef_difference", "average_predictions", "variance_components", "twfe",
-           "pretrend_summary", "coef_table", "coef_plot", "truth_table", "truth_of", "finding_name",
+from helpers.data.truth import truth_value
+
+__all__ = ["average_predictions", "twfe",
+           "pretrend_summary", "coef_table", "coef_plot", "finding_name",
            "format_terms", "format_rows", "format_event_study"]
 
 
-def eight_haves_frame(service_points: pd.DataFrame, communities: pd.DataFrame) -> pd.DataFrame:
-    """One row per service point: ``point_id, community_id, level, score`` (0-8 checklist items met),
-    ``items`` (8), and ``funding_std``, ``staff_std``: the funding and staff of the point's
-    community standardised over all communities, ``(x - mean) / sd`` with the population sd."""
-    from helpers.data.schema import EIGHT_HAVES
-
-    c = communities
-    std = pd.DataFrame({
-        "community_id": c["community_id"].to_numpy(),
-        "funding_std": ((c["funding_10k_yuan"] - c["funding_10k_yuan"].mean()) / c["funding_10k_yuan"].std(ddof=0)).to_numpy(),
-        "staff_std": ((c["staff"] - c["staff"].mean()) / c["staff"].std(ddof=0)).to_numpy(),
-    })
-    sp = pd.DataFrame(service_points[["point_id", "community_id", "level", *EIGHT_HAVES]])
-    sp = sp.merge(std, on="community_id", how="left", validate="many_to_one")
-    sp["score"] = sp[list(EIGHT_HAVES)].sum(axis=1).astype("int64")
-    sp["items"] = len(EIGHT_HAVES)
-    return sp[["point_id", "community_id", "level", "score", "items", "funding_std", "staff_std"]]
 
 
-def coef_difference(fit, a: str, b: str, level: float = 0.95) -> dict:
-    """``beta_a - beta_b`` of one :class:`helpers.stats.models.ModelResult` with its standard error
-    (from the fit's covariance, cluster-robust if the fit is) and an interval on the fit's
-    reference distribution (t on ``G - 1`` df for clustered fits, else normal).
-
-    Returns ``{"estimate", "se", "ci_low", "ci_high", "p"}`` (``p`` is NaN when ``se`` is 0)."""
-    res = fit.result
-    names = list(getattr(res.params, "index", fit.terms["term"]))
-    params = np.asarray(res.params, float)
-    cov = np.asarray(res.cov_params(), float)
-    c = np.zeros(len(params))
-    c[names.index(a)] = 1.0
-    c[names.index(b)] -= 1.0
-    est = float(c @ params)
-    se = float(np.sqrt(c @ cov @ c))
-    if getattr(res, "use_t", False):
-        g = fit.info.get("clusters")
-        ref = stats.t((g - 1) if g else res.df_resid)
-    else:
-        ref = stats.norm()
-    q = ref.ppf((1 + level) / 2)
-    p = 2 * ref.sf(abs(est / se)) if se > 0 else float("nan")
-    return {"estimate": est, "se": se, "ci_low": est - q * se, "ci_high": est + q * se, "p": float(p)}
 
 
 def average_predictions(fit, scenarios: dict) -> pd.DataFrame:
@@ -94,35 +51,6 @@ def average_predictions(fit, scenarios: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def variance_components(fit, group: str = "district_id", nested: str = "community_id",
-                        level: float = 0.95) -> pd.DataFrame:
-    """Standard deviations of a :func:`helpers.stats.models.mixed_model` fit's random intercepts and residual.
-
-    Returns ``term`` (``sd(<group>)``, ``sd(<nested>)``, ``sd(residual)``), ``estimate``,
-    ``ci_low``, ``ci_high``, ``df``: chi-square intervals ``sqrt(v df / chi2_{1-a/2, df})`` to
-    ``sqrt(v df / chi2_{a/2, df})`` with the balanced one-way ANOVA degrees of freedom (the same
-    approximation as :func:`helpers.stats.models.planted_satisfaction`): ``G - 1`` for the group,
-    ``2 v_c^2 / Var(v_c)`` with ``Var(v_c) = 2 (v_c + v_e/n)^2/(m - 1) + 2 (v_e/n)^2/(N - m)``
-    for the nested units (``m`` units, ``n`` their harmonic mean size) and ``N - p`` for the
-    residual."""
-    t = fit.terms.set_index("term")["estimate"]
-    v_g, v_c, v_e = float(t[f"var({group})"]), float(t[f"var({nested})"]), float(t["var(residual)"])
-    d = fit.result.model.data.frame
-    n_g = d[group].nunique()
-    sizes = d.groupby(nested).size()
-    m = sizes.size
-    n_h = m / float(np.sum(1.0 / sizes))
-    var_vc = 2 * (v_c + v_e / n_h) ** 2 / (m - 1) + 2 * (v_e / n_h) ** 2 / (len(d) - m)
-    df_c = 2 * v_c**2 / var_vc if v_c > 0 else 1.0
-    a = (1 - level) / 2
-    rows = []
-    for term, v, df in ((f"sd({group})", v_g, n_g - 1), (f"sd({nested})", v_c, df_c),
-                        ("sd(residual)", v_e, len(d) - fit.info.get("k_fe", 1))):
-        v = max(v, 1e-12)
-        rows.append({"term": term, "estimate": float(np.sqrt(v)),
-                     "ci_low": float(np.sqrt(v * df / stats.chi2.ppf(1 - a, df))),
-                     "ci_high": float(np.sqrt(v * df / stats.chi2.ppf(a, df))), "df": float(df)})
-    return pd.DataFrame(rows)
 
 
 def twfe(panel: pd.DataFrame, adoption: pd.DataFrame, unit: str = "subdistrict_id", time: str = "year",
@@ -172,12 +100,6 @@ def coef_table(fits: dict, terms: dict, scales: dict | None = None) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def truth_of(truth: dict | None, key: str) -> float | None:
-    """A planted value by key, where ``"name[e]"`` picks entry ``e`` of a dict-valued effect."""
-    from helpers.publish import notebook as nb
-
-    m = re.fullmatch(r"(.+)\[(.+)\]", key)
-    return nb.truth_value(truth, m.group(1), m.group(2)) if m else nb.truth_value(truth, key)
 
 
 def coef_plot(table: pd.DataFrame, truth: dict | None = None, keys: dict | None = None, ncols: int = 3,
@@ -201,7 +123,7 @@ def coef_plot(table: pd.DataFrame, truth: dict | None = None, keys: dict | None 
                     color=col, ms=4, capsize=2, lw=1.2, label="estimate, 95% CI")
         for yi, term in zip(y, s["term"]):
             k = (keys or {}).get((model, term))
-            t = truth_of(truth, k) if k else None
+            t = truth_value(truth, k) if k else None
             if t is not None:
                 ax.plot([t], [yi], "x", color=tcol, ms=7, mew=1.6, label="planted truth" if not shown_truth else None)
                 shown_truth = True
@@ -229,25 +151,6 @@ def coef_plot(table: pd.DataFrame, truth: dict | None = None, keys: dict | None 
     return fig
 
 
-def truth_table(rows, truth: dict | None) -> pd.DataFrame | None:
-    """Estimates beside the planted truth.
-
-    ``rows`` is a list of ``(key, model label, estimate row[, unit])``: the key names a
-    ground-truth effect (``"name[e]"`` for an entry of a dict-valued effect), the row holds
-    ``estimate, ci_low, ci_high``. Returns ``effect, model, unit, estimate, ci_low, ci_high,
-    planted_truth, error, truth_in_ci`` for the keys present in ``truth``, or None for real
-    data (``truth`` None)."""
-    if truth is None:
-        return None
-    out = []
-    for key, model, r, *unit in rows:
-        t = truth_of(truth, key)
-        if t is None:
-            continue
-        est, lo, hi = float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])
-        out.append({"effect": key, "model": model, "unit": unit[0] if unit else "", "estimate": est, "ci_low": lo,
-                    "ci_high": hi, "planted_truth": t, "error": est - t, "truth_in_ci": bool(lo <= t <= hi)})
-    return pd.DataFrame(out)
 
 
 def finding_name(key: str) -> str:

@@ -65,13 +65,6 @@ _SURVEY = {  # indicator -> (survey column, scale)
 }
 
 
-def _orgs_in_year(organisations: pd.DataFrame, year: int) -> pd.DataFrame:
-    closed = pd.to_numeric(organisations["year_closed"], errors="coerce").astype("float64")
-    porg = pd.to_numeric(organisations["party_org_year"], errors="coerce").astype("float64")
-    active = (organisations["year_founded"] <= year) & (closed.isna() | (closed > year))
-    covered = active & (organisations["party_org_mode"] != "none") & (porg <= year)
-    return pd.DataFrame({"community_id": organisations["community_id"].to_numpy(),
-                         "active": active.astype("int64").to_numpy(), "covered": covered.astype("int64").to_numpy()})
 
 
 def district_indicators(tables: dict, year: int | None = None, level: float = 0.95) -> pd.DataFrame:
@@ -93,12 +86,14 @@ def district_indicators(tables: dict, year: int | None = None, level: float = 0.
     """
     from helpers.stats import rates
     from helpers.data.schema import EIGHT_HAVES
-    from helpers.stats.survey import SurveyDesign
 
-    cmap = pd.DataFrame(tables["community_boundaries"][["community_id", "district_id"]]).drop_duplicates()
+    from helpers.data import concepts
+
+    cmap = concepts.community_lookup(tables)
     yr = int(tables["survey"]["year"].max()) if year is None else int(year)
     frames = {
-        "organisations": _orgs_in_year(tables["organisations"], yr),
+        "organisations": concepts.organisation_years(tables["organisations"], cmap, [yr])[
+            ["community_id", "active", "covered"]],
         "members": tables["members"][tables["members"]["year"] == yr],
         "joint_building": tables["joint_building"][tables["joint_building"]["year"] == yr],
     }
@@ -110,11 +105,8 @@ def district_indicators(tables: dict, year: int | None = None, level: float = 0.
         parts.append(pd.DataFrame({"district_id": r["district_id"], "indicator": ind, "estimate": 100 * p,
                                    "se": 100 * np.sqrt(p * (1 - p) / n), "ci_low": 100 * r["ci_low"],
                                    "ci_high": 100 * r["ci_high"], "n": n}))
-    sv = tables["survey"]
-    sv = sv[(sv["year"] == yr) & (sv["responded"] == 1)]
-    wm = sv["walk_minutes"]
-    sv = sv.assign(within15=(wm <= 15).astype(float).where(wm.notna()))
-    design = SurveyDesign(sv, weight="weight", strata="district_id", psu="community_id", fpc="n_psu_stratum")
+    sv = concepts.resident_respondents(tables["survey"], tables["communities"])
+    design = concepts.resident_survey_design(sv[sv["year"] == yr])
     est = design.mean([c for c, _ in _SURVEY.values()], by="district_id", level=level)
     for ind, (col, scale) in _SURVEY.items():
         e = est[est["variable"] == col]

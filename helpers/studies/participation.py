@@ -1,35 +1,15 @@
-"""Glue for 02_participation: the community-year panel of members and joint building, and the
-check of shrunken registration rates against the planted true probabilities.
+"""Computations of 02_participation: totals per member, and the check of shrunken registration
+rates against the planted true probabilities.
 
-* :func:`member_panel` - members joined to joint building and the community map, with the
-  agreement share (signed agreements / resident units, 0 where a community has no units).
 * :func:`per_member` - volunteer hours (or joint events) per member by group, from summed totals.
-* :func:`truth_registration` - the generator's true registration probabilities, or None.
 * :func:`shrinkage_accuracy` - how close raw and shrunken community rates come to the truth.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-__all__ = ["member_panel", "per_member", "truth_registration", "shrinkage_accuracy", "safe_ratio"]
-
-#: File of true registration probabilities written by the synthetic generator.
-TRUTH_REGISTRATION_FILE = "truth_registration.csv"
-
-
-def member_panel(members: pd.DataFrame, joint_building: pd.DataFrame, community_map: pd.DataFrame) -> pd.DataFrame:
-    """One row per community and year: the members and joint-building counts, the community's
-    sub-district and district, and ``agreement_share`` (0-1; 0 when ``resident_units`` is 0)."""
-    m = members.merge(joint_building, on=["community_id", "year"], how="inner", validate="one_to_one")
-    m = m.merge(community_map[["community_id", "subdistrict_id", "district_id"]], on="community_id",
-                how="left", validate="many_to_one")
-    units = m["resident_units"].to_numpy(float)
-    signed = m["signed_agreements"].to_numpy(float)
-    m["agreement_share"] = np.divide(signed, units, out=np.zeros_like(signed), where=units > 0)
-    return m
+__all__ = ["member_frame", "per_member", "shrinkage_accuracy", "safe_ratio"]
 
 
 def per_member(df: pd.DataFrame, numerator: str, denominator: str, by) -> pd.DataFrame:
@@ -48,17 +28,6 @@ def per_member(df: pd.DataFrame, numerator: str, denominator: str, by) -> pd.Dat
     return out
 
 
-def truth_registration(data_dir=None) -> pd.DataFrame | None:
-    """``community_id, year, p_registered`` (true probabilities) of synthetic data, else None."""
-    from helpers.publish import notebook as nb
-    from helpers import paths
-
-    if not nb.is_synthetic(data_dir):
-        return None
-    path = Path(data_dir or paths.DATA_DIR) / TRUTH_REGISTRATION_FILE
-    if not path.is_file():
-        return None
-    return pd.read_csv(path, dtype={"community_id": str})
 
 
 def shrinkage_accuracy(eb: pd.DataFrame, truth: pd.DataFrame, unit: str = "community_id",
@@ -90,3 +59,16 @@ def safe_ratio(df: pd.DataFrame, numerator: str, denominator: str) -> pd.Series:
     num = df[numerator].to_numpy(float)
     den = df[denominator].to_numpy(float)
     return pd.Series(np.divide(num, den, out=np.full(len(den), np.nan), where=den > 0), index=df.index)
+
+
+def member_frame(tables: dict) -> pd.DataFrame:
+    """Community-years of party members with the community's sub-district and district and, when the
+    data have the joint-building table, its counts and the agreement share
+    (:func:`helpers.studies.claims.registration_frame`); without it, the members alone."""
+    from helpers.data import concepts
+    from helpers.studies import claims
+
+    if "joint_building" in tables:
+        return claims.registration_frame(tables)
+    lookup = concepts.community_lookup(tables)
+    return tables["members"].merge(lookup, on="community_id", how="left", validate="many_to_one")

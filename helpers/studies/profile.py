@@ -67,12 +67,11 @@ def build(data_dir=None, year: int | None = None, seed: int = 20240501, n_sim: i
     """Compute every district's measures, the city values and the rank intervals for ``year``."""
     from helpers.stats import compare, rates
     from helpers.data import load
-    from helpers.publish import notebook as nb
-    from helpers.data.schema import STUDY_YEARS
+    from helpers.data.truth import is_synthetic
     from helpers.studies import spatial as ss
-    from helpers.stats.survey import SurveyDesign
+    from helpers.data.concepts import resident_survey_design
 
-    year = STUDY_YEARS[1] if year is None else int(year)
+    year = load.study_period(data_dir).last if year is None else int(year)
     districts = load.load_districts(data_dir)
     com = ss.community_rates(load.load_community_boundaries(data_dir), load.load_members(data_dir),
                              load.load_organisations(data_dir), year)
@@ -84,7 +83,7 @@ def build(data_dir=None, year: int | None = None, seed: int = 20240501, n_sim: i
     rows = [r[["unit_id", "measure", "estimate", "ci_low", "ci_high", "se", "n"]]]
     sv = load.load_survey(data_dir=data_dir)
     sv = sv[sv["year"] == year]
-    d = SurveyDesign(sv, weight="weight", strata="district_id", psu="community_id", fpc="n_psu_stratum")
+    d = resident_survey_design(sv)
     items = [m for m, v in MEASURES.items() if v[1] == "survey"]
     by = d.mean(items, by="district_id").rename(columns={"district_id": "unit_id", "variable": "measure"})
     city = d.mean(items).rename(columns={"variable": "measure"}).assign(unit_id="city")
@@ -113,7 +112,7 @@ def build(data_dir=None, year: int | None = None, seed: int = 20240501, n_sim: i
         g = t.groupby("district_id")[["expected", "in_service_resident"]].sum()
         expected = g["expected"] / g["in_service_resident"]
     return ProfileData(districts=districts, subdistricts=sub, measures=measures,
-                       ranks=pd.concat(ranks, ignore_index=True), year=year, synthetic=nb.is_synthetic(data_dir),
+                       ranks=pd.concat(ranks, ignore_index=True), year=year, synthetic=is_synthetic(data_dir),
                        truth_registration=expected)
 
 

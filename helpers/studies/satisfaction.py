@@ -79,48 +79,25 @@ def smoothed_se(direct: pd.DataFrame, micro: pd.DataFrame, item: str, area: str,
     return out
 
 
-def fh_all_areas(res, areas: pd.DataFrame, unit: str, covariates=None, group: str | None = None,
-                 level: float = 0.95) -> pd.DataFrame:
-    """Fay-Herriot estimates for every area in ``areas``.
+def fh_all_areas(res, areas: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Fay-Herriot estimates for every area in ``areas``: sampled areas keep their EBLUP and MSE
+    (:attr:`helpers.stats.smallarea.FayHerriotResult.table`), the others get the fit's
+    regression-synthetic prediction (:meth:`~helpers.stats.smallarea.FayHerriotResult.predict`).
 
-    Sampled areas (in ``res.table``) keep their EBLUP and Prasad-Rao MSE. Areas without a direct
-    estimate get the regression-synthetic prediction ``x' beta`` with MSE
-    ``sigma_v^2 + x' (X' V^-1 X)^-1 x`` (the area effect is unknown), where ``X`` and ``V`` are
-    those of the fit. Returns ``unit`` (and ``group``), ``estimate, mse, rmse, ci_low, ci_high,
-    source`` ("EBLUP" or "synthetic"), ``gamma`` and ``direct`` (NaN when not sampled).
-    """
-    covariates = list(covariates or [])
+    ``areas`` holds the fit's unit, group and covariate columns for every area. Returns the unit
+    (and group), ``estimate, mse, rmse, ci_low, ci_high, source`` ("EBLUP" or "synthetic"),
+    ``gamma`` and ``direct`` (NaN when not sampled)."""
+    unit = res.unit
+    keep = [unit] + ([res.group] if res.group else [])
     t = res.table
-    fitted = t.merge(areas[[unit, *covariates]].drop_duplicates(unit), on=unit, how="left")
-    levels = sorted(fitted[group].unique()) if group else []
-
-    def design(d):
-        cols = [np.ones(len(d))] + [d[c].to_numpy(float) for c in covariates]
-        cols += [(d[group] == lev).to_numpy(float) for lev in levels[1:]]
-        return np.column_stack(cols)
-
-    X = design(fitted)
-    V = res.sigma2_v + t["direct_se"].to_numpy(float) ** 2
-    Ainv = np.linalg.inv((X.T / V) @ X)
-    beta = res.coef["estimate"].to_numpy(float)
     z = stats.norm.ppf(0.5 + level / 2)
-    keep = [unit] + ([group] if group else [])
-    out_s = t[keep].copy()
-    out_s["estimate"], out_s["mse"] = t["eblup"].to_numpy(), t["mse"].to_numpy()
-    out_s["gamma"], out_s["direct"], out_s["source"] = t["gamma"].to_numpy(), t["direct"].to_numpy(), "EBLUP"
+    sampled = t[keep].assign(estimate=t["eblup"].to_numpy(), mse=t["mse"].to_numpy(), source="EBLUP",
+                             gamma=t["gamma"].to_numpy(), direct=t["direct"].to_numpy())
+    sampled["rmse"] = np.sqrt(sampled["mse"])
+    sampled["ci_low"], sampled["ci_high"] = sampled["estimate"] - z * sampled["rmse"], sampled["estimate"] + z * sampled["rmse"]
     rest = areas.loc[~areas[unit].isin(t[unit])].drop_duplicates(unit).reset_index(drop=True)
-    if group:
-        unknown = set(rest[group]) - set(levels)
-        if unknown:
-            raise ValueError(f"areas in groups with no sampled area: {sorted(unknown)}")
-    Xr = design(rest) if len(rest) else np.zeros((0, X.shape[1]))
-    out_r = rest[keep].copy()
-    out_r["estimate"] = Xr @ beta
-    out_r["mse"] = res.sigma2_v + np.einsum("ij,jk,ik->i", Xr, Ainv, Xr)
-    out_r["gamma"], out_r["direct"], out_r["source"] = 0.0, np.nan, "synthetic"
-    out = pd.concat([out_s, out_r], ignore_index=True)
-    out["rmse"] = np.sqrt(out["mse"])
-    out["ci_low"], out["ci_high"] = out["estimate"] - z * out["rmse"], out["estimate"] + z * out["rmse"]
+    pred = res.predict(rest, level=level).assign(source="synthetic", gamma=0.0, direct=np.nan)
+    out = pd.concat([sampled, pred], ignore_index=True)
     return out[keep + ["estimate", "mse", "rmse", "ci_low", "ci_high", "source", "gamma", "direct"]]
 
 

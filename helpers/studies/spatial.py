@@ -19,23 +19,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from helpers import paths
 from helpers.publish.disclosure import MIN_RESPONDENTS
 
-__all__ = ["community_rates", "subdistrict_rates", "within_district", "build_weights", "pooled_design",
+__all__ = ["community_rates", "subdistrict_rates", "within_district", "build_weights",
            "registration_truth", "truth_report", "TruthCheck", "subdistrict_satisfaction", "moran_table",
            "moran_verdict", "claim_sentence",
            "true_registration", "cluster_truth", "lisa_table", "clusters_by_district", "cluster_members",
-           "weights_table", "islands_table", "TRUTH_FILE"]
-
-#: Planted community registration probabilities written by the generator beside the data.
-TRUTH_FILE = "truth_registration.csv"
+           "weights_table", "islands_table"]
 
 
 def community_rates(boundaries: gpd.GeoDataFrame, members: pd.DataFrame, organisations: pd.DataFrame,
@@ -47,9 +42,8 @@ def community_rates(boundaries: gpd.GeoDataFrame, members: pd.DataFrame, organis
     boundaries : community boundaries (``community_id, subdistrict_id, district_id, name_en,
         name_zh, geometry``).
     members : the members table (community x year counts).
-    organisations : the organisations table; coverage follows
-        :func:`helpers.stats.eventstudy.coverage_panel` (active in ``year``; covered = a party
-        organisation of its own or a joint one set up by the end of ``year``).
+    organisations : the organisations table; active and covered as
+        :func:`helpers.data.concepts.organisation_years` defines them.
     year : the study year.
 
     Returns
@@ -61,15 +55,14 @@ def community_rates(boundaries: gpd.GeoDataFrame, members: pd.DataFrame, organis
     one prior for the city; :func:`helpers.stats.smallarea.eb_beta_binomial`; NaN when the
     denominator is 0).
     """
-    from helpers.stats.eventstudy import coverage_panel
+    from helpers.data import concepts
     from helpers.stats.smallarea import eb_beta_binomial
 
     b = boundaries[["community_id", "subdistrict_id", "district_id", "name_en", "name_zh", "geometry"]]
     m = members.loc[members["year"] == year, ["community_id", "registered", "in_service_resident"]]
-    # coverage_panel cannot take unit="community_id" itself (it selects the column twice): use a copy
-    cmap = pd.DataFrame({"community_id": b["community_id"].to_numpy(), "_unit": b["community_id"].to_numpy()})
-    cov = coverage_panel(organisations, cmap, years=[year], unit="_unit")
-    cov = cov.rename(columns={"_unit": "community_id"})[["community_id", "active", "covered"]]
+    lookup = concepts.community_lookup({"community_boundaries": b})
+    cov = concepts.coverage_panel(concepts.organisation_years(organisations, lookup, [year]), lookup,
+                                  "community_id")[["community_id", "active", "covered"]]
     out = b.merge(m, on="community_id", how="left", validate="one_to_one")
     out = out.merge(cov, on="community_id", how="left", validate="one_to_one")
     for c in ("registered", "in_service_resident", "active", "covered"):
@@ -146,13 +139,6 @@ def build_weights(gdf: gpd.GeoDataFrame, id_col: str):
         return spatial.weights(gdf, "queen", id_col=id_col, islands="knn", components="connect")
 
 
-def pooled_design(survey: pd.DataFrame):
-    """The yearly survey samples pooled as one design: strata district x year, PSUs the sampled
-    communities, fpc the number of communities in the district (respondents only)."""
-    from helpers.stats.survey import SurveyDesign
-
-    return SurveyDesign(survey, weight="weight", strata=["district_id", "year"], psu="community_id",
-                        fpc="n_psu_stratum", dropna_weight=True)
 
 
 def subdistrict_satisfaction(survey: pd.DataFrame, subdistricts: gpd.GeoDataFrame, variable: str = "sat_score",
@@ -179,9 +165,10 @@ def subdistrict_satisfaction(survey: pd.DataFrame, subdistricts: gpd.GeoDataFram
     and drawn as "No data") and the geometry. Sub-districts without respondents have
     ``n = 0`` and NaN values (drawn as "No data").
     """
+    from helpers.data.concepts import resident_survey_design
     from helpers.stats.smallarea import fay_herriot
 
-    d = pooled_design(survey)
+    d = resident_survey_design(survey, dropna_weight=True)
     est = d.mean(variable, by="subdistrict_id", ci_df=np.inf)
     est = est[["subdistrict_id", "n", "estimate", "se", "ci_low", "ci_high"]]
     ok = est[(est["n"] >= k) & (est["se"] > 0)]
@@ -248,14 +235,13 @@ def moran_verdict(m, alpha: float = 0.05) -> str:
 
 
 def true_registration(data_dir=None, year: int | None = None) -> pd.DataFrame | None:
-    """The planted registration probabilities (``community_id, p_registered``) of ``year``.
+    """The planted registration probabilities (``community_id, p_registered``) of ``year``; ``None``
+    for real data (:func:`helpers.data.truth.truth_registration`)."""
+    from helpers.data.truth import truth_registration
 
-    ``None`` when the data folder has no :data:`TRUTH_FILE` (real data).
-    """
-    path = Path(data_dir or paths.DATA_DIR) / TRUTH_FILE
-    if not path.is_file():
+    t = truth_registration(data_dir)
+    if t is None:
         return None
-    t = pd.read_csv(path, dtype={"community_id": str})
     if year is not None:
         t = t[t["year"] == year]
     return t[["community_id", "p_registered"]].reset_index(drop=True)
@@ -276,7 +262,7 @@ def registration_truth(data_dir, year: int, units: pd.DataFrame, w, local, city_
     """Moran's I of the planted registration probabilities and their means by LISA cluster.
 
     ``units`` and ``w`` are the frame and weights of the observed analysis, ``local`` its
-    LISA result. Returns ``None`` for data without :data:`TRUTH_FILE` (real data).
+    LISA result. Returns ``None`` for real data (no planted truth).
     """
     from helpers.stats import spatial
 

@@ -1,26 +1,30 @@
 """The synthetic city: a deterministic generator of the project's default (SYNTHETIC) data.
 
-``python -m helpers synth --out DIR [--seed N]`` writes every table of
+:func:`generate` (``python -m helpers synth --out DIR [--seed N]``) writes every table of
 :mod:`helpers.data.schema` into DIR, plus ``ground_truth.json`` (the planted effects,
-see docs/synthetic_dgp.md), ``truth_registration.csv`` and ``metadata.json``.
-The same seed gives the same bytes. ``--respondents N`` writes only a large
-survey (N sampled residents, same design) for benchmarks.
+see docs/synthetic_dgp.md), ``truth_registration.csv`` and ``metadata.json`` (which declares the
+study period, :data:`STUDY_PERIOD`). The same seed gives the same bytes.
+:func:`generate_big_survey` (``--respondents N``) writes only a large survey (N sampled residents,
+same design) for benchmarks.
 """
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..schema import DEFAULT_CRS, EIGHT_HAVES, GROUND_TRUTH_FILE, METADATA_FILE, STUDY_YEARS, TABLES
+from .. import period as periods
+from ..schema import DEFAULT_CRS, GROUND_TRUTH_FILE, METADATA_FILE, TABLES
 from . import _io
 from . import _params as P
 
-__all__ = ["main", "generate", "generate_big_survey", "DEFAULT_SEED", "GENERATOR_VERSION"]
+__all__ = ["generate", "tables_in_memory", "generate_big_survey", "DEFAULT_SEED", "GENERATOR_VERSION",
+           "STUDY_PERIOD"]
+
+#: First and last year of the synthetic city's yearly tables, declared in its metadata.json.
+STUDY_PERIOD: tuple[int, int] = (P.YEARS[0], P.YEARS[-1])
 
 #: Seed of the shipped default data. Chosen by a stated rule, not by eye: the first seed from
 #: 20261122 upward for which every planted effect lies inside its estimator's 95 % interval on
@@ -43,25 +47,17 @@ def _rngs(seed: int) -> dict[str, np.random.Generator]:
 
 class _Progress:
     def __init__(self, total: int, quiet: bool):
-        self.quiet = quiet
         self.bar = None
-        self.t0 = time.perf_counter()
         if not quiet:
-            try:
-                from tqdm import tqdm
-                self.bar = tqdm(total=total, file=sys.stderr, desc="synth", leave=True,
-                                bar_format="{desc}: {n_fmt}/{total_fmt} {bar} [{elapsed}]")
-            except ImportError:  # pragma: no cover
-                pass
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=sys.stderr, desc="synth", leave=True,
+                            bar_format="{desc}: {n_fmt}/{total_fmt} {bar} [{elapsed}]")
 
     def __call__(self, step: str) -> None:
-        if self.quiet:
-            return
         if self.bar is not None:
             self.bar.set_description(f"synth: {step}")
             self.bar.update(1)
-        else:  # pragma: no cover
-            print(f"synth: {step} ({time.perf_counter() - self.t0:.1f}s)", file=sys.stderr)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -112,12 +108,9 @@ def build_world(seed: int, progress=lambda s: None):
     return _world.build(_rngs(seed), progress), _rngs(seed)
 
 
-def generate(out: str | Path, seed: int = DEFAULT_SEED, quiet: bool = False) -> dict:
-    """Write the full synthetic dataset into ``out``; return the metadata."""
-    from . import _census, _survey, _truth, _world
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    prog = _Progress(total=10, quiet=quiet)
+def _simulate(seed: int, prog=lambda s: None):
+    """The city of ``seed``: ``(world, survey respondents, ground truth)``, before anything is written."""
+    from . import _survey, _truth, _world
     rngs = _rngs(seed)
     w = _world.build(rngs, prog)
     prog("survey")
@@ -126,8 +119,48 @@ def generate(out: str | Path, seed: int = DEFAULT_SEED, quiet: bool = False) -> 
     prog("assessment and truth")
     esat = _survey.expected_satisfaction(w, rngs["truth_mc"])
     _truth.assessment(w, rngs["assessment"], esat)
-    truth = _truth.ground_truth(w, seed, GENERATOR_VERSION)
-    census = _census.population_margins(w, rngs["census"])  # its own stream: nothing else changes
+    return w, survey, _truth.ground_truth(w, seed, GENERATOR_VERSION)
+
+
+def tables_in_memory(seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Every table of the city of ``seed`` as :func:`helpers.data.load.load_all` would read it back from
+    the files :func:`generate` writes (same draws, same rounding), without writing anything; plus the
+    ground truth. Community boundaries come without geometry (``community_id, subdistrict_id,
+    district_id``); ``truth_registration`` holds the true registration probabilities.
+
+    For the many-seed coverage study and the fresh-seed truth-recovery tests, where writing and
+    re-reading thousands of files would dominate. Returns ``(tables, ground_truth)``."""
+    w, survey, truth = _simulate(seed)
+
+    def roundtrip(df: pd.DataFrame, spec: dict) -> pd.DataFrame:
+        out = {}
+        for c in df.columns:
+            kind, dec = spec[c]
+            if kind == "str":
+                out[c] = df[c].to_numpy()
+            else:
+                v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                out[c] = np.round(v) if kind == "int" else np.round(v, dec)
+        return pd.DataFrame(out)
+
+    tables = {name: roundtrip(_sorted(df, name), _spec(name, dec)) for name, (df, dec) in csv_tables(w, survey).items()}
+    pts = w.points.sort_values("point_id", kind="stable").reset_index(drop=True)
+    tables["service_points"] = roundtrip(pts[TABLES["service_points"].column_names], _spec("service_points"))
+    tables["community_boundaries"] = w.boundaries[TABLES["community_boundaries"].column_names].copy()
+    tables["truth_registration"] = w.truth_registration.copy()
+    from helpers.data import period
+
+    return period.stamp(tables, period.StudyPeriod(*STUDY_PERIOD, "metadata.json")), truth
+
+
+def generate(out: str | Path, seed: int = DEFAULT_SEED, quiet: bool = False) -> dict:
+    """Write the full synthetic dataset into ``out``; return the metadata."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    prog = _Progress(total=10, quiet=quiet)
+    w, survey, truth = _simulate(seed, prog)
+    from . import _census
+    census = _census.population_margins(w, _rngs(seed)["census"])  # its own stream: nothing else changes
 
     prog("writing files")
     rows: dict[str, int | None] = {}
@@ -164,7 +197,7 @@ def generate(out: str | Path, seed: int = DEFAULT_SEED, quiet: bool = False) -> 
         "generator": "helpers.data.synth",
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
-        "study_years": list(STUDY_YEARS),
+        periods.KEY: list(STUDY_PERIOD),
         "crs": DEFAULT_CRS,
         "command": f"python -m helpers synth --out DIR --seed {seed}",
         "files": {f: {"sha256": _io.sha256(out / f), "rows": rows[f]} for f in sorted(rows)},
@@ -203,34 +236,3 @@ def generate_big_survey(out: str | Path, respondents: int, seed: int = DEFAULT_S
         _io.write_csv(path, df, _spec("survey", {"psu_prob": 8, "weight": 4, "walk_minutes": 1, "sat_score": 1}))
     prog.close()
     return path
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m helpers synth",
-        description="Generate the SYNTHETIC city (the project's default data) deterministically: the same "
-                    "seed gives byte-identical files. Writes every table of helpers/data/schema.py, "
-                    "ground_truth.json (planted effects), truth_registration.csv and metadata.json.",
-        epilog="Examples: 'python -m helpers synth --out data' (what 'make data' runs); "
-               "'python -m helpers synth --respondents 1000000 --out /tmp/big' (benchmark survey only).")
-    parser.add_argument("--out", required=True, help="output folder (created if missing)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
-    parser.add_argument("--respondents", type=int, default=None, metavar="N",
-                        help="large-survey mode: write only the survey, with N sampled residents (rows, "
-                             "including nonrespondents) in the same stratified PPS design, more PSUs per stratum")
-    parser.add_argument("--format", choices=("csv", "parquet"), default="csv",
-                        help="file format of the large survey (default csv; the full dataset is always CSV)")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
-    ns = parser.parse_args(argv)
-    t0 = time.perf_counter()
-    if ns.respondents is not None:
-        if ns.respondents < 1:
-            parser.error("--respondents must be positive")
-        path = generate_big_survey(ns.out, ns.respondents, ns.seed, ns.format, ns.quiet)
-        print(f"wrote {path} ({ns.respondents} sampled residents, SYNTHETIC) in {time.perf_counter() - t0:.1f}s",
-              file=sys.stderr)
-        return 0
-    meta = generate(ns.out, ns.seed, ns.quiet)
-    print(f"wrote {len(meta['files']) + 1} files to {ns.out} (SYNTHETIC, seed {ns.seed}) in "
-          f"{time.perf_counter() - t0:.1f}s", file=sys.stderr)
-    return 0

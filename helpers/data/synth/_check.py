@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..schema import STUDY_YEARS, TABLES, Table
+from ..schema import PERIOD_END, TABLES, Table
+from ._params import YEARS
 
 
 def read_table(folder: Path, t: Table) -> pd.DataFrame:
@@ -48,11 +49,11 @@ def check_table(t: Table, df: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> 
         x = x.to_numpy(float)
         if c.dtype in ("int", "bool", "year") and (x != np.round(x)).any():
             errs.append(f"{t.name}.{c.name}: non-integer values")
-        lo, hi = c.min, c.max
+        lo, hi = c.min, (YEARS[-1] if c.max == PERIOD_END else c.max)
         if c.dtype == "bool":
             lo, hi = 0, 1
         if c.dtype == "year":
-            lo, hi = STUDY_YEARS
+            lo, hi = YEARS[0], YEARS[-1]
         if lo is not None and ((x <= lo).any() if c.min_exclusive else (x < lo).any()):
             errs.append(f"{t.name}.{c.name}: values below {lo}")
         if hi is not None and (x > hi).any():

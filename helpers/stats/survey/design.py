@@ -10,10 +10,6 @@ The public entry point is :class:`SurveyDesign`::
     d.ratio("complaint_resolved", "complaint_made", by="district_id")
     d.proportion("sat_overall", level=[4, 5], by="district_id", method="logit")
 
-For the project's resident survey, where each year is a fresh sample,
-``SurveyDesign.resident_survey(df)`` declares strata = district x year and PSUs =
-communities (and drops nonrespondents).
-
 Every estimator returns a tidy :class:`pandas.DataFrame` with one row per domain
 (combination of the ``by`` columns) and variable, holding the ``by`` columns and
 ``variable, estimate, se, ci_low, ci_high, df, deff, n`` (and ``level`` for
@@ -29,6 +25,15 @@ DuckDB SQL (``engine="duckdb"`` for a DataFrame, :meth:`SurveyDesign.from_parque
 for Parquet files larger than memory); both give the same results.
 Phase 2 finishes the estimates and the Taylor-linearised variances in NumPy from
 those few cells. Nothing is quadratic in the number of respondents.
+
+Phase 2 is one engine for every estimator: ``_vcov`` takes the per-cell totals of k
+linearised variables (influence values) and returns, per domain, their k x k design
+covariance matrix, R's ``svyrecvar`` of a matrix (strata, fpc, second stage, lonely
+PSUs); a standard error is its diagonal for k = 1. The regression models
+(:mod:`~helpers.stats.survey.regression`), the covariances across domains and
+contrasts (:mod:`~helpers.stats.survey.contrast`) and the Rao-Scott tests
+(:mod:`~helpers.stats.survey.testing`) all go through it; :meth:`SurveyDesign.linearised_vcov`
+exposes it for influence values computed elsewhere.
 
 Conventions (all chosen to reproduce R ``survey`` 4.x exactly)
 ---------------------------------------------------------------
@@ -174,6 +179,35 @@ def _codes(values: Sequence) -> tuple[np.ndarray, pd.DataFrame]:
         labels[i] = uniques[i][rem % k] if len(uniques[i]) else np.array([])
         rem //= k
     return codes, pd.DataFrame({i: labels[i] for i in range(len(values))})
+
+
+def _colsums(group: np.ndarray, Z: np.ndarray, G: int) -> np.ndarray:
+    """Column sums of ``Z`` (rows, k) per group code: an array (G, k)."""
+    if Z.shape[1] == 1:
+        return np.bincount(group, weights=Z[:, 0], minlength=G)[:, None]
+    out = np.empty((G, Z.shape[1]))
+    for j in range(Z.shape[1]):
+        out[:, j] = np.bincount(group, weights=Z[:, j], minlength=G)
+    return out
+
+
+def _grouped_crossprod(group: np.ndarray, A: np.ndarray, w: np.ndarray, D: int) -> np.ndarray:
+    """``sum_r w_r A_r A_r'`` over the rows r of each group d: an array (D, k, k)."""
+    k = A.shape[1]
+    if k == 1:
+        return np.bincount(group, weights=w * A[:, 0] ** 2, minlength=D)[:, None, None]
+    if D == 1:
+        V = (A * w[:, None]).T @ A
+        return ((V + V.T) / 2)[None]
+    out = np.zeros((D, k, k))
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(D + 1))
+    for d in range(D):
+        rows = order[bounds[d]:bounds[d + 1]]
+        if len(rows):
+            V = (A[rows] * w[rows, None]).T @ A[rows]
+            out[d] = (V + V.T) / 2
+    return out
 
 
 @dataclass
@@ -347,33 +381,6 @@ class SurveyDesign:
         return pop
 
     @classmethod
-    def resident_survey(cls, df: pd.DataFrame | None = None, **kwargs) -> "SurveyDesign":
-        """The design of the project's resident survey (``survey.csv`` of the data contract).
-
-        Drops nonrespondents (``responded == 0``, which have no weight), and declares
-        strata = district x year (each year is a fresh stratified sample), PSUs =
-        communities (nested in their stratum), weights = ``weight`` and the fpc from the
-        population count of communities ``n_psu_stratum``.
-
-        Parameters
-        ----------
-        df : the survey table; default ``survey.csv`` in :data:`helpers.paths.DATA_DIR`.
-        **kwargs : passed to :class:`SurveyDesign` (e.g. ``lonely_psu``).
-
-        Returns
-        -------
-        SurveyDesign over the respondents.
-        """
-        if df is None:
-            from helpers.paths import DATA_DIR
-
-            df = pd.read_csv(DATA_DIR / "survey.csv")
-        if "responded" in df.columns:
-            df = df[df["responded"] == 1]
-        return cls(df, weight="weight", strata=["district_id", "year"], psu="community_id",
-                   fpc="n_psu_stratum", **kwargs)
-
-    @classmethod
     def from_parquet(cls, path: str | Path | Sequence[str | Path], weight: str,
                      strata: str | Sequence[str] | None = None, psu: str | Sequence[str] | None = None,
                      fpc: str | Sequence[str] | None = None, *, lonely_psu: str = "fail",
@@ -514,13 +521,17 @@ class SurveyDesign:
             self._domain_cache[ckey] = (rows, cells, cid, nrow, wsum)
         rows, cells, cid, nrow, wsum = self._domain_cache[ckey]
         if rows is not None:
-            arrays = {k: (v if isinstance(v, str) else v[rows]) for k, v in arrays.items()}
+            arrays = {k: (v if isinstance(v, str) else (v[0][rows], v[1][rows], v[2]) if isinstance(v, tuple)
+                          else v[rows]) for k, v in arrays.items()}
         C = len(cells)
         sums = {"\0w": wsum}
         for k, v in arrays.items():
             if isinstance(v, str) or k in sums:  # aliases (items without missing values), cached
                 continue
-            sums[k] = np.bincount(cid, weights=v, minlength=C)
+            if isinstance(v, tuple):  # (values, codes 0..L-1, L): sums per cell and code, an array (C, L)
+                sums[k] = np.bincount(cid * v[2] + v[1], weights=v[0], minlength=C * v[2]).reshape(C, v[2])
+            else:
+                sums[k] = np.bincount(cid, weights=v, minlength=C)
         for k, v in arrays.items():
             if isinstance(v, str):
                 sums[k] = sums[v] if v in sums else nrow
@@ -604,54 +615,75 @@ class SurveyDesign:
 
     # ------------------------------------------------------------------ phase 2
     def _variance(self, cells: _Cells, z: np.ndarray, present: np.ndarray) -> np.ndarray:
-        """Taylor variance per domain of the totals of a linearised variable.
+        """Taylor variance per domain of the total of one linearised variable.
 
         ``z``: per-cell totals of the influence values; ``present``: per-cell flag that
-        the cell has rows in the estimation subset (domain and non-missing item), which
-        decides, as in R, which strata enter (and may fail as lonely).
+        the cell has rows in the estimation subset, which decides, as in R, which strata
+        enter (and may fail as lonely). The diagonal of :meth:`_vcov` for one column.
+        """
+        return self._vcov(cells, z[:, None], present)[:, 0, 0]
+
+    def _vcov(self, cells: _Cells, Z: np.ndarray, present: np.ndarray | None,
+              distinct: bool = True) -> np.ndarray:
+        """Covariance matrices of the totals of k linearised variables, per domain (R's ``svyrecvar``).
+
+        ``Z``: (cells, k) per-cell totals of the influence values (zero outside the domain);
+        ``present``: per-cell flag of rows in the estimation subset (None: every stratum of
+        the design takes part, as ``svyrecvar`` over the whole design does, e.g. for the
+        covariance across domains); ``distinct``: the cells are distinct (domain, unit)
+        pairs, as :meth:`_reduce` returns them (False: units repeat and are summed first).
+        Returns an array (domains, k, k).
         """
         D = len(cells.domains)
         H = len(self._nh)
         strat = self._psu_stratum[cells.psu]
-        var = self._stage(cells.dom, strat, cells.psu, z, present, D, H, self._nh, self._Nh, stage=1,
-                          collapse=cells.ssu is not None)
+        V = self._stage(cells.dom, strat, cells.psu, Z, present, D, H, self._nh, self._Nh, stage=1,
+                        collapse=cells.ssu is not None or not distinct)
         if cells.ssu is not None and self._Nh is not None:
             # second stage: strata = PSUs, units = SSUs, scaled by n_h/N_h (R's multistage)
             P = len(self._mi)
-            f2 = self._stage(cells.dom, cells.psu, cells.ssu, z, present, D, P, self._mi, self._Mi,
-                             stage=2, per_group=True)
             scale = (self._nh / self._Nh)[self._psu_stratum]  # per PSU
-            var = var + (f2 * scale[None, :]).sum(axis=1)
-        return var
+            V = V + self._stage(cells.dom, cells.psu, cells.ssu, Z, present, D, P, self._mi, self._Mi,
+                                stage=2, group_scale=scale, collapse=not distinct)
+        return V
 
-    def _stage(self, dom, grp, unit, z, present, D, G, n_g, N_g, stage, per_group=False, collapse=False):
-        """One stage of ``onestage``/``onestrat``: variance contributions per domain x group."""
-        # unit totals (collapse cells of a lower stage into units of this stage)
-        if collapse:
-            u, uinv = np.unique(dom.astype(np.int64) * (int(unit.max()) + 1) + unit, return_inverse=True)
-            zu = np.bincount(uinv, weights=z)
-            pu = np.bincount(uinv, weights=present.astype(float)) > 0
-            udom = u // (int(unit.max()) + 1)
+    def _stage(self, dom, grp, unit, Z, present, D, G, n_g, N_g, stage, group_scale=None, collapse=False):
+        """One stage of R's ``onestage``/``onestrat`` for k variables: (D, k, k) covariances.
+
+        Per group (stratum) g with n_g sampled units and f_g = (N_g - n_g)/N_g, the
+        contribution is ``f_g n_g/(n_g - 1) sum_u (z_u - zbar_g)(z_u - zbar_g)'`` where the
+        n_g - k_g units without rows in the domain enter as zeros; lonely units follow
+        ``lonely_psu``. ``group_scale`` multiplies each group's contribution (the
+        second stage's n_h/N_h).
+        """
+        if collapse:  # sum cells of a lower stage (or repeated cells) into units of this stage
+            M = int(unit.max()) + 1
+            u, uinv = np.unique(dom.astype(np.int64) * M + unit, return_inverse=True)
+            Zu = _colsums(uinv, Z, len(u))
+            pu = None if present is None else np.bincount(uinv, weights=present.astype(float)) > 0
+            udom = u // M
             ugrp = np.zeros(len(u), dtype=np.int64)
             ugrp[uinv] = grp
         else:  # the cells are already distinct (domain, unit) pairs
-            zu, pu, udom, ugrp = z, present, dom, grp
+            Zu, pu, udom, ugrp = Z, present, dom, grp
         g = udom * G + ugrp
         DG = D * G
         n_all = np.tile(n_g, D)
-        s1 = np.bincount(g, weights=zu, minlength=DG)
-        k = np.bincount(g, minlength=DG)
-        zbar = s1 / n_all
-        dev = zu - zbar[g]
-        ss = np.bincount(g, weights=dev * dev, minlength=DG) + (n_all - k) * zbar ** 2
-        pres = np.bincount(g, weights=pu.astype(float), minlength=DG) > 0
+        s1 = _colsums(g, Zu, DG)
+        kc = np.bincount(g, minlength=DG)
+        if pu is None:
+            pres = n_all > 0
+        else:
+            pres = np.bincount(g, weights=pu.astype(float), minlength=DG) > 0
         if N_g is None:
             f = np.ones(G)
         else:
             f = np.where(np.isinf(N_g), 1.0, (N_g - n_g) / N_g)
         f_all = np.tile(f, D)
         with np.errstate(divide="ignore", invalid="ignore"):
-            contrib = np.where(n_all > 1, f_all * n_all / (n_all - 1) * ss, 0.0)
+            scale = np.where(n_all > 1, f_all * n_all / (n_all - 1), 0.0)
+            zbar = np.where(n_all[:, None] > 0, s1 / n_all[:, None], 0.0)
+        centre = np.ones(DG)
         census = f_all < 1e-7
         lonely = (n_all == 1) & pres & ~census
         if lonely.any():
@@ -662,23 +694,26 @@ class SurveyDesign:
                 raise LonelyPSUError(
                     f"{what} (stage {stage}): set lonely_psu='adjust' (or 'remove', "
                     "'certainty', 'average'), as R's options(survey.lonely.psu=...)")
-            if self.lonely_psu == "adjust":
-                contrib = np.where(lonely, f_all * s1 ** 2, contrib)
-            else:  # remove / certainty: 0; average: NA, handled below
-                contrib = np.where(lonely, 0.0, contrib)
-        contrib = np.where(census | ~pres, 0.0, contrib)
-        contrib = contrib.reshape(D, G)
-        if per_group:
-            return contrib
-        out = contrib.sum(axis=1)
-        if self.lonely_psu == "average" and lonely.any():
+            if self.lonely_psu == "adjust":  # centred at the overall mean (0) instead of the stratum's
+                scale = np.where(lonely, f_all, scale)
+                centre = np.where(lonely, 0.0, 1.0)
+            # remove / certainty: 0; average: 0 here, the other strata scaled up below
+        scale = np.where(census | ~pres, 0.0, scale)
+        if group_scale is not None:
+            scale = scale * np.tile(group_scale, D)
+        dev = Zu - (centre[:, None] * zbar)[g]
+        V = _grouped_crossprod(udom, dev, scale[g], D)
+        # units of the group without rows in the domain: n_g - k_g deviations of -zbar
+        gd = np.repeat(np.arange(D), G)
+        V = V + _grouped_crossprod(gd, zbar, scale * (n_all - kc) * centre, D)
+        if stage == 1 and self.lonely_psu == "average" and lonely.any():
             P2 = pres.reshape(D, G)
             L2 = lonely.reshape(D, G)
             nstrat = P2.sum(axis=1)
             nok = (P2 & ~L2).sum(axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
-                out = out * nstrat / nok
-        return out
+                V = V * (nstrat / nok)[:, None, None]
+        return V
 
     def _psu_name(self, p: int) -> str:
         if self._duck is not None or not self.psu:
@@ -705,6 +740,121 @@ class SurveyDesign:
         nstr = pres.reshape(D, H).sum(axis=1)
         return (npsu - nstr).astype(float)
 
+    def _degf(self, rows: np.ndarray | None = None) -> float:
+        """R's ``degf()`` of the design restricted to ``rows`` (boolean, None: all): PSUs with a
+        non-zero-weight row in it minus strata with such a row."""
+        keep = self._wnz if rows is None else (rows & self._wnz)
+        psu = np.bincount(self._psu[keep], minlength=len(self._psu_stratum)) > 0
+        strata = np.bincount(self._psu_stratum[psu], minlength=len(self._nh)) > 0
+        return float(psu.sum() - strata.sum())
+
+    def _in_memory(self, columns: Iterable[str] = ()) -> "SurveyDesign":
+        """This design with the in-memory engine (itself if it has it): a DuckDB design loads the
+        design columns and ``columns`` (the rows it selects) into a DataFrame."""
+        if self._duck is None:
+            return self
+        con, src = self._duck
+        cols = list(dict.fromkeys([self.weight, *self.strata, *self.psu, *self.fpc, *columns]))
+        df = con.execute(f"SELECT {', '.join(_q(c) for c in cols)} FROM {src}").df()
+        return SurveyDesign(df, self.weight, self.strata or None, self.psu or None, self.fpc or None,
+                            lonely_psu=self.lonely_psu)
+
+    def _cell_totals(self, Z: np.ndarray, rows: np.ndarray | None, by: list[str] | None = None,
+                     coded: Sequence[tuple[np.ndarray, np.ndarray, int]] = (), zeroed: bool = False
+                     ) -> tuple[_Cells, np.ndarray, np.ndarray]:
+        """Per-cell totals of the columns of ``Z`` (rows of the design x k) over the estimation
+        ``rows`` (boolean, None: all), with the per-cell flag of estimation rows.
+
+        ``coded``: more columns given as ``(values, codes, L)``, the columns ``values *
+        (codes == l)`` for l = 1..L-1 (one-hot columns without their reference level 0;
+        codes 0..L-1), summed with one pass each; they follow Z's columns. ``zeroed``: the
+        values are already 0 outside ``rows``."""
+        arrays: dict[str, np.ndarray | str | tuple] = {}
+        if rows is not None:
+            arrays["\0p"] = rows.astype(float)
+        for j in range(Z.shape[1]):
+            arrays[f"\0z{j}"] = np.ascontiguousarray(Z[:, j]) if rows is None or zeroed else np.where(rows, Z[:, j], 0.0)
+        for j, (v, c, L) in enumerate(coded):
+            arrays[f"\0c{j}"] = (v if rows is None or zeroed else np.where(rows, v, 0.0), c, L)
+        cells = self._reduce(arrays, by or [])
+        Zc = np.column_stack([cells.sums[f"\0z{j}"] for j in range(Z.shape[1])]
+                             + [cells.sums[f"\0c{j}"][:, 1:] for j in range(len(coded))])
+        present = cells.nrow > 0 if rows is None else cells.sums["\0p"] > 0
+        return cells, Zc, present
+
+    def linearised_vcov(self, z, by: str | Sequence[str] | None = None, subset=None
+                        ) -> pd.DataFrame | dict:
+        """Design covariance matrix of the population totals of linearised variables (R: ``svyrecvar``).
+
+        ``z`` holds, for every row of the design, its contribution to the estimated
+        total of each variable: its weighted influence value (for a total of y: ``w y``;
+        for a mean: ``w (y - mean) / sum(w)``; for a regression coefficient: a row of the
+        estimating function times the inverse information). The covariance of the sums
+        over rows is computed with the design's strata, PSUs, fpc, second stage and
+        lonely-PSU rule, exactly as the standard errors of :meth:`mean` (which it
+        reproduces on its diagonal for one variable).
+
+        Parameters
+        ----------
+        z : column name(s) of the design's data, a 1-D or 2-D array with one row per row
+            of the design, or a DataFrame (its columns name the variables).
+        by : domain column(s): one covariance matrix per domain, of the totals over the
+            domain's rows (rows outside count as zeros; the strata that take part are those
+            with rows in the domain, as in :meth:`mean`).
+        subset : boolean array (one per row): the estimation rows (R: the rows of
+            ``subset(design, ...)``); the others count as zeros. None: every row, and
+            every stratum of the design takes part (R's ``svyrecvar`` over the whole
+            design).
+
+        Returns
+        -------
+        DataFrame (k x k, indexed by the variable names) without ``by``; with ``by``, a
+        dict mapping each domain (a value, or a tuple of values for several ``by``
+        columns) to its DataFrame.
+
+        Notes
+        -----
+        Needs the in-memory engine. References: Binder (1983), Int Stat Rev 51:279-292;
+        Lumley (2010) ch. 2 and appendix C.
+        """
+        if self._duck is not None:
+            raise NotImplementedError("linearised_vcov needs the in-memory engine (engine='pandas')")
+        n = len(self.data)
+        if isinstance(z, str) or (isinstance(z, (list, tuple)) and z and all(isinstance(c, str) for c in z)):
+            names = _as_list(z)
+            Z = np.column_stack([self._values(c) for c in names])
+        elif isinstance(z, pd.DataFrame):
+            names = [str(c) for c in z.columns]
+            Z = z.to_numpy(dtype=float)
+        elif isinstance(z, pd.Series):
+            names = [str(z.name) if z.name is not None else "z"]
+            Z = z.to_numpy(dtype=float)[:, None]
+        else:
+            Z = np.asarray(z, dtype=float)
+            Z = Z[:, None] if Z.ndim == 1 else Z
+            names = [f"z{j}" for j in range(Z.shape[1])]
+        if Z.ndim != 2 or Z.shape[0] != n:
+            raise ValueError(f"z has {Z.shape[0]} rows; the design has {n} (one value per row of the design)")
+        if np.isnan(Z).any():
+            j = int(np.flatnonzero(np.isnan(Z).any(axis=0))[0])
+            raise ValueError(f"z column {names[j]!r} has missing values: set them to 0 and leave those "
+                             "rows out with subset=")
+        rows = None
+        if subset is not None:
+            rows = np.asarray(subset, dtype=bool)
+            if rows.shape != (n,):
+                raise ValueError(f"subset must be a boolean array with one value per row of the design ({n})")
+        by = _as_list(by)
+        cells, Zc, present = self._cell_totals(Z, rows, by)
+        V = self._vcov(cells, Zc, None if rows is None and not by else present)
+        if not by:
+            return pd.DataFrame(V[0], index=names, columns=names)
+        out = {}
+        for d, lab in enumerate(cells.domains.itertuples(index=False)):
+            key = lab[0] if len(lab) == 1 else tuple(lab)
+            out[key] = pd.DataFrame(V[d], index=names, columns=names)
+        return out
+
     # ------------------------------------------------------------------ output
     @staticmethod
     def _ci(est, se, df, level, ci_df):
@@ -725,6 +875,12 @@ class SurveyDesign:
         out = pd.DataFrame(cols)
         out["n"] = out["n"].astype(np.int64)
         return out
+
+    def _with_covmat(self, kind, variables, by, overall, level, ci_df, denominator=None):
+        from helpers.stats.survey.contrast import domain_estimates
+
+        return domain_estimates(self, kind, variables, by, denominator=denominator, overall=overall,
+                                level=level, ci_df=ci_df)
 
     # ------------------------------------------------------------------ public estimators
     def _prep_items(self, variables) -> dict[str, np.ndarray | str]:
@@ -767,11 +923,13 @@ class SurveyDesign:
                 deff = np.where((W < n) | (n < 2), np.nan, var / vsrs)
             se = np.sqrt(var)
             lo, hi = self._ci(est, se, ddf, level, ci_df)
-            parts.append(dict(variable=name, estimate=est, se=se, ci_low=lo, ci_high=hi, df=ddf, deff=deff, n=n))
+            parts.append(dict(variable=name, estimate=est, se=se, ci_low=lo, ci_high=hi, df=ddf, deff=deff, n=n,
+                              _z=z))  # _z: per-cell influence totals, for covariances across domains
         return cells, parts
 
     def mean(self, variables: str | Sequence[str], by: str | Sequence[str] | None = None, *,
-             level: float = 0.95, ci_df: str | float = "design", df: str | float | None = None) -> pd.DataFrame:
+             level: float = 0.95, ci_df: str | float = "design", df: str | float | None = None,
+             covmat: bool = False, overall: bool = False):
         """Design-based means (R: ``svyby(~y, ~by, design, svymean, na.rm=TRUE, deff=TRUE)``).
 
         Parameters
@@ -782,28 +940,41 @@ class SurveyDesign:
         ci_df : ``"design"`` (t quantile on the domain's design df, default) or a
             number of degrees of freedom; ``numpy.inf`` gives R's ``confint()`` default.
         df : alias of ``ci_df`` (wins when given).
+        covmat : return an :class:`~helpers.stats.survey.contrast.Estimates` that also
+            carries the covariance matrix of all the estimates (R: ``svyby(...,
+            covmat=TRUE)``), for contrasts between domains (``.pairwise()``,
+            ``.contrast()``).
+        overall : with ``covmat``, also estimate the whole population (named ``"(all)"``),
+            for domain-minus-population contrasts (``.difference_from("(all)")``).
 
         Returns
         -------
         DataFrame: the ``by`` columns, ``variable, estimate, se, ci_low, ci_high, df,
         deff, n`` (n: respondents with the item present in the domain), one row per
-        domain and variable.
+        domain and variable. With ``covmat=True``: an ``Estimates`` whose ``.frame`` is
+        that DataFrame (plus ``name``) and ``.vcov`` the covariance matrix.
         """
+        if covmat:
+            return self._with_covmat("mean", variables, by, overall, level, _pick(ci_df, df))
         cells, parts = self._mean_total(self._prep_items(variables), by, "mean", level, _pick(ci_df, df))
         return self._frame(cells, parts)
 
     def total(self, variables: str | Sequence[str], by: str | Sequence[str] | None = None, *,
-              level: float = 0.95, ci_df: str | float = "design", df: str | float | None = None) -> pd.DataFrame:
+              level: float = 0.95, ci_df: str | float = "design", df: str | float | None = None,
+              covmat: bool = False, overall: bool = False):
         """Design-based population totals (R: ``svytotal`` in ``svyby``, ``na.rm=TRUE``).
 
         Parameters and returns as :meth:`mean`; the estimate is in the item's unit
         times population units (sum of weights x value).
         """
+        if covmat:
+            return self._with_covmat("total", variables, by, overall, level, _pick(ci_df, df))
         cells, parts = self._mean_total(self._prep_items(variables), by, "total", level, _pick(ci_df, df))
         return self._frame(cells, parts)
 
     def ratio(self, numerator: str, denominator: str, by: str | Sequence[str] | None = None, *,
-              level: float = 0.95, ci_df: str | float = "design", df: str | float | None = None) -> pd.DataFrame:
+              level: float = 0.95, ci_df: str | float = "design", df: str | float | None = None,
+              covmat: bool = False, overall: bool = False):
         """Ratio of two population totals (R: ``svyratio(~num, ~den, na.rm=TRUE, deff=TRUE)``).
 
         Rows where either column is missing are excluded. The variance linearises
@@ -813,14 +984,18 @@ class SurveyDesign:
         Parameters
         ----------
         numerator, denominator : numeric columns.
-        by, level, ci_df : as for :meth:`mean`.
+        by, level, ci_df, covmat, overall : as for :meth:`mean`.
 
         Returns
         -------
-        DataFrame as :meth:`mean`.
+        DataFrame as :meth:`mean` (an ``Estimates`` with ``covmat=True``).
         """
-        by = _as_list(by)
-        ci_df = _pick(ci_df, df)
+        if covmat:
+            return self._with_covmat("ratio", numerator, by, overall, level, _pick(ci_df, df), denominator)
+        cells, part = self._ratio(numerator, denominator, _as_list(by), level, _pick(ci_df, df))
+        return self._frame(cells, [part])
+
+    def _ratio(self, numerator: str, denominator: str, by: list[str], level, ci_df) -> tuple[_Cells, dict]:
         if self._duck is not None:
             yq, xq = f"({_q(numerator)})::DOUBLE", f"({_q(denominator)})::DOUBLE"
             w = _q(self.weight)
@@ -866,8 +1041,8 @@ class SurveyDesign:
         ddf = self._design_df(cells)
         lo, hi = self._ci(r, se, ddf, level, ci_df)
         part = dict(variable=f"{numerator}/{denominator}", estimate=r, se=se, ci_low=lo, ci_high=hi,
-                    df=ddf, deff=deff, n=n)
-        return self._frame(cells, [part])
+                    df=ddf, deff=deff, n=n, _z=z)
+        return cells, part
 
     def proportion(self, variable: str, level=None, by: str | Sequence[str] | None = None, *,
                    method: str = "logit", conf_level: float = 0.95, ci_df: str | float = "design",
@@ -944,6 +1119,29 @@ class SurveyDesign:
         cols.remove("level")
         cols.insert(cols.index("variable") + 1, "level")
         return out[cols]
+
+    def glm(self, formula: str, family: str = "gaussian", *, link: str | None = None, subset=None,
+            level: float = 0.95):
+        """Design-based generalised linear model (R: ``svyglm(formula, design, family=)``).
+
+        Parameters
+        ----------
+        formula : ``"y ~ x1 + C(group)"`` (formulaic syntax, R's coding of factors).
+        family : ``"gaussian"``, ``"binomial"`` (0/1 outcome), ``"quasibinomial"``,
+            ``"poisson"`` or ``"quasipoisson"``.
+        link : the link function (default: the family's canonical link).
+        subset : the domain: a boolean array/Series over the rows or a query string (R:
+            ``subset(design, ...)``; the variance keeps the whole design).
+        level : confidence level of the intervals.
+
+        Returns
+        -------
+        :class:`~helpers.stats.survey.regression.SurveyGLMResult`: ``.terms`` (``term,
+        estimate, se, ci_low, ci_high, p, df``), ``.vcov``, ``.predict()``, ``.contrast()``.
+        """
+        from helpers.stats.survey.regression import svyglm
+
+        return svyglm(self, formula, family, link=link, subset=subset, level=level)
 
     def __repr__(self) -> str:
         H = len(self._nh)

@@ -35,7 +35,6 @@ from scipy import stats
 from helpers.stats import access, spatial
 from helpers.viz import maps, style
 from helpers.publish.disclosure import suppress
-from helpers.data.schema import STUDY_YEARS
 
 
 def wilson_interval(x, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -64,18 +63,20 @@ class CityCase:
     awareness: gpd.GeoDataFrame
     city_awareness: float
     year: int
+    awareness_years: tuple[int, int]  # first and last survey year pooled in ``awareness``
 
 
 def run(data_dir=None, *, seed: int = 20240501, permutations: int = 999) -> CityCase:
     """Compute the case from the data folder (default the shipped data)."""
     from helpers.data import load
 
-    year = STUDY_YEARS[1]
+    period = load.study_period(data_dir)
+    year = period.last
     districts = load.load_districts(data_dir)
     subdistricts = load.load_subdistricts(data_dir)
     com = load.load_communities(data_dir, with_geometry=True)
     points = load.load_service_points(data_dir)
-    acc = access.service_coverage(com, points, years=sorted({STUDY_YEARS[0], 2021, year}))
+    acc = access.service_coverage(com, points, years=sorted({period.first, (period.first + year) // 2, year}))
 
     members = load.load_members(data_dir)
     m = members[members["year"] == year][["community_id", "registered", "in_service_resident"]]
@@ -103,7 +104,8 @@ def run(data_dir=None, *, seed: int = 20240501, permutations: int = 999) -> City
     return CityCase(districts=districts, subdistricts=subdistricts, communities=com, access=acc, registration=reg,
                     weights=w, moran=mor, local=loc, awareness=gpd.GeoDataFrame(aw, geometry="geometry",
                                                                                 crs=subdistricts.crs),
-                    city_awareness=city, year=year)
+                    city_awareness=city, year=year,
+                    awareness_years=(int(sv["year"].min()), int(sv["year"].max())))
 
 
 def figures(case: CityCase) -> dict[str, plt.Figure]:
@@ -142,7 +144,7 @@ def figures(case: CityCase) -> dict[str, plt.Figure]:
     maps.choropleth(case.awareness, "share_aware", ax=axs[0], suppressed="suppressed", center=case.city_awareness,
                     overlay=case.districts, scheme="quantiles", k=4, fmt="{:.0%}",
                     legend_title="Aware of the service centre",
-                    title=f"Awareness by sub-district, {STUDY_YEARS[0]}-{y} (unweighted)")
+                    title=f"Awareness by sub-district, {case.awareness_years[0]}-{case.awareness_years[1]} (unweighted)")
     maps.uncertainty_map(case.awareness, "lower", "upper", kind="excludes", reference=case.city_awareness,
                          ax=axs[1], overlay=case.districts, fmt="{:.0%}",
                          title="Does the 95% interval exclude the city value?")

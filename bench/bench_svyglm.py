@@ -1,0 +1,236 @@
+"""Benchmark: a design-based logistic regression (svyglm) on about 1,000,000 survey respondents.
+
+The data are the synthetic city's resident survey in its large-survey mode
+(``python -m helpers synth --respondents N``: the same stratified PPS design, strata =
+district x year, PSUs = communities with their population counts for the fpc), with about
+1,000,000 respondents. The model is the awareness model of the studies with six covariates:
+
+    aware_center ~ within15 + band15_30 + migrant + age + sex + district_id   (quasibinomial)
+
+(17 coefficients: the 11 districts enter as 10 dummies), with the rows whose outcome is
+missing left out. Timed, on the same data:
+
+* ours: ``SurveyDesign(...).glm(formula, family="quasibinomial")`` on a built design, and with
+  the design construction included;
+* R: ``svyglm(formula, design, family=quasibinomial())`` from the survey package on a built
+  design (``svydesign()`` timed separately; reading the CSV not timed);
+* svy (Python): ``Sample.glm.fit(...)`` with the same covariates (categorical sex and district).
+
+It prints the seconds side by side with the ratios, our peak memory (tracemalloc: every NumPy
+and pandas allocation of the fit) and the process's maximum RSS, the largest relative
+difference of our coefficients and SEs from R's and svy's, and where our time goes.
+
+Usage: python bench/bench_svyglm.py [--respondents 1200000] [--survey PATH] [--no-r] [--no-svy]
+  --respondents: rows to generate, nonrespondents included (1,200,000 gives ~1,000,000 respondents)
+  --survey: a survey.parquet/.csv made by 'python -m helpers synth --respondents N' (skips generation)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from helpers.stats.survey import SurveyDesign  # noqa: E402
+
+FORMULA = "aware_center ~ within15 + band15_30 + migrant + age + C(sex) + C(district_id)"
+R_FORMULA = "aware_center ~ within15 + band15_30 + migrant + age + sex + district_id"
+DESIGN = dict(weight="weight", strata="stratum", psu="community_id", fpc="n_psu_stratum")
+
+R_CODE = r"""
+suppressMessages(library(survey))
+a <- commandArgs(TRUE)
+d <- read.csv(a[1], stringsAsFactors = FALSE)
+t0 <- system.time(des <- svydesign(ids = ~community_id, strata = ~stratum, weights = ~weight,
+                                   fpc = ~n_psu_stratum, data = d, nest = TRUE))[["elapsed"]]
+gc(reset = TRUE)
+t <- system.time(m <- svyglm(%s, des, family = quasibinomial()))[["elapsed"]]
+mem <- sum(gc()[, 6])  # max MB used by R's heap since the reset
+s <- summary(m)$coefficients
+write.csv(data.frame(estimate = s[, 1], se = s[, 2]), a[2], row.names = FALSE)
+cat(sprintf("%%.6f %%.6f %%.1f\n", t, t0, mem))
+""" % R_FORMULA
+
+
+def load(args) -> pd.DataFrame:
+    """Respondents of the synthetic city's large survey, with the model's variables."""
+    if args.survey:
+        path = Path(args.survey)
+        s = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    else:
+        out = Path(tempfile.mkdtemp(prefix="bench_svyglm_data_"))
+        try:
+            subprocess.run([sys.executable, "-m", "helpers", "synth", "--respondents", str(args.respondents),
+                            "--out", str(out), "--format", "parquet", "--quiet"], check=True, cwd=ROOT)
+            s = pd.read_parquet(out / "survey.parquet")
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+    s = s[s["responded"] == 1]
+    wm = s["walk_minutes"]
+    return pd.DataFrame({
+        "aware_center": s["aware_center"].to_numpy(float),
+        "within15": (wm <= 15).astype(float).to_numpy(),
+        "band15_30": ((wm > 15) & (wm <= 30)).astype(float).to_numpy(),
+        "migrant": s["migrant"].to_numpy(float), "age": s["age"].to_numpy(float),
+        "sex": s["sex"].astype(str).to_numpy(), "district_id": s["district_id"].astype(str).to_numpy(),
+        "stratum": (s["district_id"].astype(str) + "_" + s["year"].astype(str)).to_numpy(),
+        "community_id": s["community_id"].astype(str).to_numpy(), "weight": s["weight"].to_numpy(float),
+        "n_psu_stratum": s["n_psu_stratum"].to_numpy(float)})
+
+
+def best_of(fn, repeat: int = 3) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), out
+
+
+def profile(design) -> list[tuple[str, float]]:
+    """Seconds per stage of one fit (model frame, scoring, variance)."""
+    from helpers.stats.survey import regression as rg
+
+    fam, link = rg.FAMILIES["quasibinomial"], rg.LINKS["logit"]
+    t0 = time.perf_counter()
+    mf = rg._model_frame(design, FORMULA, None, fam)
+    t1 = time.perf_counter()
+    _, A, r, _, it, _ = rg._irls(mf.X, mf.y, mf.w, fam, link, mf.names, wmean=mf.wmean)
+    t2 = time.perf_counter()
+    cells, Zc, present = mf.X.cell_totals(design, r, mf.rows)
+    design._vcov(cells, Zc @ np.linalg.inv(A), present)
+    t3 = time.perf_counter()
+    return [("model frame (formula, missing values, factor codes)", t1 - t0),
+            (f"scoring ({it} passes over all rows"
+             f"{', after a subsample start' if len(mf.y) > rg.WARM_START_ROWS else ''})", t2 - t1),
+            ("variance (scores summed per PSU, design covariance)", t3 - t2)]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--respondents", type=int, default=1_200_000)
+    ap.add_argument("--survey", default=None)
+    ap.add_argument("--no-r", action="store_true")
+    ap.add_argument("--no-svy", action="store_true")
+    args = ap.parse_args()
+
+    df = load(args)
+    used = int(df["aware_center"].notna().sum())
+    print(f"data: {len(df):,} respondents ({used:,} with the outcome), {df.stratum.nunique()} strata, "
+          f"{df.groupby('stratum').community_id.nunique().sum():,} PSUs; model: {R_FORMULA} (quasibinomial)")
+
+    t_build_fit, fit = best_of(lambda: SurveyDesign(df, **DESIGN).glm(FORMULA, family="quasibinomial"))
+    d = SurveyDesign(df, **DESIGN)
+    d.glm(FORMULA, family="quasibinomial")  # warm the design's cell map
+
+    def ours_now() -> float:
+        """Our fit timed again right next to a peer's (the machine's load moves between runs)."""
+        return best_of(lambda: d.glm(FORMULA, family="quasibinomial"))[0]
+
+    t_fit, fit = best_of(lambda: d.glm(FORMULA, family="quasibinomial"))
+    stages = profile(d)
+    paired = {}
+    tracemalloc.start()  # (slows Python's allocations: timed apart)
+    SurveyDesign(df, **DESIGN).glm(FORMULA, family="quasibinomial")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_ours = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ours = fit.terms.set_index("term")[["estimate", "se"]]
+
+    t_r = t_r_design = mem_r = t_svy = None
+    diff_r = diff_svy = None
+    tmp = Path(tempfile.mkdtemp(prefix="bench_svyglm_"))
+    try:
+        rs = shutil.which("Rscript")
+        if not args.no_r and rs:
+            csv = tmp / "bench.csv"
+            df.to_csv(csv, index=False, float_format="%.17g")
+            (tmp / "b.R").write_text(R_CODE)
+            before = ours_now()
+            res = subprocess.run([rs, str(tmp / "b.R"), str(csv), str(tmp / "r.csv")], capture_output=True, text=True)
+            paired["R"] = (before + ours_now()) / 2
+            if res.returncode == 0:
+                t_r, t_r_design, mem_r = (float(x) for x in res.stdout.strip().splitlines()[-1].split())
+                r = pd.read_csv(tmp / "r.csv")
+                a, b = ours.to_numpy(), r[["estimate", "se"]].to_numpy()
+                diff_r = float(np.max(np.abs(a - b) / np.abs(b)))
+            else:
+                print("R failed:", res.stderr[-800:])
+        elif not args.no_r:
+            print("Rscript not found: R timing skipped (make sysdeps installs it)")
+        if not args.no_svy:
+            try:
+                import polars as pl
+                import svy
+
+                sample = svy.Sample(pl.from_pandas(df), svy.Design(stratum="stratum", psu="community_id", wgt="weight",
+                                                                   pop_size="n_psu_stratum"))
+                x = ["within15", "band15_30", "migrant", "age", svy.Cat("sex"), svy.Cat("district_id")]
+                before = ours_now()
+                t_svy, m = best_of(lambda: sample.glm.fit("aware_center", x=x, family="binomial"), repeat=2)
+                paired["svy"] = (before + ours_now()) / 2
+                sv = np.array([[c.est, c.se] for c in m.fitted.coefs])
+                a = ours.to_numpy()
+                if sv.shape == a.shape:  # same coefficients in the same order (intercept, slopes, dummies)
+                    diff_svy = float(np.max(np.abs(a - sv) / np.abs(a)))
+                else:
+                    print(f"svy returned {sv.shape[0]} coefficients, ours {a.shape[0]}: not compared")
+            except Exception as e:  # a peer's failure must not hide our figures
+                print(f"svy failed: {type(e).__name__}: {e}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print()
+    print(f"{'':44s}{'seconds':>10s}{'R / this':>10s}{'svy / this':>12s}")
+
+    def row(label, t):
+        rr = f"{t_r / t:10.1f}" if t_r else f"{'-':>10s}"
+        ss = f"{t_svy / t:12.1f}" if t_svy else f"{'-':>12s}"
+        print(f"{label:44s}{t:10.3f}{rr}{ss}")
+
+    row("ours: svyglm on a built design", t_fit)
+    row("ours: build design + svyglm", t_build_fit)
+    print(f"{'R survey svyglm() (design built)':44s}{t_r if t_r else float('nan'):10.3f}")
+    if t_r_design is not None:
+        print(f"{'R survey svydesign() + svyglm()':44s}{t_r + t_r_design:10.3f}")
+    print(f"{'svy Sample.glm.fit()':44s}{t_svy if t_svy else float('nan'):10.3f}")
+    for peer, t in paired.items():
+        peer_t = t_r if peer == "R" else t_svy
+        if peer_t:
+            print(f"ours timed just before and after {peer} (same load): {t:.3f} s -> {peer}/ours = {peer_t / t:.1f}x")
+    print()
+    print("where our time goes (one fit on the built design):")
+    for label, t in stages:
+        print(f"  {label:62s}{t:8.3f} s")
+    print()
+    print(f"peak memory of our fit incl. design (tracemalloc): {peak / 2**20:.0f} MiB; our process max RSS "
+          f"before R/svy ran: {rss_ours:.0f} MiB" + (f"; R's heap during svyglm: {mem_r:.0f} MiB" if mem_r else ""))
+    print(f"max relative difference of coefficients and SEs: ours vs R {diff_r if diff_r is not None else 'n/a'} "
+          f"(R's default glm convergence, ~1e-7); ours vs svy {diff_svy if diff_svy is not None else 'n/a'}")
+    if t_r:
+        like = t_r / paired.get("R", t_fit)
+        print(f"target R/ours >= 50 (both on a built design): {'met' if like >= 50 else 'NOT met'} ({like:.0f}x, paired timing); "
+              f"with design construction on both sides: {(t_r + t_r_design) / t_build_fit:.0f}x")
+    if t_svy:
+        ratio = t_svy / paired.get("svy", t_fit)
+        print(f"target svy/ours >= 10: {'met' if ratio >= 10 else 'NOT met'} ({ratio:.1f}x, paired timing; "
+              f"{t_svy / t_build_fit:.1f}x counting our design construction)")
+    print(f"target peak memory < 2 GB: {'met' if max(peak / 2**20, rss_ours) < 2048 else 'NOT met'}")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(timings of every tool grow with it)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

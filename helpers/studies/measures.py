@@ -1,0 +1,129 @@
+"""The glossary: one name per measure across the whole collection.
+
+Every label, legend, axis and table header that names a measure takes its words from here, so
+the same measure reads the same in every report and two different measures never share a name
+(the distance-based "1 km service circle" is not the self-reported "walk of 15 minutes or less";
+the 0-100 "satisfaction thermometer" is not the 1-5 "overall satisfaction").
+
+Each :class:`Measure` says what it is (definition), where it comes from (source), its unit and
+scale. :func:`glossary` gives the table a report prints in its "Measures" section.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+__all__ = ["Measure", "MEASURES", "measure", "label", "axis", "glossary"]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure: ``name`` (the label everywhere), ``definition``, ``source``, ``unit`` (how values
+    are written: ``"%"``, ``"points"``, ...), ``scale`` (e.g. ``"0-100"``, ``"1-5"``, ``"share"``) and
+    ``family`` (coverage, participation, satisfaction, assessment)."""
+
+    key: str
+    name: str
+    definition: str
+    source: str
+    unit: str
+    scale: str
+    family: str
+
+
+_ADMIN = "administrative records"
+_SURVEY = "resident survey (design-based)"
+
+MEASURES: dict[str, Measure] = {m.key: m for m in [
+    # coverage
+    Measure("org_coverage", "Organisational coverage",
+            "active eligible organisations (non-public enterprises and social organisations) with their own or a "
+            "joint party organisation by the end of the year, over all active eligible organisations",
+            f"{_ADMIN}: organisations", "%", "percent", "coverage"),
+    Measure("own_org", "Own party organisation (单建)", "active eligible organisations with a party organisation "
+            "of their own, over all active eligible organisations", f"{_ADMIN}: organisations", "%", "percent",
+            "coverage"),
+    Measure("joint_org", "Joint party organisation (联建)", "active eligible organisations belonging to a joint "
+            "party organisation, over all active eligible organisations", f"{_ADMIN}: organisations", "%", "percent",
+            "coverage"),
+    Measure("work_coverage", "Work coverage", "active eligible organisations with a party organisation or a "
+            "party-building instructor or contact, over all active eligible organisations",
+            f"{_ADMIN}: organisations", "%", "percent", "coverage"),
+    Measure("mobile_organised", "Mobile members organised", "mobile party members who moved into a community and "
+            "were organised there, over all who moved in", f"{_ADMIN}: members", "%", "percent", "coverage"),
+    Measure("service_circle", "Within the 1 km service circle", "residents living within 1,000 m in a straight "
+            "line of an open service point (the policy's 15-minute service circle), residents spread evenly over "
+            "their community's area", "service points and community boundaries (computed)", "%", "percent",
+            "coverage"),
+    Measure("eight_haves", "Eight-haves score", "items of the eight-haves checklist a service point meets",
+            f"{_ADMIN}: service points", "items", "0-8", "coverage"),
+    # participation
+    Measure("registration", "Member registration", "in-service party members registered in the community where "
+            "they live, over in-service members living there", f"{_ADMIN}: members", "%", "percent",
+            "participation"),
+    Measure("activity", "Active registered members", "registered members taking part in at least four "
+            "activities a year, over registered members", f"{_ADMIN}: members", "%", "percent", "participation"),
+    Measure("volunteer_hours", "Volunteer hours per registered member", "volunteer hours in the year over "
+            "registered members", f"{_ADMIN}: members", "hours", "per year", "participation"),
+    Measure("agreement_share", "Resident units with an agreement", "resident units (agencies, firms, schools, "
+            "hospitals) with a signed joint-building agreement, over all resident units",
+            f"{_ADMIN}: joint building", "%", "percent", "participation"),
+    Measure("joint_events", "Joint events per community", "joint events of resident units and the community in "
+            "the year", f"{_ADMIN}: joint building", "events", "per year", "participation"),
+    Measure("participated", "Took part in a community activity", "residents who took part in a community activity "
+            "in the last 12 months", _SURVEY, "%", "percent", "participation"),
+    # satisfaction
+    Measure("aware", "Aware of the service centre", "residents who know their community's party-member and "
+            "community service centre", _SURVEY, "%", "percent", "satisfaction"),
+    Measure("walk15_reported", "Reported walk of 15 minutes or less", "residents who report that the nearest "
+            "service point is a walk of 15 minutes or less (self-reported, not measured)", _SURVEY, "%", "percent",
+            "satisfaction"),
+    Measure("sat_service", "Satisfaction with service (1–5)", "rating of the community's service, 1 (very "
+            "dissatisfied) to 5 (very satisfied)", _SURVEY, "mean", "1-5", "satisfaction"),
+    Measure("sat_service_top2", "Satisfied with service (4–5 of 5)", "residents rating the service 4 or 5 of 5",
+            _SURVEY, "%", "percent", "satisfaction"),
+    Measure("sat_overall", "Overall satisfaction (1–5)", "overall satisfaction with the community, 1 to 5",
+            _SURVEY, "mean", "1-5", "satisfaction"),
+    Measure("sat_overall_top2", "Satisfied overall (4–5 of 5)", "residents rating their overall satisfaction 4 "
+            "or 5 of 5", _SURVEY, "%", "percent", "satisfaction"),
+    Measure("sat_score", "Satisfaction thermometer (0–100)", "overall feeling about the community's service on a "
+            "0-100 thermometer", _SURVEY, "points", "0-100", "satisfaction"),
+    Measure("trust", "Trust in the community committee (1–5)", "trust in the community residents' committee, 1 "
+            "to 5", _SURVEY, "mean", "1-5", "satisfaction"),
+    Measure("complaint_made", "Made a complaint", "residents who made a complaint in the last 12 months", _SURVEY,
+            "%", "percent", "satisfaction"),
+    Measure("complaint_resolved", "Complaint resolved", "complaints resolved, over residents who made one",
+            _SURVEY, "%", "percent", "satisfaction"),
+    # assessment (top-down; kept apart from residents' satisfaction)
+    Measure("assessment", "Assessment score (考核, 0–100)", "the annual top-down assessment score of the "
+            "community", f"{_ADMIN}: assessment", "points", "0-100", "assessment"),
+]}
+
+
+def measure(key: str) -> Measure:
+    """The :class:`Measure` named ``key``; a KeyError lists the known keys."""
+    try:
+        return MEASURES[key]
+    except KeyError:
+        raise KeyError(f"no measure {key!r} in the glossary; known: {', '.join(MEASURES)}") from None
+
+
+def label(key: str, unit: bool = False) -> str:
+    """The measure's name (``unit=True``: with its unit, for a column header: ``"Member registration, %"``)."""
+    m = measure(key)
+    return f"{m.name}, {m.unit}" if unit and m.unit not in ("mean",) else m.name
+
+
+def axis(key: str) -> str:
+    """An axis or legend title: the name and, for percentages, ``"(%)"``."""
+    m = measure(key)
+    return f"{m.name} (%)" if m.unit == "%" else m.name
+
+
+def glossary(keys) -> pd.DataFrame:
+    """The glossary rows of ``keys`` (in that order): ``Measure, Definition, Source, Scale``."""
+    rows = [measure(k) for k in dict.fromkeys(keys)]
+    return pd.DataFrame({"Measure": [m.name for m in rows], "Definition": [m.definition for m in rows],
+                         "Source": [m.source for m in rows],
+                         "Scale": ["percent" if m.scale == "percent" else m.scale for m in rows]})

@@ -1,0 +1,44 @@
+"""The one number formatter (helpers.publish.fmt): the rules a careful author follows."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from helpers.publish import fmt
+
+
+@pytest.mark.parametrize("se, digits", [(0.79, 1), (2.17, 1), (0.0085, 3), (0.31, 1), (12.0, 0), (150.0, 0),
+                                        (0.00001, 4), (0.15, 2)])
+def test_digits_follow_the_standard_error(se, digits):
+    assert fmt.digits_for(se) == digits
+
+
+def test_numbers_counts_and_percentages():
+    assert fmt.count(11244) == "11,244" and fmt.count(6194.0) == "6,194"
+    assert fmt.number(3621074.34, 0) == "3,621,074" and fmt.number(-0.0001, 2) == "0.00"
+    assert fmt.number(-1.5, 1) == "−1.5"
+    assert fmt.percent(0.5834) == "58.3%" and fmt.points(0.042) == "4.2 points"
+    assert fmt.number(float("nan")) == fmt.MISSING and fmt.percent(None) == fmt.MISSING
+    assert "e" not in fmt.number(1.124e4) and fmt.number(1.124e4, 0) == "11,240"
+
+
+def test_intervals_and_degenerate_intervals():
+    assert fmt.interval(1.2099, 1.1932, 1.2266) == "1.210 (1.193 to 1.227)"
+    assert fmt.interval(0.583, 0.567, 0.598, scale=100, unit="%", digits=1) == "58.3% (56.7 to 59.8)"
+    assert fmt.interval(1.0, 1.0, 1.0, scale=100, digits=1) == "100.0" + fmt.DEGENERATE_NOTE[0]
+    assert fmt.interval(7.93, None, None) == "7.93"
+
+
+def test_p_values_and_words():
+    assert fmt.pvalue(2.063e-15) == "< 0.001" and fmt.pvalue(0.0421) == "0.042" and fmt.pvalue(0.452) == "0.45"
+    assert fmt.pvalue(math.nan) == fmt.MISSING
+    assert fmt.yes_no(True) == "yes" and fmt.yes_no(False) == "no"
+    assert [fmt.ordinal(k) for k in (1, 2, 3, 4, 11, 12, 13, 21, 22)] == \
+        ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd"]
+    assert fmt.share_or_count(12, 100) == "12 of 100 (12.0%)"
+
+
+def test_column_digits_use_the_median_standard_error():
+    assert fmt.column_digits([0.8, 0.9, 5.0]) == 1
+    assert fmt.column_digits([], [1833.0, 1830.0]) == 0
