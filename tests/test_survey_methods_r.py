@@ -360,6 +360,12 @@ def _jobs(frames, nhanes, scd, syn):
             "result <- data.frame(id = c('ratio', 'total', 'mean'), estimate = c(coef(a), coef(b), coef(cc)),\n"
             "  se = c(SE(a), SE(b), SE(cc)), deff = c(dz, deff(b), deff(cc)), df = degf(r))\n")
     jobs["scd"] = dict(code=code, data={"dat": scd})
+    # a regression replicated through ReplicateDesign.replicate(): R's svyglm on the JKn design
+    code = (R_PRELUDE + "d <- " + api_design["st"] + "\nr <- as.svrepdesign(d, type = 'JKn')\n"
+            "m <- svyglm(I(sch.wide == 'Yes') ~ api99 + stype, r, family = quasibinomial,\n"
+            "            control = glm.control(epsilon = 1e-14, maxit = 100))\n"
+            "result <- data.frame(term = names(coef(m)), estimate = coef(m), se = SE(m))\n")
+    jobs["rep_glm"] = dict(code=code, data={"dat": st})
     # Hadamard matrices R chooses for the pair counts used above and a range around them
     jobs["hadamard"] = dict(code="ns <- asNamespace('survey')\nresult <- do.call(rbind, lapply(c(1:40, 47:52, 63:66, 99:104, 127:130), function(n) "
                                  "{ H <- ns$hadamard(n); data.frame(n = n, size = nrow(H), "
@@ -678,6 +684,27 @@ def test_bootstrap_given_rs_replicate_weights(ref):
     stats = pd.concat([_part(res, "st_boot", "stat"), _part(res, "st_boot", "prop")])
     worst = _compare_stats(rd, stats, STAT_TASKS_API, "st_boot")
     print(f"st_boot: max relative error vs R {worst:.3g}")
+
+
+def test_replicate_hook_reproduces_rs_svyglm_on_a_replicate_design(ref):
+    """Any weighted estimator replicates through ReplicateDesign.replicate(): a logistic
+    regression fitted by statsmodels per replicate gives R's svyglm on the JKn design."""
+    import statsmodels.api as sm
+
+    data, res = ref
+    r = res["rep_glm"]
+    assert not isinstance(r, str), r
+    st = data["frames"]["apistrat"]
+    rd = as_replicate_design(SurveyDesign(st, weight="pw", strata="stype", fpc="fpc"), "JKn")
+    y = (st["sch.wide"] == "Yes").to_numpy(float)
+    X = np.column_stack([np.ones(len(st)), st["api99"], st["stype"] == "H", st["stype"] == "M"]).astype(float)
+
+    def fit(w):
+        return sm.GLM(y, X, family=sm.families.Binomial(), var_weights=w).fit(tol=1e-14, maxiter=100).params
+
+    out = rd.replicate(fit)
+    assert_close(out.estimate, r["estimate"], "svyglm coefficients")
+    assert_close(out.se, r["se"], "svyglm replicate SEs")
 
 
 def test_scd_brr_example(ref):

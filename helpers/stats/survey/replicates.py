@@ -540,9 +540,10 @@ class ReplicateDesign:
         out["df"] = d
         return out
 
-    def _row_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Rows grouped by proportional analysis-weight rows: group code per row, the
-        group's normalised row (G, R), and sum of squared row scales per group is done later."""
+    def _row_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows whose analysis weights are proportional (e.g. the rows of one PSU), grouped:
+        ``(group code per row, the group's normalised row (G, R))``. A matrix's rank is that
+        of its distinct rows, each scaled by the root sum of squares of its rows' scales."""
         if "rowgroups" not in self._cache:
             if self._F is not None:
                 F = self._F
@@ -550,16 +551,21 @@ class ReplicateDesign:
                 base = F
             else:
                 W = self._W
-                s = W.sum(axis=1)
                 rng = np.random.default_rng(12345)
-                fp = W @ rng.standard_normal(W.shape[1])
+                P2 = W @ np.column_stack([rng.standard_normal(W.shape[1]), np.ones(W.shape[1])])  # one pass
+                fp, s = P2[:, 0], P2[:, 1]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     key = np.where(s > 0, fp / s, 0.0)
                 key = np.round(key, 9) + 0.0
-                uniq, first, gid = np.unique(key, return_index=True, return_inverse=True)
+                gid, _ = pd.factorize(key)
+                gid = gid.astype(np.int64)
+                first = np.empty(int(gid.max()) + 1, dtype=np.int64)
+                first[gid[::-1]] = np.arange(len(gid) - 1, -1, -1)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     base = W[first] / np.where(s[first] > 0, s[first], 1.0)[:, None]
             self._cache["rowgroups"] = (gid, base)
+            if self._F is None:
+                self._cache["rowscale2"] = s ** 2
         return self._cache["rowgroups"]
 
     def _domain_df(self, by: list[str], dom: np.ndarray, D: int) -> np.ndarray:
@@ -571,7 +577,7 @@ class ReplicateDesign:
     def _codes_df(self, dom: np.ndarray, D: int) -> np.ndarray:
         """degf of each domain (rows with code d): rank of its analysis weights minus one."""
         gid, base = self._row_groups()
-        scale2 = self._w ** 2 if self._F is not None else self._W.sum(axis=1) ** 2
+        scale2 = self._w ** 2 if self._F is not None else self._cache["rowscale2"]
         G = base.shape[0]
         ok = (dom >= 0) & (scale2 > 0)
         tot = np.bincount(dom[ok] * G + gid[ok], weights=scale2[ok], minlength=D * G).reshape(D, G)
@@ -642,12 +648,12 @@ class ReplicateDesign:
                 if ones_idx is None:
                     ones_idx = len(cols)
                     cols.append(np.ones(len(y)))
-                cols += [y, y * y]
-                names.append((name, ones_idx, len(cols) - 2, len(cols) - 1, None))
+                cols.append(y)
+                names.append((name, ones_idx, len(cols) - 1, y, None))
             else:
                 y0 = np.where(m, y, 0.0)
-                cols += [m.astype(float), y0, y0 * y0]
-                names.append((name, len(cols) - 3, len(cols) - 2, len(cols) - 1, m))
+                cols += [m.astype(float), y0]
+                names.append((name, len(cols) - 2, len(cols) - 1, y0, m))
         V = np.column_stack(cols)
         full, reps = self._group_sums(V, dom, D, key=("order",) + tuple(by))
         ddf = self._domain_df(by, dom, D)
@@ -655,9 +661,10 @@ class ReplicateDesign:
         okd = dom >= 0
         di = dom if okd.all() else dom[okd]
         wnz = self._w != 0
+        w_ok = self._w if okd.all() else self._w[okd]
         parts = []
         extra = {}
-        for name, iw, iy, iyy, m in names:
+        for name, iw, iy, y0, m in names:
             if m is None:
                 n, nobs = nz, rows
             else:
@@ -665,7 +672,9 @@ class ReplicateDesign:
                 nobs = np.bincount(di, weights=mm.astype(float), minlength=D)
                 n = nobs if wnz.all() else np.bincount(di, weights=(mm & (wnz if okd.all() else wnz[okd])
                                                                      ).astype(float), minlength=D)
-            W, Y, YY = full[:, iw], full[:, iy], full[:, iyy]
+            yk = y0 if okd.all() else y0[okd]
+            YY = np.bincount(di, weights=w_ok * yk * yk, minlength=D)   # full sample only: for deff
+            W, Y = full[:, iw], full[:, iy]
             Wr, Yr = reps[:, iw, :], reps[:, iy, :]
             with np.errstate(divide="ignore", invalid="ignore"):
                 mean = Y / W
