@@ -454,8 +454,26 @@ class CalibratedDesign:
              level: float = 0.95, ci_df: str | float = "design", df: str | float | None = None) -> pd.DataFrame:
         """Calibrated means (R: ``svyby(~y, ~by, calibrated_design, svymean, na.rm=TRUE, deff=TRUE)``).
 
-        Parameters and returns as :meth:`SurveyDesign.mean
-        <helpers.stats.survey.design.SurveyDesign.mean>`; the SE is the calibrated one.
+        Parameters
+        ----------
+        variables : str or list of str
+            Numeric columns (missing values dropped per variable).
+        by : str or list of str, optional
+            Domain columns.
+        level : float
+            Confidence level.
+        ci_df : ``"design"`` or number
+            t quantile on the domain's design df (default) or on this many df
+            (``numpy.inf``: normal, R's ``confint`` default).
+        df : alias of ``ci_df``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``by`` columns, ``variable, estimate, se, ci_low, ci_high, df, deff, n``: the
+            calibrated estimate, its calibrated SE (residuals of the calibration model),
+            the domain's design df, R's deff with the calibrated weights, and the
+            respondents with the item and a non-zero weight.
         """
         from helpers.stats.survey.replicates import _frame
         items = {v: self._values(v) for v in _as_list(variables)}
@@ -464,7 +482,18 @@ class CalibratedDesign:
 
     def total(self, variables: str | Sequence[str], by: str | Sequence[str] | None = None, *,
               level: float = 0.95, ci_df: str | float = "design", df: str | float | None = None) -> pd.DataFrame:
-        """Calibrated totals (R: ``svytotal`` on a calibrated design). Parameters and returns as :meth:`mean`."""
+        """Calibrated totals (R: ``svytotal`` on a calibrated design).
+
+        Parameters
+        ----------
+        variables, by, level, ci_df, df : as :meth:`mean`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``by`` columns, ``variable, estimate, se, ci_low, ci_high, df, deff, n``; the
+            estimate is the calibrated weighted total.
+        """
         from helpers.stats.survey.replicates import _frame
         items = {v: self._values(v) for v in _as_list(variables)}
         lab, parts = self._moments(items, by, "total", level, _pick(ci_df, df))
@@ -474,7 +503,16 @@ class CalibratedDesign:
               level: float = 0.95, ci_df: str | float = "design", df: str | float | None = None) -> pd.DataFrame:
         """Ratio of calibrated totals (R: ``svyratio`` on a calibrated design).
 
-        Parameters and returns as :meth:`SurveyDesign.ratio <helpers.stats.survey.design.SurveyDesign.ratio>`.
+        Parameters
+        ----------
+        numerator, denominator : str
+            Numeric columns; rows where either is missing are dropped.
+        by, level, ci_df, df : as :meth:`mean`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            As :meth:`mean`, with ``variable`` = ``"numerator/denominator"``.
         """
         from helpers.stats.survey.replicates import _frame
         ci_df = _pick(ci_df, df)
@@ -517,8 +555,21 @@ class CalibratedDesign:
                    levels: Sequence | None = None, df: str | float | None = None) -> pd.DataFrame:
         """Calibrated share in a category with its interval (R: ``svyciprop`` on a calibrated design).
 
-        Parameters and returns as :meth:`SurveyDesign.proportion
-        <helpers.stats.survey.design.SurveyDesign.proportion>`.
+        Parameters
+        ----------
+        variable : str
+            Column (compared with ``==``).
+        level : category or list of categories, optional
+            None: every category (or ``levels``).
+        by : domain column(s).
+        method : ``"logit"`` (R's default: interval of logit p on the design df) or ``"mean"``.
+        conf_level, ci_df, levels, df : as :meth:`SurveyDesign.proportion
+            <helpers.stats.survey.design.SurveyDesign.proportion>`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``by`` columns, ``variable, level, estimate, se, ci_low, ci_high, df, deff, n``.
         """
         from helpers.stats.survey.replicates import _frame
         if method not in ("logit", "mean"):
@@ -554,10 +605,19 @@ class CalibratedDesign:
 
     def quantile(self, variables: str | Sequence[str], quantiles: float | Sequence[float] = 0.5,
                  by: str | Sequence[str] | None = None, **kwargs) -> pd.DataFrame:
-        """Quantiles on the calibrated design (R: ``svyquantile``); see :func:`helpers.stats.survey.quantiles.quantile`.
+        """Quantiles on the calibrated design (R: ``svyquantile``).
 
-        ``interval_type="score"`` is not offered: on a calibrated design R evaluates it over
-        every row of the design, including other domains.
+        Parameters
+        ----------
+        variables, quantiles, by : as :func:`helpers.stats.survey.quantiles.quantile`.
+        **kwargs : ``qrule``, ``interval_type`` (not ``"score"``: on a calibrated design R
+            evaluates it over every row of the design, including other domains), ``level``,
+            ``ci_df``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``by`` columns, ``variable, prob, estimate, se, ci_low, ci_high, df, n``.
         """
         from helpers.stats.survey.quantiles import quantile
         if kwargs.get("interval_type") == "score":

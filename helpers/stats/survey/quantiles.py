@@ -332,7 +332,9 @@ def quantile(design, variables: str | Sequence[str], quantiles: float | Sequence
     -------
     pandas.DataFrame
         One row per domain, variable and probability: the ``by`` columns, ``variable,
-        prob, estimate, se, ci_low, ci_high, df, n``. ``se`` is R's: the interval's width
+        prob, estimate, se, ci_low, ci_high, df, n`` (``df``: the domain's design degrees
+        of freedom, whatever ``ci_df`` is; ``n``: respondents with the item and a non-zero
+        weight in the domain). ``se`` is R's: the interval's width
         over twice the critical value. An interval end is NaN where R's is (the
         probability interval leaves [0, 1]).
 
@@ -368,6 +370,8 @@ def quantile(design, variables: str | Sequence[str], quantiles: float | Sequence
         dom, lab = design._domains(by)
     else:
         dom, lab = _domain_codes(design, by)
+    if isinstance(ci_df, str) and ci_df != "design":
+        raise ValueError("ci_df must be 'design' or a number")
     alpha = 1 - level
     rows = []
     for d in range(len(lab)):
@@ -382,16 +386,15 @@ def quantile(design, variables: str | Sequence[str], quantiles: float | Sequence
             x = x_all[sub.rows]
             w = sub.weights()
             n = int(((w != 0)).sum())
-            ddf = sub.df() if ci_df == "design" else float(ci_df)
-            if isinstance(ci_df, str) and ci_df != "design":
-                raise ValueError("ci_df must be 'design' or a number")
+            design_df = sub.df()
+            ddf = design_df if isinstance(ci_df, str) else float(ci_df)
             for p in probs:
                 est = weighted_quantile(x, w, p, qrule)
                 lo, hi = _interval(design, sub, x, w, est, p, qrule, interval_type, alpha, ddf, is_rep)
                 crit = _crit(1 - alpha / 2, ddf)
                 se = (hi - lo) / (2 * crit)
                 rows.append({**key, "variable": v, "prob": p, "estimate": est, "se": se, "ci_low": lo,
-                             "ci_high": hi, "df": ddf if ci_df == "design" else sub.df(), "n": n})
+                             "ci_high": hi, "df": design_df, "n": n})
     out = pd.DataFrame(rows, columns=by + ["variable", "prob", "estimate", "se", "ci_low", "ci_high", "df", "n"])
     out["n"] = out["n"].astype(np.int64)
     return out

@@ -321,6 +321,7 @@ class ReplicateDesign:
         self._F = factors         # (U, R) replicate factors per unit (compressed form)
         self._origin = origin     # the SurveyDesign converted, if any
         self._cache: dict = {}
+        self.history: list[dict] = []  # calibration steps applied (helpers.stats.survey.calibration)
         R = self.n_replicates
         if len(self.rscales) != R:
             raise ValueError(f"rscales has {len(self.rscales)} values for {R} replicates; "
@@ -721,7 +722,15 @@ class ReplicateDesign:
               level: float = 0.95, ci_df: str | float = "design", df: str | float | None = None) -> pd.DataFrame:
         """Population totals with replicate standard errors (R: ``svytotal`` in ``svyby``).
 
-        Parameters and returns as :meth:`mean`.
+        Parameters
+        ----------
+        variables, by, level, ci_df, df : as :meth:`mean`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``by`` columns, ``variable, estimate, se, ci_low, ci_high, df, deff, n``; the
+            estimate is the weighted total.
         """
         lab, parts, _ = self._mean_total(self._items(variables), by, "total", level, _pick(ci_df, df))
         return _frame(lab, parts)
@@ -846,8 +855,17 @@ class ReplicateDesign:
                  by: str | Sequence[str] | None = None, **kwargs) -> pd.DataFrame:
         """Quantiles with confidence intervals (R: ``svyquantile`` on a replicate design).
 
-        See :func:`helpers.stats.survey.quantiles.quantile` for the parameters
-        (``qrule``, ``interval_type`` including ``"quantile"``, ``alpha``, ``ci_df``).
+        Parameters
+        ----------
+        variables, quantiles, by : as :func:`helpers.stats.survey.quantiles.quantile`.
+        **kwargs : ``qrule``, ``interval_type`` (``"mean"``, ``"beta"``, ``"xlogit"``,
+            ``"asin"`` or ``"quantile"``: the replicate variance of the quantile), ``level``,
+            ``ci_df``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``by`` columns, ``variable, prob, estimate, se, ci_low, ci_high, df, n``.
         """
         from helpers.stats.survey.quantiles import quantile
         return quantile(self, variables, quantiles, by=by, **kwargs)
