@@ -13,12 +13,32 @@ about 20 respondents, population PSU counts for the fpc), then times
 and prints the seconds side by side with the ratios, our peak memory, and the
 largest relative difference between our estimates/SEs and R's and svy's.
 
-Usage: python bench/bench_survey.py [--n 1000000] [--psus 50000] [--strata 12] [--no-r] [--no-svy]
+Then the same means by district from replicate weights: the sample arrives with 50
+bootstrap replicate-weight columns (rw1..rw50, drawn at the PSU level), and
+
+* ours: ``ReplicateDesign(df, "w", "^rw", type="bootstrap", scale=...).mean(["y1", "y2"],
+  by="district")``, cold (first call on a new design: row order, design df from the rank
+  of each domain's replicate weights) and warm; and the same replicates kept as factors
+  per PSU (``as_replicate_design(design, "bootstrap")``);
+* R: ``svyby(~y1+y2, ~district, svrepdesign(repweights="rw[0-9]+", type="bootstrap",
+  scale=..., combined.weights=TRUE), svymean, deff=TRUE)`` (svrepdesign() timed apart;
+  the data are read from a binary file, not timed);
+* svy: ``Sample(..., Design(wgt="w", rep_wgts=BootstrapWgts(prefix="rw", ...)))
+  .estimation.mean(["y1", "y2"], by="district", method="replication")``.
+
+Usage: python bench/bench_survey.py [--n 1000000] [--psus 50000] [--strata 12] [--replicates 50]
+                                    [--no-r] [--no-svy] [--no-taylor] [--no-replicates]
 """
 from __future__ import annotations
 
-import argparse
 import os
+
+# Single-threaded BLAS, as R's reference BLAS: fair to R, and stable on a shared machine, where
+# multi-threaded BLAS spins against other processes (svy's polars keeps its own threads).
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse
 import resource
 import shutil
 import subprocess
@@ -32,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from helpers.stats.survey import SurveyDesign  # noqa: E402
+from helpers.stats.survey import ReplicateDesign, SurveyDesign, as_replicate_design  # noqa: E402
 
 R_CODE = r"""
 suppressMessages(library(survey))
@@ -45,6 +65,140 @@ out <- data.frame(district = r$district, y1 = r$y1, y2 = r$y2, se1 = r$se.y1, se
 write.csv(out, a[2], row.names = FALSE)
 cat(sprintf("%.6f %.6f\n", t, t0))
 """
+
+
+R_REP_CODE = r"""
+suppressMessages(library(survey))
+a <- commandArgs(TRUE)
+nm <- readLines(a[2]); n <- as.integer(a[3])
+con <- file(a[1], "rb"); m <- matrix(readBin(con, "double", n = n * length(nm)), nrow = n); close(con)
+d <- as.data.frame(m); names(d) <- nm; rm(m)
+t0 <- system.time(des <- svrepdesign(data = d, repweights = "^rw[0-9]+$", weights = ~w, type = "bootstrap",
+                                     scale = as.numeric(a[4]), rscales = 1, combined.weights = TRUE))[["elapsed"]]
+t <- system.time(r <- svyby(~y1 + y2, ~district, des, svymean, deff = TRUE))[["elapsed"]]
+est <- matrix(coef(r), ncol = 2); se <- as.matrix(SE(r)); de <- as.matrix(deff(r))
+out <- data.frame(district = r$district, y1 = est[, 1], y2 = est[, 2], se1 = se[, 1], se2 = se[, 2],
+                  deff1 = de[, 1], deff2 = de[, 2])
+write.csv(out, a[5], row.names = FALSE)
+cat(sprintf("%.6f %.6f\n", t, t0))
+"""
+
+
+def _rel(a, b) -> float:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b) / np.abs(b)))
+
+
+def replicate_benchmark(df: pd.DataFrame, reps: int, run_r: bool, run_svy: bool) -> None:
+    """Means of two items by district from replicate weights: ours, R and svy on the same data."""
+    design_args = dict(weight="w", strata="district", psu="psu", fpc="fpc")
+    base = SurveyDesign(df, **design_args)
+    conv = as_replicate_design(base, "bootstrap", replicates=reps, seed=1)
+    cols = [f"rw{i + 1}" for i in range(reps)]
+    data = pd.concat([df, pd.DataFrame(conv.analysis_weights(), columns=cols, index=df.index)], axis=1)
+    scale = conv.scale
+    print(f"\nreplicate weights: {reps} bootstrap replicate-weight columns (PSU level) arrive with the data "
+          f"({data[cols].memory_usage(index=False).sum() / 2**20:.0f} MiB); job: means of 2 items by district "
+          "(SE, deff, df)")
+
+    t0 = time.perf_counter()
+    rd = ReplicateDesign(data, "w", "^rw[0-9]+$", type="bootstrap", scale=scale, n_replicates=reps)
+    t_build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ours = rd.mean(["y1", "y2"], by="district")
+    t_cold = time.perf_counter() - t0
+    tracemalloc.start()  # memory apart: tracemalloc slows every allocation, so not while timing
+    ReplicateDesign(data, "w", "^rw[0-9]+$", type="bootstrap", scale=scale).mean(["y1", "y2"], by="district")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    t_warm, ours = best_of(lambda: rd.mean(["y1", "y2"], by="district"))
+    t_conv_cold = None
+    t0 = time.perf_counter()
+    conv2 = as_replicate_design(base, "bootstrap", replicates=reps, seed=1)
+    conv2.mean(["y1", "y2"], by="district")
+    t_conv_cold = time.perf_counter() - t0
+    t_conv, oc = best_of(lambda: conv2.mean(["y1", "y2"], by="district"))
+    same = _rel(oc[["estimate", "se", "deff"]], ours[["estimate", "se", "deff"]])
+
+    t_r = t_r_design = t_svy = None
+    diff_r = diff_svy = None
+    tmp = Path(tempfile.mkdtemp(prefix="bench_rep_"))
+    try:
+        rs = shutil.which("Rscript")
+        if run_r and rs:
+            num = ["district", "psu", "w", "fpc", "y1", "y2"] + cols
+            mat = np.asfortranarray(data[num].to_numpy(dtype=float))
+            mat.T.tofile(tmp / "d.bin")  # column after column, as R's matrix()
+            (tmp / "names.txt").write_text("\n".join(num) + "\n")
+            del mat
+            (tmp / "b.R").write_text(R_REP_CODE)
+            res = subprocess.run([rs, str(tmp / "b.R"), str(tmp / "d.bin"), str(tmp / "names.txt"), str(len(data)),
+                                  repr(scale), str(tmp / "r.csv")], capture_output=True, text=True)
+            if res.returncode == 0:
+                t_r, t_r_design = (float(x) for x in res.stdout.strip().splitlines()[-1].split())
+                r = pd.read_csv(tmp / "r.csv").set_index("district")
+                m = ours.pivot(index="district", columns="variable", values=["estimate", "se", "deff"])
+                mine = np.c_[m[("estimate", "y1")], m[("estimate", "y2")], m[("se", "y1")], m[("se", "y2")],
+                             m[("deff", "y1")], m[("deff", "y2")]]
+                diff_r = _rel(mine, r[["y1", "y2", "se1", "se2", "deff1", "deff2"]].loc[m.index].to_numpy())
+            else:
+                print("R failed:", res.stderr[-500:])
+        elif run_r:
+            print("Rscript not found: R timing skipped (make sysdeps installs it)")
+        if run_svy:
+            try:
+                import polars as pl
+                import svy
+
+                pdf = pl.from_pandas(data)
+                sample = svy.Sample(pdf, svy.Design(wgt="w", rep_wgts=svy.BootstrapWgts(prefix="rw", n_reps=reps,
+                                                                                         scale=scale)))
+                t_svy, est = best_of(lambda: sample.estimation.mean(["y1", "y2"], by="district",
+                                                                    method="replication"), repeat=3)
+                diffs = []
+                for var, e in zip(["y1", "y2"], est):
+                    sv = e.to_polars().to_pandas().sort_values("district")
+                    o = ours[ours.variable == var].sort_values("district")
+                    diffs.append(_rel(sv[["est", "se"]], o[["estimate", "se"]]))
+                diff_svy = max(diffs)
+            except Exception as e:  # a peer's failure must not hide our figures
+                print(f"svy failed: {type(e).__name__}: {e}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print()
+    print(f"{'':46s}{'seconds':>10s}{'R / this':>10s}{'svy / this':>12s}")
+
+    def row(label, t):
+        rr = f"{t_r / t:10.1f}" if t_r else f"{'-':>10s}"
+        ss = f"{t_svy / t:12.1f}" if t_svy else f"{'-':>12s}"
+        print(f"{label:46s}{t:10.4f}{rr}{ss}")
+
+    row("ours: replicate columns, estimate (warm)", t_warm)
+    row("ours: replicate columns, estimate (cold)", t_cold)
+    row("ours: + building the design from the frame", t_cold + t_build)
+    row("ours: PSU factors (as_replicate_design), warm", t_conv)
+    row("ours: PSU factors, convert + estimate", t_conv_cold)
+    print(f"{'R survey svyby(svymean) (design built)':46s}{t_r if t_r else float('nan'):10.4f}")
+    if t_r_design is not None:
+        print(f"{'R survey svrepdesign() + svyby()':46s}{t_r + t_r_design:10.4f}")
+    print(f"{'svy estimation.mean(method=replication)':46s}{t_svy if t_svy else float('nan'):10.4f}")
+    print()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of ours (tracemalloc, building the design + cold estimate, the frame itself excluded): "
+          f"{peak / 2**20:.0f} MiB; process max RSS (frame with {reps} weight columns, svy/polars copies "
+          f"included): {rss:.0f} MiB")
+    print(f"max relative difference: ours vs R (estimate, SE, deff) {diff_r if diff_r is not None else 'n/a'}; "
+          f"ours vs svy (estimate, SE) {diff_svy if diff_svy is not None else 'n/a'}; replicate columns vs PSU "
+          f"factors {same:.2g}")
+    if t_r:
+        print(f"target R/ours >= 50 (estimate on a built design): warm {t_r / t_warm:.0f}x "
+              f"({'met' if t_r / t_warm >= 50 else 'NOT met'}), cold {t_r / t_cold:.0f}x "
+              f"({'met' if t_r / t_cold >= 50 else 'NOT met'})")
+    if t_svy:
+        print(f"target svy/ours >= 10: warm {t_svy / t_warm:.1f}x ({'met' if t_svy / t_warm >= 10 else 'NOT met'}), "
+              f"cold {t_svy / t_cold:.1f}x")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def simulate(n: int, n_psu: int, n_strata: int, seed: int = 1) -> pd.DataFrame:
@@ -80,11 +234,18 @@ def main() -> int:
     ap.add_argument("--strata", type=int, default=12)
     ap.add_argument("--no-r", action="store_true")
     ap.add_argument("--no-svy", action="store_true")
+    ap.add_argument("--replicates", type=int, default=50)
+    ap.add_argument("--no-taylor", action="store_true", help="skip the Taylor benchmark")
+    ap.add_argument("--no-replicates", action="store_true", help="skip the replicate-weight benchmark")
     args = ap.parse_args()
 
     df = simulate(args.n, args.psus, args.strata)
     print(f"data: {len(df):,} respondents, {df.district.nunique()} strata, {df.psu.nunique():,} PSUs; "
           "job: means of 2 items by district (SE, deff)")
+    if args.no_taylor:
+        if not args.no_replicates:
+            replicate_benchmark(df, args.replicates, not args.no_r, not args.no_svy)
+        return 0
 
     design_args = dict(weight="w", strata="district", psu="psu", fpc="fpc")
     tracemalloc.start()
@@ -179,6 +340,8 @@ def main() -> int:
               f"({t_svy / t_est:.1f}x; {t_svy / t_build_est:.1f}x counting our build)")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           "(timings of every tool grow with it)")
+    if not args.no_replicates:
+        replicate_benchmark(df, args.replicates, not args.no_r, not args.no_svy)
     return 0
 
 

@@ -122,13 +122,16 @@ def write_valid_folder(path) -> Path:
                 row = [f"R{n:06d}", y, did, sid, cid, 4, 0.5, responded]
                 if responded:
                     made = n % 2
-                    row += [250.0 + n, 30 + n, ("female", "male")[n % 2], n % 2, 6.5, 1 + n % 5, 1 + (n + 1) % 5,
+                    row += [250.0 + n, 30 + n, "30-44", ("female", "male")[n % 2], n % 2, 6.5, 1 + n % 5, 1 + (n + 1) % 5,
                             1 + (n + 2) % 5, 50.0 + n, 1, n % 3 == 0, made, (n % 4 == 1) if made else None]
                     row = [int(v) if isinstance(v, bool) else v for v in row]
                 else:
-                    row += [None] * 13
+                    row += [None] * 14
                 survey.append(row)
     _write_csv(path / "survey.csv", schema.SURVEY.column_names, survey)
+    _write_csv(path / "population.csv", schema.POPULATION.column_names,
+               [[did, band, sex, 900 + 10 * k] for did in ("D01", "D02")
+                for k, (band, *_ages) in enumerate(schema.AGE_BANDS) for sex in ("female", "male")])
     write_metadata(path, {"study_period": [years[0], years[-1]]})
     return path
 

@@ -164,3 +164,59 @@ def compare(d, ref: pd.DataFrame | str, tasks: list[dict]) -> float:
                     worst = max(worst, float(rel.max()))
                     np.testing.assert_allclose(x[m], y[m], rtol=RTOL, atol=0, err_msg=f"{t} {a} vs R {b}")
     return worst
+
+
+RUN_JOBS = Path(__file__).resolve().parent / "r" / "run_jobs.R"
+
+
+def run_r_snippets(jobs: dict[str, dict]) -> dict[str, pd.DataFrame | str]:
+    """Run several R snippets in one Rscript session (tests/r/run_jobs.R).
+
+    ``jobs``: name -> dict(code=R source that leaves a data frame ``result``,
+    data=dict of R variable name -> DataFrame, written to CSV and read into that
+    variable before the code runs). Returns name -> R's ``result`` (numbers read back at
+    full precision), or the error message R gave for that snippet.
+    """
+    exe = rscript()
+    out: dict[str, pd.DataFrame | str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = []
+        written: dict[int, str] = {}
+        for i, (name, job) in enumerate(jobs.items()):
+            pre = []
+            for var, df in (job.get("data") or {}).items():
+                if id(df) not in written:
+                    path = os.path.join(tmp, f"d{len(written)}.csv")
+                    df.to_csv(path, index=False, float_format="%.17g", na_rep="NA")
+                    written[id(df)] = path
+                pre.append(f'{var} <- read.csv("{written[id(df)]}", stringsAsFactors = FALSE)')
+            code = os.path.join(tmp, f"j{i}.R")
+            Path(code).write_text("\n".join(pre + [job["code"]]) + "\n")
+            rows.append({"name": name, "code": code, "out": os.path.join(tmp, f"j{i}.csv")})
+        manifest = os.path.join(tmp, "manifest.csv")
+        pd.DataFrame(rows).to_csv(manifest, index=False)
+        res = subprocess.run([exe, str(RUN_JOBS), manifest], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"R failed:\n{res.stderr[-3000:]}")
+        for row in rows:
+            if os.path.exists(row["out"] + ".err"):
+                out[row["name"]] = Path(row["out"] + ".err").read_text().strip()
+            else:
+                out[row["name"]] = pd.read_csv(row["out"], keep_default_na=False, na_values=["NA", "NaN"])
+    return out
+
+
+def assert_close(mine, theirs, what: str, rtol: float = RTOL) -> float:
+    """Compare two arrays elementwise (same NaN pattern, relative tolerance); return the max relative error."""
+    x = np.asarray(mine, dtype=float)
+    y = np.asarray(theirs, dtype=float)
+    assert x.shape == y.shape, f"{what}: shapes {x.shape} vs R {y.shape}"
+    np.testing.assert_array_equal(np.isnan(x), np.isnan(y), err_msg=f"{what}: NaN pattern differs from R")
+    m = ~np.isnan(y)
+    if not m.any():
+        return 0.0
+    with np.errstate(invalid="ignore"):
+        rel = np.abs(x[m] - y[m]) / np.maximum(np.abs(y[m]), 1e-300)
+    rel[x[m] == y[m]] = 0.0
+    np.testing.assert_allclose(x[m], y[m], rtol=rtol, atol=0, err_msg=what)
+    return float(rel.max())

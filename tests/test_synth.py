@@ -175,3 +175,29 @@ def test_large_survey_cli_parquet(tmp_path):
     assert proc.returncode == 0, proc.stderr
     df = pd.read_parquet(tmp_path / "survey.parquet")
     assert len(df) == 2000 and list(df.columns) == TABLES["survey"].column_names
+
+
+# ---------------------------------------------------------------- (d) the census margins
+def test_population_margins_are_a_census_of_the_communities():
+    pop = pd.read_csv(DATA / "population.csv")
+    com = pd.read_csv(DATA / "communities.csv")
+    com["district_id"] = com.community_id.str[:3]
+    assert len(pop) == 12 * 5 * 2 and (pop.residents > 0).all()
+    # every resident counted once: the district totals are the communities' populations
+    tot = pop.groupby("district_id").residents.sum()
+    assert (tot == com.groupby("district_id").population.sum().loc[tot.index]).all()
+    # the age and sex mix of the draw: 60+ share as share_60plus, half female (binomial noise only)
+    old = pop[pop.age_band.isin(["60-74", "75+"])].groupby("district_id").residents.sum() / tot
+    expect = (com.population * com.share_60plus).groupby(com.district_id).sum() / tot
+    assert np.abs(old - expect.loc[old.index]).max() < 0.005
+    fem = pop[pop.sex == "female"].groupby("district_id").residents.sum() / tot
+    assert np.abs(fem - 0.5).max() < 0.005
+
+
+def test_survey_age_band_is_derived_from_age():
+    from helpers.data.schema import AGE_BANDS
+    sv = pd.read_csv(DATA / "survey.csv")
+    r = sv[sv.responded == 1]
+    for label, lo, hi in AGE_BANDS:
+        assert r.loc[r.age_band == label, "age"].between(lo, hi).all()
+    assert r.age_band.notna().all() and sv.loc[sv.responded == 0, "age_band"].isna().all()

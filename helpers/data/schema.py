@@ -68,6 +68,9 @@ EIGHT_HAVES: tuple[str, ...] = (
 
 #: Likert items on a 1-5 scale in the resident survey.
 LIKERT_ITEMS: tuple[str, ...] = ("sat_service", "sat_overall", "trust_committee")
+#: Age bands of the population margins and of the survey's ``age_band`` (label, first age, last age).
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("18-29", 18, 29), ("30-44", 30, 44), ("45-59", 45, 59), ("60-74", 60, 74), ("75+", 75, 200))
 #: Yes/no items in the resident survey.
 BINARY_ITEMS: tuple[str, ...] = ("aware_center", "participated", "complaint_made", "complaint_resolved")
 
@@ -366,7 +369,7 @@ SURVEY = Table(
         PresenceRule("complaint_made", (0,), "complaint_resolved", "empty",
                      "complaint_resolved is empty when no complaint was made"),
         *(PresenceRule("responded", (0,), c, "empty", "nonrespondents have no answers")
-          for c in ("age", "sex", "migrant", "walk_minutes", *LIKERT_ITEMS, "sat_score", *BINARY_ITEMS)),
+          for c in ("age", "age_band", "sex", "migrant", "walk_minutes", *LIKERT_ITEMS, "sat_score", *BINARY_ITEMS)),
     ),
     consistency=(
         Consistency("subdistrict_id", "community_boundaries", "community_id", "subdistrict_id"),
@@ -386,6 +389,8 @@ SURVEY = Table(
         Column("weight", "float", "design weight adjusted for nonresponse within the PSU; empty for "
                "nonrespondents", unit="residents represented", min=0, min_exclusive=True, nullable=True),
         Column("age", "int", "age in years", unit="years", min=18, max=100, nullable=True),
+        Column("age_band", "category", "age band of `age`, as in the population margins",
+               categories=tuple(b[0] for b in AGE_BANDS), nullable=True),
         Column("sex", "category", "sex", categories=("female", "male"), nullable=True),
         Column("migrant", "bool", "1 if without local hukou", nullable=True),
         Column("walk_minutes", "float", "reported walking time to the nearest service point",
@@ -402,12 +407,26 @@ SURVEY = Table(
     ),
 )
 
+POPULATION = Table(
+    name="population",
+    file="population.csv",
+    description="Population margins from the census (2020): residents aged 18 and over by district, "
+                "age band and sex, the totals a statistics bureau publishes, for calibrating the survey weights.",
+    key=("district_id", "age_band", "sex"),
+    columns=(
+        _id("district_id", "district", references="districts.district_id"),
+        Column("age_band", "category", "age band (years)", categories=tuple(b[0] for b in AGE_BANDS)),
+        Column("sex", "category", "sex", categories=("female", "male")),
+        _count("residents", "residents aged 18 and over in the district, age band and sex", unit="persons"),
+    ),
+)
+
 #: Every table, in load order (a table only references tables before it).
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         DISTRICTS, SUBDISTRICTS, COMMUNITY_BOUNDARIES, COMMUNITIES, PLATFORM, ORGANISATIONS,
-        SERVICE_POINTS, MEMBERS, JOINT_BUILDING, ASSESSMENT, SURVEY,
+        SERVICE_POINTS, MEMBERS, JOINT_BUILDING, ASSESSMENT, SURVEY, POPULATION,
     )
 }
 

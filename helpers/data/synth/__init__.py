@@ -87,14 +87,19 @@ CSV_DECIMALS: dict[str, dict[str, int]] = {
     "joint_building": {},
     "assessment": {"score": 1},
     "survey": {"psu_prob": 8, "weight": 4, "walk_minutes": 1, "sat_score": 1},
+    "population": {},
 }
 
 
-def csv_tables(w, survey: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, dict[str, int]]]:
-    """The CSV tables of a built world as ``{name: (frame, decimals)}``, as :func:`generate` writes them."""
+def csv_tables(w, survey: pd.DataFrame, population: pd.DataFrame | None = None
+               ) -> dict[str, tuple[pd.DataFrame, dict[str, int]]]:
+    """The CSV tables of a built world as ``{name: (frame, decimals)}``, as :func:`generate` writes them.
+
+    ``population`` (the census margins, optional) is included when given."""
     frames = {"communities": w.communities, "platform": w.platform, "organisations": w.organisations,
-              "members": w.members, "joint_building": w.joint, "assessment": w.assessment, "survey": survey}
-    return {name: (frames[name], CSV_DECIMALS[name]) for name in CSV_DECIMALS}
+              "members": w.members, "joint_building": w.joint, "assessment": w.assessment, "survey": survey,
+              "population": population}
+    return {name: (frames[name], CSV_DECIMALS[name]) for name in CSV_DECIMALS if frames[name] is not None}
 
 
 def build_world(seed: int, progress=lambda s: None):
@@ -154,6 +159,8 @@ def generate(out: str | Path, seed: int = DEFAULT_SEED, quiet: bool = False) -> 
     out.mkdir(parents=True, exist_ok=True)
     prog = _Progress(total=10, quiet=quiet)
     w, survey, truth = _simulate(seed, prog)
+    from . import _census
+    census = _census.population_margins(w, _rngs(seed)["census"])  # its own stream: nothing else changes
 
     prog("writing files")
     rows: dict[str, int | None] = {}
@@ -175,7 +182,7 @@ def generate(out: str | Path, seed: int = DEFAULT_SEED, quiet: bool = False) -> 
     rows["service_points.geojson"] = _io.write_geojson(
         out / "service_points.geojson", "service_points", pts[TABLES["service_points"].column_names],
         shapely.points(pts[["x", "y"]].to_numpy(float)), _spec("service_points"))
-    for name, (df, dec) in csv_tables(w, survey).items():
+    for name, (df, dec) in csv_tables(w, survey, census).items():
         f = TABLES[name].file
         rows[f] = _io.write_csv(out / f, _sorted(df, name), _spec(name, dec))
     tr = w.truth_registration

@@ -5,7 +5,14 @@ YEARS = tuple(range(2018, 2025))
 
 #: Component names -> index of the child random stream (append only: never reorder).
 STREAMS = ("geo", "names", "attributes", "field", "effects", "platform", "orgs", "points",
-           "members", "joint", "assessment", "survey", "truth_mc", "big_survey")
+           "members", "joint", "assessment", "survey", "truth_mc", "big_survey", "census")
+
+# --- census (population margins) ---------------------------------------------
+CENSUS_YEAR = 2020
+CENSUS_FEMALE_SHARE = 0.5   # as the survey's sex draw
+# ages are uniform on 18-59 (under 60) and 60-90 (60 and over), as the survey's age draw
+AGE_UNDER60 = (18, 59)
+AGE_60PLUS = (60, 90)
 
 # --- survey ---------------------------------------------------------------
 PSU_PER_STRATUM = 8

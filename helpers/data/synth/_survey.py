@@ -6,6 +6,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 from scipy.special import expit
 
+from ..schema import AGE_BANDS
 from . import _geo
 from . import _params as P
 from ._world import World, open_points
@@ -38,6 +39,15 @@ def pps_systematic(rng, pi: np.ndarray) -> np.ndarray:
     points = rng.uniform() + np.arange(n_rest)
     sel = rest[np.searchsorted(cum, points, side="right")]
     return np.sort(np.r_[cert, sel])
+
+
+def age_band(age: np.ndarray) -> np.ndarray:
+    """The age band label (schema.AGE_BANDS) of each age; derived, no random draw."""
+    age = np.asarray(age)
+    out = np.full(age.shape, None, dtype=object)
+    for label, lo, hi in AGE_BANDS:
+        out[(age >= lo) & (age <= hi)] = label
+    return out
 
 
 def design(w: World, rng, psu_per_stratum, resp_total: int | None = None) -> pd.DataFrame:
@@ -141,7 +151,8 @@ def respondents(w: World, rng, des: pd.DataFrame) -> pd.DataFrame:
         "psu_prob": psu_prob,
         "responded": responded.astype(int),
         "weight": blank(weight),
-        "age": blank(age), "sex": np.where(nr, None, sex), "migrant": blank(migrant),
+        "age": blank(age), "age_band": np.where(nr, None, age_band(age)),
+        "sex": np.where(nr, None, sex), "migrant": blank(migrant),
         "walk_minutes": blank(walk),
         **{k: blank(out[k]) for k in ("sat_service", "sat_overall", "trust_committee", "sat_score",
                                       "aware_center", "participated", "complaint_made")},
@@ -153,14 +164,15 @@ def respondents(w: World, rng, des: pd.DataFrame) -> pd.DataFrame:
     width = max(6, len(str(per_year.max())))
     df.insert(0, "resp_id", [f"R{y}-{k:0{width}d}" for y, k in zip(df["year"].to_numpy(), per_year)])
     cols = ["resp_id", "year", "district_id", "subdistrict_id", "community_id", "n_psu_stratum", "psu_prob",
-            "responded", "weight", "age", "sex", "migrant", "walk_minutes", "sat_service", "sat_overall",
+            "responded", "weight", "age", "age_band", "sex", "migrant", "walk_minutes", "sat_service", "sat_overall",
             "trust_committee", "sat_score", "aware_center", "participated", "complaint_made", "complaint_resolved"]
     return df[cols]
 
 
 SPEC = {"resp_id": ("str", 0), "year": ("int", 0), "district_id": ("str", 0), "subdistrict_id": ("str", 0),
         "community_id": ("str", 0), "n_psu_stratum": ("int", 0), "psu_prob": ("float", 8),
-        "responded": ("int", 0), "weight": ("float", 4), "age": ("int", 0), "sex": ("str", 0),
+        "responded": ("int", 0), "weight": ("float", 4), "age": ("int", 0), "age_band": ("str", 0),
+        "sex": ("str", 0),
         "migrant": ("int", 0), "walk_minutes": ("float", 1), "sat_service": ("int", 0),
         "sat_overall": ("int", 0), "trust_committee": ("int", 0), "sat_score": ("float", 1),
         "aware_center": ("int", 0), "participated": ("int", 0), "complaint_made": ("int", 0),
