@@ -92,7 +92,7 @@ def test_report_is_self_contained_with_provenance(site):
     sha_csv = __import__("hashlib").sha256((site["data"] / "values.csv").read_bytes()).hexdigest()
     sha_lock = __import__("hashlib").sha256((paths.ROOT / "requirements.lock").read_bytes()).hexdigest()
     for needle in (f"folder <code>{site['data']}</code>", "<code>values.csv</code>", sha_csv, sha_lock,
-                   "Python 3.", "pandas", "Git commit", "mean_value", "1 to 3 (95%)", "Truth (planted)",
+                   "Python 3.", "pandas", "Git commit", "mean_value", "2.0 (1.0 to 3.0)", "Planted value",
                    'href="findings/10_pass.json"', "the notebook's defaults"):
         assert needle in footer, needle
     prof = (site["out"] / "district_profile-D01.html").read_text()

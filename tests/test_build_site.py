@@ -68,7 +68,7 @@ def test_real_data_read_as_real(site):
     pages = {p.name: p.read_text() for p in site["out"].glob("*.html")}
     assert set(pages) == {"index.html", "10_params.html", "11_plain.html", "20_assets.html"}
     for name, page in pages.items():
-        assert "ynthetic" not in page and "planted" not in page and "Truth" not in page, name
+        assert "ynthetic" not in page and "lanted" not in page and "Truth" not in page, name
         assert render.check_html(page, {str(site["root"]): "tmp", str(paths.ROOT): "repo"}) == [], name
     assert "<strong>Data: Test City</strong>" in pages["index.html"]
     assert "Test City: folder <code>city</code>" in pages["11_plain.html"]

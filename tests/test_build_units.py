@@ -61,7 +61,7 @@ def test_render_html_has_no_script_and_escapes_title():
                               footer_html="<footer>F</footer>") == page
 
 
-def test_index_escapes_and_reports_states():
+def test_index_escapes_and_reports_states(tmp_path):
     base = {"summary": "", "parameters": {}, "group": None, "status": "done", "exists": True, "current": True,
             "skip_reason": None, "error": None, "error_href": None, "findings_href": None}
     entries = [
@@ -85,14 +85,32 @@ def test_index_escapes_and_reports_states():
     assert "out of date (not rebuilt in the last build)" in page and "<code>year = 2023</code>" in page  # d
     assert "skipped: needs survey.csv, which the data folder does not have" in page  # e
     assert "Profile: one per district" in page and "not built" in page
-    assert 'href="a.html#finding-f1"' in page and "0.1 to 0.9 (95%)" in page and 'href="findings/a.json"' in page
-    assert "Data: Test city" in page and "Synthetic data." in page and "Truth (planted)" in page
+    assert 'href="a.html#finding-f1"' in page and 'href="findings/a.json"' in page
+    assert "0.50 (0.10 to 0.90)" in page  # the site's one number format (helpers.publish.fmt)
+    assert "Data: Test city" in page and "Synthetic data." in page and "Planted value" in page
+    from helpers.publish import lint
+
+    index = tmp_path / "index.html"
+    index.write_text(page)
+    assert lint.lint_page(index) == []  # the index passes the site lint
     assert render.check_html(page, {}) == []
     real = site.render_index(data={"name": "Real city", "display": "../real", "synthetic": False}, **kw)
-    assert "ynthetic" not in real and "planted" not in real and "Truth" not in real
+    assert "ynthetic" not in real and "lanted" not in real and "Truth" not in real
 
 
 def test_nbformat_roundtrip_of_cleaned_notebook_is_valid():
     nb = _nb()
     render.clean_notebook(nb, [])
     nbformat.validate(nb)
+
+
+def test_assets_variable_is_the_one_report_writes_to():
+    from helpers.publish import provenance, report
+
+    assert provenance.ENV_REPORT_ASSETS == report.ASSETS_ENV == "HELPERS_REPORT_ASSETS"
+
+
+def test_setup_cell_resets_per_report_state():
+    src = worker.setup_cell_source({"A": "1"}, __import__("pathlib").Path("/x"))
+    compile(src.replace("get_ipython()", "None"), "setup", "exec")
+    assert "reset_numbering" in src and "clear_stated" in src and "%reset" not in src

@@ -286,7 +286,8 @@ class Build:
         core_files = [*publish_dir.joinpath("build").rglob("*.py"), *publish_dir.joinpath("templates").rglob("*"),
                       *helpers_dir.rglob("*.yaml"), *helpers_dir.rglob("*.yml"),
                       *(helpers_dir / n for n in ("__init__.py", "paths.py")),
-                      *(publish_dir / n for n in ("__init__.py", "findings.py", "provenance.py", "report.py"))]
+                      *(publish_dir / n for n in ("__init__.py", "findings.py", "fmt.py", "provenance.py",
+                                                   "report.py"))]
         self.core_hash = provenance.files_hash(
             [p for p in core_files if p.is_file() and "__pycache__" not in p.parts], root)
         self.lock_hash = self.hasher.file(root / "requirements.lock")
@@ -631,7 +632,7 @@ class Build:
         failed = [n for n, res in results.items() if res["status"] != "done"]
         failed += [r["name"] for r in reports if r["name"] in self.setup_errors and r["selected"]]
         built = [n for n, res in results.items() if res["status"] == "done"]
-        from helpers.publish.build.worker import describe_error
+        from helpers.publish.build.plan import describe_error
 
         for n in failed:
             err = entries[n].get("error") or {}

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers.publish.build.worker import describe_error, format_findings
+from helpers.publish.build.plan import describe_error
+from helpers.publish.build.worker import format_findings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 SITE_TITLE = "District party-building and community service: reports"

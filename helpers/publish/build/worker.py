@@ -27,6 +27,7 @@ from pathlib import Path
 from helpers.publish import findings as findings_mod
 from helpers.publish import provenance
 from helpers.publish.build import render
+from helpers.publish.build.plan import describe_error
 
 _CONN = None
 #: Signal handling state of this worker (see :func:`_on_term`).
@@ -267,16 +268,6 @@ def _error_of(nb, exc: BaseException, timeout: float) -> dict:
     return {**where, "message": message, "traceback": tb_text}
 
 
-def describe_error(err: dict) -> str:
-    """``code cell 3, line 5 (fit(model)): ValueError: ...`` (or the message alone)."""
-    where = ""
-    if err.get("cell"):
-        where = f"code cell {err['cell']}" + (f", line {err['line']}" if err.get("line") else "")
-        if err.get("source"):
-            where += f" ({err['source']})"
-    return (where + ": " if where else "") + (err.get("message") or "")
-
-
 #: Warm kernels of this worker, by notebook path (parameterised notebooks only; see :func:`execute`).
 _WARM: dict[str, object] = {}
 
@@ -321,6 +312,11 @@ def setup_cell_source(env: dict, cwd: Path) -> str:
         "    _hb_sys.modules['helpers.publish.provenance']._READS.clear()\n"
         "if 'matplotlib.pyplot' in _hb_sys.modules:\n"
         "    _hb_sys.modules['matplotlib.pyplot'].close('all')\n"
+        # per-report state of the publishing helpers: table and figure numbers, stated verdicts
+        "for _hb_mod, _hb_fn in (('helpers.publish.report', 'reset_numbering'),\n"
+        "                        ('helpers.studies.verdicts', 'clear_stated')):\n"
+        "    if hasattr(_hb_sys.modules.get(_hb_mod), _hb_fn):\n"
+        "        getattr(_hb_sys.modules[_hb_mod], _hb_fn)()\n"
         "del _hb_os, _hb_random, _hb_sys, _hb_ip\n"
     )
 
@@ -383,19 +379,24 @@ def kernel_spec(python: str) -> dict:
 # one report
 # ---------------------------------------------------------------------------
 
-def _fmt(x) -> str:
-    return "" if x is None else f"{x:.4g}"
-
-
 def format_findings(items: list[dict]) -> list[dict]:
+    """Findings (dicts from a findings file) as a reader sees them, in the site's one format.
+
+    Each dict gains ``label`` (the finding's label, else its name), ``estimate`` (estimate and
+    interval as :func:`helpers.publish.findings.table` writes them), ``unit_text`` and
+    ``truth_text`` (the planted value, "" when none).
+    """
+    if not items:
+        return []
+    from helpers.publish import findings as findings_mod
+
+    fields = findings_mod.Finding.__dataclass_fields__
+    objs = [findings_mod.Finding(**{k: v for k, v in d.items() if k in fields}) for d in items]
+    table = findings_mod.table(objs)
     out = []
-    for f in items:
-        g = dict(f)
-        g["value_fmt"] = _fmt(f.get("value"))
-        ci = f.get("ci")
-        g["ci_fmt"] = "" if not ci else f"{_fmt(ci[0])} to {_fmt(ci[1])} ({f.get('level', 0.95):.0%})"
-        g["truth_fmt"] = _fmt(f.get("truth"))
-        out.append(g)
+    for d, (_, row) in zip(items, table.iterrows()):
+        out.append(dict(d, label=row["Finding"], estimate=row["Estimate (95% CI)"], unit_text=row["Unit"],
+                        truth_text=row.get("Planted value", "") or ""))
     return out
 
 
