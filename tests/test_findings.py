@@ -219,6 +219,10 @@ def test_findings_update_writes_only_what_changed(tmp_path, capsys):
     assert findings.load(ledger / "b.json")[0]["value"] == 2.5 and (ledger / "new.json").exists()
     assert not (ledger / "gone.json").exists()
     assert verify.findings_main(args) == 0
+    # a new label (text, not a number) is written too
+    (tmp_path / "site" / "findings" / "a.json").write_text(findings.dumps([dict(_f("x", 1.0), label="X")], "a"))
+    assert verify.findings_main([*args, "--update"]) == 0
+    assert findings.load(ledger / "a.json")[0]["label"] == "X"
 
 
 def test_findings_update_refuses_an_incomplete_or_foreign_site(tmp_path, capsys):

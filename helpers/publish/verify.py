@@ -236,6 +236,14 @@ def _shown(p: Path) -> str:
         return str(p)
 
 
+def _text_changed(old: dict[str, list[dict]], new: dict[str, list[dict]]) -> set[str]:
+    """Reports whose findings differ in what is not a number (labels, notes): no machine noise there."""
+    def text(items):
+        return [{k: v for k, v in f.items() if k not in ("value", "ci", "truth")} for f in items]
+
+    return {r for r in set(old) & set(new) if text(old[r]) != text(new[r])}
+
+
 def findings_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m helpers findings",
@@ -282,22 +290,25 @@ def findings_main(argv: list[str] | None = None) -> int:
     site_findings = findings_mod.load_dir(site / "findings") if (site / "findings").is_dir() else {}
     current = findings_mod.load_dir(ledger) if ledger.is_dir() else {}
     rows = compare(current, site_findings, args.rel_tol, args.abs_tol)
+    text_only = sorted(_text_changed(current, site_findings) - {r["report"] for r in rows})
     if not args.update:
+        if text_only:
+            print(f"{prog}: labels or notes differ (not the numbers) for: {', '.join(text_only)}")
         if rows:
             print(format_table(rows, "ledger", "site"))
             print(f"\n{prog}: {len(rows)} difference(s) between the site's findings and the ledger {_shown(ledger)}; "
                   f"update the ledger with '{prog} --update' (or 'make findings') and commit it")
-        else:
+        elif not text_only:
             print(f"{prog}: the ledger matches the site: {sum(map(len, site_findings.values()))} finding(s) in "
                   f"{len(site_findings)} report(s), within abs {args.abs_tol:g} + rel {args.rel_tol:g}")
         if bad:
             print(f"{prog}: the site is incomplete (not built or failed: {', '.join(bad)})", file=sys.stderr)
-        return 1 if rows or bad else 0
+        return 1 if rows or bad or text_only else 0
     if bad:
         print(f"{prog}: error: the site is incomplete (not built or failed: {', '.join(bad)}); fix them and "
               "rebuild (make reports) before updating the ledger", file=sys.stderr)
         return 1
-    changed = sorted({r["report"] for r in rows})
+    changed = sorted({r["report"] for r in rows} | _text_changed(current, site_findings))
     written, removed = [], []
     ledger.mkdir(parents=True, exist_ok=True)
     for report in changed:

@@ -215,12 +215,12 @@ def _rel(p: Path) -> str:
 
 def _remove_outputs(out_dir: Path, name: str) -> None:
     """Remove what the build published for report ``name`` (page, data files, findings, error file)."""
-    from helpers.publish.build.worker import publish_dir
-
     for f in (out_dir / f"{name}.html", out_dir / "findings" / f"{name}.json", out_dir / "errors" / f"{name}.txt"):
         if f.is_file():
             f.unlink()
     if (out_dir / name).is_dir():
+        from helpers.publish.build.worker import publish_dir
+
         publish_dir(None, out_dir / name)
 
 

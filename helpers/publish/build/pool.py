@@ -135,9 +135,9 @@ def run(tasks: list[dict], jobs: int, *, target, target_args=(), on_running=None
 
 
 def _shutdown(workers: list, stop: Stop, receive) -> None:
-    """Idle workers are told to exit; on a stop, busy ones get SIGTERM, then SIGKILL after the grace."""
+    """Workers are told to exit (``None``); on a stop they get SIGTERM instead, then SIGKILL after the grace."""
     for w in workers:
-        if w.task is None or not stop.requested:
+        if not stop.requested:
             try:
                 w.conn.send(None)
             except (OSError, ValueError):

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -73,6 +74,14 @@ def serve(conn, parent_pid: int) -> None:
                 _leave_critical()
     finally:
         close_warm_kernels()
+        # nothing else to tidy: skip the interpreter's slow teardown (modules, zmq contexts), which kept an
+        # idle worker alive for seconds after the build had finished
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(0)
 
 
 class _WorkerLoop(asyncio.SelectorEventLoop):
