@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "requirements.lock, parameters) are rebuilt.",
         epilog="Exit status: 0 every applicable report is up to date; 1 a report failed (its error is on the "
                "index page, its traceback in SITE/errors/) or the data folder breaks the data contract; 2 usage "
-               "error; 130 interrupted. Examples: 'python -m helpers build'; "
+               "error; 128 + the signal when interrupted (130 for Ctrl-C). Examples: 'python -m helpers build'; "
                "'python -m helpers build --data-dir ~/my_city --param year=2023'; "
                "'python -m helpers build --only \"district_profile-*\"'; 'python -m helpers build --list'.",
     )
