@@ -6,7 +6,7 @@ PY := .venv/bin/python
 TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 .DEFAULT_GOAL := help
 
-.PHONY: help venv sysdeps reports test test-fast data validate lab verify lock bench clean-reports
+.PHONY: help venv sysdeps reports findings test test-fast data validate lab verify lock bench clean-reports
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -17,9 +17,12 @@ venv: ## create or refresh .venv from requirements.lock (no-op when unchanged)
 sysdeps: ## install system packages the tests need (R + survey, ordinal, lme4, MASS; chromium; CJK font) if missing
 	@bash tools/sysdeps.sh test
 
-reports: venv ## build every report from the shipped data into reports/
+reports: venv ## build every report from the default data into the site reports/site/ (open its index.html)
 	@bash tools/sysdeps.sh reports
 	$(PY) -m helpers build
+
+findings: reports ## copy the default site's changed findings into the committed ledger reports/findings/
+	$(PY) -m helpers findings --update
 
 test: venv sysdeps ## run every test (what CI runs)
 	$(TEST_ENV) $(PY) -m pytest -n 2 --dist loadgroup
@@ -33,7 +36,7 @@ data: venv ## regenerate the synthetic default data byte for byte
 validate: venv ## check the data folder against the contract
 	$(PY) -m helpers validate data
 
-verify: venv ## re-execute everything and compare findings with the committed ones
+verify: venv ## re-execute everything in a temporary folder and compare the findings with the ledger
 	$(PY) -m helpers verify
 
 lab: venv ## open JupyterLab on this environment
@@ -46,3 +49,6 @@ lock: venv ## regenerate requirements.lock from requirements.in (then update env
 
 bench: venv ## run the benchmarks (they print their figures)
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean-reports: ## remove the built sites and the build cache (reports/site/, reports/sites/, .build-cache/)
+	rm -rf reports/site reports/sites .build-cache

@@ -63,7 +63,8 @@ def timed(cmd: list[str], **kw) -> tuple[float, subprocess.CompletedProcess]:
 
 def plan_reports(notebooks: Path, out: Path, env: dict) -> list[tuple[str, Path, dict]]:
     """(report name, notebook, parameters) as the build plans them (``build --list``)."""
-    r = subprocess.run([PY, "-m", "helpers", "build", "--list", "--notebooks", str(notebooks), "--out", str(out)],
+    r = subprocess.run([PY, "-m", "helpers", "build", "--list", "--notebooks", str(notebooks), "--out", str(out),
+                        "--cache-dir", str(out.parent / "cache")],
                        capture_output=True, text=True, env=env, cwd=ROOT, check=True)
     out_list = []
     for line in r.stdout.splitlines():
@@ -137,7 +138,8 @@ def main() -> int:
         nbdir = synthetic_notebooks(tmp / "notebooks", args.synthetic or 6)
     out = tmp / "ours"
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
-    build = [PY, "-m", "helpers", "build", "--notebooks", str(nbdir), "--out", str(out), "--progress", "none", *jobs]
+    build = [PY, "-m", "helpers", "build", "--notebooks", str(nbdir), "--out", str(out),
+             "--cache-dir", str(tmp / "cache"), "--progress", "none", *jobs]
     print(f"bench_build: notebooks in {nbdir}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
           "(other work on the machine slows both sides unevenly: compare figures taken at a similar load)")
 

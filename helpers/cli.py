@@ -21,7 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "codebook": ("helpers.cli:codebook", "write the codebook (data/README.md) from the data contract"),
     "synth": ("helpers.cli:synth", "generate the synthetic city (the default data)"),
     "build": ("helpers.publish.build", "execute the notebooks and build the HTML report site"),
-    "verify": ("helpers.publish.verify", "re-execute everything and compare findings with the committed ones"),
+    "verify": ("helpers.publish.verify",
+               "re-execute everything and compare the findings with the ledger (or a site's own findings)"),
+    "findings": ("helpers.publish.verify:findings_main",
+                 "compare the default site's findings with the committed ledger; --update writes the ledger"),
 }
 
 

@@ -30,7 +30,8 @@ class BuiltSite:
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> BuiltSite:
-    """Run ``python -m helpers build --force`` into a temporary folder, once per test run.
+    """Run ``python -m helpers build --force`` on the default data into a temporary site folder (its cache
+    beside it, not in .build-cache/), once per test run.
 
     Under pytest-xdist every worker asks for it; a file lock in the run's shared
     temporary root makes the first worker build and the others reuse its result.
@@ -49,7 +50,7 @@ def built_site(tmp_path_factory) -> BuiltSite:
             if not done.exists():
                 proc = subprocess.run(
                     [sys.executable, "-m", "helpers", "build", "--force", "--out", str(out),
-                     "--findings-dir", str(out / "findings"), "--progress", "lines"],
+                     "--cache-dir", str(shared / "built-site-cache"), "--progress", "lines"],
                     cwd=ROOT, capture_output=True, text=True, timeout=1800,
                 )
                 done.write_text(json.dumps({"returncode": proc.returncode, "log": proc.stdout + proc.stderr}))

@@ -4,8 +4,8 @@ Fails on any console error or page error, any request other than the page
 itself and ``data:`` URLs (so nothing from another host, and no sibling
 files either), and any image that does not decode. Saves full-page
 screenshots of the index and one report (a district profile when there is
-one) in ``reports/screenshots/`` (git-ignored; override with
-``$HELPERS_SCREENSHOT_DIR``).
+one) in ``.build-cache/screenshots/`` (git-ignored, outside every published
+site; override with ``$HELPERS_SCREENSHOT_DIR``).
 
 Which site: ``$HELPERS_BROWSER_SITE`` (an already built folder) if set; else
 the real notebooks on the default data, built once per test session into a
@@ -62,7 +62,7 @@ def test_reports_open_cleanly_in_chromium(site_dir):
 
     pages = sorted(site_dir.glob("*.html"))
     assert any(p.name == "index.html" for p in pages) and len(pages) >= 2
-    shots = Path(os.environ.get("HELPERS_SCREENSHOT_DIR", paths.REPORTS_DIR / "screenshots"))
+    shots = Path(os.environ.get("HELPERS_SCREENSHOT_DIR", paths.BUILD_CACHE_DIR / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
     reports = [p for p in pages if p.name != "index.html"]
     profile = next((p for p in reports if p.name.startswith("district_profile")), reports[0])

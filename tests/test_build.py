@@ -31,7 +31,8 @@ PROFILE_READS = [PROFILE[0], "%load_ext autoreload\n%autoreload 2", PROFILE[1] +
 
 def run_build(site, *extra, timeout=300):
     cmd = [sys.executable, "-m", "helpers", "build", "--notebooks", str(site["nb"]), "--out", str(site["out"]),
-           "--data-dir", str(site["data"]), "--progress", "lines", *extra]
+           "--cache-dir", str(site["out"].parent / f"{site['out'].name}-cache"), "--data-dir", str(site["data"]),
+           "--progress", "lines", *extra]
     t0 = time.monotonic()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=paths.ROOT)
     r.elapsed = time.monotonic() - t0
@@ -69,11 +70,15 @@ def test_first_build_runs_everything(site):
     assert {p.name for p in (out / "findings").glob("*.json")} == {
         "10_pass.json", "district_profile-D01.json", "district_profile-D02.json"}
     assert not list(out.rglob("*.tmp"))
+    assert not (out / "errors").exists() or not list((out / "errors").iterdir())
+    assert not list(out.rglob(".*"))  # the site alone: no cache, lock or scratch files in it
 
 
 def test_report_is_self_contained_with_provenance(site):
     page = (site["out"] / "10_pass.html").read_text()
-    assert render.check_html(page, {str(site["root"]): "tmp", str(paths.ROOT): "repo", str(Path.home()) + "/": "home"}) == []
+    # the data folder is named as given (here an absolute path); nothing else of this machine appears
+    assert render.check_html(page, {str(site["root"]): "tmp", str(paths.ROOT): "repo",
+                                    str(Path.home()) + "/": "home"}, allowed=(str(site["data"]),)) == []
     assert "<script" not in page and "http://" not in page.replace('href="http', "")
     assert "import pandas" not in page  # no code cells
     body = page[page.index("<body"):]
@@ -86,21 +91,23 @@ def test_report_is_self_contained_with_provenance(site):
     footer = page[page.index('id="provenance"'):]
     sha_csv = __import__("hashlib").sha256((site["data"] / "values.csv").read_bytes()).hexdigest()
     sha_lock = __import__("hashlib").sha256((paths.ROOT / "requirements.lock").read_bytes()).hexdigest()
-    for needle in ("data/values.csv", sha_csv, sha_lock, "Python 3.", "pandas", "Git commit", "mean_value",
-                   "1 to 3 (95%)"):
+    for needle in (f"folder <code>{site['data']}</code>", "<code>values.csv</code>", sha_csv, sha_lock,
+                   "Python 3.", "pandas", "Git commit", "mean_value", "2.0 (1.0 to 3.0)", "Planted value",
+                   'href="findings/10_pass.json"', "the notebook's defaults"):
         assert needle in footer, needle
     prof = (site["out"] / "district_profile-D01.html").read_text()
-    assert "district_id = D01" in prof and "data/districts.geojson" in prof
+    assert "district_id = D01" in prof and "<code>districts.geojson</code>" in prof
 
 
 def test_index_lists_reports_groups_and_findings(site):
     index = (site["out"] / "index.html").read_text()
-    assert render.check_html(index, {str(site["root"]): "tmp"}) == []
+    assert render.check_html(index, {str(site["root"]): "tmp"}, allowed=(str(site["data"]),)) == []
+    assert "<strong>Data: data</strong>" in index and "Synthetic data." in index  # named after the folder
     assert 'href="10_pass.html"' in index and "Passing report" in index
     assert "A short study that passes" in index  # one-line summary
     assert "District profile: one per district" in index
     assert index.count("district_profile-D0") >= 4  # both profiles, each with a link and a name
-    assert 'href="10_pass.html#finding-mean_value"' in index
+    assert 'href="10_pass.html#finding-mean_value"' in index and 'href="findings/10_pass.json"' in index
     assert 'id="finding-mean_value"' in (site["out"] / "10_pass.html").read_text()
 
 
@@ -140,7 +147,7 @@ def test_incremental_rebuilds_only_what_changed(site):
 
 def test_failure_is_isolated_and_keeps_last_good_html(site):
     good = (site["out"] / "10_pass.html").read_bytes()
-    broken = [*PASSING[:2], "raise RuntimeError('boom in the third cell')", *PASSING[2:]]
+    broken = [*PASSING[:2], "a = 1\nb = 2\nraise RuntimeError('boom in the third cell')", *PASSING[2:]]
     write_nb(site["nb"] / "10_pass.ipynb", broken)
     write_nb(site["nb"] / "20_fail.ipynb", FAILING)
     write_nb(site["nb"] / "25_slow.ipynb", [("md", "# Slow"), "import time\ntime.sleep(120)"])
@@ -149,18 +156,26 @@ def test_failure_is_isolated_and_keeps_last_good_html(site):
     st = states(r)
     assert st["10_pass"] == "failed" and st["20_fail"] == "failed" and st["25_slow"] == "failed"
     assert st["district_profile-D01"] == "cached"
-    assert "FAILED 10_pass: code cell 2" in r.stderr and "RuntimeError: boom in the third cell" in r.stderr
-    assert "FAILED 20_fail: code cell 2" in r.stderr and "planned failure" in r.stderr
+    # the failing line of the cell, not its first line; the full traceback beside the site
+    assert ("FAILED 10_pass: code cell 2, line 3 (raise RuntimeError('boom in the third cell')): "
+            "RuntimeError: boom in the third cell") in r.stderr
+    assert "FAILED 20_fail: code cell 2, line 1" in r.stderr and "planned failure" in r.stderr
+    tb = (site["out"] / "errors" / "10_pass.txt").read_text()
+    assert "----> 3 raise RuntimeError" in tb and "Traceback" in tb and str(site["root"]) not in tb
     assert "FAILED 25_slow" in r.stderr and "timed out" in r.stderr
     assert (site["out"] / "10_pass.html").read_bytes() == good  # last good kept
     assert not (site["out"] / "20_fail.html").exists()
     index = (site["out"] / "index.html").read_text()
-    assert "boom in the third cell" in index and "showing the last good version" in index
-    assert "planned failure for the test" in index
+    assert "boom in the third cell" in index and "showing its last good version, which is out of date" in index
+    assert "planned failure for the test" in index and 'href="errors/20_fail.txt"' in index
     # restore for the next tests
     write_nb(site["nb"] / "10_pass.ipynb", PASSING)
     for n in ("20_fail", "25_slow"):
         (site["nb"] / f"{n}.ipynb").unlink()
+    r = run_build(site)
+    assert r.returncode == 0, r.stderr
+    # the reports that are gone take their pages and error files with them; the one that passes again drops its
+    assert not (site["out"] / "errors").exists() or not list((site["out"] / "errors").iterdir())
 
 
 def test_clean_builds_are_byte_identical(site, tmp_path):
@@ -206,3 +221,23 @@ def test_verify_reproduces_and_reports_differences(site, tmp_path, capsys):
     shutil.copy(site["out"] / "findings" / "10_pass.json", committed)
     rows = verify.compare(verify.findings_mod.load_dir(committed), verify.findings_mod.load_dir(site["out"] / "findings"))
     assert [r for r in rows if r["report"] == "10_pass"] == []
+    assert "commit" not in out.split("difference(s)")[1].replace("committed", "")  # not the ledger: no advice
+
+
+def test_verify_site_against_its_own_findings(site, tmp_path, capsys):
+    """A site of another data folder is verified against its own findings, with the data and parameters it was
+    built with (read from the build's record), and verify never advises committing anything."""
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    shutil.copy(site["nb"] / "10_pass.ipynb", nbdir)
+    s2 = dict(site, nb=nbdir, out=tmp_path / "site2")
+    assert run_build(s2).returncode == 0
+    f = s2["out"] / "findings" / "10_pass.json"
+    doc = json.loads(f.read_text())
+    doc["findings"][0]["value"] = 99.5
+    f.write_text(json.dumps(doc))
+    rc = verify.main(["--site", str(s2["out"]), "--cache-dir", str(tmp_path / "site2-cache"), "--progress", "none"])
+    out = capsys.readouterr().out
+    assert rc == 1, out
+    assert "value" in out and "99.5" in out and "the site's findings" in out
+    assert "commit" not in out.lower() and "make findings" not in out

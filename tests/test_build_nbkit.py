@@ -3,9 +3,11 @@ test_browser.py and test_report_safety.py)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
+from _fixtures import write_valid_folder
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 XSS = "<script>alert(1)</script>"
@@ -30,20 +32,23 @@ def write_nb(path: Path, cells: list, params: str | None = None) -> Path:
     return path
 
 
-def make_data(data_dir: Path, districts=(("D01", "Alpha"), ("D02", XSS))) -> Path:
-    """A tiny data folder: metadata.json (synthetic), districts.geojson, one CSV."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "metadata.json").write_text(json.dumps({"synthetic": True, "seed": 1, "generator_version": "test"}))
-    feats, y0 = [], 3500000.0
-    for i, (did, name) in enumerate(districts):
-        x = 500000.0 + 10000.0 * i
-        feats.append({"type": "Feature", "properties": {"district_id": did, "name_en": name, "name_zh": name,
-                                                          "zone": "core"},
-                      "geometry": {"type": "Polygon",
-                                   "coordinates": [[[x, y0], [x + 1e4, y0], [x + 1e4, y0 + 1e4], [x, y0 + 1e4], [x, y0]]]}})
-    (data_dir / "districts.geojson").write_text(json.dumps({
-        "type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4548"}},
-        "features": feats}))
+def make_data(data_dir: Path, districts=(("D01", "Alpha"), ("D02", XSS)), synthetic: bool = True,
+              name: str | None = None) -> Path:
+    """A tiny valid data folder (tests/_fixtures.py: 2 districts, every table) with these district names,
+    a metadata.json (synthetic or not, a dataset name if given) and one extra file, values.csv."""
+    write_valid_folder(data_dir)
+    gj = json.loads((data_dir / "districts.geojson").read_text(encoding="utf-8"))
+    names = dict(districts)
+    for f in gj["features"]:
+        p = f["properties"]
+        p["name_en"] = p["name_zh"] = names.get(p["district_id"], p["name_en"])
+    (data_dir / "districts.geojson").write_text(json.dumps(gj, ensure_ascii=False), encoding="utf-8")
+    meta = {"synthetic": synthetic, "study_period": [2018, 2019]}
+    if synthetic:
+        meta.update(seed=1, generator_version="test")
+    if name:
+        meta["name"] = name
+    (data_dir / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
     (data_dir / "values.csv").write_text("district_id,value\nD01,1.5\nD02,2.5\n")
     return data_dir
 
@@ -96,3 +101,64 @@ SMALL_N = [
     "df = pd.DataFrame({'district_id': ['D01', 'D02'], 'n': [5, 40], 'estimate': [0.8123, 0.5432]})",
     "report.table(df)",
 ]
+
+# -- notebooks that write the data behind a table (``$HELPERS_REPORT_ASSETS``) --------------------------------
+
+def assets_nb(report: str, csv_text: str | None, link: str = "table-1.csv") -> list:
+    """A report that writes ``csv_text`` as table-1.csv into the assets folder (if given) and links ``link``."""
+    write = ("import os\nfolder = os.environ['HELPERS_REPORT_ASSETS']\n"
+             f"open(os.path.join(folder, 'table-1.csv'), 'w').write({csv_text!r})\n" if csv_text is not None
+             else "import os\n")
+    return [("md", f"# Data for download ({report})\n\nA table and the file behind it."),
+            write + "from IPython.display import Markdown, display\n"
+            f"display(Markdown('Table 1. [Download the data ({link})]({report}/{link})'))"]
+
+
+GOOD_CSV = "district_id,n,share\nD01,40,0.52\nD02,35,0.48\n"
+SMALL_N_CSV = "district_id,n,share\nD01,3,0.9\nD02,35,0.48\n"
+
+
+# -- processes ----------------------------------------------------------------------------------------------
+
+def _stat(pid: int) -> tuple[int, str] | None:
+    """(parent pid, state letter) of a process from /proc, None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    rest = stat[stat.rindex(b")") + 2:].split()
+    return int(rest[1]), rest[0].decode()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, grandchildren, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            st = _stat(int(entry))
+            if st:
+                children.setdefault(st[0], []).append(int(entry))
+    out, stack = [], [pid]
+    while stack:
+        for c in children.get(stack.pop(), []):
+            out.append(c)
+            stack.append(c)
+    return out
+
+
+def still_running(pids: list[int]) -> list[int]:
+    """The processes of ``pids`` that still run (zombies waiting to be reaped count as ended)."""
+    out = []
+    for p in pids:
+        st = _stat(p)
+        if st is not None and st[1] not in ("Z", "X"):
+            out.append(p)
+    return out
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""

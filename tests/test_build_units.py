@@ -61,29 +61,56 @@ def test_render_html_has_no_script_and_escapes_title():
                               footer_html="<footer>F</footer>") == page
 
 
-def test_index_escapes_and_reports_failures(tmp_path):
-    (tmp_path / "a.html").write_text("x")
+def test_index_escapes_and_reports_states(tmp_path):
+    base = {"summary": "", "parameters": {}, "group": None, "status": "done", "exists": True, "current": True,
+            "skip_reason": None, "error": None, "error_href": None, "findings_href": None}
     entries = [
-        {"name": "a", "href": "a.html", "title": "<b>A</b>", "summary": "s", "parameters": {}, "group": None,
-         "status": "done", "error": None},
-        {"name": "b", "href": "b.html", "title": "B", "summary": "", "parameters": {}, "group": None,
-         "status": "failed", "error": {"cell": 4, "source": "fit()", "message": "ValueError: <bad>"}},
-        {"name": "p-D1", "href": "p-D1.html", "title": "P: <script>alert(1)</script>", "summary": "",
-         "parameters": {"district_id": "D1"}, "group": "p", "group_title": "Profile", "status": None,
-         "error": None},
+        dict(base, name="a", href="a.html", title="<b>A</b>", summary="s", findings_href="findings/a.json"),
+        dict(base, name="b", href="b.html", title="B", status="failed", exists=False, error_href="errors/b.txt",
+             error={"cell": 4, "line": 7, "source": "fit()", "message": "ValueError: <bad>"}),
+        dict(base, name="c", href="c.html", title="C", status="failed", error={"message": "boom"}),
+        dict(base, name="d", href="d.html", title="D", current=False, parameters={"year": 2023}),
+        dict(base, name="e", href="e.html", title="E", status="skipped", exists=False,
+             skip_reason="needs survey.csv, which the data folder does not have"),
+        dict(base, name="p-D1", href="p-D1.html", title="P: <script>alert(1)</script>", group="p",
+             group_title="Profile", status=None, exists=False),
     ]
-    page = site.render_index(entries=entries, out_dir=tmp_path, git={"commit": "abc", "dirty": False},
-                             lock_hash="l" * 64, synthetic=True, k=10,
-                             findings_by_report={"a": [{"name": "f1", "value": 0.5, "ci": [0.1, 0.9],
-                                                        "level": 0.95, "unit": "pp", "truth": None, "note": ""}]})
+    finding = {"name": "f1", "value": 0.5, "ci": [0.1, 0.9], "level": 0.95, "unit": "pp", "truth": 0.4, "note": ""}
+    kw = dict(entries=entries, git={"commit": "abc", "dirty": False}, lock_hash="l" * 64, k=10, params={},
+              findings_by_report={"a": [finding], "d": [dict(finding, name="f2")]})
+    page = site.render_index(data={"name": "Test city", "display": "data", "synthetic": True}, **kw)
     assert "<script" not in page and "&lt;script&gt;" in page and "&lt;b&gt;A&lt;/b&gt;" in page
-    assert "code cell 4 (fit()): ValueError: &lt;bad&gt;" in page
+    assert "code cell 4, line 7 (fit()): ValueError: &lt;bad&gt;" in page and 'href="errors/b.txt"' in page
+    assert "showing its last good version, which is out of date" in page  # c: failed, page kept
+    assert "out of date (not rebuilt in the last build)" in page and "<code>year = 2023</code>" in page  # d
+    assert "skipped: needs survey.csv, which the data folder does not have" in page  # e
     assert "Profile: one per district" in page and "not built" in page
-    assert 'href="a.html#finding-f1"' in page and "0.1 to 0.9 (95%)" in page
+    assert 'href="a.html#finding-f1"' in page and 'href="findings/a.json"' in page
+    assert "0.50 (0.10 to 0.90)" in page  # the site's one number format (helpers.publish.fmt)
+    assert "Data: Test city" in page and "Synthetic data." in page and "Planted value" in page
+    from helpers.publish import lint
+
+    index = tmp_path / "index.html"
+    index.write_text(page)
+    assert lint.lint_page(index) == []  # the index passes the site lint
     assert render.check_html(page, {}) == []
+    real = site.render_index(data={"name": "Real city", "display": "../real", "synthetic": False}, **kw)
+    assert "ynthetic" not in real and "lanted" not in real and "Truth" not in real
 
 
 def test_nbformat_roundtrip_of_cleaned_notebook_is_valid():
     nb = _nb()
     render.clean_notebook(nb, [])
     nbformat.validate(nb)
+
+
+def test_assets_variable_is_the_one_report_writes_to():
+    from helpers.publish import provenance, report
+
+    assert provenance.ENV_REPORT_ASSETS == report.ASSETS_ENV == "HELPERS_REPORT_ASSETS"
+
+
+def test_setup_cell_resets_per_report_state():
+    src = worker.setup_cell_source({"A": "1"}, __import__("pathlib").Path("/x"))
+    compile(src.replace("get_ipython()", "None"), "setup", "exec")
+    assert "reset_numbering" in src and "clear_stated" in src and "%reset" not in src

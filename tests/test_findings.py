@@ -176,3 +176,65 @@ def test_progress_lines_for_logs():
     p.set("b", "cached", duration=0.0)
     out = buf.getvalue().splitlines()
     assert [line.split()[2] for line in out] == ["running", "done", "cached"]
+
+
+# -- python -m helpers findings: the ledger is written only on request, and only where results changed ------
+
+def _fake_site(tmp_path, reports: dict[str, list[dict]], status=None, data_dir=None, params=None):
+    from helpers.publish.build import inputs
+
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    (site / "findings").mkdir(parents=True)
+    (site / "index.html").write_text("<html></html>")
+    for name, items in reports.items():
+        (site / "findings" / f"{name}.json").write_text(findings.dumps(items, name))
+    cache.mkdir()
+    doc = {"build": {"data_dir": str(data_dir or inputs.DEFAULT_DATA.resolve()), "data_given": "data",
+                     "params": params or {}, "notebooks": "notebooks"},
+           "reports": {n: {"status": (status or {}).get(n, "done")} for n in reports}}
+    (cache / "manifest.json").write_text(json.dumps(doc))
+    return ["--site", str(site), "--cache-dir", str(cache), "--ledger", str(tmp_path / "ledger")]
+
+
+def _f(name, value, unit="pp"):
+    return {"name": name, "value": value, "ci": None, "level": 0.95, "unit": unit, "truth": None, "note": ""}
+
+
+def test_findings_update_writes_only_what_changed(tmp_path, capsys):
+    ledger = tmp_path / "ledger"
+    ledger.mkdir()
+    # the ledger as another machine wrote it: the same results to the 9th digit, other bytes
+    same_text = json.dumps({"report": "a", "findings": [_f("x", 1.00000000012)]})
+    (ledger / "a.json").write_text(same_text)
+    (ledger / "b.json").write_text(findings.dumps([_f("y", 2.0)], "b"))
+    (ledger / "gone.json").write_text(findings.dumps([_f("z", 3.0)], "gone"))
+    args = _fake_site(tmp_path, {"a": [_f("x", 1.0)], "b": [_f("y", 2.5)], "new": [_f("w", 4.0)]})
+    assert verify.findings_main(args) == 1  # differences, nothing written
+    out = capsys.readouterr().out
+    assert "ledger" in out and "site" in out and "2.5" in out and (ledger / "b.json").read_text().count("2.0")
+    assert verify.findings_main([*args, "--update"]) == 0
+    out = capsys.readouterr().out
+    assert "3 report(s) written" not in out and "2 report(s) written (b, new)" in out and "1 removed (gone)" in out
+    assert (ledger / "a.json").read_text() == same_text  # within tolerance: untouched, byte for byte
+    assert findings.load(ledger / "b.json")[0]["value"] == 2.5 and (ledger / "new.json").exists()
+    assert not (ledger / "gone.json").exists()
+    assert verify.findings_main(args) == 0
+    # a new label (text, not a number) is written too
+    (tmp_path / "site" / "findings" / "a.json").write_text(findings.dumps([dict(_f("x", 1.0), label="X")], "a"))
+    assert verify.findings_main([*args, "--update"]) == 0
+    assert findings.load(ledger / "a.json")[0]["label"] == "X"
+
+
+def test_findings_update_refuses_an_incomplete_or_foreign_site(tmp_path, capsys):
+    args = _fake_site(tmp_path, {"a": [_f("x", 1.0)]}, status={"a": "failed"})
+    assert verify.findings_main([*args, "--update"]) == 1
+    assert "the site is incomplete (not built or failed: a)" in capsys.readouterr().err
+    assert not (tmp_path / "ledger").exists()
+    other = tmp_path / "other"
+    args = _fake_site(other, {"a": [_f("x", 1.0)]}, data_dir=tmp_path / "my_city")
+    assert verify.findings_main([*args, "--update"]) == 2
+    assert "not the default data" in capsys.readouterr().err
+    args = _fake_site(tmp_path / "p", {"a": [_f("x", 1.0)]}, params={"year": 2023})
+    assert verify.findings_main([*args, "--update"]) == 2
+    assert "built with parameters (year=2023)" in capsys.readouterr().err
+    assert verify.findings_main(["--site", str(tmp_path / "nowhere"), "--update"]) == 2

@@ -10,7 +10,9 @@ import pytest
 
 from helpers.publish import report
 from helpers.publish.build import render
-from test_build_nbkit import PROFILE, PROFILE_PARAMS, SMALL_N, XSS, XSS_NB, make_data, write_nb
+from helpers import paths
+from test_build_nbkit import (PROFILE, PROFILE_PARAMS, SMALL_N, SMALL_N_CSV, XSS, XSS_NB, assets_nb, make_data,
+                              write_nb)
 
 # ---------------------------------------------------------------------------
 # notebook helpers (fast)
@@ -109,20 +111,34 @@ def test_built_reports_escape_and_suppress(tmp_path):
                                        "pd.DataFrame({'district_id': ['D01'], 'n': [3], 'share': [0.9]})"])
     write_nb(nbdir / "60_micro.ipynb", [("md", "# Micro"), "from helpers.publish import report\nimport pandas as pd\n"
                                         "report.table(pd.DataFrame({'resp_id': ['r1'], 'age': [30]}))"])
+    # the data files published beside a page get the page's checks
+    write_nb(nbdir / "70_csv_small_n.ipynb", assets_nb("70_csv_small_n", SMALL_N_CSV))
+    write_nb(nbdir / "71_csv_path.ipynb", assets_nb("71_csv_path", f"district_id,n,source\nD01,40,{paths.ROOT}/x\n"))
+    write_nb(nbdir / "72_csv_missing.ipynb", assets_nb("72_csv_missing", None))
+    write_nb(nbdir / "73_csv_micro.ipynb", assets_nb("73_csv_micro", "resp_id,age\nr1,30\n"))
     r = subprocess.run([sys.executable, "-m", "helpers", "build", "--notebooks", str(nbdir), "--out", str(out),
-                        "--data-dir", str(data), "--progress", "lines"], capture_output=True, text=True, timeout=300)
+                        "--cache-dir", str(tmp_path / "cache"), "--data-dir", str(data), "--progress", "lines"],
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 1, r.stdout + r.stderr
     # a table displayed without report.table and with n < k fails the safety check; microdata is refused
     assert "FAILED 50_leak" in r.stderr and "n = 3 < 10" in r.stderr
     assert "FAILED 60_micro" in r.stderr and "MicrodataError" in r.stderr
     assert not (out / "50_leak.html").exists() and not (out / "60_micro.html").exists()
+    assert "FAILED 70_csv_small_n" in r.stderr and "table-1.csv, row 'D01': n = 3 < 10 but share shown" in r.stderr
+    assert "FAILED 71_csv_path" in r.stderr and "table-1.csv, line 2: contains the repository's absolute path" in r.stderr
+    assert "FAILED 72_csv_missing" in r.stderr and "links to 72_csv_missing/table-1.csv, which the report did not" in r.stderr
+    assert "FAILED 73_csv_micro" in r.stderr and "table-1.csv has a respondent id column" in r.stderr
+    for n in ("70_csv_small_n", "71_csv_path", "72_csv_missing", "73_csv_micro"):
+        assert not (out / n).exists() and not (out / f"{n}.html").exists()
+        assert (out / "errors" / f"{n}.txt").exists()
 
     pages = {p.name: p.read_text() for p in out.glob("*.html")}
+    assert str(paths.ROOT) not in "".join(p.read_text() for p in (out / "errors").iterdir())
     assert set(pages) == {"30_xss.html", "40_small.html", "district_profile-D01.html",
                           "district_profile-D02.html", "index.html"}
     for name, page in pages.items():
         assert "<script" not in page.lower(), name  # XSS text is escaped everywhere, and no script tag at all
-        assert render.check_html(page, {str(tmp_path): "tmp", "/root/": "home"}) == [], name
+        assert render.check_html(page, {str(tmp_path): "tmp", "/root/": "home"}, allowed=(str(data),)) == [], name
     xss = pages["30_xss.html"]
     assert xss.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3  # DataFrame, Markdown, print
     assert re.search(r"<img[^>]+src=\"data:image/png;base64,", xss)  # the figure with the title is an image
@@ -131,3 +147,27 @@ def test_built_reports_escape_and_suppress(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages["index.html"]
     small = pages["40_small.html"]
     assert "suppressed (n &lt; 10)" in small and "0.8123" not in small and "0.5432" in small
+
+
+def test_check_csv_text():
+    k, n_cols = 10, report.N_COLUMNS
+    assert render.check_csv_text("district_id,n,share\nD01,40,0.5\nD02,5,suppressed (n < 10)\n", "a.csv", k, n_cols,
+                                 {}) == []
+    assert render.check_csv_text("year,n,share\n2019,5,0.5\n", "a.csv", k, n_cols, {}) == [
+        "a.csv, row '2019': n = 5 < 10 but share shown; display estimates through helpers.publish.report.table(df), "
+        "which suppresses them"]
+    probs = render.check_csv_text("name,url\nx,https://example.org/a\n", "b.csv", k, n_cols, {})
+    assert len(probs) == 1 and "address of another host" in probs[0]
+    probs = render.check_csv_text("name\n/work/secret/x\n", "c.csv", k, n_cols, {"/work/secret": "the repository"})
+    assert probs == ["c.csv, line 2: contains the repository ('/work/secret')"]
+
+
+def test_check_assets_names_and_kinds(tmp_path):
+    (tmp_path / "good-1.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00")
+    names, problems = render.check_assets(tmp_path, 10, report.N_COLUMNS, {})
+    assert names == ["good-1.csv"]
+    assert len(problems) == 3 and any("notes.txt" in p for p in problems) and any("sub" in p for p in problems)
+    assert any("bin.csv: not UTF-8" in p for p in problems)

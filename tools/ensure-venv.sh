@@ -5,11 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || { echo "error: $PY not found; install Python 3.11 (or set PYTHON=/path/to/python3.11)" >&2; exit 1; }
-want=$( { cat requirements.lock pyproject.toml; "$PY" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1)
 stamp=.venv/.env-hash
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/python ]; then
+env_hash() { { cat requirements.lock pyproject.toml; "$1" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1; }
+# Up to date: the stamp matches the lock, pyproject.toml and the venv's own interpreter (asked directly:
+# "$PY" is often a pyenv shim that takes half a second to start, the whole budget of a no-op `make reports`).
+if [ -f "$stamp" ] && [ -x .venv/bin/python ] && [ "$(cat "$stamp")" = "$(env_hash .venv/bin/python 2>/dev/null)" ]; then
   exit 0
 fi
+want=$(env_hash "$PY")
 if [ -x .venv/bin/python ] && .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
   echo ">> updating .venv to match requirements.lock"
 else

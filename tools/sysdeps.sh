@@ -9,7 +9,13 @@
 set -euo pipefail
 mode=${1:-test}
 need=()
-has_font() { fc-list 2>/dev/null | grep -qiE 'wqy|noto sans cjk|noto serif cjk'; }
+# The font list is read whole before grep looks at it: with `fc-list | grep -q` under pipefail, grep
+# exits at the first match, fc-list dies of SIGPIPE, and the pipeline "fails" although the font is there.
+has_font() {
+  local fonts
+  fonts=$(fc-list : family 2>/dev/null) || return 1
+  grep -qiE 'wenquanyi|noto sans (cjk|sc)|source han sans|simhei|microsoft yahei|pingfang|arial unicode' <<<"$fonts"
+}
 if [ "$mode" = test ]; then
   # R packages: looked up without loading them (fast); apt-get skips the ones already there
   rpkgs='c("survey", "ordinal", "lme4", "MASS")'
@@ -35,4 +41,6 @@ command -v apt-get >/dev/null || { echo "error: apt-get not found; install by ha
 echo ">> installing system packages: ${need[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# fontconfig's cache is refreshed by a dpkg trigger that does not always run (e.g. in containers)
+if command -v fc-cache >/dev/null; then $SUDO fc-cache >/dev/null 2>&1 || true; fi
 echo ">> system packages ready"

@@ -22,6 +22,10 @@ from pathlib import Path
 
 #: Environment variable naming the file that collects data reads (set by the build).
 ENV_DATA_LOG = "HELPERS_DATA_LOG"
+#: Environment variable naming the folder into which a report writes the data behind its
+#: tables and figures (CSV files), published beside the page as ``<report>/<file>.csv``.
+#: Set by the build for each run to an empty folder; unset in an interactive session.
+ENV_REPORT_ASSETS = "HELPERS_REPORT_ASSETS"
 
 #: Packages whose versions are printed in every report's provenance footer.
 KEY_PACKAGES: tuple[str, ...] = (

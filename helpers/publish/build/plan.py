@@ -16,7 +16,7 @@ from pathlib import Path
 from helpers.publish import provenance
 
 #: Bump when the build's output format changes, to rebuild everything once.
-BUILD_FORMAT = 1
+BUILD_FORMAT = 2
 #: A notebook whose parameters cell sets this name runs once per district.
 DISTRICT_PARAM = "district_id"
 
@@ -156,8 +156,18 @@ def discover(notebooks_dir: Path) -> list[Notebook]:
     return [read_notebook_light(found[s]) for s in sorted(found)]
 
 
+def describe_error(err: dict) -> str:
+    """``code cell 3, line 5 (fit(model)): ValueError: ...`` (or the message alone) for a failed report."""
+    where = ""
+    if err.get("cell"):
+        where = f"code cell {err['cell']}" + (f", line {err['line']}" if err.get("line") else "")
+        if err.get("source"):
+            where += f" ({err['source']})"
+    return (where + ": " if where else "") + (err.get("message") or "")
+
+
 def slug(text: str) -> str:
-    """A file-name-safe form of a district id."""
+    """A file-name-safe form of ``text`` (a district id, a folder name): letters, digits, ``.``, ``_``, ``-``."""
     s = re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("._")
     return s or hashlib.sha256(str(text).encode()).hexdigest()[:10]
 

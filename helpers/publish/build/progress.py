@@ -1,4 +1,4 @@
-"""Progress display for the build: one line per report (queued, running, done, failed, cached).
+"""Progress display for the build: one line per report (queued, running, done, failed, cached, skipped).
 
 On a terminal the table is redrawn in place; in a log (CI, a pipe) each change
 of state is printed as one line, so the log reads top to bottom.
@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-STATES = ("queued", "running", "done", "failed", "cached")
+STATES = ("queued", "running", "done", "failed", "cached", "skipped")
 
 
 class Progress:

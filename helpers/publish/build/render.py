@@ -1,6 +1,6 @@
 """Turn an executed notebook into one self-contained, deterministic, safe HTML file.
 
-Pipeline (:func:`render_report`):
+Pipeline (as :func:`helpers.publish.build.worker.build_report` runs it):
 
 1. :func:`clean_notebook` drops what must not be published or varies between
    runs: stderr streams, JavaScript and widget outputs, the injected
@@ -8,12 +8,16 @@ Pipeline (:func:`render_report`):
    ``remove-output``, cell ids (renumbered), execution counts and metadata;
    machine paths in text outputs are rewritten (repo root -> ``.``, home -> ``~``).
 2. :func:`check_outputs` fails the report if a displayed table shows an
-   estimate with ``n`` below the disclosure threshold, or a respondent id column.
-3. nbconvert's HTMLExporter with the ``report`` template
+   estimate with ``n`` below the disclosure threshold, or a respondent id column
+   (the rule itself: :func:`check_rows`).
+3. :func:`render_html`: nbconvert's HTMLExporter with the ``report`` template
    (``helpers/publish/templates/report``): no code, no prompts, images embedded, no
    require.js, MathJax, mermaid or widget scripts; banner and provenance footer.
 4. :func:`check_html` fails the report on any ``<script>``, event-handler
    attribute, resource from another host, or machine path / user name.
+5. :func:`check_assets` applies what applies of 2 and 4 to the CSV files a report
+   writes for download, and :func:`check_asset_links` fails a page that links to
+   one it did not write.
 """
 from __future__ import annotations
 
@@ -159,6 +163,40 @@ def _is_identifier(name: str) -> bool:
     return c in ("year", "wave", "") or c.endswith("_id") or c.endswith("_code")
 
 
+def check_rows(names: list[str], rows: list[list[tuple[str, str]]], k: int, n_columns: tuple[str, ...],
+               where: str) -> list[str]:
+    """Disclosure problems in one table given as cells: respondent ids, numbers shown with n < k.
+
+    ``names`` are the column headers; each row is a list of ``(kind, text)`` cells, ``kind``
+    ``"th"`` for a row label (an HTML index cell) and ``"td"`` otherwise. ``where`` starts
+    each message (e.g. ``"table 2"`` or ``"coverage.csv"``). The rule is the one of
+    :func:`helpers.publish.report.table`: a row whose count column (the first of
+    ``n_columns`` present) is below ``k`` may show identifiers and the count, no other number.
+    """
+    lower = [n.lower() for n in names]
+    if "resp_id" in lower or "respondent_id" in lower:
+        return [f"{where} has a respondent id column: reports may not show respondent-level rows"]
+    n_pos = next((i for i, n in enumerate(lower) if n in n_columns), None)
+    if n_pos is None:
+        return []
+    problems = []
+    for i_row, r in enumerate(rows, 1):
+        if len(r) != len(names):
+            continue
+        n = _number(r[n_pos][1])
+        if n is None or n >= k:
+            continue
+        shown = [names[i] for i, (kind, txt) in enumerate(r)
+                 if i != n_pos and kind == "td" and not _is_identifier(names[i]) and _number(txt) is not None]
+        if shown:
+            label = " / ".join(c[1] for c in r if c[0] == "th") or " / ".join(
+                r[i][1] for i, nm in enumerate(names) if _is_identifier(nm) and nm) or f"row {i_row}"
+            problems.append(
+                f"{where}, row {label!r}: n = {r[n_pos][1]} < {k} but {', '.join(shown)} shown; "
+                f"display estimates through helpers.publish.report.table(df), which suppresses them")
+    return problems
+
+
 def check_table_html(text: str, k: int, n_columns: tuple[str, ...]) -> list[str]:
     """Problems in the HTML tables of one output: respondent ids, numbers shown with n < k."""
     problems = []
@@ -167,26 +205,8 @@ def check_table_html(text: str, k: int, n_columns: tuple[str, ...]) -> list[str]
     for t_i, rows in enumerate(p.tables, 1):
         header = next((r for r in rows if r and r[0][2]), rows[0] if rows else [])
         names = [c[1] for c in header]
-        lower = [n.lower() for n in names]
-        if "resp_id" in lower or "respondent_id" in lower:
-            problems.append(f"table {t_i} has a respondent id column: reports may not show respondent-level rows")
-            continue
-        n_pos = next((i for i, n in enumerate(lower) if n in n_columns), None)
-        if n_pos is None:
-            continue
-        for r in rows:
-            if r is header or (r and r[0][2]) or len(r) != len(names):
-                continue
-            n = _number(r[n_pos][1])
-            if n is None or n >= k:
-                continue
-            shown = [names[i] for i, (tag, txt, _) in enumerate(r)
-                     if i != n_pos and tag == "td" and not _is_identifier(names[i]) and _number(txt) is not None]
-            if shown:
-                label = " / ".join(c[1] for c in r if c[0] == "th") or "?"
-                problems.append(
-                    f"table {t_i}, row {label!r}: n = {r[n_pos][1]} < {k} but {', '.join(shown)} shown; "
-                    f"display estimates through helpers.publish.report.table(df), which suppresses them")
+        body = [[(tag, txt) for tag, txt, _ in r] for r in rows if r is not header and not (r and r[0][2])]
+        problems += check_rows(names, body, k, n_columns, f"table {t_i}")
     return problems
 
 
@@ -281,16 +301,20 @@ class _PageParser(html.parser.HTMLParser):
             self.problems.append(f"line {self.getpos()[0]}: stylesheet loads from another host")
 
 
-def check_html(page: str, forbidden: dict[str, str]) -> list[str]:
+def check_html(page: str, forbidden: dict[str, str], allowed: tuple[str, ...] = ()) -> list[str]:
     """Publishing problems in a rendered page.
 
     ``forbidden`` maps strings that must not appear (machine paths, the user
-    name) to a description used in the message.
+    name) to a description used in the message; ``allowed`` are strings that may
+    appear although they contain one (the data folder as the user gave it).
     """
     p = _PageParser()
     p.feed(page)
     p.close()
     problems = list(p.problems)
+    for a in sorted(allowed, key=len, reverse=True):
+        if a:
+            page = page.replace(a, "")
     for s, what in forbidden.items():
         if not s:
             continue
@@ -300,3 +324,105 @@ def check_html(page: str, forbidden: dict[str, str]) -> list[str]:
             line = page.count("\n", 0, m.start()) + 1
             problems.append(f"line {line}: contains {what} ({s!r})")
     return problems
+
+
+def redact(text: str, forbidden: dict[str, str]) -> str:
+    """``text`` with every forbidden string (machine paths, the user name) replaced by ``<redacted>``."""
+    for s_ in sorted(forbidden, key=len, reverse=True):
+        if s_:
+            text = re.sub(r"(?<![\w.-])" + re.escape(s_) + r"(?![\w-])", "<redacted>", text)
+    return text
+
+
+# ---------------------------------------------------------------------------
+# 5. the data files published beside a report
+# ---------------------------------------------------------------------------
+
+#: A data file's name: letters, digits, ``.``, ``_``, ``-``, ending in ``.csv``.
+ASSET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.csv$")
+_URL = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]*:)?//[a-z0-9.-]+\.[a-z]{2,}|\bjavascript:")
+
+
+def check_csv_text(text: str, name: str, k: int, n_columns: tuple[str, ...],
+                   forbidden: dict[str, str]) -> list[str]:
+    """Publishing problems in one CSV file written for download.
+
+    The page checks that apply to a file a reader downloads: no machine path or user
+    name (``forbidden``), no address of another host, and the disclosure rule of
+    :func:`check_rows` (no respondent id column; no number beside a count below ``k``).
+    """
+    import csv
+    import io
+
+    problems = []
+    for s_, what in forbidden.items():
+        m = re.search(r"(?<![\w.-])" + re.escape(s_) + r"(?![\w-])", text) if s_ else None
+        if m:
+            problems.append(f"{name}, line {text.count(chr(10), 0, m.start()) + 1}: contains {what} ({s_!r})")
+    m = _URL.search(text)
+    if m:
+        problems.append(f"{name}, line {text.count(chr(10), 0, m.start()) + 1}: contains an address of another "
+                        f"host ({m.group(0)!r}); data files may not point elsewhere")
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as e:
+        return [*problems, f"{name}: not a readable CSV file ({e})"]
+    if rows:
+        problems += check_rows(rows[0], [[("td", c) for c in r] for r in rows[1:]], k, n_columns, name)
+    return problems
+
+
+def check_assets(folder: Path, k: int, n_columns: tuple[str, ...],
+                 forbidden: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The data files a report wrote into ``folder`` and the problems found in them.
+
+    Returns ``(names, problems)``: the file names (sorted) and one line per problem (a
+    name that is not ``*.csv`` of safe characters, a sub-folder, a file that is not
+    UTF-8 text, and what :func:`check_csv_text` finds).
+    """
+    names, problems = [], []
+    if not folder.is_dir():
+        return names, problems
+    for p in sorted(folder.iterdir()):
+        if p.is_dir() or p.is_symlink():
+            problems.append(f"{p.name}: a {'folder' if p.is_dir() else 'link'}; write plain CSV files only")
+            continue
+        if not ASSET_NAME.match(p.name):
+            problems.append(f"{p.name}: data files must be named like 'table-1.csv' (letters, digits, . _ -, "
+                            "ending in .csv)")
+            continue
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            problems.append(f"{p.name}: not UTF-8 text")
+            continue
+        problems += check_csv_text(text, p.name, k, n_columns, forbidden)
+        names.append(p.name)
+    return names, problems
+
+
+class _LinkParser(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[int, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name.lower() in ("href", "src") and value:
+                self.links.append((self.getpos()[0], value))
+
+
+def check_asset_links(page: str, report: str, assets: list[str]) -> list[str]:
+    """Links of ``page`` into its own data folder (``<report>/...``) that name no file it wrote."""
+    p = _LinkParser()
+    p.feed(page)
+    p.close()
+    have = set(assets)
+    prefix = f"{report}/"
+    out = []
+    for line, url in p.links:
+        target = url.split("#", 1)[0].split("?", 1)[0]
+        if target.startswith(prefix) and target[len(prefix):] not in have:
+            out.append(f"line {line}: links to {target}, which the report did not write "
+                       f"(write it into ${{HELPERS_REPORT_ASSETS}})")
+    return out

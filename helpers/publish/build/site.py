@@ -1,59 +1,68 @@
-"""The index page (``reports/index.html``): every report, its status, and the headline findings."""
+"""The index page of a site (``<site>/index.html``): the data, every report and its state, the findings."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from helpers.publish.build.plan import describe_error
 from helpers.publish.build.worker import format_findings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+SITE_TITLE = "District party-building and community service: reports"
 
 
-def render_index(*, entries: list[dict], out_dir: Path, git: dict, lock_hash: str, synthetic: bool,
-                 k: int, findings_by_report: dict[str, list[dict]]) -> str:
-    """HTML of the index. ``entries``: one dict per report in plan order (see helpers.publish.build)."""
+def report_state(e: dict) -> tuple[str, str]:
+    """``(css class, text)`` of a report's state on the index.
+
+    ``e`` holds ``status`` (``"done"``, ``"failed"``, ``"skipped"`` or None), ``exists``
+    (its page is in the site), ``current`` (the page was built from the present inputs)
+    and ``skip_reason``.
+    """
+    status, exists = e.get("status"), e.get("exists")
+    if status == "skipped":
+        return "skipped", f"skipped: {e.get('skip_reason') or 'not applicable to this data'}"
+    if status == "failed":
+        return "failed", "failed; showing its last good version, which is out of date" if exists else "failed"
+    if exists and status == "done" and e.get("current"):
+        return "ok", "ok"
+    if exists:
+        return "stale", "out of date (not rebuilt in the last build)"
+    return "missing", "not built"
+
+
+def render_index(*, entries: list[dict], git: dict, lock_hash: str, k: int, data: dict, params: dict,
+                 findings_by_report: dict[str, list[dict]]) -> str:
+    """HTML of the index.
+
+    ``entries``: one dict per report in plan order (``name, href, title, summary, parameters,
+    group, group_title, status, exists, current, skip_reason, error, error_href, findings_href``);
+    ``data``: ``display`` (the folder as given), ``name``, ``synthetic``; ``params``: the
+    parameters given to the build that differ from the notebooks' defaults.
+    """
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       keep_trailing_newline=True)
     studies, groups = [], {}
+    counts = {"total": len(entries), "ok": 0, "failed": 0, "stale": 0, "skipped": 0, "missing": 0}
     for e in entries:
-        exists = (out_dir / e["href"]).exists()
-        status = e.get("status")
-        err = e.get("error")
-        if status == "failed":
-            st, text = "failed", "failed"
-            if exists:
-                text += " (showing the last good version)"
-        elif exists:
-            st, text = "ok", "ok"
-        else:
-            st, text = "missing", "not built"
-        row = dict(e, exists=exists, status=st, status_text=text,
-                   error=_error_text(err) if status == "failed" else "")
+        css, text = report_state(e)
+        counts[css] += 1
+        row = dict(e, state=css, status_text=text,
+                   error=describe_error(e["error"]) if e.get("status") == "failed" and e.get("error") else "")
         if e.get("group"):
             groups.setdefault(e["group"], {"title": e["group_title"], "reports": []})["reports"].append(row)
         else:
             studies.append(row)
-    rows = []
+    blocks = []
     for e in entries:
-        for f in format_findings(findings_by_report.get(e["name"], [])):
-            rows.append(dict(f, href=f"{e['href']}#finding-{f['name']}", report_title=e["title"],
-                             exists=(out_dir / e["href"]).exists()))
-    counts = {"total": len(entries),
-              "ok": sum(1 for e in entries if e.get("status") != "failed" and (out_dir / e["href"]).exists()),
-              "failed": sum(1 for e in entries if e.get("status") == "failed")}
-    counts["missing"] = counts["total"] - counts["ok"] - counts["failed"]
+        items = format_findings(findings_by_report.get(e["name"], [])) if e.get("status") != "skipped" else []
+        if items:
+            blocks.append({"title": e["title"], "href": e["href"] if e.get("exists") else None,
+                           "current": e.get("status") == "done" and e.get("current"),
+                           "findings_href": e.get("findings_href"),
+                           "rows": [dict(f, href=f"{e['href']}#finding-{f['name']}") for f in items]})
     return env.get_template("index.html.j2").render(
-        site_title="District party-building and community service: reports",
-        studies=studies, profile_groups=list(groups.values()), findings=rows, counts=counts,
-        git=git, lock_hash=lock_hash, synthetic=synthetic, k=k)
-
-
-def _error_text(err: dict | None) -> str:
-    if not err:
-        return "failed"
-    where = f"code cell {err['cell']}" if err.get("cell") else ""
-    if err.get("source"):
-        where += f" ({err['source']})"
-    return (where + ": " if where else "") + err.get("message", "")
+        site_title=SITE_TITLE, studies=studies, profile_groups=list(groups.values()), findings=blocks,
+        counts=counts, git=git, lock_hash=lock_hash, k=k, data=data, params=params,
+        synthetic=bool(data.get("synthetic")))
