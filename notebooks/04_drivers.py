@@ -23,8 +23,8 @@
 # 1. regional platforms raise organisational coverage of "two new" organisations - the platform was
 #    rolled out sub-district by sub-district in different years, and this staggered roll-out is the
 #    one design in the report that can identify an **effect** (under the assumptions stated with it);
-# 2. living near a service point goes with more awareness and satisfaction, and less so beyond a
-#    15-minute walk;
+# 2. a short walk to a service point goes with more awareness and satisfaction, and less so beyond
+#    15 minutes;
 # 3. joint-building agreements go with more members registering in their residence community;
 # 4. community capacity: older communities take part more, a high migrant share goes with lower
 #    awareness, funding and staff go with better-equipped service points (the eight-haves checklist);
@@ -147,7 +147,7 @@ for n, fit in fits.items():
                             "(none or all registered every year)" if left else ""})
     elif n == "eight_haves":
         rows.append({"name": n, "unit": "service points", "rows": len(tables["service_points"]), "used": fit.nobs,
-                     "why": ""})
+                     "why": "their community's funding or staff is missing"})
 if "platform_event_study" in fits:
     rows.insert(0, {"name": "platform_event_study", "unit": "sub-districts", "rows": roll["units"],
                     "used": roll["units"] - roll["before"],
@@ -436,7 +436,9 @@ display(*shown)
 # thermometer* (0–100) is modelled by a linear mixed model on having taken part, awareness and a
 # reported walk of 15 minutes or less, with random intercepts for districts and for communities
 # within districts (REML); its coefficients have Wald intervals, its standard deviations chi-square
-# intervals. Both are cross-sectional associations.
+# intervals. The ordered logit's standard errors are model-based and do not allow for respondents
+# of one community being alike; the mixed model's community intercepts do. Both are
+# cross-sectional associations.
 
 # %%
 if "satisfaction" in fits:
