@@ -14,24 +14,25 @@
 # ---
 
 # %% [markdown]
-# # Drivers: what raises coverage, participation and satisfaction?
+# # Drivers: does the regional platform raise coverage, and what goes with participation and satisfaction?
 #
-# **Question.** Which features of access, community capacity and party-building practice go with
-# more coverage, participation and satisfaction, and by how much? Five of the field's claims
-# (see the project's domain notes) are tested with models fitted to the administrative tables and
-# the resident survey:
+# **Question.** Five of the field's claims name drivers of coverage, participation and
+# satisfaction. Each is tested here with the estimator the collection specifies for it, and each
+# verdict is worded by what its design can show:
 #
-# 1. regional platforms raise organisational coverage of "two new" organisations (staggered
-#    roll-out by sub-district: an event study);
-# 2. proximity to a service point raises awareness and satisfaction, and the effect fades beyond
-#    the 15-minute circle;
-# 3. joint-building agreements raise in-service members' registration;
-# 4. community capacity matters: older communities take part more, a high migrant share lowers
-#    awareness, funding and staff raise the quality of service points (the eight-haves checklist);
-# 5. awareness leads to participation, which leads to satisfaction (mediation).
+# 1. regional platforms raise organisational coverage of "two new" organisations - the platform was
+#    rolled out sub-district by sub-district in different years, and this staggered roll-out is the
+#    one design in the report that can identify an **effect** (under the assumptions stated with it);
+# 2. a short walk to a service point goes with more awareness and satisfaction, and less so beyond
+#    15 minutes;
+# 3. joint-building agreements go with more members registering in their residence community;
+# 4. community capacity: older communities take part more, a high migrant share goes with lower
+#    awareness, funding and staff go with better-equipped service points (the eight-haves checklist);
+# 5. awareness goes with taking part, which goes with satisfaction (a mediation analysis).
 #
-# Each estimate is set beside a verdict and, on synthetic data, beside the effect planted by the
-# generator.
+# Claims 2 to 5 rest on comparisons of respondents, communities or service points that differ in
+# more than the exposure: their estimates are **associations**, "consistent with the claim" or not,
+# never effects.
 
 # %% tags=["parameters"]
 data_dir = None  # the data folder (None: the shipped default data in data/)
@@ -43,396 +44,706 @@ seed = 20261122  # seed of the mediation bootstrap
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import display
 
 from helpers.data import load
 from helpers.data.truth import ground_truth, is_synthetic, truth_value
-from helpers.publish import findings, report
+from helpers.publish import findings, fmt, references, report
 from helpers.publish import notebook as nb
-from helpers.stats import eventstudy, models
-from helpers.studies import claims, drivers
+from helpers.stats import eventstudy
+from helpers.studies import claims, drivers, measures, verdicts
 from helpers.viz import style
 
 meta = nb.setup(data_dir)
-nb.data_statement(meta)
+nb.data_statement(meta, data_dir)
 
 # %% [markdown]
 # ## Data
 #
-# Four kinds of rows enter the models:
-#
-# - **survey respondents** (all years pooled), with the walking time to the nearest service point
-#   they report, cut into *within 15 minutes*, *15–30 minutes* and *beyond 30 minutes* (the
-#   reference), and their community's migrant share and share aged 60+;
-# - **community-years** of party-member counts joined to joint-building counts (the agreement share
-#   is signed agreements over resident units, 0 where a community has none);
-# - **service points** with their eight-haves score (0–8) and the funding and staff of the
-#   community they stand in, standardised over all communities;
-# - **sub-district-years** of organisational coverage (covered active organisations over active
-#   organisations, %) for the event study.
+# Each claim uses the tables it needs, where the data folder has them: the resident survey
+# (respondents of every survey year pooled, with their community's migrant share and share aged
+# 60+), member and joint-building counts by community and year, service points with their
+# eight-haves checklist and their community's funding and staff, and eligible organisations with the
+# year each sub-district adopted the platform.
 #
 # The survey models are unweighted. The design weights vary with the district (the stratum), the
 # community's population and its response rate; the models hold the district constant (fixed
-# effects or random intercepts), and the awareness model also holds constant the community's
-# migrant share, which drives nonresponse. When a model conditions on what the weights depend on,
-# weighting only costs precision (Solon, Haider & Wooldridge 2015, *J Human Resources* 50:301–316).
-# Standard errors are cluster-robust by community (the primary sampling unit, which also appears
-# in several years), with t intervals on G − 1 degrees of freedom.
+# effects or random intercepts), and the awareness model also the community's migrant share, which
+# drives nonresponse. When a model conditions on what the weights depend on, weighting only costs
+# precision (Solon, Haider & Wooldridge 2015). Standard errors are clustered by community (the
+# primary sampling unit, which also appears in several years), with t intervals on G − 1 degrees of
+# freedom, unless a model's description says otherwise.
 
 # %%
-tables = load.load_all(data_dir)
-synthetic = is_synthetic(data_dir)
-truth = ground_truth(data_dir)
+tables = load.load_all(data_dir, tables=["community_boundaries", "communities", "survey", "members", "joint_building",
+                                         "service_points", "organisations", "platform"])
+synthetic, truth = is_synthetic(data_dir), ground_truth(data_dir)
+period = load.study_period(tables)
 C = claims.CLAIMS
-(resp,) = C["awareness"].inputs(tables)
-(panel,) = C["registration"].inputs(tables)
-(points,) = C["eight_haves"].inputs(tables)
-coverage, adoption = C["platform_event_study"].inputs(tables)
-report.md("The models use **{r:,}** survey respondents in **{c:,}** sampled communities ({y0}–{y1}), **{p:,}** "
-          "community-years of member counts, **{s:,}** service points and **{u}** sub-districts observed over "
-          "**{ny}** years.", r=len(resp), c=resp["community_id"].nunique(), y0=int(resp["year"].min()),
-          y1=int(resp["year"].max()), p=len(panel), s=len(points), u=coverage["subdistrict_id"].nunique(),
-          ny=coverage["year"].nunique())
+NAMES = ["platform_event_study", "platform_hazard", "awareness", "registration", "eight_haves", "participation",
+         "service_satisfaction", "satisfaction", "mediation"]
+TABLE_NAMES = {"survey": "resident survey", "members": "member counts", "joint_building": "joint-building counts",
+               "service_points": "service points", "organisations": "organisations", "platform": "platform roll-out"}
+can = {n: all(t in tables for t in C[n].tables) for n in NAMES}
+if can["platform_event_study"]:
+    coverage, adoption = C["platform_event_study"].inputs(tables)
+    roll = drivers.adoption_summary(coverage, adoption)
+    can["platform_event_study"] = can["platform_hazard"] = roll["identifiable"]
+resp = C["awareness"].inputs(tables)[0] if "survey" in tables else None
+fits = {n: C[n].fit(tables, seed=seed) if n == "mediation" else C[n].fit(tables) for n in NAMES if can[n]}
+parts = []
+if resp is not None:
+    parts.append(f"{fmt.count(len(resp))} survey respondents in {fmt.count(resp['community_id'].nunique())} "
+                 f"sampled communities (survey years {int(resp['year'].min())}–{int(resp['year'].max())})")
+if can["registration"]:
+    parts.append(f"{fmt.count(len(C['registration'].inputs(tables)[0]))} community-years of member and "
+                 "joint-building counts")
+if can["eight_haves"]:
+    parts.append(f"{fmt.count(len(tables['service_points']))} service points")
+if "platform_event_study" in fits:
+    parts.append(f"{fmt.count(roll['units'])} sub-districts observed over {len(period.years)} years, with "
+                 f"{fmt.count(len(tables['organisations']))} eligible organisations")
+absent = [TABLE_NAMES[t] for t in TABLE_NAMES if t not in tables]
+report.md("The data cover {p}. The models use {parts}.{absent}", p=f"{period.first}–{period.last}",
+          parts="; ".join(parts) if parts else "none of the tables they need",
+          absent=(" The data have no " + ", no ".join(absent) + " table" + ("s" if len(absent) > 1 else "")
+                  + f": the claims that need {'them' if len(absent) > 1 else 'it'} are skipped, each with a sentence "
+                  "below.") if absent else "")
 
 # %% [markdown]
-# ## Claims 2 and 4: awareness, distance and migrant share
-#
-# A logistic regression (binomial GLM) of being aware of the community's service centre on the
-# walking-time band and the community's migrant share (a share from 0 to 1), with district fixed
-# effects. The coefficients are log-odds; beyond 30 minutes is the reference band.
+# Table 1 lists the models, the rows each one uses and why some rows are left out. A survey model
+# uses the respondents who answered every item it contains, so the models of different items rest
+# on slightly different respondents.
 
 # %%
-aware = C["awareness"].fit(tables)
-aware_terms = {"within15": "within 15 minutes", "band15_30": "15–30 minutes", "migrant_share": "migrant share (0–1)"}
-w15, b30, mig = aware.term("within15"), aware.term("band15_30"), aware.term("migrant_share")
-fade = aware.contrast("within15 - band15_30").iloc[0]
-pred = drivers.average_predictions(aware, {"within 15 minutes": {"within15": 1, "band15_30": 0},
-                                           "15–30 minutes": {"within15": 0, "band15_30": 1},
-                                           "beyond 30 minutes": {"within15": 0, "band15_30": 0}}).set_index("scenario")["prediction"]
-report.md("Living within a 15-minute walk of a service point multiplies the odds of knowing the centre by **{o1:.2f}** "
-          "(95% CI {o1l:.2f} to {o1h:.2f}) against living beyond 30 minutes; at 15–30 minutes the factor is "
-          "**{o2:.2f}** ({o2l:.2f} to {o2h:.2f}). The effect fades with distance: the within-15 coefficient exceeds "
-          "the 15–30 one by {d:.2f} log-odds (95% CI {dl:.2f} to {dh:.2f}). Averaged over the respondents, the model "
-          "predicts awareness of **{p1:.0%}** if everyone lived within 15 minutes, {p2:.0%} at 15–30 minutes and "
-          "{p3:.0%} beyond. Ten percentage points more migrants in the community multiply the odds by **{om:.2f}** "
-          "({oml:.2f} to {omh:.2f}).",
-          o1=np.exp(w15["estimate"]), o1l=np.exp(w15["ci_low"]), o1h=np.exp(w15["ci_high"]),
-          o2=np.exp(b30["estimate"]), o2l=np.exp(b30["ci_low"]), o2h=np.exp(b30["ci_high"]),
-          d=fade["estimate"], dl=fade["ci_low"], dh=fade["ci_high"], p1=pred["within 15 minutes"],
-          p2=pred["15–30 minutes"], p3=pred["beyond 30 minutes"], om=np.exp(0.1 * mig["estimate"]),
-          oml=np.exp(0.1 * mig["ci_low"]), omh=np.exp(0.1 * mig["ci_high"]))
+MODEL = {"platform_event_study": f"{measures.label('org_coverage')}: event study",
+         "platform_hazard": "Setting up a party organisation: discrete-time hazard",
+         "awareness": f"{measures.label('aware')}: logistic regression",
+         "registration": f"{measures.label('registration')}: logistic regression within communities",
+         "eight_haves": f"{measures.label('eight_haves')}: binomial regression",
+         "participation": f"{measures.label('participated')}: linear probability model",
+         "service_satisfaction": f"{measures.label('sat_service')}: ordered logit",
+         "satisfaction": f"{measures.label('sat_score')}: linear mixed model",
+         "mediation": "Awareness, taking part and the thermometer: mediation"}
+VARIABLE = {"aware_center": measures.label("aware"), "participated": measures.label("participated"),
+            "sat_service": measures.label("sat_service"), "sat_score": measures.label("sat_score"),
+            "within15": measures.label("walk_band"), "band15_30": measures.label("walk_band"),
+            "migrant_share": measures.label("migrant_share"), "share_60plus": measures.label("share_60plus")}
+rows = []
+for n, fit in fits.items():
+    if n in ("platform_event_study", "platform_hazard"):
+        continue
+    if "survey" in C[n].tables:
+        miss, used = drivers.item_nonresponse(resp, drivers.model_variables(C[n].spec, resp.columns), VARIABLE)
+        miss = miss[miss["missing"] > 0]
+        why = ("; ".join(f"{lab.lower()} not answered by {fmt.count(k)}" for lab, k in zip(miss["label"], miss["missing"]))
+               + ("; some respondents miss more than one" if miss["missing"].sum() > len(resp) - used else ""))
+        rows.append({"name": n, "unit": "respondents", "rows": len(resp), "used": used, "why": why})
+    elif n == "registration":
+        left = fit.nobs - fit.info["fitted_rows"]
+        rows.append({"name": n, "unit": "community-years", "rows": fit.nobs, "used": fit.info["fitted_rows"],
+                     "why": f"{fmt.count(left)} community-years with no in-service member living there, or of the "
+                            f"{fmt.count(fit.info['dropped_groups'])} communities where registration never varied "
+                            "(none or all registered every year)" if left else ""})
+    elif n == "eight_haves":
+        rows.append({"name": n, "unit": "service points", "rows": len(tables["service_points"]), "used": fit.nobs,
+                     "why": "their community's funding or staff is missing"})
+if "platform_event_study" in fits:
+    rows.insert(0, {"name": "platform_event_study", "unit": "sub-districts", "rows": roll["units"],
+                    "used": roll["units"] - roll["before"],
+                    "why": f"adopted the platform in or before {roll['first']}, the first year observed: no year "
+                           "before adoption to compare with" if roll["before"] else ""})
+    hazard = fits["platform_hazard"]
+    rows.insert(1, {"name": "platform_hazard", "unit": "organisation-years at risk", "rows": hazard.nobs,
+                    "used": hazard.info["fitted_rows"],
+                    "why": f"in the {fmt.count(hazard.info['dropped_groups'])} sub-districts where no organisation "
+                           "set up a party organisation in any year (no information under their own fixed effect)"
+                           if hazard.nobs > hazard.info["fitted_rows"] else ""})
+model_rows = pd.DataFrame(rows, columns=["name", "unit", "rows", "used", "why"])
+model_rows["left_out"] = model_rows["rows"] - model_rows["used"]
+model_rows["claims"] = [", ".join(str(c) for c in C[n].field_claims) for n in model_rows["name"]]
+model_rows["design"] = [C[n].design for n in model_rows["name"]]
+(report.table(pd.DataFrame({
+    "Model": model_rows["name"].map(MODEL), "Claims": model_rows["claims"],
+    "Design": model_rows["design"].map({"staggered roll-out": "staggered roll-out (effect)",
+                                        "within-community change": "within-community change (association)",
+                                        "observational": "cross-section (association)"}),
+    "Rows used": [f"{fmt.count(u)} of {fmt.count(r)} {unit}" for u, r, unit in
+                  zip(model_rows["used"], model_rows["rows"], model_rows["unit"])],
+    "Left out, and why": [f"{fmt.count(k)}: {why}" if k else "none" for k, why in
+                          zip(model_rows["left_out"], model_rows["why"])]}),
+    caption="The models of this report: the claims each tests, its design, the rows it uses and why some rows are "
+            "left out.", data=model_rows.drop(columns="unit").rename(columns={"name": "claim_name"}))
+ if len(model_rows) else report.md("*The data hold none of the tables the models need.*"))
 
 # %% [markdown]
-# ## Claim 3: joint-building agreements and registration
+# ## Claim 1: does the regional platform raise organisational coverage?
 #
-# A binomial GLM of registered members out of in-service members resident, per community and year,
-# on the agreement share (0 to 1), with community fixed effects and year effects: each community
-# is compared with itself in other years (see the participation report for why).
-
-# %%
-reg = C["registration"].fit(tables)
-ag = reg.term("agreement_share")
-report.md("Within a community, another tenth of resident units with a signed agreement goes with odds of an "
-          "in-service member registering **{o:.3f}** times as high (95% CI {ol:.3f} to {oh:.3f}); the log-odds "
-          "coefficient per unit of agreement share is {e:.3f} ({l:.3f} to {h:.3f}), from {n:,} community-years.",
-          o=np.exp(0.1 * ag["estimate"]), ol=np.exp(0.1 * ag["ci_low"]), oh=np.exp(0.1 * ag["ci_high"]),
-          e=ag["estimate"], l=ag["ci_low"], h=ag["ci_high"], n=int(reg.nobs))
-
-# %% [markdown]
-# ## Claim 4: capacity — funding, staff and an older membership
+# Sub-districts adopted the regional platform in different years, and some never did. For each
+# adoption cohort and year, the Callaway–Sant'Anna estimator compares the change in coverage since
+# the year before adoption with the same change in sub-districts not yet (or never) adopting, and
+# averages these comparisons by years since adoption (event time), giving each sub-district equal
+# weight. Standard errors come from each sub-district's influence function. A two-way fixed-effects
+# regression would instead compare late adopters with early adopters that are already treated, and
+# can mis-weight effects that grow with time since adoption (Goodman-Bacon 2021); it is shown only
+# for contrast.
 #
-# *Service quality.* A binomial GLM of each service point's eight-haves score out of eight items on
-# the standardised funding and staff of its community (one standard deviation across communities).
-# *Participation.* A linear probability model of a respondent having taken part in a community
-# activity on the community's share aged 60+ and the respondent's awareness of the centre, with
-# district fixed effects.
-
-# %%
-haves = C["eight_haves"].fit(tables)
-part = C["participation"].fit(tables)
-fu, st = haves.term("funding_std"), haves.term("staff_std")
-s60, awp = part.term("share_60plus"), part.term("aware_center")
-report.md("One standard deviation more funding multiplies the odds that a checklist item is met by **{of:.2f}** "
-          "(95% CI {ofl:.2f} to {ofh:.2f}), one standard deviation more staff by **{os:.2f}** ({osl:.2f} to {osh:.2f}). "
-          "Ten percentage points more residents aged 60+ go with **{p:.1f}** percentage points more residents taking "
-          "part ({pl:.1f} to {ph:.1f}); residents who know the centre take part {a:.1f} points more often "
-          "({al:.1f} to {ah:.1f}).",
-          of=np.exp(fu["estimate"]), ofl=np.exp(fu["ci_low"]), ofh=np.exp(fu["ci_high"]), os=np.exp(st["estimate"]),
-          osl=np.exp(st["ci_low"]), osh=np.exp(st["ci_high"]), p=10 * s60["estimate"], pl=10 * s60["ci_low"],
-          ph=10 * s60["ci_high"], a=100 * awp["estimate"], al=100 * awp["ci_low"], ah=100 * awp["ci_high"])
-
-# %% [markdown]
-# ## Claims 2 and 5: satisfaction
+# The platform was not assigned at random. The estimates are effects of the platform only under
+# two assumptions, which the data cannot prove:
 #
-# *Satisfaction with service* (1–5) is modelled by a proportional-odds (ordered logit) model on
-# living within 15 minutes and awareness, with district dummies. The *satisfaction thermometer*
-# (0–100) is modelled by a linear mixed model on participation, awareness and living within 15
-# minutes, with random intercepts for districts and for communities within districts (REML); its
-# fixed-effect intervals are Wald intervals.
-
-# %%
-ordinal = C["service_satisfaction"].fit(tables)
-mixed = C["satisfaction"].fit(tables)
-vc = models.variance_components(mixed)
-report.table(drivers.format_rows(vc, {"sd(district_id)": "between districts",
-                                      "sd(community_id)": "between communities within a district",
-                                      "sd(residual)": "between residents within a community"},
-                                 label="standard deviation of the thermometer (points)"))
-
-# %%
-ow, oa = ordinal.term("within15"), ordinal.term("aware_center")
-mp, ma, mw = mixed.term("participated"), mixed.term("aware_center"), mixed.term("within15")
-vcs = vc.set_index("term")["estimate"]
-report.md("Living within 15 minutes multiplies the odds of rating the service in a higher category by **{o1:.2f}** "
-          "(95% CI {o1l:.2f} to {o1h:.2f}), knowing the centre by **{o2:.2f}** ({o2l:.2f} to {o2h:.2f}). On the 0–100 "
-          "thermometer, having taken part adds **{p:.1f}** points ({pl:.1f} to {ph:.1f}), awareness {a:.1f} "
-          "({al:.1f} to {ah:.1f}) and living within 15 minutes {w:.1f} ({wl:.1f} to {wh:.1f}). Districts differ "
-          "with a standard deviation of {sd:.1f} points, communities within them {sc:.1f}, residents within "
-          "communities {se:.1f}{most}.",
-          o1=np.exp(ow["estimate"]), o1l=np.exp(ow["ci_low"]), o1h=np.exp(ow["ci_high"]), o2=np.exp(oa["estimate"]),
-          o2l=np.exp(oa["ci_low"]), o2h=np.exp(oa["ci_high"]), p=mp["estimate"], pl=mp["ci_low"], ph=mp["ci_high"],
-          a=ma["estimate"], al=ma["ci_low"], ah=ma["ci_high"], w=mw["estimate"], wl=mw["ci_low"], wh=mw["ci_high"],
-          sd=vcs["sd(district_id)"], sc=vcs["sd(community_id)"], se=vcs["sd(residual)"],
-          most=": most of the variation lies between residents" if vcs.idxmax() == "sd(residual)" else "")
-
-# %% [markdown]
-# ## All coefficients
+# - **parallel trends**: had they not adopted, the adopting sub-districts' coverage would have
+#   moved like that of the sub-districts not yet adopting;
+# - **no anticipation**: coverage did not change in the years before adoption because adoption
+#   was coming (and one sub-district's platform does not change its neighbours' coverage).
 #
-# The terms of interest of every model, on each model's own scale (district effects, thresholds
-# and intercepts are left out). In the plot, crosses mark the effects planted in the synthetic
-# data.
+# The year before adoption (event time −1) is the reference. The estimates for earlier years
+# (event times −2 and before) are **placebo** checks: under both assumptions they are zero, up to
+# chance.
 
 # %%
-fits = {"Awareness (logit)": aware, "Registration (logit)": reg, "Eight haves (logit)": haves,
-        "Participation (LPM)": part, "Service satisfaction (ordered logit)": ordinal,
-        "Satisfaction 0–100 (mixed model)": mixed}
-terms = {"Awareness (logit)": aware_terms,
-         "Registration (logit)": {"agreement_share": "agreement share (0–1)"},
-         "Eight haves (logit)": {"funding_std": "funding (per SD)", "staff_std": "staff (per SD)"},
-         "Participation (LPM)": {"aware_center": "aware of centre", "share_60plus": "share aged 60+ (0–1)"},
-         "Service satisfaction (ordered logit)": {"within15": "within 15 minutes", "aware_center": "aware of centre"},
-         "Satisfaction 0–100 (mixed model)": {"participated": "took part", "aware_center": "aware of centre",
-                                              "within15": "within 15 minutes"}}
-scales = {"Awareness (logit)": "log-odds", "Registration (logit)": "log-odds", "Eight haves (logit)": "log-odds",
-          "Participation (LPM)": "probability", "Service satisfaction (ordered logit)": "log-odds",
-          "Satisfaction 0–100 (mixed model)": "points (0–100)"}
-coefs = drivers.coef_table(fits, terms, scales)
-report.table(drivers.format_terms(coefs))
+if "platform_event_study" in fits:
+    es, naive = fits["platform_event_study"], drivers.twfe(coverage, adoption)
+    byE = es.by_event_time.set_index("event_time")
+    lo_w, hi_w = C["platform_event_study"].spec.post_window
+    window = [e for e in byE.index if lo_w <= e <= hi_w]
+    full_window = window == list(range(lo_w, hi_w + 1))
+    pre = drivers.pretrend_summary(es.by_event_time)
+    es_truth = None if truth is None else {e: truth_value(truth, f"platform_att_by_event_time[{e}]")
+                                           for e in window}
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    eventstudy.plot_event_study(es, ax=ax, truth=es_truth,
+                                ylabel=f"Change in {measures.label('org_coverage').lower()} (percentage points)")
+    if synthetic:
+        style.stamp_synthetic(fig)
+    post, placebo = byE[byE.index >= 0], byE[byE.index < -1]
+    shown = report.figure(fig, caption=f"Effect of the regional platform on {measures.label('org_coverage').lower()} "
+                                       "by years since adoption, percentage points with 95% intervals; before "
+                                       "adoption, placebo estimates; the year before adoption is the reference."
+                                       + (" Crosses: the effects planted in the synthetic city." if es_truth else ""),
+                          alt=f"Points with 95% interval bars by years since adoption, from "
+                              f"{fmt.number(byE.index.min(), 0)} to {fmt.number(byE.index.max(), 0)}: "
+                              + ("no estimate before adoption" if pre["n"] == 0 else
+                                 f"before adoption {fmt.number(placebo['estimate'].iloc[0], 1)} points" if pre["n"] == 1
+                                 else f"before adoption from {fmt.number(placebo['estimate'].min(), 1)} to "
+                                      f"{fmt.number(placebo['estimate'].max(), 1)} points")
+                              + f", after adoption from {fmt.number(post['estimate'].min(), 1)} to "
+                                f"{fmt.number(post['estimate'].max(), 1)} points.", data=es.by_event_time)
+else:
+    shown = report.md("*" + ("The data have no " + " or ".join(TABLE_NAMES[t] for t in ("organisations", "platform")
+                                                                 if t not in tables) + " table"
+                             if not all(t in tables for t in C["platform_event_study"].tables) else
+                             "No sub-district adopted the platform after the first year observed and before the last, "
+                             "with one not yet adopting to compare it with") + ": claim 1 is not tested.*")
+shown
 
 # %%
-truth_keys = {("Awareness (logit)", "within15"): "aware_within15_logit",
-              ("Awareness (logit)", "band15_30"): "aware_15to30_logit",
-              ("Awareness (logit)", "migrant_share"): "aware_migrant_share_logit",
-              ("Registration (logit)", "agreement_share"): "registration_agreement_logit",
-              ("Eight haves (logit)", "funding_std"): "eight_haves_funding_logit",
-              ("Eight haves (logit)", "staff_std"): "eight_haves_staff_logit",
-              ("Participation (LPM)", "aware_center"): "participate_aware_lpm",
-              ("Participation (LPM)", "share_60plus"): "participate_share60_lpm",
-              ("Service satisfaction (ordered logit)", "within15"): "sat_service_within15_ologit",
-              ("Service satisfaction (ordered logit)", "aware_center"): "sat_service_aware_ologit",
-              ("Satisfaction 0–100 (mixed model)", "participated"): "sat_participated",
-              ("Satisfaction 0–100 (mixed model)", "aware_center"): "sat_aware",
-              ("Satisfaction 0–100 (mixed model)", "within15"): "sat_within15"}
-drivers.coef_plot(coefs, truth, truth_keys, synthetic=synthetic,
-                  title="Coefficients of the driver models, 95% intervals");
-
-# %% [markdown]
-# ## Claim 1: the regional platform and organisational coverage (event study)
-#
-# Sub-districts adopted the regional platform in different years (some never did). A two-way
-# fixed-effects regression would compare late adopters with early adopters that are already
-# treated and can mis-weight effects that grow with time since adoption. Instead the
-# Callaway–Sant'Anna estimator compares, for each adoption cohort and year, the change in coverage
-# since the year before adoption with the same change in sub-districts not yet (or never) treated,
-# and averages these by years since adoption (equal weight per sub-district). Estimates before
-# adoption (event time −2 and earlier) are placebo checks of parallel trends; event time −1 is the
-# reference. Standard errors come from each sub-district's influence function. Sub-districts
-# adopting in the first panel year have no pre-period and are left out.
+if "platform_event_study" in fits:
+    shown = report.table(pd.DataFrame({
+        "Years since adoption": [fmt.number(e, 0) for e in byE.index],
+        "Estimate": ["placebo" if e < -1 else ("reference" if e == -1 else "effect") for e in byE.index],
+        "Change in coverage, points (95% CI)": ["0 (reference)" if e == -1 else
+                                                fmt.interval(r.estimate, r.ci_low, r.ci_high, digits=1)
+                                                for e, r in byE.iterrows()],
+        "p": [fmt.pvalue(p) for p in byE["p"]],
+        "Adopting sub-districts": [fmt.count(k) if e != -1 else "–" for e, k in byE["n_treated"].items()]}),
+        caption=f"Effect of the regional platform on {measures.label('org_coverage').lower()} by years since adoption "
+                "(Callaway–Sant'Anna, not-yet and never adopting sub-districts as controls), with the adopting "
+                "sub-districts behind each estimate.", data=es.by_event_time)
+else:
+    shown = report.md("")
+shown
 
 # %%
-es = C["platform_event_study"].fit(tables)
-naive = drivers.twfe(coverage, adoption)
-es_truth = None if truth is None else {e: truth_value(truth, f"platform_att_by_event_time[{e}]") for e in range(4)}
-fig, ax = plt.subplots(figsize=(7.5, 4))
-eventstudy.plot_event_study(es, ax=ax, truth=es_truth, ylabel="change in coverage (percentage points)",
-                            title="Effect of the regional platform on organisational coverage")
-if synthetic:
-    style.stamp_synthetic(fig)
+if "platform_event_study" in fits:
+    att, tw = es.overall.iloc[0], naive.term("treated")
+    e_last, late = window[-1], byE[byE.index > hi_w]
+    shown = report.md(
+        "Under parallel trends and no anticipation, the platform's effect on coverage is **{e0}** percentage points "
+        "in the adoption year{later}; averaged over event times {w}, it is **{a}** points. {late}For contrast, the "
+        "static two-way fixed-effects regression gives {t} points: one number that mixes growing effects with "
+        "comparisons against sub-districts already adopting.",
+        e0=fmt.interval(byE.loc[0, "estimate"], byE.loc[0, "ci_low"], byE.loc[0, "ci_high"], digits=1),
+        later=("" if e_last == 0 else f" and {fmt.interval(*byE.loc[e_last, ['estimate', 'ci_low', 'ci_high']], digits=1)} "
+                                      f"{e_last} year{'s' if e_last > 1 else ''} on"),
+        w=f"{window[0]} to {e_last}" + ("" if full_window else f" (the years observed allow no later event time "
+                                                              f"than {e_last})"),
+        a=fmt.interval(att["estimate"], att["ci_low"], att["ci_high"], digits=1),
+        late=(f"Event times after {hi_w} come from the earliest adopters alone ({fmt.count(late['n_treated'].min())} "
+              f"sub-districts at event time {int(late.index.max())}) and are left out of the average. "
+              if len(late) else ""),
+        t=fmt.interval(tw["estimate"], tw["ci_low"], tw["ci_high"], digits=1))
+else:
+    shown = report.md("")
+shown
 
 # %%
-report.table(drivers.format_event_study(es.by_event_time))
-
-# %%
-att = es.overall.iloc[0]
-tw = naive.term("treated")
-pre = drivers.pretrend_summary(es.by_event_time)
-byE = es.by_event_time.set_index("event_time")
-report.md("In the adoption year coverage rises by **{e0:.1f}** percentage points (95% CI {e0l:.1f} to {e0h:.1f}) and "
-          "three years on by **{e3:.1f}** ({e3l:.1f} to {e3h:.1f}); averaged over event times 0–3 the effect is "
-          "**{a:.1f}** points ({al:.1f} to {ah:.1f}). {nc} of {n} placebo estimates before adoption have intervals "
-          "that include zero (the largest, {mx:.1f} points at event time {emx}, rests on {nmx} sub-districts): {pt}. "
-          "For contrast, the static two-way fixed-effects regression gives "
-          "{t:.1f} ({tl:.1f} to {th:.1f}): one number that mixes growing effects with comparisons against already "
-          "treated sub-districts.",
-          e0=byE.loc[0, "estimate"], e0l=byE.loc[0, "ci_low"], e0h=byE.loc[0, "ci_high"], e3=byE.loc[3, "estimate"],
-          e3l=byE.loc[3, "ci_low"], e3h=byE.loc[3, "ci_high"], a=att["estimate"], al=att["ci_low"], ah=att["ci_high"],
-          nc=pre["n_cover_zero"], n=pre["n"], mx=pre["max_abs"], emx=pre["e_max_abs"], nmx=pre["n_treated_max_abs"],
-          pt=("the data show no sign of diverging pre-trends" if pre["n_cover_zero"] == pre["n"]
-              else "some pre-trend estimates differ from zero, which weakens the parallel-trends assumption"),
-          t=tw["estimate"],
-          tl=tw["ci_low"], th=tw["ci_high"])
-
-# %% [markdown]
-# ### The same claim, one organisation at a time
-#
-# The event study works with sub-district rates. At the level of organisations, a discrete-time
-# hazard model asks how much more likely an organisation without a party organisation is to set
-# one up in a year when its sub-district has the platform: a logistic regression over the
-# organisation-years at risk, with sub-district fixed effects (absorbing stable differences between
-# sub-districts), year effects, and the organisation's party members (log of one plus the count);
-# standard errors clustered by sub-district, the level at which the platform is adopted.
-
-# %%
-hazard = C["platform_hazard"].fit(tables)
-hz = hazard.term("treated")
-report.md("In a year with the platform, an uncovered organisation's odds of setting up a party organisation are "
-          "**{o:.2f}** times those without it (95% CI {ol:.2f} to {oh:.2f}; {n:,} organisation-years at risk in "
-          "{g:,} sub-districts with at least one such event).",
-          o=np.exp(hz["estimate"]), ol=np.exp(hz["ci_low"]), oh=np.exp(hz["ci_high"]), n=int(hazard.info["fitted_rows"]),
-          g=int(hazard.info["absorbed_groups"]))
-
-# %% [markdown]
-# ## Claim 5: awareness → participation → satisfaction (mediation)
-#
-# Two linear models: participation on awareness (with the community's share aged 60+ and district
-# fixed effects), and the thermometer on participation and awareness (with living within 15
-# minutes and district fixed effects). The indirect effect of awareness through participation is
-# the product of the two coefficients (a × b); the direct effect is awareness's coefficient in the
-# second model. Intervals are percentiles of a bootstrap that resamples whole communities within
-# districts.
-
-# %%
-med = C["mediation"].fit(tables, seed=seed)
-report.table(drivers.format_rows(med.terms, {"a": "awareness → participation (a, probability)",
-                                             "b": "participation → thermometer (b, points)",
-                                             "indirect": "indirect effect a × b (points)",
-                                             "direct": "direct effect of awareness (points)",
-                                             "total": "total effect (points)"}, decimals=3, label="path"))
-
-# %%
-ind, dr, tot = med.term("indirect"), med.term("direct"), med.term("total")
-report.md("Knowing the centre raises the thermometer by **{t:.2f}** points in total (95% CI {tl:.2f} to {th:.2f}); "
-          "**{i:.2f}** points ({il:.2f} to {ih:.2f}) run through taking part in activities and {d:.2f} "
-          "({dl:.2f} to {dh:.2f}) through other paths, so participation carries **{s:.0%}** of the total effect. "
-          "Intervals from {b:,} community bootstrap replicates ({c:,} communities, seed {sd}).",
-          t=tot["estimate"], tl=tot["ci_low"], th=tot["ci_high"], i=ind["estimate"], il=ind["ci_low"],
-          ih=ind["ci_high"], d=dr["estimate"], dl=dr["ci_low"], dh=dr["ci_high"], s=ind["estimate"] / tot["estimate"],
-          b=C["mediation"].spec.n_boot, c=med.n_clusters, sd=seed)
-
-# %% [markdown]
-# ## Claims tested
-#
-# A claim is *supported* when the whole 95% interval lies on the claimed side of zero,
-# *contradicted* when it lies wholly on the other side, and *inconclusive* otherwise.
-
-# %%
-claim_rows = nb.claim_table([
-    {"claim": "1. Platform raises organisational coverage (ATT, e = 0–3)", "estimate": att["estimate"],
-     "ci": (att["ci_low"], att["ci_high"]), "unit": "percentage points", "truth": truth_value(truth, "platform_att")},
-    {"claim": "2. Living within 15 minutes raises awareness", "estimate": w15["estimate"],
-     "ci": (w15["ci_low"], w15["ci_high"]), "unit": "log-odds", "truth": truth_value(truth, "aware_within15_logit")},
-    {"claim": "2. The effect fades beyond 15 minutes (within 15 minus 15–30)", "estimate": fade["estimate"],
-     "ci": (fade["ci_low"], fade["ci_high"]), "unit": "log-odds",
-     "truth": None if truth is None else truth_value(truth, "aware_within15_logit") - truth_value(truth, "aware_15to30_logit")},
-    {"claim": "2. Living within 15 minutes raises satisfaction with service", "estimate": ow["estimate"],
-     "ci": (ow["ci_low"], ow["ci_high"]), "unit": "log-odds", "truth": truth_value(truth, "sat_service_within15_ologit")},
-    {"claim": "3. Agreements raise member registration", "estimate": ag["estimate"], "ci": (ag["ci_low"], ag["ci_high"]),
-     "unit": "log-odds per unit share", "truth": truth_value(truth, "registration_agreement_logit")},
-    {"claim": "4. Older communities take part more", "estimate": s60["estimate"], "ci": (s60["ci_low"], s60["ci_high"]),
-     "unit": "probability per unit share", "truth": truth_value(truth, "participate_share60_lpm")},
-    {"claim": "4. A high migrant share lowers awareness", "estimate": mig["estimate"], "ci": (mig["ci_low"], mig["ci_high"]),
-     "unit": "log-odds per unit share", "direction": -1, "truth": truth_value(truth, "aware_migrant_share_logit")},
-    {"claim": "4. Funding raises service-point quality", "estimate": fu["estimate"], "ci": (fu["ci_low"], fu["ci_high"]),
-     "unit": "log-odds per SD", "truth": truth_value(truth, "eight_haves_funding_logit")},
-    {"claim": "4. Staff raise service-point quality", "estimate": st["estimate"], "ci": (st["ci_low"], st["ci_high"]),
-     "unit": "log-odds per SD", "truth": truth_value(truth, "eight_haves_staff_logit")},
-    {"claim": "5. Awareness works through participation (indirect effect)", "estimate": ind["estimate"],
-     "ci": (ind["ci_low"], ind["ci_high"]), "unit": "points (0–100)", "truth": truth_value(truth, "mediation_indirect")},
-])
-report.table(claim_rows)
-
-# %%
-verdicts = claim_rows["verdict"].value_counts()
-report.md("Of the **{n}** claims tested, **{s}** are supported, {c} contradicted and {i} inconclusive.",
-          n=len(claim_rows), s=int(verdicts.get("supported", 0)), c=int(verdicts.get("contradicted", 0)),
-          i=int(verdicts.get("inconclusive", 0)))
-
-# %% [markdown]
-# ## Validation against the planted truth
-#
-# On synthetic data every effect above was planted by the generator with a known value, for the
-# estimator used here (`docs/synthetic_dgp.md`). A sound estimator with honest intervals should
-# land close to the truth, and its 95% intervals should cover it in about 19 of 20 effects; a
-# miss or two among two dozen effects is expected, a pattern of misses is not.
-
-# %%
-fitted = {"platform_event_study": es, "platform_hazard": hazard, "awareness": aware, "registration": reg,
-          "eight_haves": haves, "participation": part, "service_satisfaction": ordinal, "satisfaction": mixed,
-          "mediation": med}
-estimates = pd.concat([C[n].estimates(r).assign(claim=n) for n, r in fitted.items()], ignore_index=True)
-checks = claims.beside_truth(estimates, truth)
-(report.table(checks[["claim", "key", "estimate", "ci_low", "ci_high", "truth", "error", "covered"]])
- if checks is not None else report.md("*Real data: there is no planted truth to compare with.*"))
-
-# %%
-if checks is not None:
-    missed = checks.loc[~checks["covered"], "key"]
-    shown = report.md("The planted value lies inside the 95% interval for **{k} of {n}** effects{m}. The median absolute "
-                      "error relative to the planted value is {r:.0%}. Both walking-time coefficients of the awareness "
-                      "model are contrasts with the same {nb:,} respondents who live beyond 30 minutes, so their errors "
-                      "move together: a miss in one tends to come with a miss in the other. The event-time effects "
-                      "share their control sub-districts, so their errors are correlated as well: {ka} of the {ne} "
-                      "event-time estimates lie above the planted values.",
-                      k=int(checks["covered"].sum()), n=len(checks),
-                      m=(" (missed: " + ", ".join(missed) + ")") if len(missed) else "",
-                      r=float((checks["error"].abs() / checks["truth"].abs()).median()),
-                      nb=int(((resp["within15"] == 0) & (resp["band15_30"] == 0)).sum()),
-                      ka=int((checks.loc[checks["key"].str.startswith("platform_att_by"), "error"] > 0).sum()),
-                      ne=int(checks["key"].str.startswith("platform_att_by").sum()))
+if "platform_event_study" in fits and pre["n"] == 0:
+    shown = report.md("There is no placebo estimate: no adopting sub-district is observed two or more years before "
+                      "adoption, so the data cannot check parallel trends.")
+elif "platform_event_study" in fits:
+    shown = report.md(
+        "**Placebo checks.** {counts} {verdict}",
+        counts=(f"{fmt.count(pre['n_cover_zero'])} of the {fmt.count(pre['n'])} estimates before adoption have a 95% "
+                "interval that includes zero; the largest in size is "
+                f"{fmt.number(byE.loc[pre['e_max_abs'], 'estimate'], 1)} points at event time "
+                f"{fmt.number(pre['e_max_abs'], 0)} ({fmt.count(pre['n_treated_max_abs'])} adopting sub-districts)."
+                if pre["n"] > 1 else
+                f"The one estimate before adoption, {fmt.number(byE.loc[pre['e_max_abs'], 'estimate'], 1)} points at "
+                f"event time {fmt.number(pre['e_max_abs'], 0)} ({fmt.count(pre['n_treated_max_abs'])} adopting "
+                f"sub-districts), has a 95% interval that {'includes' if pre['n_cover_zero'] else 'excludes'} zero."),
+        verdict=("The years before adoption show no sign of diverging trends; but with "
+                 + ("intervals" if pre["n"] > 1 else "an interval") + " reaching "
+                 f"±{fmt.number(((placebo['ci_high'] - placebo['ci_low']) / 2).max(), 1)} points, the check cannot "
+                 "rule out pre-trends of that size." if pre["n_cover_zero"] == pre["n"] else
+                 "Estimates before adoption that differ from zero cast doubt on parallel trends (or on no "
+                 "anticipation), and with them on reading the estimates after adoption as effects."))
 else:
     shown = report.md("")
 shown
 
 # %% [markdown]
-# ## Caveats
+# ### The same claim, one organisation at a time
 #
-# - When the data are synthetic (see the statement at the top), the results describe a generated
-#   city with planted effects: they show that the methods recover known effects, not how any real
-#   district performs.
-# - Apart from the platform roll-out, none of the exposures was assigned at random. Distance to a
-#   service point, agreements, funding and staff may go with other community traits the district
-#   effects do not absorb, so on real data these coefficients are adjusted associations. The
-#   mediation split assumes no unmeasured confounding of awareness, participation and satisfaction.
-# - The event study rests on parallel trends between early and late adopters; the placebo estimates
-#   test this only for the years observed before adoption, and the earliest event times rest on few
-#   sub-districts. Event times 4 and later come from the earliest cohorts alone.
-# - Walking time is reported by respondents; the 15-minute bands inherit its rounding and recall error.
-# - Survey models are unweighted (see *Data*); design-based descriptive estimates are in the
-#   participation and satisfaction notebooks.
+# The event study works with sub-district rates. At the level of organisations, a discrete-time
+# hazard model (Allison 1982) asks how much more likely an organisation without a party
+# organisation is to set one up in a year when its sub-district has the platform: a logistic
+# regression over the organisation-years at risk, with sub-district fixed effects (absorbing stable
+# differences between sub-districts), year effects, and the organisation's party members (log of
+# one plus the count); standard errors clustered by sub-district, the level at which the platform
+# is adopted. It rests on the same assumptions as the event study, and on one more: that the
+# platform's effect on the yearly odds is the same in every year after adoption.
+
+# %%
+if "platform_hazard" in fits:
+    hz = fits["platform_hazard"].term("treated")
+    shown = report.md("Under these assumptions, the platform multiplies an uncovered organisation's yearly odds of "
+                      "setting up a party organisation by **{o}** ({n} organisation-years at risk in {g} "
+                      "sub-districts).",
+                      o=fmt.interval(np.exp(hz["estimate"]), np.exp(hz["ci_low"]), np.exp(hz["ci_high"])),
+                      n=fmt.count(fits["platform_hazard"].info["fitted_rows"]),
+                      g=fmt.count(fits["platform_hazard"].info["absorbed_groups"]))
+else:
+    shown = report.md("*Claim 1 is not tested (see above), so neither is the hazard model.*")
+shown
+
+# %% [markdown]
+# ## Claims 2 and 4: awareness, walking time and migrant share
+#
+# A logistic regression of being aware of the community's service centre on the walking time the
+# respondent reports (three bands; over 30 minutes is the reference) and the community's migrant
+# share (0 to 1), with district fixed effects. Coefficients are log-odds, shown here as odds ratios.
+# Respondents are compared with others in the same district who differ in more than their walk, so
+# the results are associations.
+
+# %%
+if "awareness" in fits:
+    aware = fits["awareness"]
+    w15, b30, mig = aware.term("within15"), aware.term("band15_30"), aware.term("migrant_share")
+    fade = aware.contrast("within15 - band15_30").iloc[0]
+    pred = drivers.average_predictions(aware, {"near": {"within15": 1, "band15_30": 0},
+                                               "middle": {"within15": 0, "band15_30": 1},
+                                               "far": {"within15": 0, "band15_30": 0}}).set_index("scenario")["prediction"]
+    shown = report.md(
+        "Residents who report a walk of 15 minutes or less to the nearest service point have odds of knowing the "
+        "centre **{o1}** times those of residents who report more than 30 minutes, and residents who report 15–30 "
+        "minutes **{o2}** times. The log-odds coefficient of 15 minutes or less minus that of 15–30 minutes is {d}: "
+        "{fades}. Averaged over the respondents, the model predicts that {p1} would know the centre if everyone "
+        "reported 15 minutes or less, {p2} at 15–30 minutes and {p3} beyond 30 (model-based point predictions). Ten "
+        "percentage points more migrants in the community go with odds of awareness **{om}** times as high ({n} "
+        "respondents).",
+        o1=fmt.interval(np.exp(w15["estimate"]), np.exp(w15["ci_low"]), np.exp(w15["ci_high"])),
+        o2=fmt.interval(np.exp(b30["estimate"]), np.exp(b30["ci_low"]), np.exp(b30["ci_high"])),
+        d=fmt.interval(fade["estimate"], fade["ci_low"], fade["ci_high"], se=fade["se"]),
+        fades=("the association fades with distance" if fade["ci_low"] > 0 else
+               "the association grows with distance, against the claim" if fade["ci_high"] < 0 else
+               "the data cannot tell whether the association fades with distance"),
+        p1=fmt.percent(pred["near"], 0), p2=fmt.percent(pred["middle"], 0), p3=fmt.percent(pred["far"], 0),
+        om=fmt.interval(np.exp(0.1 * mig["estimate"]), np.exp(0.1 * mig["ci_low"]), np.exp(0.1 * mig["ci_high"])),
+        n=fmt.count(aware.nobs))
+else:
+    shown = report.md("*The data have no resident survey: claims 2 and 4 on awareness are not tested.*")
+shown
+
+# %% [markdown]
+# ## Claim 3: joint-building agreements and registration
+#
+# A logistic regression of registered members out of in-service members living in the community,
+# per community and year, on the community's agreement share (signed agreements over resident units,
+# 0 where a community has none), with community fixed effects and year effects: each community is
+# compared with itself in other years, so its stable traits drop out, but a change that comes with
+# new agreements would still be read as theirs. The estimate is a within-community association.
+# [Participation](02_participation.html) reports the same model beside volunteering.
+
+# %%
+if "registration" in fits:
+    reg = fits["registration"]
+    ag = reg.term("agreement_share")
+    shown = report.md("Within a community, a year in which another tenth of its resident units has a signed agreement "
+                      "goes with odds of an in-service member registering **{o}** times as high; the log-odds "
+                      "coefficient per unit of agreement share is {e}, from {n} community-years in {g} communities.",
+                      o=fmt.interval(np.exp(0.1 * ag["estimate"]), np.exp(0.1 * ag["ci_low"]),
+                                     np.exp(0.1 * ag["ci_high"])),
+                      e=fmt.interval(ag["estimate"], ag["ci_low"], ag["ci_high"], se=ag["se"]),
+                      n=fmt.count(reg.info["fitted_rows"]), g=fmt.count(reg.info["absorbed_groups"]))
+else:
+    shown = report.md("*The data have no " + " or ".join(TABLE_NAMES[t] for t in ("members", "joint_building")
+                                                          if t not in tables) + " table: claim 3 is not tested.*")
+shown
+
+# %% [markdown]
+# ## Claim 4: capacity - funding, staff and an older population
+#
+# *Service points.* A binomial regression of each service point's eight-haves score (items met out
+# of eight) on the funding and staff of its community, each standardised over the city's
+# communities (per standard deviation), with model-based standard errors (the choice is explained
+# below). *Taking part.* A linear probability model of a respondent having taken part in a community
+# activity on the community's share aged 60+ and the respondent's awareness of the centre, with
+# district fixed effects. Both are cross-sectional associations.
+
+# %%
+shown = []
+if "eight_haves" in fits:
+    haves = fits["eight_haves"]
+    fu, st = haves.term("funding_std"), haves.term("staff_std")
+    shown.append(report.md("Service points in communities with one standard deviation more funding meet a checklist "
+                           "item with odds **{of}** times as high, and with one standard deviation more staff **{os}** "
+                           "times as high ({n} service points). *Standard errors.* {why}",
+                           of=fmt.interval(np.exp(fu["estimate"]), np.exp(fu["ci_low"]), np.exp(fu["ci_high"])),
+                           os=fmt.interval(np.exp(st["estimate"]), np.exp(st["ci_low"]), np.exp(st["ci_high"])),
+                           n=fmt.count(haves.nobs), why=C["eight_haves"].choice))
+else:
+    shown.append(report.md("*The data have no service points: the part of claim 4 on funding and staff is not "
+                           "tested.*"))
+if "participation" in fits:
+    part = fits["participation"]
+    s60, awp = part.term("share_60plus"), part.term("aware_center")
+    shown.append(report.md("Ten percentage points more residents aged 60+ go with **{p}** percentage points more "
+                           "residents taking part; residents who know the centre take part {a} points more often "
+                           "({n} respondents).",
+                           p=fmt.interval(s60["estimate"], s60["ci_low"], s60["ci_high"], scale=10, digits=1),
+                           a=fmt.interval(awp["estimate"], awp["ci_low"], awp["ci_high"], scale=100, digits=1),
+                           n=fmt.count(part.nobs)))
+else:
+    shown.append(report.md("*The data have no resident survey: the part of claim 4 on an older population is not "
+                           "tested.*"))
+display(*shown)
+
+# %% [markdown]
+# ## Claims 2 and 5: satisfaction
+#
+# *Satisfaction with service* (1–5) is modelled by a proportional-odds (ordered logit) model on a
+# reported walk of 15 minutes or less and awareness, with district dummies. The *satisfaction
+# thermometer* (0–100) is modelled by a linear mixed model on having taken part, awareness and a
+# reported walk of 15 minutes or less, with random intercepts for districts and for communities
+# within districts (REML); its coefficients have Wald intervals, its standard deviations chi-square
+# intervals. The ordered logit's standard errors are model-based and do not allow for respondents
+# of one community being alike; the mixed model's community intercepts do. Both are
+# cross-sectional associations.
+
+# %%
+if "satisfaction" in fits:
+    mixed = fits["satisfaction"]
+    sds = C["satisfaction"].estimates(mixed)
+    sds = sds[sds["term"].str.startswith("sd(")]
+    shown = report.table(drivers.format_rows(sds.drop(columns="p"), dict(zip(sds["term"], sds["label"])),
+                                             header="Standard deviation"),
+                         caption=f"How the {measures.label('sat_score').lower()} varies: standard deviations between "
+                                 "districts, between communities within a district and between residents within a "
+                                 "community (linear mixed model, points, 95% intervals).",
+                         data=sds[["term", "label", "estimate", "se", "ci_low", "ci_high"]])
+else:
+    shown = report.md("*The data have no resident survey: claims 2 and 5 on satisfaction are not tested.*")
+shown
+
+# %%
+if "satisfaction" in fits:
+    ordinal = fits["service_satisfaction"]
+    ow, oa = ordinal.term("within15"), ordinal.term("aware_center")
+    mp, ma, mw = mixed.term("participated"), mixed.term("aware_center"), mixed.term("within15")
+    vcs = sds.set_index("term")["estimate"]
+    shown = report.md(
+        "Residents who report a walk of 15 minutes or less rate the service in a higher category with odds **{o1}** "
+        "times those of residents who report a longer walk, and residents who know the centre with odds **{o2}** "
+        "times as high ({no} respondents). On the 0–100 thermometer, residents who took part score **{p}** points "
+        "higher, residents aware of the centre {a} and those reporting 15 minutes or less {w} ({nm} respondents). "
+        "Districts differ with a standard deviation of {sd} points, communities within them {sc}, residents within "
+        "communities {se}{most}.",
+        o1=fmt.interval(np.exp(ow["estimate"]), np.exp(ow["ci_low"]), np.exp(ow["ci_high"])),
+        o2=fmt.interval(np.exp(oa["estimate"]), np.exp(oa["ci_low"]), np.exp(oa["ci_high"])), no=fmt.count(ordinal.nobs),
+        p=fmt.interval(mp["estimate"], mp["ci_low"], mp["ci_high"], se=mp["se"]),
+        a=fmt.interval(ma["estimate"], ma["ci_low"], ma["ci_high"], se=ma["se"]),
+        w=fmt.interval(mw["estimate"], mw["ci_low"], mw["ci_high"], se=mw["se"]), nm=fmt.count(mixed.nobs),
+        sd=fmt.number(vcs["sd(district_id)"], se=sds.set_index("term").loc["sd(district_id)", "se"]),
+        sc=fmt.number(vcs["sd(community_id)"], se=sds.set_index("term").loc["sd(community_id)", "se"]),
+        se=fmt.number(vcs["sd(residual)"], se=sds.set_index("term").loc["sd(residual)", "se"]),
+        most=": most of the variation lies between residents" if vcs.idxmax() == "sd(residual)" else "")
+else:
+    shown = report.md("")
+shown
+
+# %% [markdown]
+# ## Claim 5: awareness, taking part and satisfaction (mediation)
+#
+# Two linear models: taking part on awareness (with the community's share aged 60+ and district
+# fixed effects), and the thermometer on taking part and awareness (with a reported walk of 15
+# minutes or less and district fixed effects). The path through taking part is the product of the
+# two coefficients (a × b); the direct path is awareness's coefficient in the second model.
+# Intervals are percentiles of a bootstrap that resamples whole communities within districts. Reading
+# the paths as effects would need no unmeasured confounding of awareness, taking part and
+# satisfaction, which a cross-section cannot give: they split an association.
+
+# %%
+if "mediation" in fits:
+    med = fits["mediation"]
+    shown = report.table(drivers.format_rows(med.terms.drop(columns="p"), {t: C["mediation"].labels[t] for t in
+                                                         ("a", "b", "indirect", "direct", "total")}, header="Path"),
+                         caption="Awareness, taking part and the satisfaction thermometer: the two paths (a, b), the "
+                                 "path through taking part (a × b), the direct path and the total, with 95% community "
+                                 "bootstrap intervals.",
+                         data=med.terms.assign(label=med.terms["term"].map(C["mediation"].labels)))
+else:
+    shown = report.md("*The data have no resident survey: claim 5 is not tested.*")
+shown
+
+# %%
+if "mediation" in fits:
+    ind, dr, tot = med.term("indirect"), med.term("direct"), med.term("total")
+    shown = report.md("Residents aware of the centre score **{t}** points higher on the thermometer; **{i}** points "
+                      "of this go with their taking part more often, and {d} with other paths{s}. Intervals from {b} "
+                      "bootstrap replicates over {c} communities (seed {sd}).",
+                      t=fmt.interval(tot["estimate"], tot["ci_low"], tot["ci_high"], se=tot["se"]),
+                      i=fmt.interval(ind["estimate"], ind["ci_low"], ind["ci_high"], se=ind["se"]),
+                      d=fmt.interval(dr["estimate"], dr["ci_low"], dr["ci_high"], se=dr["se"]),
+                      s=(f", so the path through taking part carries {fmt.percent(ind['estimate'] / tot['estimate'], 0)} "
+                         "of the total association" if tot["ci_low"] > 0 and 0 <= ind["estimate"] <= tot["estimate"]
+                         else ""), b=fmt.count(C["mediation"].spec.n_boot),
+                      c=fmt.count(med.n_clusters), sd=seed)
+else:
+    shown = report.md("")
+shown
+
+# %% [markdown]
+# ## The association models side by side
+#
+# The coefficients of interest of every association model, each on its own scale (district
+# effects, thresholds and intercepts are left out), drawn in the figure and listed in the table
+# below with the rows each model uses.
+
+# %%
+SCALE = {"awareness": "log-odds", "registration": "log-odds", "eight_haves": "log-odds", "participation": "probability",
+         "service_satisfaction": "log-odds", "satisfaction": "points (0–100)"}
+coefs = drivers.coef_table({MODEL[n]: (C[n], fits[n]) for n in SCALE if n in fits},
+                           scales={MODEL[n]: s for n, s in SCALE.items()})
+if len(coefs):
+    fig = drivers.coef_plot(coefs, truth, synthetic=synthetic)
+    shown = report.figure(fig, caption="Coefficients of the association models with 95% intervals, one panel per "
+                                       "model on its own scale" + (", with the values planted in the synthetic city "
+                                                                   "as crosses" if truth is not None else "") + ".",
+                          alt=f"{coefs['model'].nunique()} panels of points with horizontal 95% interval bars, one "
+                              f"per coefficient ({len(coefs)} in all); "
+                              f"{int((coefs['ci_low'] > 0).sum())} intervals lie wholly above zero and "
+                              f"{int((coefs['ci_high'] < 0).sum())} wholly below.",
+                          data=coefs)
+else:
+    shown = report.md("*No association model could be fitted with the tables the data hold.*")
+shown
+
+# %%
+if len(coefs):
+    shown = report.table(pd.DataFrame({
+        "Model": coefs["model"], "Coefficient": coefs["label"],
+        "Estimate (95% CI)": [fmt.interval(e, lo, h, se=s) for e, lo, h, s in
+                              zip(coefs["estimate"], coefs["ci_low"], coefs["ci_high"], coefs["se"])],
+        "SE": [fmt.number(s, fmt.digits_for(s)) for s in coefs["se"]], "p": [fmt.pvalue(p) for p in coefs["p"]],
+        "Rows used": [fmt.count(k) for k in coefs["nobs"]]}),
+        caption="Coefficients of the association models: estimates with 95% intervals, standard errors, p-values and "
+                "the rows each model uses (Table 1 says why some are left out).", data=coefs)
+else:
+    shown = report.md("")
+shown
+
+# %% [markdown]
+# ## Claims tested
+#
+# Each verdict follows its claim's design (Table 1): the staggered roll-out can support or
+# contradict the claim that the platform raises coverage; the other designs can only show that the
+# data are consistent with a claim, contrary to it, or give no evidence either way. A verdict goes
+# one way when the whole 95% interval lies on one side of zero.
+
+# %%
+CLAIM_ROWS = [
+    ("platform_event_study", "1. The platform raises organisational coverage (average effect over the first years)",
+     "ATT", "percentage points", 1),
+    ("platform_hazard", "1. Organisations set up party organisations sooner once their sub-district has the platform",
+     "treated", "log-odds", 1),
+    ("awareness", "2. A reported walk of 15 minutes or less goes with more awareness", "within15", "log-odds", 1),
+    ("awareness", "2. The association fades beyond 15 minutes (15 minutes or less minus 15–30)", "fade",
+     "log-odds", 1),
+    ("service_satisfaction", "2. A reported walk of 15 minutes or less goes with higher satisfaction with service",
+     "within15", "log-odds", 1),
+    ("registration", "3. Agreements go with more member registration, within communities", "agreement_share",
+     "log-odds per unit of agreement share", 1),
+    ("participation", "4. Communities with more residents aged 60+ have more residents taking part", "share_60plus",
+     "probability per unit of the share", 1),
+    ("awareness", "4. A higher migrant share goes with lower awareness", "migrant_share", "log-odds per unit share", -1),
+    ("eight_haves", "4. More funding goes with better-equipped service points", "funding_std", "log-odds per SD", 1),
+    ("eight_haves", "4. More staff goes with better-equipped service points", "staff_std", "log-odds per SD", 1),
+    ("mediation", "5. Awareness goes with satisfaction through taking part (path a × b)", "indirect",
+     "points (0–100)", 1)]
+claim_rows = []
+for n, text, term, unit, direction in CLAIM_ROWS:
+    if n not in fits:
+        continue
+    r = fade if term == "fade" else es.overall.iloc[0] if term == "ATT" else fits[n].term(term)
+    claim_rows.append({"claim": text, "estimate": r["estimate"], "ci": (r["ci_low"], r["ci_high"]), "unit": unit,
+                       "design": C[n].design, "direction": direction})
+if claim_rows:
+    claim_shown, claim_data = verdicts.claims_table(claim_rows)
+    shown = report.table(claim_shown, caption="The claims tested in this report, their design and verdict.",
+                         data=claim_data)
+else:
+    shown = report.md("*No claim could be tested with the tables the data hold.*")
+shown
+
+# %%
+if claim_rows:
+    counts = claim_data["verdict"].value_counts()
+    causal = claim_data[claim_data["design"].isin(verdicts.CAUSAL_DESIGNS)]
+    shown = report.md("{first}{m} show associations: {a} consistent with the claim, {z} with no evidence either way "
+                      "and {x} contrary to it.",
+                      first=(f"Of the {len(claim_data)} tests, {len(causal)} use the staggered roll-out and can show "
+                             "an effect (" + ", ".join(f"{c} {v}" for v, c in causal["verdict"].value_counts().items())
+                             + "); the other " if len(causal) else f"None of the {len(claim_data)} tests can show an "
+                             "effect: all "),
+                      m=len(claim_data) - len(causal), a=int(counts.get("consistent with the claim", 0)),
+                      z=int(counts.get("no evidence either way", 0)), x=int(counts.get("contrary to the claim", 0)))
+else:
+    shown = report.md("")
+shown
+
+# %%
+# Synthetic data only: the generator's effects are known, so the estimates can be set beside them.
+estimates = pd.concat([C[n].estimates(f).assign(claim=n) for n, f in fits.items()], ignore_index=True) if fits else None
+# the planted average effect spans event times 0-3: an average over fewer is another quantity
+comparable = (estimates if estimates is None or "platform_event_study" not in fits or full_window
+              else estimates[estimates["key"] != "platform_att"])
+checks = claims.beside_truth(comparable, truth) if estimates is not None else None
+shown = []
+if checks is not None and len(checks):
+    missed = checks.loc[~checks["covered"], "label"]
+    shown.append(report.md("## Validation against the planted truth\n\nThe synthetic city's effects are known, so the "
+                           "estimates can be set beside them. Estimates should lie close to the planted values, and a "
+                           "95% interval should cover its planted value in about 19 of 20 datasets. These data are one "
+                           "draw of the generator, so a miss or two among this many effects is expected; how often the "
+                           "intervals cover is measured by a simulation study over 200 generated cities, which fits "
+                           "these same estimators."))
+    shown.append(report.table(pd.DataFrame({
+        "Effect": checks["label"],
+        "Estimate (95% CI)": [fmt.interval(e, a, b, se=s) for e, a, b, s in
+                              zip(checks["estimate"], checks["ci_low"], checks["ci_high"], checks["se"])],
+        "Planted value": [fmt.number(t, fmt.digits_for(s)) for t, s in zip(checks["truth"], checks["se"])],
+        "Inside the interval": [fmt.yes_no(c) for c in checks["covered"]]}),
+        caption="Estimates beside the effects planted in the synthetic city.", data=checks))
+    shown.append(report.md(
+        "The planted value lies inside the 95% interval for **{k} of {n}** effects{m}. About one interval in twenty "
+        "misses by chance: among {n}, about {e} would. The median error is {r} of the planted value.{corr}",
+        k=fmt.count(checks["covered"].sum()), n=fmt.count(len(checks)),
+        m=(" (missed: " + "; ".join(s[:1].lower() + s[1:] for s in missed) + ")") if len(missed) else "",
+        e=fmt.number(0.05 * len(checks), 0 if len(checks) >= 20 else 1),
+        r=fmt.percent(float((checks["error"].abs() / checks["truth"].abs()).median()), 0),
+        corr=(" Misses are not independent: both walking-time coefficients of the awareness model are contrasts with "
+              f"the same {fmt.count(int(((resp['within15'] == 0) & (resp['band15_30'] == 0)).sum()))} respondents "
+              "who report more than 30 minutes, and the event-time effects share their control sub-districts, so "
+              "their errors move together." if "awareness" in fits and "platform_event_study" in fits else "")))
+display(*shown)
+
+# %% [markdown]
+# ## Caveats
+
+# %%
+survey_fits = [n for n in fits if "survey" in C[n].tables]
+caveats = ["No exposure in this report was assigned at random, the platform included."
+           + (" The roll-out's estimates are effects only if parallel trends and no anticipation hold; the placebo "
+              "estimates check the first only over the years observed before adoption, the earliest event times rest "
+              "on few sub-districts, and a policy adopted together with the platform would be read as its effect."
+              if "platform_event_study" in fits else "")]
+if any(n in fits for n in ("awareness", "registration", "eight_haves", "participation", "service_satisfaction",
+                           "satisfaction")):
+    caveats.append("Walking time, agreements, funding, staff and the other regressors may go with traits of "
+                   "respondents and communities that the district (or community) effects do not absorb: their "
+                   "coefficients are adjusted associations."
+                   + (" The mediation split adds the assumption of no unmeasured confounding of awareness, taking part "
+                      "and satisfaction." if "mediation" in fits else ""))
+if survey_fits:
+    caveats += ["Walking time is reported by respondents: the 15-minute bands inherit its rounding and recall error, and "
+                "are not the distance-based 1 km service circle of [Coverage](01_coverage.html).",
+                "The survey models are unweighted (see *Data*); design-based descriptive estimates are in "
+                "[Participation](02_participation.html) and [Satisfaction](03_satisfaction.html). Respondents who "
+                "skipped an item a model uses are left out of that model (Table 1), which assumes that, given the "
+                "model's other variables, they do not differ from those who answered."]
+report.md("\n".join(f"- {c}" for c in caveats))
+
+# %% [markdown]
+# ## Measures
+
+# %%
+USES = {"platform_event_study": ["org_coverage"], "registration": ["registration", "agreement_share"],
+        "eight_haves": ["eight_haves", "funding", "staff"], "awareness": ["aware", "walk_band", "migrant_share"],
+        "participation": ["participated", "aware", "share_60plus"],
+        "service_satisfaction": ["sat_service", "walk15_reported", "aware"],
+        "satisfaction": ["sat_score", "participated", "aware", "walk15_reported"]}
+used = [k for n in USES if n in fits for k in USES[n]]
+(report.table(measures.glossary(used), caption="The measures of this report: definition, source and scale.")
+ if used else report.md("*No measure is used: no claim could be tested.*"))
+
+# %% [markdown]
+# ## Methods and references
+
+# %%
+METHODS = [
+    ("platform_event_study", "Claim 1: Callaway–Sant'Anna (2021) group-time effects aggregated by event time, with not-yet "
+     "and never adopting sub-districts as controls and influence-function standard errors; the static two-way "
+     "fixed-effects contrast and its weighting problem (Goodman-Bacon 2021); pre-trend checks and their limits (Roth "
+     "et al. 2023).", ["callaway2021", "goodmanbacon2021", "roth2023"]),
+    ("platform_hazard", "Claim 1, organisations: a discrete-time hazard model (Allison 1982) with sub-district fixed "
+     "effects absorbed (Chamberlain 1980) and standard errors clustered by sub-district (Cameron & Miller 2015).",
+     ["allison1982", "chamberlain1980", "cameron2015"]),
+    ("registration", "Claim 3: logistic regression with community fixed effects absorbed (Chamberlain 1980) and year "
+     "effects, standard errors clustered by community (Cameron & Miller 2015).", ["chamberlain1980", "cameron2015"]),
+    ("awareness", "Claims 2 and 4 on the survey: logistic and linear probability models with district fixed effects "
+     "and standard errors clustered by community (Cameron & Miller 2015), unweighted (Solon, Haider & Wooldridge "
+     "2015).", ["cameron2015", "solon2015"]),
+    ("eight_haves", "Claim 4 on service points: a binomial regression with model-based standard errors.", []),
+    ("service_satisfaction", "Satisfaction with service: the proportional-odds model (McCullagh 1980).",
+     ["mccullagh1980"]),
+    ("satisfaction", "The thermometer: a linear mixed model with nested random intercepts, REML (Bates et al. 2015).",
+     ["bates2015"]),
+    ("mediation", "Claim 5: the product of coefficients (Baron & Kenny 1986; VanderWeele 2015) with a bootstrap "
+     "resampling communities (Efron & Tibshirani 1993).", ["baron1986", "vanderweele2015", "efron1993"])]
+methods = [(text, refs) for n, text, refs in METHODS if n in fits]
+report.md("\n\n".join(t for t, _ in methods) + "\n\n" + references.references([r for _, refs in methods for r in refs])
+          if methods else "*No method was used: no claim could be tested.*")
 
 # %% [markdown]
 # ## Headline findings
 
 # %%
-units = {"platform_event_study": "percentage points", "platform_hazard": "log-odds", "awareness": "log-odds",
+UNITS = {"platform_event_study": "percentage points", "platform_hazard": "log-odds", "awareness": "log-odds",
          "registration": "log-odds per unit share", "eight_haves": "log-odds per SD", "participation": "probability",
          "service_satisfaction": "log-odds", "satisfaction": "points (0–100)", "mediation": "points (0–100)"}
-for r in estimates[estimates["key"] != ""].itertuples():
-    findings.record(drivers.finding_name(r.key), r.estimate, ci=(r.ci_low, r.ci_high), unit=units[r.claim],
-                    truth=truth_value(truth, r.key), note=C[r.claim].statement)
-findings.record("platform_att_twfe", tw["estimate"], ci=(tw["ci_low"], tw["ci_high"]), unit="percentage points",
-                note="static two-way fixed effects, for contrast (biased under staggered timing)")
-findings.record("aware_fade_within15_minus_15to30", fade["estimate"], ci=(fade["ci_low"], fade["ci_high"]),
-                unit="log-odds", note="claim 2: contrast of the awareness GLM coefficients");
+for r in (estimates[estimates["key"] != ""].itertuples() if estimates is not None else []):
+    findings.record(drivers.finding_name(r.key), r.estimate, ci=(r.ci_low, r.ci_high), unit=UNITS[r.claim],
+                    truth=truth_value(truth, r.key), note=C[r.claim].describe(),
+                    label=(f"Platform effect on coverage, average of event times {window[0]} to {window[-1]} (points)"
+                           if r.key == "platform_att" else r.label))
+if "platform_event_study" in fits:
+    findings.record("platform_att_twfe", tw["estimate"], ci=(tw["ci_low"], tw["ci_high"]), unit="percentage points",
+                    note="static two-way fixed effects, for contrast (biased under staggered timing)",
+                    label="Platform and coverage, static two-way fixed effects, for contrast (points)")
+if "awareness" in fits:
+    findings.record("aware_fade_within15_minus_15to30", fade["estimate"], ci=(fade["ci_low"], fade["ci_high"]),
+                    unit="log-odds", note="claim 2: contrast of the awareness model's walking-time coefficients",
+                    label="Awareness: 15 minutes or less minus 15-30 minutes (log-odds)")
 
 # %%
 findings.display()

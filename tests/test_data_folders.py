@@ -249,10 +249,10 @@ def test_frames_without_a_period_ask_for_years():
 
 # -- core and optional tables --------------------------------------------------------------------------
 ABSENT = ("service_points", "assessment", "survey")
-SKIPPED = {  # helpers.studies.REQUIRES (02 reads the survey only when present)
-    "service_points": "01_coverage, 04_drivers, 06_index",
+SKIPPED = {  # helpers.studies.REQUIRES, as the notebooks load the tables today
+    "service_points": "01_coverage, 06_index",
     "assessment": "03_satisfaction, 06_index",
-    "survey": "00_data_overview, 03_satisfaction, 04_drivers, 05_spatial, 06_index, district_profile",
+    "survey": "00_data_overview, 03_satisfaction, 05_spatial, 06_index, district_profile",
 }
 
 

@@ -115,13 +115,120 @@ def test_eight_haves_frame_scores_and_standardisation():
     assert f.loc["p3", "staff_std"] == pytest.approx((6 - 4) / np.sqrt(8 / 3))
 
 
-def test_format_event_study_marks_the_reference():
-    b = pd.DataFrame({"event_time": [-2, -1, 0], "estimate": [1.0, 0.0, 7.25], "se": [1.0, np.nan, 1.0],
-                      "ci_low": [-1.0, np.nan, 5.0], "ci_high": [3.0, np.nan, 9.5], "p": [0.3, np.nan, 0.0001],
-                      "n_treated": [4, 0, 9]})
-    t = drivers.format_event_study(b)
-    assert t.iloc[1, 1] == "reference (0)"
-    assert t.iloc[2, 1] == "7.2 (5.0 to 9.5)" and t.iloc[2, 2] == "<0.001"
+def test_model_variables_are_the_columns_a_specification_names():
+    from helpers.stats import specs
+
+    cols = ["resp_id", "district_id", "community_id", "aware_center", "within15", "band15_30", "migrant_share",
+            "sat_score", "participated", "share_60plus", "weight"]
+    glm = specs.GLMSpec("aware_center ~ within15 + band15_30 + migrant_share + C(district_id)", cluster="community_id")
+    assert drivers.model_variables(glm, cols) == ["district_id", "community_id", "aware_center", "within15",
+                                                  "band15_30", "migrant_share"]
+    med = specs.MediationSpec("aware_center", "participated", "sat_score", mediator_covariates=("share_60plus",),
+                              outcome_covariates=("within15", "C(district_id)"), cluster="community_id")
+    assert drivers.model_variables(med, cols) == ["district_id", "community_id", "aware_center", "within15",
+                                                  "sat_score", "participated", "share_60plus"]
+    mixed = specs.MixedSpec("sat_score ~ participated", group="district_id", nested="community_id")
+    assert drivers.model_variables(mixed, cols) == ["district_id", "community_id", "sat_score", "participated"]
+    with pytest.raises(TypeError, match="specification"):
+        drivers.model_variables("y ~ x", cols)
+
+
+def test_item_nonresponse_counts_by_hand():
+    f = pd.DataFrame({"a": [1, np.nan, 1, np.nan, 1], "w1": [1, 1, np.nan, np.nan, 0], "w2": [0, 0, np.nan, 1, 1],
+                      "b": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    tab, complete = drivers.item_nonresponse(f, ["a", "w1", "w2", "b"], {"w1": "walk", "w2": "walk", "a": "Aware"})
+    assert tab.to_dict("records") == [{"label": "Aware", "variables": "a", "missing": 2},
+                                      {"label": "walk", "variables": "w1, w2", "missing": 2},  # rows 3 and 4
+                                      {"label": "b", "variables": "b", "missing": 0}]
+    assert complete == 2  # rows 1 and 5
+    with pytest.raises(KeyError, match="'zz'"):
+        drivers.item_nonresponse(f, ["a", "zz"])
+
+
+def test_complete_rows_are_the_rows_a_fit_uses(logit_data):
+    """The rows item_nonresponse counts as complete are those statsmodels keeps (missing='drop')."""
+    import statsmodels.formula.api as smf
+
+    from helpers.stats import specs
+
+    rng = np.random.default_rng(RNG_SEED + 1)
+    d = logit_data.copy()
+    for c in ("y", "within15", "share"):
+        d.loc[rng.uniform(size=len(d)) < 0.04, c] = np.nan
+    spec = specs.GLMSpec("y ~ within15 + band15_30 + share", cluster="cluster")
+    _, complete = drivers.item_nonresponse(d, drivers.model_variables(spec, d.columns))
+    ref = smf.logit("y ~ within15 + band15_30 + share", d, missing="drop").fit(disp=False)
+    assert complete == int(ref.nobs) == spec.fit(d).nobs < len(d)
+
+
+def test_adoption_summary_and_what_the_event_study_can_estimate():
+    from helpers.stats import eventstudy
+
+    units = [f"S{i}" for i in range(7)]
+    adopt = pd.DataFrame({"subdistrict_id": units, "platform_year": [2019, 2021, 2022, 2022, 2026, np.nan, 2021]})
+    panel = pd.DataFrame([{"subdistrict_id": u, "year": t, "coverage": float(i + t - 2021)}
+                          for i, u in enumerate(units) for t in (2021, 2022, 2023)])
+    s = drivers.adoption_summary(panel, adopt)
+    assert s == {"first": 2021, "last": 2023, "units": 7, "before": 3, "staggered": 2, "cohorts": [2022], "later": 1,
+                 "never": 1, "identifiable": True}
+    eventstudy.event_study(panel, adopt)  # identifiable: it runs
+    # no never-adopter, but two cohorts: the later one is the earlier one's control until it adopts
+    two_cohorts = adopt.assign(platform_year=[2019, 2021, 2022, 2022, 2023, 2023, 2021])
+    s = drivers.adoption_summary(panel, two_cohorts)
+    assert s["staggered"] == 4 and s["cohorts"] == [2022, 2023] and s["identifiable"]
+    eventstudy.event_study(panel, two_cohorts)
+    # one cohort and no one left to compare it with: nothing to estimate
+    one_cohort = adopt.assign(platform_year=[2019, 2021, 2022, 2022, 2021, 2020, 2021])
+    assert not drivers.adoption_summary(panel, one_cohort)["identifiable"]
+    with pytest.raises(ValueError, match="no identifiable"):
+        eventstudy.event_study(panel, one_cohort)
+    all_before = adopt.assign(platform_year=[2019, 2021, 2020, 2021, np.nan, np.nan, 2021])
+    assert not drivers.adoption_summary(panel, all_before)["identifiable"]
+    with pytest.raises(ValueError, match="no identifiable"):
+        eventstudy.event_study(panel, all_before)
+
+
+def test_coef_table_takes_the_claims_labels_and_keys(logit_data):
+    from helpers.stats import specs
+
+    spec = specs.GLMSpec("y ~ within15 + band15_30 + share", cluster="cluster")
+    claim = claims.Claim("toy", (2,), "statement", "observational", (), lambda t: (t,), spec,
+                         truth={"within15": "key_w"}, labels={"within15": "Toy: near (log-odds)",
+                                                              "share": "Toy: share (log-odds)"})
+    fit = spec.fit(logit_data)
+    t = drivers.coef_table({"Toy model": (claim, fit)}, scales={"Toy model": "log-odds"})
+    assert t["term"].tolist() == ["within15", "share"] and t["label"].tolist() == ["Toy: near (log-odds)",
+                                                                                  "Toy: share (log-odds)"]
+    assert t["key"].tolist() == ["key_w", ""] and (t["scale"] == "log-odds").all() and (t["nobs"] == len(logit_data)).all()
+    for r in t.itertuples():
+        ref = fit.term(r.term)
+        assert (r.estimate, r.se, r.ci_low, r.ci_high, r.p) == (ref["estimate"], ref["se"], ref["ci_low"],
+                                                                ref["ci_high"], ref["p"])
+    assert drivers.coef_table({"Toy model": (claim, fit)}, terms={"Toy model": ["band15_30"]})["term"].tolist() == [
+        "band15_30"]
+    with pytest.raises(KeyError, match="no terms"):
+        drivers.coef_table({"Toy model": (claim, fit)}, terms={"Toy model": ["nope"]})
+    fig = drivers.coef_plot(t, {"key_w": 0.9})
+    ax = fig.axes[0]
+    assert [x.get_text() for x in ax.get_yticklabels()] == ["Near", "Share"]
+    assert ax.get_xlabel() == "log-odds" and ax.get_title(loc="left") == "Toy model"
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_format_rows_writes_numbers_as_fmt_does():
+    df = pd.DataFrame({"term": ["a", "b", "c"], "estimate": [0.15321, 6.1562, 2.0], "se": [0.0094, 0.25, np.nan],
+                       "ci_low": [0.1348, 5.66, 1.0], "ci_high": [0.1716, 6.64, 3.0], "p": [0.0002, 0.0456, np.nan]})
+    t = drivers.format_rows(df, {"b": "B path", "a": "A path", "c": "C"}, header="Path")
+    assert t.columns.tolist() == ["Path", "Estimate (95% CI)", "SE", "p"]
+    assert t["Path"].tolist() == ["B path", "A path", "C"]
+    assert t["Estimate (95% CI)"].tolist() == ["6.16 (5.66 to 6.64)", "0.153 (0.135 to 0.172)", "2.0 (1.0 to 3.0)"]
+    assert t["SE"].tolist() == ["0.25", "0.009", "–"] and t["p"].tolist() == ["0.046", "< 0.001", "–"]
+    assert drivers.format_rows(df.drop(columns=["se", "p"]), {"a": "A"}).columns.tolist() == ["Quantity",
+                                                                                            "Estimate (95% CI)"]
+    with pytest.raises(KeyError, match="'z'"):
+        drivers.format_rows(df, {"z": "Z"})
 
 
 # ============================================================================ 06_index

@@ -65,6 +65,10 @@ REFERENCES: dict[str, str] = {
                    "tools for the quality assessment of composite indicators. *JRSS A* 168:307–323.",
     "cohen1988": "Cohen J (1988). *Statistical Power Analysis for the Behavioral Sciences*, 2nd ed. Erlbaum.",
     "efron1993": "Efron B, Tibshirani RJ (1993). *An Introduction to the Bootstrap*. Chapman & Hall.",
+    "allison1982": "Allison PD (1982). Discrete-time methods for the analysis of event histories. *Sociological "
+                   "Methodology* 13:61–98.",
+    "roth2023": "Roth J, Sant'Anna PHC, Bilinski A, Poe J (2023). What's trending in difference-in-differences? A "
+                "synthesis of the recent econometrics literature. *Journal of Econometrics* 235:2218–2244.",
 }
 
 

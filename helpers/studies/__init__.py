@@ -27,8 +27,8 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     # the survey are used when present (their sections say so when absent)
     "03_satisfaction": ("districts", "subdistricts", "community_boundaries", "communities", "assessment",
                         "survey"),
-    "04_drivers": ("community_boundaries", "communities", "organisations", "platform", "service_points",
-                   "members", "joint_building", "survey"),
+    "04_drivers": ("community_boundaries", "communities"),  # each claim is tested when the data have the
+    # tables it needs (its `tables` in helpers.studies.claims); a claim without them says so and is skipped
     "05_spatial": ("districts", "subdistricts", "community_boundaries", "organisations", "members", "survey"),
     "06_index": ("districts", "community_boundaries", "organisations", "service_points", "members",
                  "joint_building", "assessment", "survey"),

@@ -1,56 +1,120 @@
-"""Glue for 04_drivers: model frames, coefficient contrasts, tidy coefficient tables and plots,
-variance components of the satisfaction model, and estimates beside the planted truth.
+"""Computations of 04_drivers: the rows each model uses, the staggered roll-out's cohorts, the
+naive two-way fixed-effects contrast, pre-trend placebos, average predictions, and the
+coefficients of several fits in one table and one plot.
 
-The models themselves live in :mod:`helpers.stats.models`, :mod:`helpers.stats.eventstudy` and
-:mod:`helpers.stats.mediation`; this module only prepares their inputs and lays out their outputs.
+The estimators themselves are the registry's (:data:`helpers.studies.claims.CLAIMS`); this module
+only counts, collects and lays out what they return. The report's sentences are in the notebook.
 
-* :func:`average_predictions` - mean predicted outcome of a fit with some regressors set.
+* :func:`model_variables` - the columns of an analysis frame that a specification uses.
+* :func:`item_nonresponse` - rows missing each (group of) model variables, and the complete rows.
+* :func:`adoption_summary` - sub-districts by when they adopted, relative to the years observed.
 * :func:`twfe` - the naive two-way fixed-effects difference-in-differences (for contrast).
-* :func:`pretrend_summary` - how many pre-adoption event-time estimates are compatible with 0.
-* :func:`coef_table` - chosen terms of several fits in one tidy frame (with labels).
+* :func:`pretrend_summary` - how many pre-adoption (placebo) estimates are compatible with 0.
+* :func:`average_predictions` - mean predicted outcome of a fit with some regressors set.
+* :func:`coef_table` - the labelled coefficients of several claims' fits in one tidy frame.
 * :func:`coef_plot` - one panel per model, estimates with 95% intervals and the planted truth.
+* :func:`format_rows` - rows of a tidy estimate frame as text (:mod:`helpers.publish.fmt`).
+* :func:`finding_name` - a findings name for a ground-truth key.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
+import textwrap
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from helpers.data.truth import truth_value
+__all__ = ["model_variables", "item_nonresponse", "adoption_summary", "twfe", "pretrend_summary",
+           "average_predictions", "coef_table", "coef_plot", "format_rows", "finding_name"]
 
-__all__ = ["average_predictions", "twfe",
-           "pretrend_summary", "coef_table", "coef_plot", "finding_name",
-           "format_terms", "format_rows", "format_event_study"]
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def model_variables(spec, columns) -> list[str]:
+    """The columns (of ``columns``, in that order) that a specification uses.
+
+    Every text field of the specification (formula, covariates, trials, cluster, absorbed or
+    grouping column, ...) is read for names, and the names that are columns of the analysis frame
+    are returned: the variables whose missing values make the fit leave a row out (the fitters drop
+    rows with a missing value in any model variable, the cluster included).
+
+    Parameters
+    ----------
+    spec : a specification of :mod:`helpers.stats.specs` (a dataclass).
+    columns : the analysis frame's columns.
+
+    Returns
+    -------
+    list of str
+    """
+    if not dataclasses.is_dataclass(spec):
+        raise TypeError(f"spec must be a specification of helpers.stats.specs, got {type(spec).__name__}")
+    names: set[str] = set()
+    for f in dataclasses.fields(spec):
+        v = getattr(spec, f.name)
+        for text in (v if isinstance(v, (tuple, list)) else (v,)):
+            if isinstance(text, str):
+                names.update(_NAME.findall(text))
+    return [c for c in columns if c in names]
 
 
+def item_nonresponse(frame: pd.DataFrame, variables, labels: dict | None = None) -> tuple[pd.DataFrame, int]:
+    """How many rows of ``frame`` miss each model variable, and how many are complete on all of them.
+
+    Parameters
+    ----------
+    frame : the analysis frame (e.g. the survey's respondents).
+    variables : the columns the model uses (:func:`model_variables`).
+    labels : column -> what it is, for a reader; columns sharing a label are counted together (a row
+        missing any of them counts once: ``within15`` and ``band15_30`` both come from the reported
+        walking time). Columns without a label keep their name.
+
+    Returns
+    -------
+    (DataFrame, int)
+        ``label, variables, missing`` (one row per label, in the order first met, ``variables`` the
+        columns joined by ``", "``), and the number of rows complete on every variable - the rows a
+        fit of these variables uses.
+    """
+    variables = list(dict.fromkeys(variables))
+    absent = [v for v in variables if v not in frame.columns]
+    if absent:
+        raise KeyError(f"item_nonresponse: columns {absent} are not in the frame; columns: {list(frame.columns)}")
+    labels = labels or {}
+    groups: dict[str, list[str]] = {}
+    for v in variables:
+        groups.setdefault(labels.get(v, v), []).append(v)
+    miss = frame[variables].isna()
+    rows = [{"label": lab, "variables": ", ".join(cols), "missing": int(miss[cols].any(axis=1).sum())}
+            for lab, cols in groups.items()]
+    return (pd.DataFrame(rows, columns=["label", "variables", "missing"]),
+            int((~miss.any(axis=1)).sum()) if variables else len(frame))
 
 
-def average_predictions(fit, scenarios: dict) -> pd.DataFrame:
-    """Mean predicted outcome over the fit's own rows with some regressors set to fixed values.
+def adoption_summary(panel: pd.DataFrame, adoption: pd.DataFrame, unit: str = "subdistrict_id", time: str = "year",
+                     cohort: str = "platform_year") -> dict:
+    """The units of a staggered roll-out by when they adopted, relative to the years ``panel`` holds.
 
-    ``scenarios`` maps a label to ``{design column: value}`` (e.g. ``{"within 15 minutes":
-    {"within15": 1, "band15_30": 0}}``); the columns are those of the fit's design matrix, so a
-    regressor must enter by its own name (no interactions of it). Rows are weighted by their
-    trials (a collapsed binomial fit counts each respondent once). Returns ``scenario,
-    prediction`` on the response scale (a probability for a logit): model-based point
-    predictions, without an interval."""
-    res = fit.result
-    names = list(res.model.exog_names)
-    X0 = np.asarray(res.model.exog, float)
-    w = np.asarray(getattr(res.model, "n_trials", np.ones(len(X0))), float)
-    rows = []
-    for label, setting in scenarios.items():
-        X = X0.copy()
-        for col, val in setting.items():
-            X[:, names.index(col)] = val
-        rows.append({"scenario": label, "prediction": float(np.average(res.predict(X), weights=w))})
-    return pd.DataFrame(rows)
-
-
+    Returns a dict: ``first``, ``last`` (years of the panel); ``units`` (units in the panel);
+    ``before`` (adopted in or before the first year: no pre-adoption year, so an event study leaves
+    them out); ``staggered`` (adopted after the first year, up to the last: the treated cohorts);
+    ``cohorts`` (their distinct adoption years); ``later`` (adopt after the last year) and ``never``
+    (no adoption year): both are controls throughout; and ``identifiable``: whether a
+    Callaway-Sant'Anna comparison exists (a treated cohort, and a unit not yet treated to compare it
+    with: a later cohort, a later adopter or a never-adopter).
+    """
+    units = pd.Index(panel[unit].drop_duplicates())
+    years = pd.to_numeric(panel[time], errors="coerce")
+    first, last = int(years.min()), int(years.max())
+    g = pd.to_numeric(adoption.set_index(unit)[cohort], errors="coerce").astype("float64").reindex(units)
+    before = int((g <= first).sum())
+    mid = g[(g > first) & (g <= last)]
+    later, never = int((g > last).sum()), int(g.isna().sum())
+    cohorts = sorted(int(c) for c in mid.unique())
+    return {"first": first, "last": last, "units": len(units), "before": before, "staggered": int(len(mid)),
+            "cohorts": cohorts, "later": later, "never": never,
+            "identifiable": bool(len(mid) > 0 and (later + never > 0 or len(cohorts) > 1))}
 
 
 def twfe(panel: pd.DataFrame, adoption: pd.DataFrame, unit: str = "subdistrict_id", time: str = "year",
@@ -59,8 +123,13 @@ def twfe(panel: pd.DataFrame, adoption: pd.DataFrame, unit: str = "subdistrict_i
 
     ``treated = 1`` from the adoption year on. Units adopting in the first panel year are dropped,
     as :func:`helpers.stats.eventstudy.event_study` drops them, so both use the same units. Shown only
-    as the estimate that staggered timing can bias (Goodman-Bacon 2021). Returns a
-    :class:`helpers.stats.models.ModelResult`; the effect is the term ``treated``."""
+    as the estimate that staggered timing can bias (Goodman-Bacon 2021).
+
+    Returns
+    -------
+    helpers.stats.models.ModelResult
+        The effect is the term ``treated``.
+    """
     from helpers.stats import models
 
     g = pd.to_numeric(adoption.set_index(unit)[cohort], errors="coerce").astype("float64")
@@ -71,9 +140,13 @@ def twfe(panel: pd.DataFrame, adoption: pd.DataFrame, unit: str = "subdistrict_i
 
 
 def pretrend_summary(by_event_time: pd.DataFrame) -> dict:
-    """Pre-adoption (placebo) estimates of an event study: ``n`` (event times <= -2), ``n_cover_zero``
-    (their 95% intervals include 0), ``max_abs`` (largest absolute estimate), its event time
-    ``e_max_abs`` and the treated sub-districts behind it, ``n_treated_max_abs``."""
+    """The pre-adoption (placebo) estimates of an event study.
+
+    Returns a dict: ``n`` (estimates at event times <= -2 with a standard error), ``n_cover_zero``
+    (their 95% intervals include 0), ``max_abs`` (the largest absolute estimate), its event time
+    ``e_max_abs`` and the treated units behind it, ``n_treated_max_abs``; with no placebo estimate,
+    ``n = 0``, ``max_abs`` NaN and ``e_max_abs`` None.
+    """
     pre = by_event_time[(by_event_time["event_time"] <= -2) & by_event_time["se"].notna()]
     if pre.empty:
         return {"n": 0, "n_cover_zero": 0, "max_abs": float("nan"), "e_max_abs": None, "n_treated_max_abs": 0}
@@ -83,122 +156,168 @@ def pretrend_summary(by_event_time: pd.DataFrame) -> dict:
             "n_treated_max_abs": int(pre.loc[i, "n_treated"])}
 
 
-def coef_table(fits: dict, terms: dict, scales: dict | None = None) -> pd.DataFrame:
-    """Chosen terms of several fits, one row each.
+def average_predictions(fit, scenarios: dict) -> pd.DataFrame:
+    """Mean predicted outcome over the fit's own rows with some regressors set to fixed values.
 
-    ``fits`` maps a model label to a :class:`helpers.stats.models.ModelResult`; ``terms`` maps the same
-    label to ``{term: label}``; ``scales`` maps the model label to a text naming the coefficient's
-    scale (``"log-odds"``). Returns ``model, term, label, scale, estimate, se, ci_low, ci_high, p,
-    nobs``."""
+    ``scenarios`` maps a label to ``{design column: value}`` (e.g. ``{"near": {"within15": 1,
+    "band15_30": 0}}``); the columns are those of the fit's design matrix, so a regressor must enter
+    by its own name (no interactions of it). Rows are weighted by their trials (a collapsed binomial
+    fit counts each respondent once).
+
+    Returns
+    -------
+    DataFrame
+        ``scenario, prediction`` on the response scale (a probability for a logit): model-based
+        point predictions, without an interval.
+    """
+    res = fit.result
+    names = list(res.model.exog_names)
+    X0 = np.asarray(res.model.exog, float)
+    w = np.asarray(getattr(res.model, "n_trials", np.ones(len(X0))), float)
     rows = []
-    for model, fit in fits.items():
-        for term, label in terms[model].items():
-            r = fit.term(term)
-            rows.append({"model": model, "term": term, "label": label, "scale": (scales or {}).get(model, ""),
-                         "estimate": float(r["estimate"]), "se": float(r["se"]), "ci_low": float(r["ci_low"]),
-                         "ci_high": float(r["ci_high"]), "p": float(r["p"]), "nobs": int(fit.nobs)})
+    for label, setting in scenarios.items():
+        X = X0.copy()
+        for col, val in setting.items():
+            if col not in names:
+                raise KeyError(f"average_predictions: {col!r} is not a column of the design matrix; columns: {names}")
+            X[:, names.index(col)] = val
+        rows.append({"scenario": label, "prediction": float(np.average(res.predict(X), weights=w))})
     return pd.DataFrame(rows)
 
 
+def coef_table(fits: dict, scales: dict | None = None, terms: dict | None = None) -> pd.DataFrame:
+    """The labelled coefficients of several claims' fits, one row each.
+
+    Parameters
+    ----------
+    fits : model label -> ``(claim, result)``: a :class:`helpers.studies.claims.Claim` and its fit.
+    scales : model label -> the scale of its coefficients in words (``"log-odds"``).
+    terms : model label -> the terms to keep, in order; by default every term the claim labels
+        except the standard deviations of random effects (``sd(...)``).
+
+    Returns
+    -------
+    DataFrame
+        ``model, claim, term, label`` (the claim's label), ``key`` (the ground-truth key, empty where
+        none), ``scale, estimate, se, ci_low, ci_high, p, nobs``.
+    """
+    rows = []
+    for model, (claim, fit) in fits.items():
+        est = claim.estimates(fit).set_index("term")
+        keep = (terms or {}).get(model) or [t for t in claim.labels if not t.startswith("sd(")]
+        unknown = [t for t in keep if t not in est.index]
+        if unknown:
+            raise KeyError(f"coef_table: {model!r} has no terms {unknown}; terms: {list(est.index)}")
+        for t in keep:
+            r = est.loc[t]
+            rows.append({"model": model, "claim": claim.name, "term": t, "label": r["label"], "key": r["key"],
+                         "scale": (scales or {}).get(model, ""), "estimate": float(r["estimate"]),
+                         "se": float(r["se"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
+                         "p": float(r["p"]), "nobs": int(fit.nobs)})
+    cols = ["model", "claim", "term", "label", "key", "scale", "estimate", "se", "ci_low", "ci_high", "p", "nobs"]
+    return pd.DataFrame(rows, columns=cols)
 
 
-def coef_plot(table: pd.DataFrame, truth: dict | None = None, keys: dict | None = None, ncols: int = 3,
-              synthetic: bool = False, title: str | None = None):
-    """Coefficient plot: one panel per model (its own scale), each term's estimate with its 95%
-    interval and, where ``keys`` maps ``(model, term)`` to a ground-truth key, the planted value
-    as a cross. Returns the figure."""
+def _tick(label: str, width: int = 40) -> str:
+    """A coefficient's label inside its model's panel: without the ``"Model: "`` prefix and a final
+    ``"(scale)"`` (the panel's title and axis say them), wrapped."""
+    head, sep, rest = label.partition(": ")
+    text = rest[:1].upper() + rest[1:] if sep else label
+    text = re.sub(r"\s*\([^()]*\)$", "", text) or text
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def coef_plot(table: pd.DataFrame, truth: dict | None = None, ncols: int = 2, synthetic: bool = False):
+    """Coefficient plot: one panel per model (on its own scale, named by ``scale``), each term's
+    estimate with its 95% interval and, where the row has a ground-truth ``key`` and ``truth`` holds
+    it, the planted value as a cross.
+
+    ``table`` is :func:`coef_table` output. Tick labels are the terms' labels without their
+    ``"Model: "`` prefix and final ``"(scale)"`` (the panel's title and axis name them).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
 
+    from helpers.data.truth import truth_value
     from helpers.viz import style
 
     models_ = list(dict.fromkeys(table["model"]))
     nrows = int(np.ceil(len(models_) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 1.0 + 1.9 * nrows), squeeze=False)
+    sizes = [int((table["model"] == m).sum()) for m in models_]
+    height = 0.9 + sum(max(sizes[i:i + ncols]) * 0.55 + 0.9 for i in range(0, len(models_), ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.6 * ncols, height), squeeze=False, layout="constrained")
     col, tcol = style.QUALITATIVE[0], style.QUALITATIVE[5]
     shown_truth = False
     for ax, model in zip(axes.flat, models_):
         s = table[table["model"] == model].reset_index(drop=True)
         y = np.arange(len(s))[::-1]
         ax.errorbar(s["estimate"], y, xerr=[s["estimate"] - s["ci_low"], s["ci_high"] - s["estimate"]], fmt="o",
-                    color=col, ms=4, capsize=2, lw=1.2, label="estimate, 95% CI")
-        for yi, term in zip(y, s["term"]):
-            k = (keys or {}).get((model, term))
-            t = truth_value(truth, k) if k else None
+                    color=col, ms=4, capsize=2, lw=1.2, label="estimate, 95% interval")
+        for yi, key in zip(y, s["key"]):
+            t = truth_value(truth, key) if key else None
             if t is not None:
-                ax.plot([t], [yi], "x", color=tcol, ms=7, mew=1.6, label="planted truth" if not shown_truth else None)
+                ax.plot([t], [yi], "x", color=tcol, ms=7, mew=1.6, label=None if shown_truth else "planted value")
                 shown_truth = True
         ax.axvline(0, color=style.REFERENCE_COLOR, lw=0.7, ls=":")
         ax.set_yticks(y)
-        ax.set_yticklabels(s["label"])
+        ax.set_yticklabels([_tick(lab) for lab in s["label"]], fontsize=8)
         ax.set_ylim(-0.7, len(s) - 0.3)
-        sc = s["scale"].iloc[0]
-        ax.set_title(model, fontsize=9)
-        ax.set_xlabel(sc)
+        ax.set_title(model, fontsize=9, loc="left")
+        ax.set_xlabel(s["scale"].iloc[0], fontsize=8)
     for ax in list(axes.flat)[len(models_):]:
         ax.set_visible(False)
     handles, labels = [], []
     for ax in axes.flat:
-        h, lab = ax.get_legend_handles_labels()
-        for hh, ll in zip(h, lab):
-            if ll not in labels:
-                handles.append(hh)
-                labels.append(ll)
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
     fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
-    if title:
-        fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=10.5)
     if synthetic:
         style.stamp_synthetic(fig)
     return fig
 
 
+def format_rows(df: pd.DataFrame, labels: dict, key: str = "term", header: str = "Quantity",
+                scale: float = 1.0) -> pd.DataFrame:
+    """Rows of a tidy estimate frame as text for a table (numbers by :mod:`helpers.publish.fmt`).
+
+    Parameters
+    ----------
+    df : tidy frame with ``key``, ``estimate``, ``ci_low``, ``ci_high`` and, optionally, ``se`` and ``p``.
+    labels : ``df[key]`` value -> what it is; only these rows are kept, in this order.
+    header : the header of the label column.
+    scale : multiplies estimates, bounds and standard errors (100 for a probability in points).
+
+    Returns
+    -------
+    DataFrame
+        ``header``, ``Estimate (95% CI)`` (decimals from each row's standard error, else its interval),
+        and ``SE`` and ``p`` (``"< 0.001"``) when ``df`` has them; missing values as an en dash.
+    """
+    from helpers.publish import fmt
+
+    missing = [k for k in labels if k not in set(df[key])]
+    if missing:
+        raise KeyError(f"format_rows: no rows with {key} in {missing}; present: {list(df[key])}")
+    d = df.set_index(key).loc[list(labels)]
+    se = d["se"].to_numpy(float) * scale if "se" in d else np.full(len(d), np.nan)
+    digits = [fmt.digits_for(s if np.isfinite(s) and s > 0 else (h - lo) * scale / 3.92)
+              for s, lo, h in zip(se, d["ci_low"], d["ci_high"])]
+    out = pd.DataFrame({header: [labels[k] for k in d.index],
+                        "Estimate (95% CI)": [fmt.interval(e, lo, h, digits=g, scale=scale) for e, lo, h, g in
+                                              zip(d["estimate"], d["ci_low"], d["ci_high"], digits)]})
+    if "se" in d:
+        out["SE"] = [fmt.number(s, g) for s, g in zip(se, digits)]
+    if "p" in d:
+        out["p"] = [fmt.pvalue(p) for p in d["p"]]
+    return out
 
 
 def finding_name(key: str) -> str:
     """A findings name for a ground-truth key: ``"name[e]"`` becomes ``"name_e<e>"``."""
     m = re.fullmatch(r"(.+)\[(.+)\]", key)
     return f"{m.group(1)}_e{m.group(2)}" if m else key
-
-
-def format_terms(table: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
-    """A coefficient table (:func:`coef_table`) for display: ``model, label, scale``, the estimate
-    with its 95% interval as text, the standard error, ``p`` as text (``"<0.001"`` below 0.001)
-    and ``nobs``."""
-    f = f"{{:.{decimals}f}}"
-    return pd.DataFrame({
-        "model": table["model"], "coefficient": table["label"], "scale": table["scale"],
-        "estimate (95% CI)": [f"{f.format(e)} ({f.format(a)} to {f.format(b)})"
-                              for e, a, b in zip(table["estimate"], table["ci_low"], table["ci_high"])],
-        "SE": [f.format(v) for v in table["se"]],
-        "p": ["<0.001" if p < 0.001 else f"{p:.3f}" for p in table["p"]],
-        "observations": table["nobs"].astype("int64"),
-    })
-
-
-def format_rows(df: pd.DataFrame, labels: dict, key: str = "term", decimals: int = 2,
-                label: str = "quantity") -> pd.DataFrame:
-    """Rows of a tidy estimate frame for display: ``label`` (``labels[row[key]]``, rows not in
-    ``labels`` left out, in the order of ``labels``), the estimate with its interval as text, and
-    ``SE`` and ``p`` (``"<0.001"`` below 0.001) when the frame has them."""
-    f = f"{{:.{decimals}f}}"
-    d = df.set_index(key).loc[[k for k in labels if k in set(df[key])]]
-    out = pd.DataFrame({label: [labels[k] for k in d.index],
-                        "estimate (95% CI)": [f"{f.format(e)} ({f.format(a)} to {f.format(b)})"
-                                              for e, a, b in zip(d["estimate"], d["ci_low"], d["ci_high"])]})
-    if "se" in d:
-        out["SE"] = [f.format(v) for v in d["se"]]
-    if "p" in d:
-        out["p"] = ["<0.001" if p < 0.001 else f"{p:.3f}" for p in d["p"]]
-    return out
-
-
-def format_event_study(by_event_time: pd.DataFrame, decimals: int = 1) -> pd.DataFrame:
-    """An event study's ``by_event_time`` for display: event time, the effect with its 95% interval
-    (``"reference"`` at the base period), ``p`` and the number of treated sub-districts behind it."""
-    f = f"{{:.{decimals}f}}"
-    b = by_event_time
-    eff = ["reference (0)" if pd.isna(s) else f"{f.format(e)} ({f.format(a)} to {f.format(h)})"
-           for e, a, h, s in zip(b["estimate"], b["ci_low"], b["ci_high"], b["se"])]
-    return pd.DataFrame({"event time (years since adoption)": b["event_time"].astype("int64"),
-                         "effect, pp (95% CI)": eff,
-                         "p": ["" if pd.isna(p) else ("<0.001" if p < 0.001 else f"{p:.3f}") for p in b["p"]],
-                         "treated sub-districts": b["n_treated"].astype("int64")})

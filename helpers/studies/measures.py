@@ -98,6 +98,19 @@ MEASURES: dict[str, Measure] = {m.key: m for m in [
     # assessment (top-down; kept apart from residents' satisfaction)
     Measure("assessment", "Assessment score (考核, 0–100)", "the annual top-down assessment score of the "
             "community", f"{_ADMIN}: assessment", "points", "0-100", "assessment"),
+    # community attributes and respondents' circumstances (regressors of the models)
+    Measure("walk_band", "Reported walking time", "the walk to the nearest service point that the respondent reports, "
+            "in three bands: 15 minutes or less, 15-30 minutes, over 30 minutes (self-reported, not measured)",
+            "resident survey", "band", "3 bands", "community"),
+    Measure("migrant_share", "Migrant share of the community", "residents without local household registration "
+            "(hukou), over all residents of the community", f"{_ADMIN}: communities", "share", "0-1", "community"),
+    Measure("share_60plus", "Share of the community aged 60+", "residents aged 60 or over, over all residents of "
+            "the community", f"{_ADMIN}: communities", "share", "0-1", "community"),
+    Measure("funding", "Community funding", "the community's annual service funding; in the models standardised "
+            "over the city's communities (per standard deviation)", f"{_ADMIN}: communities", "10,000 yuan",
+            "10,000 yuan a year", "community"),
+    Measure("staff", "Community staff", "full-time community workers; in the models standardised over the city's "
+            "communities (per standard deviation)", f"{_ADMIN}: communities", "persons", "persons", "community"),
 ]}
 
 
