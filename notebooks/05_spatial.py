@@ -70,9 +70,12 @@ period = load.study_period(tables)
 year = period.last if year is None else int(year)
 if year not in period:
     raise ValueError(f"year {year} lies outside the data's study period {period}: choose a year in it, or None")
-has_members, has_orgs, has_survey = ("members" in tables, "organisations" in tables, "survey" in tables)
+has_members = "members" in tables and bool((tables["members"]["year"] == year).any())
+has_survey = "survey" in tables and bool((tables["survey"]["responded"] == 1).any())
 districts, subdistricts = tables["districts"], tables["subdistricts"]
-com = ss.community_rates(tables["community_boundaries"], tables.get("members"), tables.get("organisations"), year)
+com = ss.community_rates(tables["community_boundaries"], tables["members"] if has_members else None,
+                         tables.get("organisations"), year)
+has_orgs = "organisations" in tables and com["active"].sum() > 0
 sub = ss.subdistrict_rates(com, subdistricts)
 
 # %%
@@ -84,15 +87,18 @@ if has_survey:
     survey_span = (f"{survey_years[0]}–{survey_years[-1]}" if len(survey_years) > 1 else str(survey_years[0]))
 
 # %%
-display(report.md("The boundaries hold **{d}** districts, **{s}** sub-districts and **{c}** communities. The "
+display(report.md("The boundaries hold **{d}** district{ds}, **{s}** sub-district{ss} and **{c}** communit{cs}. The "
                   "administrative rates are those of **{y}** (the data cover {p}).", d=fmt.count(len(districts)),
-                  s=fmt.count(len(subdistricts)), c=fmt.count(len(com)), y=year, p=f"{period.first}–{period.last}"))
+                  ds="s" * (len(districts) != 1), s=fmt.count(len(subdistricts)), ss="s" * (len(subdistricts) != 1),
+                  c=fmt.count(len(com)), cs="ies" if len(com) != 1 else "y", y=year,
+                  p=f"{period.first}–{period.last}" if period.last > period.first else str(period.first)))
 if has_members:
     city_reg = com["registered"].sum() / com["in_service_resident"].sum()
     display(report.md("**{m}** in-service members live in the city's communities, and **{r}** of them are registered "
                       "where they live.", m=fmt.count(com["in_service_resident"].sum()), r=fmt.percent(city_reg)))
 else:
-    display(report.md("*The data have no member table: the analyses of registration, and the claim, are skipped.*"))
+    display(report.md("*The data have no member counts for {y}: the analyses of registration, and the claim, are "
+                      "skipped.*", y=year))
 
 # %%
 if has_orgs:
@@ -104,15 +110,17 @@ if has_orgs:
                       o=fmt.number(com.loc[com["active"] > 0, "active"].mean(), 1),
                       cv=fmt.percent(city_cov))
 else:
-    shown = report.md("*The data have no organisation table: the analyses of coverage are skipped.*")
+    shown = report.md("*The data have no eligible organisation active in {y}: the analyses of coverage are "
+                      "skipped.*", y=year)
 shown
 
 # %%
 if has_survey:
-    shown = report.md("The resident survey's samples of {span} ({k} survey years, **{r}** respondents) are pooled; "
-                      "**{s}** of the {ns} sub-districts have at least {m} respondents spread over more than one "
-                      "sampled community-year, enough for a design-based mean with a standard error.",
-                      span=survey_span, k=len(survey_years), r=fmt.count(len(resp)),
+    shown = report.md("{pooled} (**{r}** respondents): **{s}** of the {ns} sub-districts have at least {m} "
+                      "respondents spread over more than one sampled community-year, enough for a design-based mean "
+                      "with a standard error.", r=fmt.count(len(resp)),
+                      pooled=(f"The resident survey's samples of {survey_span} ({len(survey_years)} survey years) are "
+                              "pooled" if len(survey_years) > 1 else f"The resident survey of {survey_span} is used"),
                       s=fmt.count(sat["eblup"].notna().sum()), ns=fmt.count(len(sat)), m=report.min_respondents())
 else:
     shown = report.md("*The data have no resident survey: the analysis of satisfaction is skipped.*")
@@ -130,14 +138,15 @@ shown
 # **Global Moran's I** measures how strongly each unit's value goes with its neighbours' mean.
 # Under spatial randomness (the same values arranged at random over the map) its expectation is
 # −1/(n − 1), about zero; its significance is judged against the values of I in random
-# rearrangements (permutations, seeded). Rates are analysed after the empirical-Bayes
+# rearrangements (permutations, seeded). Rates are analysed after the empirical-Bayes (EB)
 # standardisation of Assunção and Reis (1999): each rate's departure from the city rate divided by
 # the standard deviation expected from its denominator, so that a small community's noise does not
 # pass for a pattern. The maps of rates show a different, readable smoothing: each community's rate
 # pulled towards the city rate by an empirical-Bayes (beta-binomial) estimate, the more so the
 # fewer its members or organisations.
 #
-# **Local Moran (LISA)** tests each unit against its neighbours by conditional permutation.
+# **Local Moran statistics** (local indicators of spatial association, LISA) test each unit
+# against its neighbours by conditional permutation.
 # *High* and *Low* compare a unit's value, and its neighbours' mean, with the average of all units
 # analysed.
 #
@@ -149,8 +158,8 @@ shown
 report.md("**The hot-spot rule.** A unit is a *hot spot* (High-High) when it and its neighbours are high, a *cold "
           "spot* (Low-Low) when both are low, and an *outlier* (High-Low or Low-High) when they differ, and only when "
           "its local Moran statistic is significant after the Benjamini-Hochberg correction for testing every unit: "
-          "a false discovery rate of {a}, so that about one in twenty of the units called hot or cold spots may be "
-          "so by chance. Every count, map and list of hot and cold spots below follows this rule.",
+          "a false discovery rate (FDR) of {a}, so that about one in twenty of the units called hot or cold spots may "
+          "be so by chance. Every count, map and list of hot and cold spots below follows this rule.",
           a=fmt.percent(ss.LISA_ALPHA, 0))
 
 # %%
@@ -158,6 +167,7 @@ units = {}
 if has_members:
     r = com[com["in_service_resident"] > 0]
     units["registration"] = r.assign(registration_within=ss.within_district(r, "registered", "in_service_resident"))
+    one_district = r["district_id"].nunique() < 2
 if has_orgs:
     units["coverage_communities"] = com[com["active"] > 0]
     units["coverage_subdistricts"] = sub[sub["active"] > 0]
@@ -208,7 +218,8 @@ if "registration" in w:
     u, wr = units["registration"], w["registration"]
     glob["registration"] = spatial.moran_rate(u, "registered", "in_service_resident", wr, **perm)
     glob["registration_raw"] = spatial.moran(u, "registration_rate", wr, **perm)
-    glob["registration_within"] = spatial.moran(u, "registration_within", wr, **perm)
+    if not one_district:
+        glob["registration_within"] = spatial.moran(u, "registration_within", wr, **perm)
     lisa["registration"] = spatial.local_moran_rate(u, "registered", "in_service_resident", wr, **local_rule)
 
 # %%
@@ -251,7 +262,8 @@ if "registration" in lisa:
             f"{fmt.count(c.get('Low-Low', 0))} cold spots and "
             f"{fmt.count(c.get('High-Low', 0) + c.get('Low-High', 0))} outliers.", data=reg_data)
 else:
-    shown = report.md("*No member table, or too few communities with in-service members: registration is not mapped.*")
+    shown = report.md("*No member counts, or too few communities with in-service members: registration is not "
+                      "mapped.*")
 shown
 
 # %%
@@ -318,6 +330,8 @@ if "registration_within" in glob:
                  0: "inside districts no clustering beyond chance is found, so the pattern is one of districts "
                     "differing as wholes",
                  -1: "inside districts neighbouring communities differ more than chance would give"}[row["side"]])
+elif "registration" in glob:
+    shown = report.md("The data hold a single district, so the rates are not analysed again within districts.")
 else:
     shown = report.md("")
 shown
@@ -348,7 +362,7 @@ if "coverage_subdistricts" in lisa:
             "spots.", data=pd.DataFrame(com.drop(columns="geometry"))[
                 ["community_id", "name_en", "subdistrict_id", "covered", "active", "coverage_rate", "coverage_eb"]])
 else:
-    shown = report.md("*No organisation table, or too few units with eligible organisations: coverage is not mapped.*")
+    shown = report.md("*No eligible organisations, or too few units with them: coverage is not mapped.*")
 shown
 
 # %%
@@ -488,26 +502,30 @@ analysed_as = {"registration_raw": "observed rate", "registration_within": "rate
 
 # %%
 mt = moran.reset_index()
-shown = report.table(pd.DataFrame({
-    "Measure": mt["measure"].map(label), "Values analysed": [analysed_as.get(k, analysed[m]) for k, m in
-                                                             zip(mt["measure"], mt["method"])],
-    "Units": mt["units"].map(fmt.count), "Moran's I": [fmt.number(x, 3) for x in mt["I"]],
-    "95% under spatial randomness": [f"{fmt.number(a, 3)} to {fmt.number(b, 3)}" for a, b in
-                                     zip(mt["null_low"], mt["null_high"])],
-    "Pseudo p": [fmt.pvalue(x) for x in mt["p_sim"]], "Pattern": mt["side"].map(pattern)}),
-    caption=f"Global Moran's I of each analysis, {year} (satisfaction: survey years pooled), beside the central 95% of "
-            f"its values in {fmt.count(permutations)} random rearrangements of the same values; its expectation under "
-            "spatial randomness is about zero.", data=mt) if len(mt) else report.md("")
+mt["label"] = mt["measure"].map(label)
+if mt.empty:
+    shown = report.md("*No analysis could be run on these data.*")
+else:
+    shown = report.table(pd.DataFrame({
+        "Measure": mt["label"], "Values analysed": [analysed_as.get(k, analysed[m]) for k, m in
+                                                    zip(mt["measure"], mt["method"])],
+        "Units": mt["units"].map(fmt.count), "Moran's I": [fmt.number(x, 3) for x in mt["I"]],
+        "95% under spatial randomness": [f"{fmt.number(a, 3)} to {fmt.number(b, 3)}" for a, b in
+                                         zip(mt["null_low"], mt["null_high"])],
+        "Pseudo p": [fmt.pvalue(x) for x in mt["p_sim"]], "Pattern": mt["side"].map(pattern)}),
+        caption=f"Global Moran's I of each analysis, {year} (satisfaction: survey years pooled), beside the central "
+                f"95% of its values in {fmt.count(permutations)} random rearrangements of the same values; its "
+                "expectation under spatial randomness is about zero.", data=mt)
 shown
 
 # %%
-lt = ss.lisa_table({k: v for k, v in lisa.items()})
-shown = report.table(pd.DataFrame({
-    "Measure": lt["measure"].map(label), "Units": lt["units"].map(fmt.count),
-    "Hot spots": lt["High-High"].map(fmt.count), "Cold spots": lt["Low-Low"].map(fmt.count),
-    "High-Low outliers": lt["High-Low"].map(fmt.count), "Low-High outliers": lt["Low-High"].map(fmt.count),
-    "Not significant": lt["Not significant"].map(fmt.count)}),
-    caption="Units in each local cluster under the hot-spot rule.", data=lt) if len(lt) else report.md("")
+lt = ss.lisa_table(lisa)
+lt["label"] = lt["measure"].map(label)
+shown = report.md("") if lt.empty else report.table(pd.DataFrame({
+    "Measure": lt["label"], "Units": lt["units"].map(fmt.count), "Hot spots": lt["High-High"].map(fmt.count),
+    "Cold spots": lt["Low-Low"].map(fmt.count), "High-Low outliers": lt["High-Low"].map(fmt.count),
+    "Low-High outliers": lt["Low-High"].map(fmt.count), "Not significant": lt["Not significant"].map(fmt.count)}),
+    caption="Units in each local cluster under the hot-spot rule.", data=lt)
 shown
 
 # %% [markdown]
@@ -531,7 +549,7 @@ shown = report.table(pd.DataFrame({
                                                                     claim_data["null_high"])],
     "Pseudo p": [fmt.pvalue(p) for p in claim_data["p_sim"]], "Verdict": claim_data["verdict"]}),
     caption=f"The claim tested in this report, {year}, its design and verdict.", data=claim_data) if claim_rows else \
-    report.md("*No member table: the claim about registration is not tested.*")
+    report.md("*No member counts: the claim about registration is not tested.*")
 shown
 
 # %%
@@ -550,16 +568,17 @@ if check is not None:
     shown.append(report.md(
         "On the same neighbours, Moran's I of the true probabilities is **{t}**; the observed rates give **{r}**, "
         "{rs} it, and the standardised rates **{e}** (they divide each departure by its expected noise, so they are "
-        "not on the probabilities' scale). Net of district differences, the true probabilities give **{tw}** and the "
-        "observed rates **{ow}**.", t=fmt.number(t.I, 3), r=fmt.number(raw.I, 3),
-        rs="below" if raw.I < t.I else "above", e=fmt.number(eb.I, 3), tw=fmt.number(check.moran_true_within.I, 3),
-        ow=fmt.number(glob["registration_within"].I, 3)))
+        "not on the probabilities' scale).{within}", t=fmt.number(t.I, 3), r=fmt.number(raw.I, 3),
+        rs="below" if raw.I < t.I else "above", e=fmt.number(eb.I, 3),
+        within="" if "registration_within" not in glob else (
+            f" Net of district differences, the true probabilities give {fmt.number(check.moran_true_within.I, 3)} "
+            f"and the observed rates {fmt.number(glob['registration_within'].I, 3)}.")))
     ct = check.clusters
     shown.append(report.table(pd.DataFrame({
         "Cluster": ct["cluster"].map(cluster_name), "Communities": ct["communities"].map(fmt.count),
         "Mean true probability": [fmt.percent(x) for x in ct["mean_true_p"]],
         "Truly above the city rate": [fmt.percent(x) for x in ct["share_true_above_city"]]}),
-        caption=f"True registration probabilities of the communities in each cluster, {year}, against the observed "
+        caption=f"The true registration probabilities of the communities in each cluster, {year}, against the observed "
                 f"city rate of {fmt.percent(city_reg)}.", data=ct))
     share = ct.set_index("cluster")["share_true_above_city"]
     said = [f"{fmt.percent(share[c])} of the {name} communities" for c, name in (("High-High", "hot-spot"),
@@ -617,10 +636,11 @@ if "registration" in glob:
                     truth=check.moran_true.I if check else None,
                     note=f"EB-standardised rates, communities {year}, {how['registration']}",
                     label=f"Clustering of member registration across communities (Moran's I), {year}")
-    findings.record("moran_registration_within_districts", glob["registration_within"].I, unit="Moran's I",
-                    truth=check.moran_true_within.I if check else None,
-                    note=f"rate minus district rate, communities {year}, {how['registration_within']}",
-                    label=f"Clustering of member registration within districts (Moran's I), {year}")
+    if "registration_within" in glob:
+        findings.record("moran_registration_within_districts", glob["registration_within"].I, unit="Moran's I",
+                        truth=check.moran_true_within.I if check else None,
+                        note=f"rate minus district rate, communities {year}, {how['registration_within']}",
+                        label=f"Clustering of member registration within districts (Moran's I), {year}")
     findings.record("lisa_registration_hot_spots", int(c.get("High-High", 0)), unit="communities",
                     note=f"High-High, {fdr}", label=f"Hot spots of member registration, {year}")
     findings.record("lisa_registration_cold_spots", int(c.get("Low-Low", 0)), unit="communities",
