@@ -158,8 +158,8 @@ shown
 report.md("**The hot-spot rule.** A unit is a *hot spot* (High-High) when it and its neighbours are high, a *cold "
           "spot* (Low-Low) when both are low, and an *outlier* (High-Low or Low-High) when they differ, and only when "
           "its local Moran statistic is significant after the Benjamini-Hochberg correction for testing every unit: "
-          "a false discovery rate (FDR) of {a}, so that about one in twenty of the units called hot or cold spots may "
-          "be so by chance. Every count, map and list of hot and cold spots below follows this rule.",
+          "a false discovery rate (FDR) of {a}, so that on average no more than one in twenty of the units called hot "
+          "or cold spots are so by chance. Every count, map and list of hot and cold spots below follows this rule.",
           a=fmt.percent(ss.LISA_ALPHA, 0))
 
 # %%
