@@ -97,6 +97,21 @@ def test_disconnected_components_reported_and_connected():
     assert w.n_components == 1 and len(w.added_links) == 1
 
 
+def test_parts_nearest_to_each_other_are_still_joined_to_the_rest():
+    # a 3 x 3 block and, far to the east, two 1 x 2 strips 1 km apart: each strip is nearest to the other,
+    # so linking each part once would join the strips to each other and leave them cut off from the block
+    main = grid(3, 3)
+    a = grid(1, 2, x0=530_000.0).assign(uid=lambda d: "A" + d["uid"], name_en=lambda d: "A " + d["name_en"])
+    b = grid(1, 2, x0=532_000.0).assign(uid=lambda d: "B" + d["uid"], name_en=lambda d: "B " + d["name_en"])
+    g = gpd.GeoDataFrame(pd.concat([main, a, b], ignore_index=True), crs=main.crs)
+    with pytest.warns(SpatialWeightsWarning, match="3 connected parts"):
+        w = spatial.weights(g, "rook", id_col="uid", components="connect")
+    assert len(w.components) == 2 and w.n_components == 1
+    assert len(w.added_links) == 2 and len(set(map(frozenset, w.added_links))) == 2  # no link added twice
+    # one strip is joined to the block ("Cell ..."), the other to that strip
+    assert sorted("".join(sorted((p[0][0], p[1][0]))) for p in w.added_links) == ["AB", "AC"]
+
+
 def test_weights_argument_checks():
     g = grid(2, 2)
     with pytest.raises(ValueError):

@@ -107,24 +107,89 @@ def test_moran_table_matches_esda_and_its_permutations():
     ref = esda.Moran(g["y"].to_numpy(), w.w, permutations=0)
     t = ss.moran_table({"toy": m}).iloc[0]
     assert t["I"] == pytest.approx(ref.I, rel=1e-12)
-    assert t["E[I]"] == pytest.approx(-1 / 5)
+    assert t["EI"] == pytest.approx(-1 / 5)
     assert t["null_low"] == pytest.approx(np.quantile(m.esda.sim, 0.025))
     assert t["null_high"] == pytest.approx(np.quantile(m.esda.sim, 0.975))
 
 
-@pytest.mark.parametrize("I,p,expected", [(0.4, 0.001, "supported"), (-0.3, 0.01, "contradicted"),
-                                          (0.4, 0.2, "inconclusive"), (-0.01, 0.5, "inconclusive")])
-def test_moran_verdict(I, p, expected):
-    assert ss.moran_verdict(SimpleNamespace(I=I, EI=-0.001, p_sim=p)) == expected
+@pytest.mark.parametrize("I,p,expected", [(0.4, 0.001, 1), (-0.3, 0.01, -1), (0.4, 0.2, 0), (-0.01, 0.5, 0),
+                                          (0.4, 0.05, 1)])
+def test_moran_side(I, p, expected):
+    assert ss.moran_side(SimpleNamespace(I=I, EI=-0.001, p_sim=p)) == expected
 
 
 def test_islands_are_reported_by_name():
     g = _toy_squares()
     w = ss.build_weights(g, "uid")
     t = ss.weights_table({"toy": w}).iloc[0]
-    assert t["islands"] == 1 and t["island_names"] == "D" and t["units"] == 4
+    assert (t["islands"], t["units"], t["links_added"], t["detached_groups"]) == (1, 4, 1, 0)
+    assert t["mean_neighbours"] == pytest.approx((1 + 2 + 2 + 1) / 4)  # A-B-C in a row, D linked to C
     isl = ss.islands_table({"toy": w})
-    assert isl.to_dict("records") == [{"weights": "toy", "island": "D", "linked_to": "C"}]  # C is nearest to D
+    assert isl.to_dict("records") == [{"weights": "toy", "unit": "D", "linked_to": "C", "kind": "island"}]
+
+
+def test_detached_groups_are_linked_and_listed():
+    # two pairs of touching squares far apart: the smaller part (a tie: the second) is linked to the other
+    geoms = [box(0, 0, 1, 1), box(1, 0, 2, 1), box(10, 0, 11, 1), box(11, 0, 12, 1)]
+    g = gpd.GeoDataFrame({"uid": list("ABCD"), "name_en": list("ABCD")}, geometry=geoms, crs="EPSG:4548")
+    w = ss.build_weights(g, "uid")
+    t = ss.weights_table({"pairs": w}).iloc[0]
+    assert (t["islands"], t["detached_groups"], t["links_added"]) == (0, 1, 1)
+    assert w.n_components == 1
+    isl = ss.islands_table({"pairs": w})
+    assert isl.to_dict("records") == [{"weights": "pairs", "unit": "C", "linked_to": "B", "kind": "detached group"}]
+    assert ss.islands_table({"pairs": ss.build_weights(g.iloc[:2], "uid")}).empty
+
+
+def test_neighbour_values_pool_rates_and_average_values():
+    g = _toy_squares().assign(num=[1, 2, 3, 8], den=[10, 10, 20, 10])
+    w = ss.build_weights(g, "uid")  # A-B, B-C, and the island D linked to C
+    v = ss.neighbour_values(w, g, numerator="num", denominator="den").set_index("id")
+    np.testing.assert_allclose(v["own"], [0.1, 0.2, 0.15, 0.8])
+    assert v.loc["A", "neighbours"] == pytest.approx(2 / 10)
+    assert v.loc["B", "neighbours"] == pytest.approx((1 + 3) / (10 + 20))  # pooled, not the mean of rates
+    assert v.loc["C", "neighbours"] == pytest.approx((2 + 8) / (10 + 10))
+    assert v.loc["D", "neighbours"] == pytest.approx(3 / 20)
+    assert v["n_neighbours"].tolist() == [1, 2, 2, 1]
+    m = ss.neighbour_values(w, g, column="y").set_index("id")
+    assert m.loc["B", "neighbours"] == pytest.approx((1.0 + 3.0) / 2)
+    assert m.loc["C", "own"] == 3.0
+    with pytest.raises(ValueError, match="either column"):
+        ss.neighbour_values(w, g, column="y", numerator="num", denominator="den")
+
+
+def test_cluster_members_lists_hot_spots_first_with_values():
+    frame = pd.DataFrame({"id": list("abcd"), "name": list("ABCD"),
+                          "cluster": ["Low-Low", "High-High", "High-High", "Not significant"],
+                          "value": [-1.0, 0.5, 1.5, 0.0], "p_adj": [0.01, 0.02, 0.03, 0.5]})
+    values = pd.DataFrame({"id": list("abcd"), "own": [0.2, 0.6, 0.7, 0.5], "neighbours": [0.3, 0.6, 0.65, 0.5]})
+    t = ss.cluster_members(SimpleNamespace(frame=frame), values)
+    assert t["id"].tolist() == ["c", "b", "a"]
+    assert t.loc[0, "own"] == 0.7 and t.loc[0, "neighbours"] == 0.65 and t.loc[0, "analysed_value"] == 1.5
+    assert t.loc[2, "p_adj"] == 0.01
+
+
+def test_rates_without_a_table_leave_that_rate_out(tables, com):
+    no_org = ss.community_rates(tables["boundaries"], tables["members"], None, YEAR)
+    no_mem = ss.community_rates(tables["boundaries"], None, tables["organisations"], YEAR)
+    assert "covered" not in no_org and "coverage_eb" not in no_org
+    assert "registered" not in no_mem and "registration_rate" not in no_mem
+    pd.testing.assert_series_equal(no_org["registration_eb"], com["registration_eb"])
+    pd.testing.assert_series_equal(no_mem["coverage_eb"], com["coverage_eb"])
+    sub = ss.subdistrict_rates(no_mem, tables["subdistricts"])
+    assert "coverage_rate" in sub and "registration_rate" not in sub
+
+
+def test_within_district_gives_a_lone_unit_zero():
+    f = pd.DataFrame({"district_id": ["A", "A", "B"], "x": [1, 3, 2], "n": [10, 10, 4]})
+    np.testing.assert_allclose(ss.within_district(f, "x", "n"), [0.1 - 0.2, 0.3 - 0.2, 0.0])
+
+
+def test_satisfaction_without_enough_subdistricts_is_not_shrunk(tables):
+    sv = tables["survey"]
+    few = sv[sv["subdistrict_id"].isin(sorted(sv["subdistrict_id"].unique())[:2])]
+    sat = ss.subdistrict_satisfaction(few, tables["subdistricts"])
+    assert sat["estimate"].notna().sum() == 2 and sat["eblup"].isna().all()
 
 
 def test_cluster_truth_groups_planted_probabilities():
@@ -279,15 +344,6 @@ def test_within_district_departures(com):
         assert (g["dep"] * g["in_service_resident"]).sum() == pytest.approx(0, abs=1e-6)
 
 
-def test_claim_sentence_states_the_verdict():
-    row = pd.Series({"I": 0.3, "null_low": -0.03, "null_high": 0.03, "permutations": 999, "p_sim": 0.001,
-                     "verdict": "supported"})
-    text = ss.claim_sentence(row, "Claim: the community's rates cluster.", supported="yes", otherwise="no").data
-    assert "**supported**: yes" in text and "\u2019" in text and "&" not in text
-    text = ss.claim_sentence(row.replace("supported", "inconclusive"), "C.", supported="yes", otherwise="no").data
-    assert "**inconclusive**: no" in text
-
-
 def test_clusters_by_district_and_members():
     frame = pd.DataFrame({"id": ["a", "b", "c", "d", "e"], "name": list("ABCDE"),
                           "cluster": ["High-High", "Low-Low", "High-High", "Not significant", "Low-High"],
@@ -299,5 +355,5 @@ def test_clusters_by_district_and_members():
     assert t.loc["D1", ["units", "hot_spots", "cold_spots", "outliers"]].tolist() == [2, 1, 1, 0]
     assert t.loc["D2", ["units", "hot_spots", "cold_spots", "outliers"]].tolist() == [3, 1, 0, 1]
     assert t.loc["D3", "units"] == 0
-    m = ss.cluster_members(local)
+    m = ss.cluster_members(local, frame[["id"]].assign(own=frame["value"], neighbours=0.0))
     assert m["name"].tolist() == ["A", "C", "B"]

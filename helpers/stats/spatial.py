@@ -168,7 +168,8 @@ def weights(
         distance, both ways, warn).
     components : what to do when the graph falls into several connected
         parts: ``"warn"``, ``"error"`` or ``"connect"`` (link each smaller
-        part to the nearest unit outside it, both ways, warn).
+        part to the nearest unit outside it, both ways, and repeat until the
+        weights are connected; warn).
     transform : libpysal transformation (``"r"`` row-standardised, ``"b"`` binary).
 
     Returns
@@ -267,28 +268,39 @@ def weights(
         if components == "error":
             raise ValueError(msg + ". Choose components='connect' or 'warn'.")
         if components == "connect":
+            # Link each part other than the largest to the nearest unit outside it, and repeat until one part
+            # remains: two small parts may each be nearest to the other, so one round does not always reach
+            # the largest part. Every round merges each remaining part with another, so it ends. Islands kept
+            # without neighbours on purpose (islands="warn") are neither linked nor linked to.
             geoms = frame.set_index(id_col).geometry
-            comp_of = dict(zip(keep_ids, labels))
-            for c in range(ncomp):
-                if c == main:
-                    continue
-                members = [i for i in keep_ids if comp_of[i] == c]
-                if len(members) == 1 and not neigh[members[0]]:
-                    continue
-                mem_geom = geoms.loc[members]
-                rest = geoms.drop(index=members)
-                best = (np.inf, None, None)
-                for i, gi in mem_geom.items():
-                    d = rest.distance(gi)
-                    j = d.idxmin()
-                    if d[j] < best[0]:
-                        best = (float(d[j]), i, j)
-                _, i, j = best
-                _symmetric_link(neigh, i, j)
-                added.append((name_of[i], name_of[j]))
+            lone = {i for i in keep_ids if not neigh[i]}
+            n_before = len(added)
+            while True:
+                ncomp, labels = _components(lpw.W(neigh, id_order=keep_ids, silence_warnings=True))
+                main = int(np.argmax(np.bincount(labels)))
+                comp_of = dict(zip(keep_ids, labels))
+                parts = [c for c in range(ncomp) if c != main
+                         and not (sum(comp_of[i] == c for i in keep_ids) == 1
+                                  and next(i for i in keep_ids if comp_of[i] == c) in lone)]
+                if not parts:
+                    break
+                for c in parts:
+                    members = [i for i in keep_ids if comp_of[i] == c]
+                    mem_geom = geoms.loc[members]
+                    rest = geoms.drop(index=members + sorted(lone - set(members), key=str))
+                    best = (np.inf, None, None)
+                    for i, gi in mem_geom.items():
+                        d = rest.distance(gi)
+                        j = d.idxmin()
+                        if d[j] < best[0]:
+                            best = (float(d[j]), i, j)
+                    _, i, j = best
+                    if j not in neigh[i]:
+                        _symmetric_link(neigh, i, j)
+                        added.append((name_of[i], name_of[j]))
             w = lpw.W(neigh, id_order=keep_ids, silence_warnings=True)
             warnings.warn(msg + "; each smaller part linked to its nearest unit: "
-                          + ", ".join(f"{a} - {b}" for a, b in added[-len(comp_names):]),
+                          + ", ".join(f"{a} - {b}" for a, b in added[n_before:]),
                           SpatialWeightsWarning, stacklevel=2)
         else:
             warnings.warn(msg + ". Pass components='connect' to link them.", SpatialWeightsWarning,

@@ -29,7 +29,8 @@ REQUIRES: dict[str, tuple[str, ...]] = {
                         "survey"),
     "04_drivers": ("community_boundaries", "communities"),  # each claim is tested when the data have the
     # tables it needs (its `tables` in helpers.studies.claims); a claim without them says so and is skipped
-    "05_spatial": ("districts", "subdistricts", "community_boundaries", "organisations", "members", "survey"),
+    "05_spatial": ("districts", "subdistricts", "community_boundaries", "communities"),  # members, organisations
+    # and the survey each feed their own sections (registration, coverage, satisfaction), which say so when absent
     "06_index": ("districts", "community_boundaries", "organisations", "service_points", "members",
                  "joint_building", "assessment", "survey"),
     "90_validation": (),
