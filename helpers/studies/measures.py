@@ -98,6 +98,20 @@ MEASURES: dict[str, Measure] = {m.key: m for m in [
     # assessment (top-down; kept apart from residents' satisfaction)
     Measure("assessment", "Assessment score (考核, 0–100)", "the annual top-down assessment score of the "
             "community", f"{_ADMIN}: assessment", "points", "0-100", "assessment"),
+    # the composite index (06_index): scores relative to the districts of one year
+    Measure("index_score", "Composite index (0–100)", "the weighted mean of the three pillar scores; each "
+            "pillar score is the weighted mean of its indicators, each normalised across districts by min-max "
+            "(0 = the lowest district in the year, 100 = the highest)", "computed from the index's indicators",
+            "points", "0-100", "index"),
+    Measure("pillar_coverage", "Coverage pillar (0–100)", "the weighted mean of the index's coverage indicators, "
+            "each normalised across districts by min-max", "computed from the index's indicators", "points",
+            "0-100", "index"),
+    Measure("pillar_participation", "Participation pillar (0–100)", "the weighted mean of the index's "
+            "participation indicators, each normalised across districts by min-max",
+            "computed from the index's indicators", "points", "0-100", "index"),
+    Measure("pillar_satisfaction", "Satisfaction pillar (0–100)", "the weighted mean of the index's satisfaction "
+            "indicators (residents' own judgements, from the survey), each normalised across districts by min-max",
+            "computed from the index's indicators", "points", "0-100", "index"),
 ]}
 
 
