@@ -65,6 +65,8 @@ REFERENCES: dict[str, str] = {
                    "tools for the quality assessment of composite indicators. *JRSS A* 168:307–323.",
     "cohen1988": "Cohen J (1988). *Statistical Power Analysis for the Behavioral Sciences*, 2nd ed. Erlbaum.",
     "efron1993": "Efron B, Tibshirani RJ (1993). *An Introduction to the Bootstrap*. Chapman & Hall.",
+    "fieller1957": "Fieller EC, Hartley HO, Pearson ES (1957). Tests for rank correlation coefficients. I. "
+                   "*Biometrika* 44:470–481.",
 }
 
 

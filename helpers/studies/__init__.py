@@ -30,8 +30,9 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "04_drivers": ("community_boundaries", "communities", "organisations", "platform", "service_points",
                    "members", "joint_building", "survey"),
     "05_spatial": ("districts", "subdistricts", "community_boundaries", "organisations", "members", "survey"),
-    "06_index": ("districts", "community_boundaries", "organisations", "service_points", "members",
-                 "joint_building", "assessment", "survey"),
+    "06_index": ("districts", "community_boundaries", "communities", "survey"),  # the survey is the satisfaction
+    # pillar's only source; an absent organisations, service_points, members or joint_building table leaves its
+    # indicators out of the index (the report says which), an absent assessment its comparison section
     "90_validation": (),
     "district_profile": ("districts", "subdistricts", "community_boundaries", "organisations", "members",
                          "survey"),
