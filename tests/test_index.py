@@ -292,3 +292,25 @@ def test_rank_helpers_agree_with_scipy_on_ties():
         np.testing.assert_array_equal(_rank_desc(x), stats.rankdata(-x, method="min"))
         X = rng.integers(0, 4, size=(int(rng.integers(2, 20)), 3)).astype(float)
         np.testing.assert_array_equal(_ranks_average(X), stats.rankdata(X, axis=0))
+
+
+def test_an_indicator_drawn_equal_for_every_unit_separates_none():
+    """Draws clipped onto one value (bounds low = high) leave that indicator constant in every
+    replicate: every unit gets the midpoint 50 on it (by hand below), as rank normalisation gives."""
+    df = _data(k=8, seed=6)
+    idx = CompositeIndex.from_dict(SPEC)
+    c = float(df["cov_b"].median())
+    zero = df[["district_id"]].assign(**{i: 0.0 for i in idx.indicators})
+    u = idx.uncertainty(df, n_sim=30, seed=3, method=False, se=zero, bounds={"cov_b": (c, c)})
+
+    def mm(x):
+        return 100 * (x - x.min()) / (x.max() - x.min())
+
+    cov = (3 * mm(df["cov_a"]) + 1 * 50.0) / 4
+    index = (2 * cov + mm(df["part_a"]) + (mm(df["sat_a"]) + mm(-df["complaints"])) / 2) / 4
+    got = u.summary.set_index("district_id").loc[df["district_id"]]
+    np.testing.assert_allclose(got["score_low"].to_numpy(), index.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got["score_high"].to_numpy(), index.to_numpy(), rtol=1e-12)
+    assert (got["rank_low"].to_numpy() == stats.rankdata(-index.to_numpy(), method="min")).all()
+    with pytest.raises(ValueError, match="constant"):  # the data themselves must not be constant
+        idx.compute(df.assign(cov_b=c))

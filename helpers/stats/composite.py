@@ -77,19 +77,24 @@ def _ranks_average(X: np.ndarray) -> np.ndarray:
     return out
 
 
-def _normalise(X: np.ndarray, method: str, names) -> np.ndarray:
-    """Normalise each column of ``X`` (units x indicators, named ``names``) across units."""
+def _normalise(X: np.ndarray, method: str, names, constant: str = "raise") -> np.ndarray:
+    """Normalise each column of ``X`` (units x indicators, named ``names``) across units.
+
+    A column equal for every unit raises (``constant="raise"``), or (``"midpoint"``) gets the
+    value 50 for every unit, as rank normalisation gives it: it separates no unit."""
     if method == "minmax":
         lo, hi = X.min(0), X.max(0)
-        if np.any(hi == lo):
-            raise ValueError(f"indicator {names[int(np.argmax(hi == lo))]!r} is constant; it cannot be min-max "
+        flat = hi == lo
+        if np.any(flat) and constant == "raise":
+            raise ValueError(f"indicator {names[int(np.argmax(flat))]!r} is constant; it cannot be min-max "
                              "normalised")
-        return 100.0 * (X - lo) / (hi - lo)
+        return np.where(flat, 50.0, 100.0 * (X - lo) / np.where(flat, 1.0, hi - lo))
     if method == "zscore":
         sd = X.std(0, ddof=1)
-        if np.any(sd == 0):
-            raise ValueError(f"indicator {names[int(np.argmax(sd == 0))]!r} is constant; it cannot be z-scored")
-        return 50.0 + 10.0 * (X - X.mean(0)) / sd
+        flat = sd == 0
+        if np.any(flat) and constant == "raise":
+            raise ValueError(f"indicator {names[int(np.argmax(flat))]!r} is constant; it cannot be z-scored")
+        return np.where(flat, 50.0, 50.0 + 10.0 * (X - X.mean(0)) / np.where(flat, 1.0, sd))
     if method == "rank":
         return 100.0 * (_ranks_average(X) - 1) / (len(X) - 1)
     raise ValueError(f"normalisation: unknown option {method!r}; allowed: {', '.join(NORMALISATIONS)}")
@@ -230,13 +235,15 @@ class CompositeIndex:
             raise ValueError("need at least three units")
         return data[self.unit].to_numpy(), X
 
-    def _scores(self, X: np.ndarray, norm: str, agg: str, w: dict, drop: str | None = None) -> dict:
-        """Pillar scores and the index from the indicator matrix ``X`` (units x :attr:`indicators`)."""
+    def _scores(self, X: np.ndarray, norm: str, agg: str, w: dict, drop: str | None = None,
+                constant: str = "raise") -> dict:
+        """Pillar scores and the index from the indicator matrix ``X`` (units x :attr:`indicators`);
+        ``constant`` as in :func:`_normalise`."""
         inds = self.indicators
         keep = [j for j, i in enumerate(inds) if i != drop]
         sign = np.array([1.0 if d == "higher" else -1.0 for p in self.pillars.values() for d in p.values()])
         Z = np.full(X.shape, np.nan)
-        Z[:, keep] = _normalise(X[:, keep] * sign[keep], norm, [inds[j] for j in keep])
+        Z[:, keep] = _normalise(X[:, keep] * sign[keep], norm, [inds[j] for j in keep], constant)
         out = {}
         j = 0
         pillar_vals, pillar_w = [], []
@@ -375,7 +382,10 @@ class IndexResult:
         Each of ``n_sim`` replicates recomputes the index after varying
 
         * the indicators, when ``se`` is given: each indicator of each unit is drawn from
-          ``Normal(value, se)`` independently, then clipped to its ``bounds``;
+          ``Normal(value, se)`` independently, then clipped to its ``bounds``; in a replicate
+          where an indicator comes out the same for every unit (possible when draws pile up at a
+          bound, e.g. several districts at 100%), it separates no unit and every unit gets the
+          midpoint 50 on it, as rank normalisation would give;
         * the method, when ``method`` is true: a normalisation and an aggregation drawn uniformly
           from the spec's alternatives, and every weight (pillars and indicators) multiplied by
           ``Uniform(1 - weight_noise, 1 + weight_noise)``; otherwise the spec's own method.
@@ -448,7 +458,7 @@ class IndexResult:
                 w = perturbed()
             else:
                 norm, agg, w = spec.normalisation, spec.aggregation, wbase
-            s = spec._scores(Xk, norm, agg, w)["index"]
+            s = spec._scores(Xk, norm, agg, w, constant="midpoint" if S is not None else "raise")["index"]
             scores[k], ranks[k] = s, _rank_desc(s)
         a = (1 - level) / 2
         summary = pd.DataFrame({
