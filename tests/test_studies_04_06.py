@@ -365,7 +365,7 @@ def test_sensitivity_table_names_choices_in_words():
                          "share_units_moved": [1.0, 0.5, 0.25, 0.125]})
     shown, data = ix.sensitivity_table(sens, top=3)
     assert shown["Choice"].tolist() == ["aggregate geometrically",
-                                        f"leave out {measures.label('walk15_reported').lower()}",
+                                        f"leave out “{measures.label('walk15_reported')}”",
                                         "perturb the weight of the coverage pillar"]
     assert shown["Districts moved"].tolist() == ["100%", "50%", "25%"]
     assert shown["Mean rank shift"].tolist() == ["1.50", "1.00", "0.50"]

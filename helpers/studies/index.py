@@ -384,7 +384,7 @@ def sensitivity_table(sensitivity: pd.DataFrame, top: int | None = None) -> tupl
 
 
 def _what(name: str) -> str:
-    return measures.label(name).lower() if name in measures.MEASURES else f"the {name} pillar"
+    return f"“{measures.label(name)}”" if name in measures.MEASURES else f"the {name} pillar"
 
 
 def _choice(factor: str, choice: str) -> str:
