@@ -168,7 +168,7 @@ report.md("Each district's survey estimates rest on {lo} to {hi} respondents, de
 #   with the default method - the interval of the published score;
 # - *method choices*: each replicate picks a normalisation (min-max, z-score or rank) and an
 #   aggregation (arithmetic or geometric) at random and multiplies every weight by a random factor
-#   between 0.75 and 1.25, holding the indicators fixed;
+#   near 1 (the range is stated under the table), holding the indicators fixed;
 # - *both together*: the fullest statement of how well the data place a district.
 #
 # Score intervals are given only for indicator noise, because the alternative normalisations put
@@ -187,7 +187,8 @@ report.table(scores_shown.rename(columns={"Index (95% interval, indicator noise)
                                           + ", 95% interval (indicator noise)"}),
              caption=f"Pillar scores and the index by district, {year}, in the order of the index under the default "
                      f"method; ranks under the rank rule, from {fmt.count(n_sim)} Monte Carlo replicates of each "
-                     f"analysis (seed {seed}).", data=scores_data)
+                     f"analysis (seed {seed}; weights varied by up to ±{fmt.percent(spec.weight_noise, 0)}).",
+             data=scores_data)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
@@ -251,7 +252,8 @@ report.md("Of the {n} pairs of districts, **{a}** can be told apart once indicat
           n=fmt.count(len(pairs)), a=("none" if apart.empty else
                                       f"{fmt.count(len(apart))} ({fmt.percent(len(apart) / len(pairs))})"),
           which="" if apart.empty or len(apart) > 8 else ": " + "; ".join(
-              f"{names[a]} places above " + ", ".join(names[b] for b in g["unit_b"])
+              f"{names[a]} places above " + " and ".join([", ".join(names[g["unit_b"]][:-1]), names[g["unit_b"].iloc[-1]]]
+                                                         if len(g) > 1 else [names[g["unit_b"].iloc[0]]])
               for a, g in apart.groupby("unit_a", sort=False)),
           am=fmt.count(len(apart_m)), sm=fmt.percent(len(apart_m) / len(pairs)), an=fmt.count(len(apart_n)),
           sn=fmt.percent(len(apart_n) / len(pairs)),
