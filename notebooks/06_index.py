@@ -141,7 +141,7 @@ for p, t in pillar_tables.items():
         notes=f"{fmt.DEGENERATE_NOTE[0]} Every respondent of the district gave the same answer, so the design-based "
               "interval has no width (the share among all residents may still differ)."
         if fmt.DEGENERATE_NOTE[0] in t.to_csv() else None,
-        data=used[used["indicator"].isin(spec.pillars[p])]))
+        data=ix.indicator_data(used[used["indicator"].isin(spec.pillars[p])])))
 display(*shown)
 
 # %%
@@ -353,7 +353,7 @@ if planted is not None and not planted.empty:
         "Measure": planted["label"], "Planted district effect": planted["effect_text"],
         "Spearman correlation (95% CI)": [fmt.interval(e, lo, hi, digits=2) for e, lo, hi in
                                           zip(planted["estimate"], planted["ci_low"], planted["ci_high"])],
-        "Districts": [fmt.count(v) for v in planted["n"]]}),
+        "Districts": [fmt.count(v) for v in planted["districts"]]}),
         caption=f"How each indicator orders the districts against the district effect planted in the synthetic city, "
                 f"{year}.", data=planted))
     best, worst = planted.loc[planted["estimate"].idxmax()], planted.loc[planted["estimate"].idxmin()]

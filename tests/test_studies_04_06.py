@@ -347,6 +347,19 @@ def test_planted_agreement_uses_the_district_effects(long):
     assert list(t["indicator"]) == ["sat_score"] and list(t["label"]) == [measures.label("sat_score")]
     assert t.loc[0, "estimate"] == pytest.approx(1.0)
     assert ix.planted_agreement(long, None) is None
+    assert t.loc[0, "districts"] == 12
+
+
+def test_indicator_data_suppresses_thin_survey_rows_only(long):
+    thin = long.copy()
+    thin.loc[thin["district_id"] == "D01", "n"] = 5.0  # both a survey row and administrative rows
+    d = ix.indicator_data(thin)
+    assert "n" not in d.columns and "count" in d.columns
+    d01 = d[d["district_id"] == "D01"].set_index("indicator")
+    assert d01.loc["sat_score", "estimate"] == "suppressed (n < 10)"
+    assert d01.loc["eight_haves", "estimate"] == long.query("district_id == 'D01' and indicator == 'eight_haves'")[
+        "estimate"].iloc[0]  # five service points are not five respondents
+    assert (d[d["district_id"] != "D01"]["estimate"].map(type) != str).all()
 
 
 def test_spec_table_weights_sum_to_one_per_pillar():

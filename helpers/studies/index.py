@@ -11,7 +11,8 @@ supports, and turns the results into tables for the report.
 * :func:`index_years` - the year of the administrative indicators and of the survey.
 * :func:`district_indicators` - every indicator the data support, per district (tidy, with SEs).
 * :func:`index_spec` - the specification restricted to the indicators the data support.
-* :func:`indicator_matrix` / :func:`indicator_table` - one row per district (numbers / text).
+* :func:`indicator_matrix` / :func:`indicator_table` - one row per district (numbers / text);
+  :func:`indicator_data` - the numbers behind the indicator tables, for download.
 * :func:`bounds` - the range of each indicator of a specification (for the Monte Carlo draws).
 * :func:`spec_table`, :func:`score_table`, :func:`sensitivity_table` - tables for the report.
 * :func:`separable_pairs` / :func:`separation` - which districts' rank intervals do not overlap.
@@ -33,7 +34,7 @@ from helpers.publish import fmt
 from helpers.studies import measures, verdicts
 
 __all__ = ["DEFAULT_SPEC", "Indicator", "INDICATORS", "TABLES", "PLANTED_DISTRICT_EFFECTS", "default_spec",
-           "index_years", "district_indicators", "index_spec", "indicator_matrix", "indicator_table", "bounds",
+           "index_years", "district_indicators", "index_spec", "indicator_matrix", "indicator_table", "indicator_data", "bounds",
            "spec_table", "score_table", "sensitivity_table", "separable_pairs", "separation", "plot_rank_intervals",
            "assessment_by_district", "rank_agreement", "planted_agreement"]
 
@@ -266,6 +267,23 @@ def indicator_matrix(long: pd.DataFrame, value: str = "estimate") -> pd.DataFram
     w = w[[c for c in INDICATORS if c in w.columns] + [c for c in w.columns if c not in INDICATORS]]
     w.columns.name = None
     return w.reset_index()
+
+
+def indicator_data(long: pd.DataFrame) -> pd.DataFrame:
+    """The numbers behind an indicator table, for download: :func:`district_indicators` rows with
+    ``n`` renamed ``count`` (a denominator, respondents or service points: only survey rows are
+    respondents), and survey estimates resting on fewer respondents than the disclosure threshold
+    suppressed as :func:`helpers.publish.report.table` suppresses them."""
+    from helpers.publish import report
+
+    out = long.rename(columns={"n": "count"})
+    thin = ((long["source"] == "survey") & (pd.to_numeric(long["n"], errors="coerce").fillna(0)
+                                            < report.min_respondents())).to_numpy()
+    if thin.any():
+        cols = ["estimate", "se", "ci_low", "ci_high"]
+        out = out.astype({c: object for c in cols})
+        out.loc[thin, cols] = report.suppressed_label()
+    return out
 
 
 def bounds(spec) -> dict:
@@ -508,7 +526,7 @@ def planted_agreement(long: pd.DataFrame, truth: dict | None, level: float = ver
     """On synthetic data: for each indicator driven by a planted district effect
     (:data:`PLANTED_DISTRICT_EFFECTS`), the Spearman correlation across districts between the
     indicator and that effect (:func:`rank_agreement`). Returns ``indicator, label, effect,
-    effect_text, estimate, ci_low, ci_high, n``, or None without a truth."""
+    effect_text, estimate, ci_low, ci_high, districts``, or None without a truth."""
     if not truth or "district_effects" not in truth:
         return None
     eff = pd.DataFrame.from_dict(truth["district_effects"], orient="index")
@@ -520,6 +538,7 @@ def planted_agreement(long: pd.DataFrame, truth: dict | None, level: float = ver
         if ind not in w.columns or key not in eff.columns:
             continue
         r = rank_agreement(w, ind, eff, key, level=level)
-        rows.append({"indicator": ind, "label": measures.label(ind), "effect": key, "effect_text": text, **r})
+        rows.append({"indicator": ind, "label": measures.label(ind), "effect": key, "effect_text": text,
+                     "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "districts": r["n"]})
     return pd.DataFrame(rows, columns=["indicator", "label", "effect", "effect_text", "estimate", "ci_low", "ci_high",
-                                       "n"])
+                                       "districts"])
