@@ -223,7 +223,8 @@ report.md("Under the default method **{t}** has the highest score, {s}; its rank
           t=names[top["district_id"]], s=fmt.interval(top["index"], top["index_low"], top["index_high"], digits=0),
           r=top_rank, best="" if top["rank_high"] == 1 else ", so it cannot be called the best district",
           single=("No district can be given a single rank." if single.empty else
-                  "Only " + ", ".join(f"{names[r.district_id]} ({verdicts.rank_statement(r.rank, r.rank_low, r.rank_high, k)})"
+                  "Only " + ", ".join(f"{names[r.district_id]} "
+                                      f"({verdicts.rank_statement(r.rank, r.rank_low, r.rank_high, k)})"
                                       for r in single.itertuples()) + " can be given a single rank."),
           w=fmt.number(width, 1 if width % 1 else 0))
 
@@ -252,8 +253,9 @@ report.md("Of the {n} pairs of districts, **{a}** can be told apart once indicat
           n=fmt.count(len(pairs)), a=("none" if apart.empty else
                                       f"{fmt.count(len(apart))} ({fmt.percent(len(apart) / len(pairs))})"),
           which="" if apart.empty or len(apart) > 8 else ": " + "; ".join(
-              f"{names[a]} places above " + " and ".join([", ".join(names[g["unit_b"]][:-1]), names[g["unit_b"].iloc[-1]]]
-                                                         if len(g) > 1 else [names[g["unit_b"].iloc[0]]])
+              f"{names[a]} places above " + " and ".join(
+                  [", ".join(names[g["unit_b"]][:-1]), names[g["unit_b"].iloc[-1]]] if len(g) > 1
+                  else [names[g["unit_b"].iloc[0]]])
               for a, g in apart.groupby("unit_a", sort=False)),
           am=fmt.count(len(apart_m)), sm=fmt.percent(len(apart_m) / len(pairs)), an=fmt.count(len(apart_n)),
           sn=fmt.percent(len(apart_n) / len(pairs)),
@@ -347,8 +349,8 @@ if planted is not None and not planted.empty:
         "## Validation against the planted truth\n\nThe synthetic city's generator gives each district its own shift "
         "in several outcomes. An indicator that measures the district's own performance should order the districts "
         "roughly as its shift does; where it does not, composition (older or more migrant communities, distance to "
-        "service points) and sampling noise dominate. The shipped city is one draw, and with {k} districts each "
-        "correlation is uncertain.", k=k))
+        "service points) and sampling noise dominate. This city is one draw of the generator, and with {k} "
+        "districts each correlation is uncertain.", k=k))
     shown.append(report.table(pd.DataFrame({
         "Measure": planted["label"], "Planted district effect": planted["effect_text"],
         "Spearman correlation (95% CI)": [fmt.interval(e, lo, hi, digits=2) for e, lo, hi in
@@ -357,11 +359,15 @@ if planted is not None and not planted.empty:
         caption=f"How each indicator orders the districts against the district effect planted in the synthetic city, "
                 f"{year}.", data=planted))
     best, worst = planted.loc[planted["estimate"].idxmax()], planted.loc[planted["estimate"].idxmin()]
-    shown.append(report.md("Agreement ranges from a Spearman correlation of **{w}** ({wn}) to **{b}** ({bn}). The "
-                           "indicators carry the districts' planted differences; the index's ranks stay uncertain "
-                           "because each indicator adds its own noise and because reasonable methods weigh them "
-                           "differently.", w=fmt.number(worst["estimate"], 2), wn="“" + worst["label"] + "”",
-                           b=fmt.number(best["estimate"], 2), bn="“" + best["label"] + "”"))
+    above = planted[planted["ci_low"] > 0]
+    shown.append(report.md("Agreement ranges from a Spearman correlation of **{w}** ({wn}) to **{b}** ({bn}); {c} of "
+                           "the {n} correlations have a 95% interval wholly above zero{which}. Even where an "
+                           "indicator follows its planted shift, the index's ranks stay uncertain, because each "
+                           "indicator adds its own noise and reasonable methods weigh them differently.",
+                           w=fmt.number(worst["estimate"], 2), wn="“" + worst["label"] + "”",
+                           b=fmt.number(best["estimate"], 2), bn="“" + best["label"] + "”", c=len(above),
+                           n=len(planted), which="" if len(above) in (0, len(planted)) else
+                           " (for the rest, composition and sampling noise weigh as much as the shift)"))
 display(*shown)
 
 # %% [markdown]

@@ -238,7 +238,8 @@ def test_indicator_noise_widens_with_the_standard_error():
     np.testing.assert_allclose(u.loc[base.index, "score_low"], base["index"], rtol=1e-12)
     assert (u.loc[base.index, "rank_high"] == base["rank"]).all()
     loud = zero.copy()
-    loud.loc[loud["district_id"] == "D03", idx.indicators] = df.loc[df["district_id"] == "D03", idx.indicators].abs().to_numpy() * 0.8
+    d03 = df["district_id"] == "D03"
+    loud.loc[d03, idx.indicators] = df.loc[d03, idx.indicators].abs().to_numpy() * 0.8
     w = idx.uncertainty(df, n_sim=400, seed=2, method=False, se=loud).summary.set_index("district_id")
     width = w["rank_high"] - w["rank_low"]
     assert width.idxmax() == "D03" and width["D03"] >= 3

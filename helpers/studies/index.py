@@ -34,7 +34,8 @@ from helpers.publish import fmt
 from helpers.studies import measures, verdicts
 
 __all__ = ["DEFAULT_SPEC", "Indicator", "INDICATORS", "TABLES", "PLANTED_DISTRICT_EFFECTS", "default_spec",
-           "index_years", "district_indicators", "index_spec", "indicator_matrix", "indicator_table", "indicator_data", "bounds",
+           "index_years", "district_indicators", "index_spec", "indicator_matrix", "indicator_table", "indicator_data",
+           "bounds",
            "spec_table", "score_table", "sensitivity_table", "separable_pairs", "separation", "plot_rank_intervals",
            "assessment_by_district", "rank_agreement", "planted_agreement"]
 
@@ -439,8 +440,8 @@ def separation(summary: pd.DataFrame, units: pd.DataFrame | None = None,
     below it.
 
     Returns ``(shown, data)``: ``shown`` has ``District``, ``Rank (95% interval)``, ``Districts placed
-    above it`` and ``Districts it is placed above`` (names, or ``none``); ``data`` has ``<unit>, rank, rank_low, rank_high,
-    apart_from`` (count), ``above`` and ``below`` (ids, comma-separated)."""
+    above it`` and ``Districts it is placed above`` (names, or ``none``); ``data`` has ``<unit>, rank,
+    rank_low, rank_high, apart_from`` (count), ``above`` and ``below`` (ids, comma-separated)."""
     s = summary.sort_values("rank", kind="stable").reset_index(drop=True)
     pairs = separable_pairs(s, unit)
     apart = pairs[~pairs["overlap"]]
