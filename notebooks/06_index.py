@@ -16,47 +16,94 @@
 # %% [markdown]
 # # A composite index of grassroots work by district, and how far its ranks can be trusted
 #
-# **Question.** Summed over the three outcome families — *coverage* (does the work reach every
-# unit and person?), *participation* (do people take part?) and *satisfaction* (how do residents
-# judge it?) — how do the districts compare, and which differences are large enough to survive the
+# **Question.** Taken together over the three outcome families - *coverage* (does the work reach
+# every unit and person?), *participation* (do people take part?) and *satisfaction* (how do
+# residents judge it?) - how do the districts compare, and which of their differences survive the
 # noise in the indicators and the arbitrary choices that any composite index makes?
 #
-# Claim 7 from the field warns that small units produce noisy rates, so league tables need
-# intervals before anyone is named best or worst. This notebook therefore reports, for every
-# district, an interval of plausible ranks, and says which districts can and cannot be told apart.
+# **Claim 7** from the field warns that small units give noisy rates, so league tables need
+# intervals before anyone is named best or worst. This report follows that advice rather than
+# testing it with a model: every district's rank is given as an interval, and two districts are
+# told apart only when their intervals do not overlap. The top-down assessment (考核) is set beside
+# the index, not inside it (**claim 6** is tested on communities in
+# [Satisfaction](03_satisfaction.html)).
 
 # %% tags=["parameters"]
 data_dir = None  # the data folder (None: the shipped default data in data/)
-year = 2024  # the year the index describes
-spec_file = None  # the index specification (None: the default index)
-n_sim = 1000  # Monte Carlo replicates for each uncertainty analysis
+year = None  # the year the index describes (None: the latest year in the data)
+n_sim = 1000  # Monte Carlo replicates of each uncertainty analysis
 seed = 20261122  # seed of the Monte Carlo draws
-level = 0.95  # level of the score and rank intervals
 
 # %%
 # %load_ext autoreload
 # %autoreload 2
 import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import display
 
 from helpers.data import concepts, load
 from helpers.data.truth import ground_truth, is_synthetic
-from helpers.publish import findings, report
+from helpers.publish import findings, fmt, references, report
 from helpers.publish import notebook as nb
-from helpers.stats import composite
 from helpers.studies import index as ix
+from helpers.studies import measures, verdicts
 from helpers.viz import maps
 
 meta = nb.setup(data_dir)
-nb.data_statement(meta)
+nb.data_statement(meta, data_dir)
+
+# %% [markdown]
+# ## Data
+#
+# The index combines administrative records (organisations, party members, joint building and
+# service points, summed over each district's communities) with the resident survey, a stratified
+# two-stage sample (strata: districts; primary sampling units: communities). A row of the index is
+# a district in one year: administrative indicators describe that year, survey indicators the
+# survey of the same year (or the latest survey before it).
+
+# %%
+tables = load.load_all(data_dir, tables=ix.TABLES)
+synthetic, truth = is_synthetic(data_dir), ground_truth(data_dir)
+period = load.study_period(tables)
+year, survey_year = ix.index_years(tables, year)
+districts = tables["districts"]
+names = districts.set_index("district_id")["name_en"]
+indicators = ix.district_indicators(tables, year, survey_year)
+spec, left_out = ix.index_spec(indicators, ix.default_spec())
+used = indicators[indicators["indicator"].isin(spec.indicators)]
+k = len(districts)
+absent = left_out[left_out["reason"] == "absent table"]
+n_spec = len(ix.default_spec().indicators)
+report.md("The data cover {p}; the index describes **{y}**{s}, for **{k}** districts, with {m} indicators of its "
+          "specification.", p=str(period), y=year, k=k, s="" if survey_year == year else
+          f" (survey indicators: the survey of {survey_year}, the latest before it)",
+          m=f"all {n_spec}" if len(spec.indicators) == n_spec else f"{len(spec.indicators)} of the {n_spec}")
+
+# %%
+absent_tables = [t.replace("_", " ") for t in sorted(set(absent["table"]))]
+absent_labels = ["“" + v + "”" for v in absent["label"]]
+report.md(" ".join(
+    [("The data have no " + " and ".join([", ".join(absent_tables[:-1]), absent_tables[-1]] if len(absent_tables) > 1
+                                         else absent_tables) + (" table" if len(absent_tables) == 1 else " tables")
+      + ", so " + " and ".join([", ".join(absent_labels[:-1]), absent_labels[-1]] if len(absent_labels) > 1
+                               else absent_labels) + (" is" if len(absent) == 1 else " are")
+      + " left out of the index; the other indicators of each pillar keep their relative weights.")
+     if len(absent) else ""]
+    + [f"“{r.label}” is left out: the data say nothing about it for " + ", ".join(names.get(d, d) for d in
+                                                                                r.districts.split(", ")) + "."
+       for r in left_out.itertuples() if r.reason == "missing for some districts"]
+    + [f"“{r.label}” is left out: it is the same in every district, so it cannot tell them apart."
+       for r in left_out.itertuples() if r.reason == "the same in every district"]).strip()
+    or "Every indicator of the specification is available for every district.")
 
 # %% [markdown]
 # ## The index
 #
-# The index is declared in a YAML file (by default `helpers/stats/index_default.yaml`) and built as the
-# OECD/JRC *Handbook on Constructing Composite Indicators* describes: each indicator is normalised
-# across districts, indicators are averaged into pillar scores with their weights, and the pillars
-# into the index with theirs. The default normalises by min–max (0 = the lowest district,
-# 100 = the highest), aggregates arithmetically and weights the three pillars equally.
+# The index is built as the OECD/JRC *Handbook on Constructing Composite Indicators* describes:
+# each indicator is normalised across districts, indicators are averaged into pillar scores with
+# their weights, and the pillars into the index with theirs. By default indicators are normalised
+# by min-max (0 = the lowest district in the year, 100 = the highest) and averaged arithmetically,
+# and the three pillars weigh the same.
 #
 # **Top-down assessment scores (考核) are kept out of the satisfaction pillar.** They are the
 # administration's judgement of communities, not residents' own; whether the two agree is itself
@@ -65,228 +112,334 @@ nb.data_statement(meta)
 # end.
 
 # %%
-spec = composite.CompositeIndex.from_yaml(spec_file or composite.DEFAULT_SPEC)
-report.table(ix.spec_table(spec))
+spec_shown, spec_data = ix.spec_table(spec)
+report.table(spec_shown, caption="The measures of the index by pillar, the direction in which each counts as better, "
+                                 "and its weight within its pillar; the pillars weigh the same in the index.",
+             data=spec_data)
 
 # %% [markdown]
 # ## Indicators by district
 #
-# Administrative rates (organisational coverage, mobile members organised, member registration,
-# resident units with an agreement) are summed numerators over summed denominators with Wilson
-# intervals. Survey indicators (walking time, participation, awareness, satisfaction, trust) are
-# design-based estimates of the year's stratified two-stage sample (strata: districts; primary
-# sampling units: communities; finite-population correction), with intervals on the design degrees
-# of freedom. The eight-haves score is the mean over the service points open in the year.
+# Administrative rates are summed numerators over summed denominators with 95% Wilson intervals;
+# the eight-haves score is the mean number of checklist items met by the service points open in
+# the year (out of 8). Survey indicators are design-based estimates with 95% intervals on the
+# design degrees of freedom (percentages clipped to 0-100). Survey estimates resting on fewer than
+# ten respondents are suppressed.
 
 # %%
-tables = load.load_all(data_dir)
-synthetic = is_synthetic(data_dir)
-truth = ground_truth(data_dir)
-districts = tables["districts"]
-indicators = ix.district_indicators(tables, year, level=level)
-survey_labels = [ix.INDICATORS[k][0] for k in ix.INDICATORS if ix.INDICATORS[k][2] == "survey"]
-report.md("**Coverage** (percentages; eight-haves: items met out of 8; {l:.0%} intervals)", l=level)
+pillar_tables = {}
+for p in spec.pillars:
+    pillar_tables[p] = ix.indicator_table(used, districts, spec.pillars[p])
+pillar_caption = {"coverage": "Coverage", "participation": "Participation", "satisfaction": "Satisfaction"}
+shown = []
+for p, t in pillar_tables.items():
+    survey_cols = [measures.label(i, unit=True) for i in spec.pillars[p] if ix.INDICATORS[i].source == "survey"]
+    shown.append(report.table(
+        t, caption=f"{pillar_caption.get(p, p.capitalize())} indicators by district, {year}"
+                   + (f" (survey {survey_year})" if survey_year != year and survey_cols else "")
+                   + ", with 95% intervals.", n="Respondents" if survey_cols else None, columns=survey_cols,
+        notes=f"{fmt.DEGENERATE_NOTE[0]} Every respondent of the district gave the same answer, so the design-based "
+              "interval has no width (the share among all residents may still differ)."
+        if fmt.DEGENERATE_NOTE[0] in t.to_csv() else None,
+        data=ix.indicator_data(used[used["indicator"].isin(spec.pillars[p])])))
+display(*shown)
 
 # %%
-shown = ix.indicator_table(indicators, districts, indicators=spec.pillars["coverage"])
-report.table(shown, n="respondents", columns=[c for c in shown.columns if c in survey_labels])
-
-# %%
-shown = ix.indicator_table(indicators, districts, indicators=spec.pillars["participation"])
-report.md("**Participation** (percentages, {l:.0%} intervals)", l=level)
-
-# %%
-report.table(shown, n="respondents", columns=[c for c in shown.columns if c in survey_labels])
-
-# %%
-shown = ix.indicator_table(indicators, districts, indicators=spec.pillars["satisfaction"])
-report.md("**Satisfaction** (thermometer 0–100, awareness %, trust 1–5; {l:.0%} intervals)", l=level)
-
-# %%
-report.table(shown, n="respondents", columns=[c for c in shown.columns if c in survey_labels])
-
-# %%
-survey_n = indicators.loc[indicators["source"] == "survey"].groupby("district_id")["n"].min()
-sat_rows = indicators.query("indicator == 'sat_score_mean'")
-width = sat_rows["ci_high"] - sat_rows["ci_low"]
-spread = sat_rows["estimate"]
-report.md("Each district's survey indicators rest on **{lo:,}** to **{hi:,}** respondents in {y}. The intervals are "
-          "wide next to the differences between districts: the satisfaction thermometer spans {smin:.1f} to "
-          "{smax:.1f} points across districts, while a single district's {l:.0%} interval is {wmin:.1f} to {wmax:.1f} "
-          "points wide.", l=level, lo=int(survey_n.min()), hi=int(survey_n.max()), y=year, smin=spread.min(),
-          smax=spread.max(), wmin=width.min(), wmax=width.max())
+resp = pd.concat(pillar_tables.values())["Respondents"].dropna() if any(
+    "Respondents" in t for t in pillar_tables.values()) else pd.Series(dtype=float)
+sat = used[used["indicator"] == "sat_score"]
+report.md("Each district's survey estimates rest on {lo} to {hi} respondents, depending on the item (the tables give "
+          "each district's smallest count).{w}", lo=fmt.count(resp.min()), hi=fmt.count(resp.max()),
+          w="" if sat.empty else " The intervals are wide next to the differences between districts: the {m} spans "
+          "{a} to {b} across districts, while one district's 95% interval is {c} to {d} points wide.".format(
+              m="“" + measures.label("sat_score") + "”", a=fmt.number(sat["estimate"].min(), 1),
+              b=fmt.number(sat["estimate"].max(), 1), c=fmt.number((sat["ci_high"] - sat["ci_low"]).min(), 1),
+              d=fmt.number((sat["ci_high"] - sat["ci_low"]).max(), 1)))
 
 # %% [markdown]
 # ## Scores and ranks
 #
-# Three kinds of uncertainty are reported, each from its own Monte Carlo run (parameters `n_sim`
-# and `seed`):
+# Three kinds of uncertainty are reported, each from one Monte Carlo run of the index with
+# different things allowed to vary (the number of replicates and the seed are stated below):
 #
 # - *indicator noise*: each replicate redraws every indicator of every district from a normal
 #   distribution around its estimate with its standard error (binomial for administrative rates,
-#   design-based for survey estimates) and recomputes the index with the default method — the
-#   interval of the published score;
-# - *method choices* (`helpers.stats.composite`): each replicate picks a normalisation (min–max, z-score or
-#   rank) and an aggregation (arithmetic or geometric) at random and multiplies every weight by a
-#   random factor near 1 (uniform within the spec's `weight_noise`), holding the indicators fixed;
+#   design-based for survey estimates, kept within the indicator's range) and recomputes the index
+#   with the default method - the interval of the published score;
+# - *method choices*: each replicate picks a normalisation (min-max, z-score or rank) and an
+#   aggregation (arithmetic or geometric) at random and multiplies every weight by a random factor
+#   near 1 (the range is stated under the table), holding the indicators fixed;
 # - *both together*: the fullest statement of how well the data place a district.
 #
 # Score intervals are given only for indicator noise, because the alternative normalisations put
-# scores on different scales; ranks are comparable across all of them.
+# scores on different scales; ranks are comparable across all of them. Under the collection's
+# rank rule a district is given a single rank only when its 95% rank interval is that one rank;
+# otherwise the interval of plausible ranks is stated.
 
 # %%
-base = spec.compute(ix.indicator_matrix(indicators))
-method_mc = base.uncertainty(n_sim=n_sim, seed=seed, level=level)
-noise_mc = ix.full_uncertainty(spec, indicators, n_sim=n_sim, seed=seed, level=level, vary_method=False)
-full_mc = ix.full_uncertainty(spec, indicators, n_sim=n_sim, seed=seed, level=level)
-report.md("Each of the three analyses uses **{n:,}** Monte Carlo replicates (seed {s}); intervals are {l:.0%} intervals; "
-          "weights vary by up to ±{w:.0%}.", n=n_sim, s=seed, l=level, w=spec.weight_noise)
-
-# %%
-report.table(ix.score_table(base.scores, noise_mc.summary, method_mc.summary, full_mc.summary, districts, level=level))
+base = spec.compute(ix.indicator_matrix(used))
+se = ix.indicator_matrix(used, "se")
+method_mc = base.uncertainty(n_sim=n_sim, seed=seed, level=verdicts.LEVEL)
+noise_mc = base.uncertainty(n_sim=n_sim, seed=seed, level=verdicts.LEVEL, method=False, se=se, bounds=ix.bounds(spec))
+full_mc = base.uncertainty(n_sim=n_sim, seed=seed, level=verdicts.LEVEL, se=se, bounds=ix.bounds(spec))
+scores_shown, scores_data = ix.score_table(noise_mc.summary, method_mc.summary, full_mc.summary, districts, base.scores)
+report.table(scores_shown.rename(columns={"Index (95% interval, indicator noise)": measures.label("index_score")
+                                          + ", 95% interval (indicator noise)"}),
+             caption=f"Pillar scores and the index by district, {year}, in the order of the index under the default "
+                     f"method; ranks under the rank rule, from {fmt.count(n_sim)} Monte Carlo replicates of each "
+                     f"analysis (seed {seed}; weights varied by up to ±{fmt.percent(spec.weight_noise, 0)}).",
+             data=scores_data)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
 idx_map = districts.merge(base.scores, on="district_id", how="left")
-maps.choropleth(idx_map, "index", ax=axes[0], k=4, labels="en", legend_title="Index score", fmt="{:.0f}",
-                title=f"Composite index by district, {year}", synthetic=synthetic)
-ix.plot_rank_intervals(method_mc.summary, full_mc.summary, districts, level=level, ax=axes[1],
-                       title="Plausible ranks (1 = best)");
+maps.choropleth(idx_map, "index", ax=axes[0], k=min(4, k - 1), labels="en", legend_title=measures.label("index_score"),
+                fmt="{:.0f}", synthetic=synthetic)
+ix.plot_rank_intervals(method_mc.summary, full_mc.summary, districts, ax=axes[1])
+report.figure(fig, caption=f"Left: {measures.label('index_score').lower()} by district, {year}. Right: each "
+                           "district's 95% rank interval from method choices alone (thin line) and from indicator "
+                           "noise and method choices together (thick line); the dot is its rank under the default "
+                           "method.",
+              alt=f"A map of the {k} districts shaded by their index score, and beside it one horizontal bar per "
+                  "district showing the range of ranks it could plausibly take.",
+              data=scores_data)
 
 # %%
-maps.small_multiples(idx_map, columns=list(spec.pillars), panel_titles=[p.capitalize() for p in spec.pillars],
-                     k=4, legend_title="Pillar score (0–100)", fmt="{:.0f}",
-                     suptitle=f"The three pillars by district, {year}", synthetic=synthetic);
+fig = maps.small_multiples(idx_map, columns=list(spec.pillars), k=min(4, k - 1), fmt="{:.0f}",
+                           panel_titles=[measures.label(f"pillar_{p}") if f"pillar_{p}" in measures.MEASURES
+                                         else p.capitalize() for p in spec.pillars],
+                           legend_title="Pillar score (0–100)", synthetic=synthetic)
+report.figure(fig, caption=f"The pillar scores by district, {year}, on one set of class breaks.",
+              alt=f"{len(spec.pillars)} small maps of the districts, one per pillar of the index, shaded by the "
+                  "district's pillar score.", data=scores_data[["district_id", *spec.pillars]])
+
+# %%
+single = scores_data[scores_data["rank_low"] == scores_data["rank_high"]]
+top = scores_data.iloc[0]
+top_rank = verdicts.rank_statement(top["rank"], top["rank_low"], top["rank_high"], k)
+width = float((scores_data["rank_high"] - scores_data["rank_low"]).median())
+report.md("Under the default method **{t}** has the highest score, {s}; its rank is {r}{best}. {single} The median "
+          "width of the districts' rank intervals is {w} ranks (highest minus lowest plausible rank).",
+          t=names[top["district_id"]], s=fmt.interval(top["index"], top["index_low"], top["index_high"], digits=0),
+          r=top_rank, best="" if top["rank_high"] == 1 else ", so it cannot be called the best district",
+          single=("No district can be given a single rank." if single.empty else
+                  "Only " + ", ".join(f"{names[r.district_id]} "
+                                      f"({verdicts.rank_statement(r.rank, r.rank_low, r.rank_high, k)})"
+                                      for r in single.itertuples()) + " can be given a single rank."),
+          w=fmt.number(width, 1 if width % 1 else 0))
 
 # %% [markdown]
 # ## Which districts can be told apart?
 #
-# Two districts can be told apart only when their rank intervals (noise and method together) do
-# not overlap. **Districts whose rank intervals overlap cannot be told apart**: the data do not
-# say which of them does better, and naming one as the better would be reading noise.
+# Two districts can be told apart only when their 95% rank intervals (indicator noise and method
+# choices together) do not overlap. **Districts whose rank intervals overlap cannot be told
+# apart**: the data do not say which of them does better, and naming one as the better would be
+# reading noise.
 
 # %%
-sep = ix.separation(full_mc.summary, districts)
-report.table(sep)
+sep_shown, sep_data = ix.separation(full_mc.summary, districts)
+report.table(sep_shown, caption=f"Each district's 95% rank interval, {year}, and the districts it can be told apart "
+                                "from (rank intervals that do not overlap), with indicator noise and method choices "
+                                "together.", data=sep_data)
 
 # %%
 pairs = ix.separable_pairs(full_mc.summary)
-top, bottom = full_mc.summary.iloc[0], full_mc.summary.iloc[-1]
-name = districts.set_index("district_id")["name_en"]
-pairs_m = ix.separable_pairs(method_mc.summary)
-pairs_n = ix.separable_pairs(noise_mc.summary)
-report.md("Of the **{n}** pairs of districts, only **{k}** ({s:.0%}) can be told apart once indicator noise and method "
-          "choices are both allowed for; with the method choices alone, {km} pairs ({sm:.0%}) could, and with "
-          "indicator noise alone {kn} ({sn:.0%}). The top-ranked "
-          "district, {tn}, has a rank interval of {tl:.0f}–{th:.0f}; the lowest-ranked, {bn}, of {bl:.0f}–{bh:.0f}. "
-          "{med} of the {d} districts can be told apart from no other district at all. The index is a summary for "
-          "discussion, not a league table.",
-          n=len(pairs), k=int((~pairs["overlap"]).sum()), s=float((~pairs["overlap"]).mean()),
-          km=int((~pairs_m["overlap"]).sum()), sm=float((~pairs_m["overlap"]).mean()),
-          kn=int((~pairs_n["overlap"]).sum()), sn=float((~pairs_n["overlap"]).mean()), tn=name[top["district_id"]],
-          tl=top["rank_low"], th=top["rank_high"], bn=name[bottom["district_id"]], bl=bottom["rank_low"],
-          bh=bottom["rank_high"], med=int((sep["told apart from"] == 0).sum()), d=len(sep))
+apart = pairs[~pairs["overlap"]]
+apart_m = ix.separable_pairs(method_mc.summary).query("~overlap")
+apart_n = ix.separable_pairs(noise_mc.summary).query("~overlap")
+report.md("Of the {n} pairs of districts, **{a}** can be told apart once indicator noise and method choices are "
+          "both allowed for{which}; with the method choices alone {am} pairs ({sm}) could, and with indicator noise "
+          "alone {an} ({sn}). {none} The index is a summary for discussion, not a league table.",
+          n=fmt.count(len(pairs)), a=("none" if apart.empty else
+                                      f"{fmt.count(len(apart))} ({fmt.percent(len(apart) / len(pairs))})"),
+          which="" if apart.empty or len(apart) > 8 else ": " + "; ".join(
+              f"{names[a]} places above " + " and ".join(
+                  [", ".join(names[g["unit_b"]][:-1]), names[g["unit_b"].iloc[-1]]] if len(g) > 1
+                  else [names[g["unit_b"].iloc[0]]])
+              for a, g in apart.groupby("unit_a", sort=False)),
+          am=fmt.count(len(apart_m)), sm=fmt.percent(len(apart_m) / len(pairs)), an=fmt.count(len(apart_n)),
+          sn=fmt.percent(len(apart_n) / len(pairs)),
+          none="No district can be told apart from any other." if apart.empty else
+          f"{fmt.count((sep_data['apart_from'] == 0).sum())} of the {k} districts can be told apart from no other.")
 
 # %% [markdown]
 # ## Sensitivity: which choices move the ranks most?
 #
 # One choice at a time, against the default: another normalisation or aggregation, one weight
-# perturbed (the same range as above, over repeated draws), or one indicator dropped. The table lists
-# the choices that move ranks most, by the mean absolute change in rank over districts.
+# perturbed (over the same range as above, in repeated draws), or one indicator left out. The
+# table lists the choices that move ranks most, by the mean absolute change in rank over
+# districts.
 
 # %%
-sens = ix.sensitivity_table(method_mc.sensitivity, top=10)
-report.table(sens)
+sens_shown, sens_data = ix.sensitivity_table(method_mc.sensitivity, top=10)
+report.table(sens_shown, caption=f"The ten single choices that move the districts' ranks most, {year}: mean and "
+                                 "largest absolute change in rank, and the share of districts whose rank changes.",
+             data=sens_data)
 
 # %%
-s0 = method_mc.sensitivity.iloc[0]
+s0 = sens_data.iloc[0]
 by_factor = method_mc.sensitivity.groupby("factor")["mean_abs_rank_shift"].max().sort_values(ascending=False)
-report.md("The most influential single choice is to **{c}**, which moves a district by {m:.2f} ranks on average and "
-          "by up to {x:.0f}. By kind of choice, the largest mean shifts are: {kinds}.{moral}",
-          c=sens.iloc[0]["choice"], m=s0["mean_abs_rank_shift"], x=s0["max_abs_rank_shift"],
-          kinds="; ".join(f"{k} {v:.2f}" for k, v in by_factor.items()),
+factor_words = {"normalisation": "another normalisation", "aggregation": "another aggregation",
+                "weight": "one weight perturbed", "drop indicator": "one indicator left out"}
+report.md("The most influential single choice is to **{c}**, which moves a district by {m} ranks on average and by "
+          "up to {x}. By kind of choice, the largest mean shifts are: {kinds}.{moral}",
+          c=s0["choice_text"], m=fmt.number(s0["mean_abs_rank_shift"], 2), x=fmt.count(s0["max_abs_rank_shift"]),
+          kinds="; ".join(f"{factor_words.get(f, f)} {fmt.number(v, 2)}" for f, v in by_factor.items()),
           moral=(" Which indicators enter the index matters more than how they are scaled or weighted."
                  if by_factor.index[0] == "drop indicator" else ""))
 
 # %% [markdown]
 # ## The top-down assessment beside the index
 #
-# For comparison only, the districts' mean assessment score (the mean over their communities'
-# scores in the same year) is ranked against the satisfaction pillar and the index with a Spearman
-# correlation (Fisher-z interval).
+# For comparison only, each district's mean assessment score (the mean over its communities'
+# scores in the year) is set beside the satisfaction pillar and the index, and their orderings of
+# the districts are compared by a Spearman rank correlation with a Fisher-z interval.
 
 # %%
-assess = ix.assessment_by_district(tables["assessment"], concepts.community_lookup(tables), year)
-r_sat = ix.rank_agreement(assess, "assessment_mean", base.scores, "satisfaction", level=level)
-r_idx = ix.rank_agreement(assess, "assessment_mean", base.scores, "index", level=level)
-report.md("Across the {n} districts, the assessment ranking agrees with the satisfaction pillar with a Spearman "
-          "correlation of **{a:.2f}** (95% CI {al:.2f} to {ah:.2f}) and with the whole index with **{b:.2f}** "
-          "({bl:.2f} to {bh:.2f}). With {n} districts the intervals are wide; claim 6 is tested on communities "
-          "in the satisfaction notebook.", n=r_sat["n"], a=r_sat["estimate"], al=r_sat["ci_low"], ah=r_sat["ci_high"],
-          b=r_idx["estimate"], bl=r_idx["ci_low"], bh=r_idx["ci_high"])
-
-# %% [markdown]
-# ## Validation against the planted district effects
-#
-# The synthetic city's generator gives each district its own shift in several outcomes (the
-# `district_effects` of `ground_truth.json`). If an indicator measures the district's own
-# performance, it should rank the districts roughly in the order of its planted effect; where it
-# does not, composition (older or more migrant communities, distance to service points) and
-# sampling noise dominate.
-
-# %%
-planted = ix.planted_agreement(indicators, truth, level=level)
-report.table(planted) if planted is not None else report.md("*Real data: there are no planted district effects.*")
+has_assessment = "assessment" in tables
+if has_assessment:
+    a_years = sorted(int(y) for y in tables["assessment"]["year"].unique())
+    assess_year = year if year in a_years else max([y for y in a_years if y <= year] or a_years)
+    assess = ix.assessment_by_district(tables["assessment"], concepts.community_lookup(tables), assess_year)
+    beside = assess.merge(base.scores[["district_id", "satisfaction", "index"]], on="district_id", how="inner")
+    shown = report.table(pd.DataFrame({
+        "District": beside["district_id"].map(names),
+        measures.label("assessment") + ", mean of communities": [fmt.number(v, 1) for v in beside["assessment_mean"]],
+        "Communities": [fmt.count(v) for v in beside["communities"]],
+        measures.label("pillar_satisfaction"): [fmt.number(v, 0) for v in beside["satisfaction"]],
+        measures.label("index_score"): [fmt.number(v, 0) for v in beside["index"]]}),
+        caption=f"The districts' mean assessment score beside the satisfaction pillar and the index, {year}"
+                + ("." if assess_year == year else f" (assessment scores of {assess_year}, the latest before it)."),
+        data=beside)
+else:
+    shown = report.md("*The data have no assessment table: this comparison is skipped.*")
+shown
 
 # %%
-if planted is not None:
-    best = planted.sort_values("spearman", ascending=False).iloc[0]
-    worst = planted.sort_values("spearman").iloc[0]
-    shown = report.md("Agreement with the planted district effects ranges from a Spearman correlation of **{w:.2f}** "
-                      "({wn}) to **{b:.2f}** ({bn}). The indicators do carry the districts' planted differences; the "
-                      "composite's ranks stay uncertain because its ten indicators each add their own noise and "
-                      "because reasonable methods weigh them differently.", w=worst["spearman"], wn=worst["indicator"],
-                      b=best["spearman"], bn=best["indicator"])
+if has_assessment:
+    r_sat = ix.rank_agreement(assess, "assessment_mean", base.scores, "satisfaction")
+    r_idx = ix.rank_agreement(assess, "assessment_mean", base.scores, "index")
+    shown = report.md(
+        "Across the {n} districts, the assessment orders the districts like the satisfaction pillar with a Spearman "
+        "correlation of **{a}** (95% CI {al} to {ah}) and like the whole index with **{b}** ({bl} to {bh}). With {n} "
+        "districts these intervals are wide; claim 6 is tested on communities in [Satisfaction](03_satisfaction.html).",
+        n=r_sat["n"], a=fmt.number(r_sat["estimate"], 2), al=fmt.number(r_sat["ci_low"], 2),
+        ah=fmt.number(r_sat["ci_high"], 2), b=fmt.number(r_idx["estimate"], 2), bl=fmt.number(r_idx["ci_low"], 2),
+        bh=fmt.number(r_idx["ci_high"], 2)) if r_sat["n"] >= 4 else \
+        report.md("With {n} districts a rank correlation says nothing; the comparison is left at the table.",
+                  n=r_sat["n"])
 else:
     shown = report.md("")
 shown
 
 # %% [markdown]
+# ## Claims tested
+#
+# This report fits no model of a claim, so it gives no verdict. It puts claim 7's advice into
+# practice - ranks only with their intervals - and shows how little of the league table survives.
+# The comparison with the assessment, where the data hold it, describes districts; claim 6 is
+# tested on communities, with its design stated, in [Satisfaction](03_satisfaction.html).
+
+# %%
+# Synthetic data only: the generator's district effects are known.
+planted = ix.planted_agreement(used, truth)
+shown = []
+if planted is not None and not planted.empty:
+    shown.append(report.md(
+        "## Validation against the planted truth\n\nThe synthetic city's generator gives each district its own shift "
+        "in several outcomes. An indicator that measures the district's own performance should order the districts "
+        "roughly as its shift does; where it does not, composition (older or more migrant communities, distance to "
+        "service points) and sampling noise dominate. This city is one draw of the generator, and with {k} "
+        "districts each correlation is uncertain.", k=k))
+    shown.append(report.table(pd.DataFrame({
+        "Measure": planted["label"], "Planted district effect": planted["effect_text"],
+        "Spearman correlation (95% CI)": [fmt.interval(e, lo, hi, digits=2) for e, lo, hi in
+                                          zip(planted["estimate"], planted["ci_low"], planted["ci_high"])],
+        "Districts": [fmt.count(v) for v in planted["districts"]]}),
+        caption=f"How each indicator orders the districts against the district effect planted in the synthetic city, "
+                f"{year}.", data=planted))
+    best, worst = planted.loc[planted["estimate"].idxmax()], planted.loc[planted["estimate"].idxmin()]
+    above = planted[planted["ci_low"] > 0]
+    shown.append(report.md("Agreement ranges from a Spearman correlation of **{w}** ({wn}) to **{b}** ({bn}); {c} of "
+                           "the {n} correlations have a 95% interval wholly above zero{which}. Even where an "
+                           "indicator follows its planted shift, the index's ranks stay uncertain, because each "
+                           "indicator adds its own noise and reasonable methods weigh them differently.",
+                           w=fmt.number(worst["estimate"], 2), wn="“" + worst["label"] + "”",
+                           b=fmt.number(best["estimate"], 2), bn="“" + best["label"] + "”", c=len(above),
+                           n=len(planted), which="" if len(above) in (0, len(planted)) else
+                           " (for the rest, composition and sampling noise weigh as much as the shift)"))
+display(*shown)
+
+# %% [markdown]
 # ## Caveats
 #
-# - When the data are synthetic (see the statement at the top), the index describes a generated
-#   city: it shows how the method works, not how any real district performs.
 # - The index reflects the indicators chosen, their direction and their weights; the sensitivity
-#   analysis shows that dropping a single indicator can move districts several ranks. Another
-#   reasonable choice of indicators could rank the districts differently.
-# - Min–max normalisation makes scores relative to this year's best and worst district: a score of 0
-#   means "the lowest district", not "no work done", and scores are not comparable across years.
+#   analysis shows that leaving out a single indicator can move districts several ranks. Another
+#   reasonable choice of indicators could order the districts differently.
+# - Min-max normalisation makes scores relative to the year's highest and lowest district: a score
+#   of 0 means "the lowest district", not "no work done", and scores are not comparable across
+#   years or data folders.
 # - The indicator noise treats administrative rates as binomial and survey estimates as normal with
 #   their design-based standard errors, and draws indicators independently; correlated errors
-#   between indicators from the same survey could make the intervals wider or narrower.
-# - District differences in the indicators partly reflect who lives there (age, migration, rural
-#   distance to service points), not only how well the work is done.
+#   between indicators from the same survey could make the intervals wider or narrower. A survey
+#   share of 0 or 100% in a district has a design-based standard error of zero and is not varied,
+#   which understates that district's noise.
+# - Differences between districts partly reflect who lives there (age, migration, rural distance
+#   to service points), not only how well the work is done; the index describes, it does not
+#   explain.
+
+# %% [markdown]
+# ## Measures
+
+# %%
+report.table(measures.glossary(["index_score", *[f"pillar_{p}" for p in spec.pillars
+                                                 if f"pillar_{p}" in measures.MEASURES], *spec.indicators]
+                               + (["assessment"] if has_assessment else [])),
+             caption="The measures of this report: definition, source and scale.")
+
+# %% [markdown]
+# ## Methods and references
+#
+# Composite index: normalisation, weighting and aggregation as in OECD/JRC (2008); uncertainty and
+# sensitivity analysis by Monte Carlo over the method and the indicators (Saisana, Saltelli &
+# Tarantola 2005); rank intervals instead of league tables (Goldstein & Spiegelhalter 1996).
+# Administrative rates: Wilson (1927) intervals. Survey estimates: design-based means with
+# Taylor-linearised variances (Binder 1983; Lumley 2010). Rank correlation: Spearman (1904), with
+# the Fisher-z interval of Fieller, Hartley & Pearson (1957).
+
+# %%
+report.md(references.references(["oecd2008", "saisana2005", "goldstein1996", "wilson1927", "binder1983", "lumley2010",
+                                 "spearman1904", "fieller1957"]))
 
 # %% [markdown]
 # ## Headline findings
 
 # %%
-top_noise = noise_mc.summary.set_index("district_id").loc[top["district_id"]]
-findings.record("index_top_score", top["score"], ci=(top_noise["score_low"], top_noise["score_high"]),
-                unit="index points (0-100, min-max)",
-                note=f"{top['district_id']}, ranked first of {len(sep)} in {year}; interval from indicator noise")
+top_name = names[top["district_id"]]
+findings.record("index_top_score", top["index"], ci=(top["index_low"], top["index_high"]),
+                unit="index points (0-100, min-max)", note=f"{top['district_id']}, the highest score under the "
+                f"default method in {year}; interval from indicator noise",
+                label=f"Highest index score ({top_name}), {year}")
 findings.record("index_top_rank_interval_high", top["rank_high"], unit="rank",
-                note=f"upper end of the {level:.0%} rank interval of the top-ranked district (noise and method)")
-findings.record("index_separable_pairs_share", float((~pairs["overlap"]).mean()), unit="share of district pairs",
-                note="rank intervals (noise and method) do not overlap")
-findings.record("index_separable_pairs_share_method_only", float((~pairs_m["overlap"]).mean()),
-                unit="share of district pairs", note="rank intervals from method choices alone do not overlap")
-findings.record("index_rank_interval_median_width", float((full_mc.summary["rank_high"] - full_mc.summary["rank_low"]).median()),
-                unit="ranks", note="median width of the rank intervals (noise and method)")
+                note="upper end of the 95% rank interval of the highest-scoring district (noise and method)",
+                label=f"Lowest plausible rank of the highest-scoring district, of {k}")
+findings.record("index_separable_pairs_share", 100 * len(apart) / len(pairs), unit="% of district pairs",
+                note="rank intervals (noise and method) do not overlap",
+                label="District pairs that can be told apart (indicator noise and method)")
+findings.record("index_separable_pairs_share_method_only", 100 * len(apart_m) / len(pairs),
+                unit="% of district pairs", note="rank intervals from method choices alone do not overlap",
+                label="District pairs that can be told apart (method choices alone)")
+findings.record("index_rank_interval_median_width", width, unit="ranks",
+                note="median over districts of the highest minus the lowest plausible rank (noise and method)",
+                label="Median width of the districts' 95% rank intervals")
 findings.record("index_sensitivity_top_mean_rank_shift", s0["mean_abs_rank_shift"], unit="ranks",
-                note=f"most influential single choice: {sens.iloc[0]['choice']}")
-findings.record("assessment_vs_satisfaction_pillar_spearman", r_sat["estimate"], ci=(r_sat["ci_low"], r_sat["ci_high"]),
-                unit="Spearman correlation", note=f"{r_sat['n']} districts, {year}");
+                note=f"most influential single choice: {s0['choice_text']}",
+                label="Mean rank shift caused by the most influential single choice")
+if has_assessment and r_sat["n"] >= 4:
+    findings.record("assessment_vs_satisfaction_pillar_spearman", r_sat["estimate"],
+                    ci=(r_sat["ci_low"], r_sat["ci_high"]), unit="Spearman correlation",
+                    note=f"{r_sat['n']} districts, assessment {assess_year}, index {year}",
+                    label="Assessment and the satisfaction pillar: rank correlation across districts")
 
 # %%
 findings.display()

@@ -193,8 +193,8 @@ def test_notebook_recipes_on_default_data(tmp_path):
     ranks = compare.rank_intervals(s, "district_id", estimate="mean", se="sem", seed=1)
     compare.plot_rank_intervals(ranks, ax=axes[0, 1])
     # 3. the composite index with uncertainty
-    ind = ix.indicator_matrix(ix.district_indicators(t))
-    unc = CompositeIndex.from_yaml().uncertainty(ind, n_sim=200, seed=1)
+    ind = ix.indicator_matrix(ix.district_indicators(t, *ix.index_years(t)))
+    unc = CompositeIndex.from_yaml(ix.DEFAULT_SPEC).uncertainty(ind, n_sim=200, seed=1)
     unc.plot(ax=axes[1, 0])
     # 4. the event study of the platform roll-out
     panel, adoption = claims.platform_inputs(t)

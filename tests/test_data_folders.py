@@ -250,8 +250,8 @@ def test_frames_without_a_period_ask_for_years():
 # -- core and optional tables --------------------------------------------------------------------------
 ABSENT = ("service_points", "assessment", "survey")
 SKIPPED = {  # helpers.studies.REQUIRES, as the notebooks load the tables today
-    "service_points": "01_coverage, 06_index",
-    "assessment": "03_satisfaction, 06_index",
+    "service_points": "01_coverage",
+    "assessment": "03_satisfaction",
     "survey": "00_data_overview, 03_satisfaction, 06_index, district_profile",
 }
 

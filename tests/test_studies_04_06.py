@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers.stats import composite, models
-from helpers.studies import claims, drivers
+from helpers.stats import models
+from helpers.studies import claims, drivers, measures
 from helpers.studies import index as ix
 
 RNG_SEED = 20261122
@@ -236,12 +236,12 @@ def test_format_rows_writes_numbers_as_fmt_does():
 def tables():
     from helpers.data.load import load_all
 
-    return load_all()
+    return load_all(tables=ix.TABLES)
 
 
 @pytest.fixture(scope="module")
 def long(tables):
-    return ix.district_indicators(tables, 2024)
+    return ix.district_indicators(tables, 2024, 2024)
 
 
 def _indicators_by_hand(tables, yr):
@@ -274,23 +274,35 @@ def _indicators_by_hand(tables, yr):
     sp = sp[sp["year_opened"] <= yr].merge(cmap, on="community_id")
     return pd.DataFrame({
         "org_coverage": pooled(o, "covered", "active"),
-        "mobile_organised_rate": pooled(m, "mobile_organised", "mobile_in"),
-        "within15_share": wmean("within15", 100.0),
-        "eight_haves_mean": sp.assign(h=sp[list(EIGHT_HAVES)].sum(axis=1)).groupby("district_id")["h"].mean(),
-        "registration_rate": pooled(m, "registered", "in_service_resident"),
+        "mobile_organised": pooled(m, "mobile_organised", "mobile_in"),
+        "walk15_reported": wmean("within15", 100.0),
+        "eight_haves": sp.assign(h=sp[list(EIGHT_HAVES)].sum(axis=1)).groupby("district_id")["h"].mean(),
+        "registration": pooled(m, "registered", "in_service_resident"),
         "agreement_share": pooled(jb, "signed_agreements", "resident_units"),
-        "participated_share": wmean("participated", 100.0),
-        "sat_score_mean": wmean("sat_score"),
-        "aware_share": wmean("aware_center", 100.0),
-        "trust_mean": wmean("trust_committee"),
+        "participated": wmean("participated", 100.0),
+        "sat_score": wmean("sat_score"),
+        "aware": wmean("aware_center", 100.0),
+        "trust": wmean("trust_committee"),
     })
 
 
 def test_district_indicators_match_a_computation_by_hand(tables, long):
     ref = _indicators_by_hand(tables, 2024)
     got = ix.indicator_matrix(long).set_index("district_id").loc[ref.index]
+    assert list(got.columns) == list(ix.INDICATORS)
     for c in ix.INDICATORS:
         np.testing.assert_allclose(got[c].to_numpy(), ref[c].to_numpy(), rtol=1e-10, err_msg=c)
+    assert set(long["label"]) == {measures.label(k) for k in ix.INDICATORS}
+
+
+def test_indicators_are_glossary_measures_and_the_spec_uses_them():
+    spec = ix.default_spec()
+    assert set(spec.indicators) == set(ix.INDICATORS)
+    for k in ix.INDICATORS:
+        measures.measure(k)  # raises when the glossary lacks it
+    # the survey's walking time is self-reported: never the distance-based service circle's name
+    assert measures.label("walk15_reported") != measures.label("service_circle")
+    assert ix.INDICATORS["walk15_reported"].source == "survey"
 
 
 def test_indicator_uncertainty_by_hand(tables, long):
@@ -302,7 +314,7 @@ def test_indicator_uncertainty_by_hand(tables, long):
     m = tables["members"].query("year == 2024").merge(cmap, on="community_id")
     g = m.groupby("district_id")[["registered", "in_service_resident"]].sum()
     p = g["registered"] / g["in_service_resident"]
-    r = long.query("indicator == 'registration_rate'").set_index("district_id").loc[g.index]
+    r = long.query("indicator == 'registration'").set_index("district_id").loc[g.index]
     np.testing.assert_allclose(r["se"], 100 * np.sqrt(p * (1 - p) / g["in_service_resident"]), rtol=1e-10)
     n, z = g["in_service_resident"], stats.norm.ppf(0.975)
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
@@ -311,48 +323,104 @@ def test_indicator_uncertainty_by_hand(tables, long):
     # eight-haves: mean and sd / sqrt(n) over the points open in 2024
     sp = tables["service_points"].query("year_opened <= 2024").merge(cmap, on="community_id")
     h = sp.assign(h=sp[list(EIGHT_HAVES)].sum(axis=1)).groupby("district_id")["h"]
-    e = long.query("indicator == 'eight_haves_mean'").set_index("district_id").loc[h.mean().index]
+    e = long.query("indicator == 'eight_haves'").set_index("district_id").loc[h.mean().index]
     np.testing.assert_allclose(e["se"], h.std(ddof=1) / np.sqrt(h.size()), rtol=1e-10)
     # survey percentages: intervals clipped to [0, 100], estimate inside
-    s = long[long["unit"] == "% of residents"]
+    s = long[long["indicator"].isin(["walk15_reported", "participated", "aware"])]
+    assert len(s) == 3 * 12
     assert (s["ci_low"] >= 0).all() and (s["ci_high"] <= 100).all()
     assert ((s["ci_low"] <= s["estimate"]) & (s["estimate"] <= s["ci_high"])).all()
     assert (long.query("source == 'survey'")["n"] >= 10).all()
 
 
-def test_full_uncertainty_without_noise_or_method_reproduces_the_base(long):
-    spec = composite.CompositeIndex.from_yaml()
-    quiet = long.assign(se=0.0)
-    u = ix.full_uncertainty(spec, quiet, n_sim=20, seed=1, vary_method=False)
-    base = spec.compute(ix.indicator_matrix(long)).scores.set_index("district_id")
-    s = u.summary.set_index("district_id").loc[base.index]
-    np.testing.assert_allclose(s["score_low"], base["index"], rtol=1e-12)
-    np.testing.assert_allclose(s["score_high"], base["index"], rtol=1e-12)
-    assert (s["rank_low"] == base["rank"]).all() and (s["rank_high"] == base["rank"]).all()
+def test_index_years_come_from_the_data(tables):
+    from helpers.data import period as periods
+    from helpers.data.period import StudyPeriod
+
+    assert ix.index_years(tables) == (2024, 2024)
+    assert ix.index_years(tables, 2021) == (2021, 2021)
+    # a survey that stops before the year: its last year up to it
+    t = periods.stamp({**tables, "survey": tables["survey"].query("year <= 2022")}, StudyPeriod(2018, 2024, "test"))
+    assert ix.index_years(t) == (2024, 2022)
+    t = periods.stamp({k: v for k, v in tables.items() if k != "survey"}, StudyPeriod(2018, 2024, "test"))
+    assert ix.index_years(t) == (2024, None)
+    with pytest.raises(ValueError, match="outside the study period 2018-2024"):
+        ix.index_years(tables, 2030)
 
 
-def test_full_uncertainty_is_seeded_and_contains_the_base(long):
-    spec = composite.CompositeIndex.from_yaml()
-    a = ix.full_uncertainty(spec, long, n_sim=60, seed=7)
-    b = ix.full_uncertainty(spec, long, n_sim=60, seed=7)
+def test_index_spec_leaves_out_what_the_data_lack(tables, long):
+    spec, out = ix.index_spec(long)
+    assert out.empty and spec.indicators == ix.default_spec().indicators
+    # absent tables: their indicators are left out, the others keep their weights
+    no_sp = {k: v for k, v in tables.items() if k not in ("service_points", "members")}
+    part = ix.district_indicators(no_sp, 2024, 2024)
+    spec, out = ix.index_spec(part)
+    assert set(out["indicator"]) == {"eight_haves", "mobile_organised", "registration"}
+    assert set(out["reason"]) == {"absent table"} and "service_points" in set(out["table"])
+    assert spec.pillars["coverage"] == {"org_coverage": "higher", "walk15_reported": "higher"}
+    assert spec.pillars["participation"] == {"agreement_share": "higher", "participated": "higher"}
+    # a value missing for a district, or an indicator equal everywhere: left out with the reason
+    odd = long.copy()
+    odd.loc[(odd["indicator"] == "agreement_share") & (odd["district_id"] == "D03"), "estimate"] = np.nan
+    odd.loc[odd["indicator"] == "trust", "estimate"] = 3.0
+    _, out = ix.index_spec(odd)
+    got = out.set_index("indicator")
+    assert got.loc["agreement_share", "reason"] == "missing for some districts"
+    assert got.loc["agreement_share", "districts"] == "D03"
+    assert got.loc["trust", "reason"] == "the same in every district"
+    # without the survey the satisfaction pillar is empty: the index is not built
+    no_survey = ix.district_indicators({k: v for k, v in tables.items() if k != "survey"}, 2024)
+    with pytest.raises(ValueError, match="pillar.s. satisfaction would have no indicator"):
+        ix.index_spec(no_survey)
+
+
+def test_the_study_uses_the_one_monte_carlo(long):
+    """The study's noise analysis is composite's Monte Carlo with the indicators' SEs and ranges:
+    zero SEs reproduce the base exactly; with SEs, draws stay inside each indicator's range."""
+    spec, _ = ix.index_spec(long)
+    base = spec.compute(ix.indicator_matrix(long))
+    quiet = ix.indicator_matrix(long.assign(se=0.0), "se")
+    u = base.uncertainty(n_sim=20, seed=1, level=0.95, method=False, se=quiet, bounds=ix.bounds(spec))
+    s = u.summary.set_index("district_id").loc[base.scores["district_id"]]
+    np.testing.assert_allclose(s["score_low"], base.scores["index"], rtol=1e-12)
+    np.testing.assert_allclose(s["score_high"], base.scores["index"], rtol=1e-12)
+    assert (s["rank_low"].to_numpy() == base.scores["rank"].to_numpy()).all()
+    assert ix.bounds(spec)["trust"] == (1.0, 5.0) and ix.bounds(spec)["eight_haves"] == (0.0, 8.0)
+    a = base.uncertainty(n_sim=60, seed=7, level=0.95, se=ix.indicator_matrix(long, "se"), bounds=ix.bounds(spec))
+    b = base.uncertainty(n_sim=60, seed=7, level=0.95, se=ix.indicator_matrix(long, "se"), bounds=ix.bounds(spec))
     pd.testing.assert_frame_equal(a.summary, b.summary)
-    assert ((a.summary["rank_low"] >= 1) & (a.summary["rank_high"] <= len(a.summary))).all()
-    assert (a.summary["rank_low"] <= a.summary["rank_high"]).all()
-    # method choices only, with zero indicator noise: the same rank spread as helpers.stats.composite's MC
-    quiet = ix.full_uncertainty(spec, long.assign(se=0.0), n_sim=400, seed=3)
-    ref = spec.compute(ix.indicator_matrix(long)).uncertainty(n_sim=400, seed=3, level=0.95).summary
-    q = quiet.summary.set_index("district_id").loc[ref["district_id"]]
-    assert np.abs(q["rank_median"].to_numpy() - ref["rank_median"].to_numpy()).max() <= 1
+    assert a.varied == ("method", "indicators")
+    assert ((a.summary["rank_low"] >= 1) & (a.summary["rank_high"] <= 12)).all()
 
 
 def test_separable_pairs_and_separation():
     s = pd.DataFrame({"district_id": ["A", "B", "C"], "rank": [1, 2, 3], "rank_low": [1, 1, 3], "rank_high": [1, 2, 3]})
     p = ix.separable_pairs(s).set_index(["unit_a", "unit_b"])["overlap"]
     assert p[("A", "B")] and not p[("A", "C")] and not p[("B", "C")]
-    t = ix.separation(s).set_index("district_id")
-    assert t["told apart from"].to_dict() == {"A": 1, "B": 1, "C": 2}
-    assert t.loc["C", "districts it can be told apart from"] == "A, B"
-    assert t.loc["B", "rank interval"] == "1–2"
+    shown, data = ix.separation(s)
+    t = data.set_index("district_id")
+    assert t["apart_from"].to_dict() == {"A": 1, "B": 1, "C": 2}
+    assert t.loc["C", "above"] == "A, B" and t.loc["A", "below"] == "C" and t.loc["B", "above"] == ""
+    assert shown["Rank (95% interval)"].tolist() == ["1st of 3", "between 1st and 2nd of 3", "3rd of 3"]
+    assert shown.loc[1, "Districts placed above it"] == "none"
+
+
+def test_score_table_states_ranks_under_the_rank_rule():
+    scores = pd.DataFrame({"district_id": ["A", "B", "C"], "coverage": [90.0, 50.0, 10.0],
+                           "index": [80.0, 50.0, 20.0], "rank": [1.0, 2.0, 3.0]})
+
+    def summ(lo, hi):
+        return pd.DataFrame({"district_id": ["A", "B", "C"], "score_low": [70.0, 40.0, 10.0],
+                             "score_high": [90.0, 60.0, 30.0], "rank_low": lo, "rank_high": hi})
+
+    units = pd.DataFrame({"district_id": ["A", "B", "C"], "name_en": ["Aa", "Bb", "Cc"]})
+    shown, data = ix.score_table(summ([1, 2, 3], [1, 2, 3]), summ([1, 1, 2], [2, 3, 3]), summ([1, 1, 3], [1, 3, 3]),
+                                 units, scores)
+    assert shown["District"].tolist() == ["Aa", "Bb", "Cc"]
+    assert shown["Rank (noise and method)"].tolist() == ["1st of 3", "between 1st and 3rd of 3", "3rd of 3"]
+    assert shown["Rank (method choices only)"].tolist()[0] == "between 1st and 2nd of 3"
+    assert shown["Index (95% interval, indicator noise)"].tolist()[0] == "80 (70 to 90)"
+    assert data.loc[1, "rank_high"] == 3 and data.loc[1, "rank_high_method"] == 3
 
 
 def test_rank_agreement_by_hand():
@@ -366,6 +434,8 @@ def test_rank_agreement_by_hand():
     assert r["ci_low"] == pytest.approx(np.tanh(np.arctanh(rho) - h))
     assert r["ci_high"] == pytest.approx(np.tanh(np.arctanh(rho) + h))
     assert r["n"] == 12
+    three = ix.rank_agreement(x.head(3), "a", y.head(3), "b")
+    assert three["n"] == 3 and np.isnan(three["ci_low"])
 
 
 def test_assessment_by_district():
@@ -379,15 +449,43 @@ def test_assessment_by_district():
 
 def test_planted_agreement_uses_the_district_effects(long):
     w = ix.indicator_matrix(long)
-    eff = {d: {"sat_score_district_effect": float(v)} for d, v in zip(w["district_id"], w["sat_score_mean"])}
+    eff = {d: {"sat_score_district_effect": float(v)} for d, v in zip(w["district_id"], w["sat_score"])}
     t = ix.planted_agreement(long, {"district_effects": eff})
-    assert list(t["indicator"]) == ["satisfaction thermometer"]
-    assert t.loc[0, "spearman"] == pytest.approx(1.0)
+    assert list(t["indicator"]) == ["sat_score"] and list(t["label"]) == [measures.label("sat_score")]
+    assert t.loc[0, "estimate"] == pytest.approx(1.0)
     assert ix.planted_agreement(long, None) is None
+    assert t.loc[0, "districts"] == 12
+
+
+def test_indicator_data_suppresses_thin_survey_rows_only(long):
+    thin = long.copy()
+    thin.loc[thin["district_id"] == "D01", "n"] = 5.0  # both a survey row and administrative rows
+    d = ix.indicator_data(thin)
+    assert "n" not in d.columns and "count" in d.columns
+    d01 = d[d["district_id"] == "D01"].set_index("indicator")
+    assert d01.loc["sat_score", "estimate"] == "suppressed (n < 10)"
+    assert d01.loc["eight_haves", "estimate"] == long.query("district_id == 'D01' and indicator == 'eight_haves'")[
+        "estimate"].iloc[0]  # five service points are not five respondents
+    assert (d[d["district_id"] != "D01"]["estimate"].map(type) != str).all()
 
 
 def test_spec_table_weights_sum_to_one_per_pillar():
-    spec = composite.CompositeIndex.from_yaml()
-    t = ix.spec_table(spec)
-    assert set(t["indicator"]) == set(spec.indicators)
-    np.testing.assert_allclose(t.groupby("pillar")["weight in pillar"].sum(), 1.0, atol=2e-3)
+    spec = ix.default_spec()
+    shown, data = ix.spec_table(spec)
+    assert set(data["indicator"]) == set(spec.indicators)
+    np.testing.assert_allclose(data.groupby("pillar")["weight_in_pillar"].sum(), 1.0)
+    np.testing.assert_allclose(data.drop_duplicates("pillar")["pillar_weight"].sum(), 1.0)
+    assert shown["Measure"].tolist() == [measures.label(k) for k in spec.indicators]
+
+
+def test_sensitivity_table_names_choices_in_words():
+    sens = pd.DataFrame({"factor": ["aggregation", "drop indicator", "weight", "normalisation"],
+                         "choice": ["geometric", "walk15_reported", "coverage", "rank"],
+                         "mean_abs_rank_shift": [1.5, 1.0, 0.5, 0.25], "max_abs_rank_shift": [4.0, 3.0, 1.0, 1.0],
+                         "share_units_moved": [1.0, 0.5, 0.25, 0.125]})
+    shown, data = ix.sensitivity_table(sens, top=3)
+    assert shown["Choice"].tolist() == ["aggregate geometrically",
+                                        f"leave out “{measures.label('walk15_reported')}”",
+                                        "perturb the weight of the coverage pillar"]
+    assert shown["Districts moved"].tolist() == ["100%", "50%", "25%"]
+    assert shown["Mean rank shift"].tolist() == ["1.50", "1.00", "0.50"]

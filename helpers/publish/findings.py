@@ -191,8 +191,8 @@ def table(items: list[Finding] | None = None):
         digits = None
         if lo is not None:
             digits = fmt.digits_for((hi - lo) / 3.92, f.value)
-            if unit == "%":
-                digits = min(digits, 1)  # percentages to one decimal at most, as in the reports' prose
+        if unit == "%":  # percentages to one decimal at most, as in the reports' prose
+            digits = min(fmt.digits_for(None, f.value) if digits is None else digits, 1)
         text = fmt.interval(f.value, lo, hi, unit=unit, digits=digits)
         truth = "" if f.truth is None else fmt.number(f.truth, digits)
         rows.append({"Finding": f.label or f.name, "Estimate (95% CI)": text, "Unit": rest, "Planted value": truth})

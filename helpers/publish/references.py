@@ -69,6 +69,8 @@ REFERENCES: dict[str, str] = {
                    "Methodology* 13:61–98.",
     "roth2023": "Roth J, Sant'Anna PHC, Bilinski A, Poe J (2023). What's trending in difference-in-differences? A "
                 "synthesis of the recent econometrics literature. *Journal of Econometrics* 235:2218–2244.",
+    "fieller1957": "Fieller EC, Hartley HO, Pearson ES (1957). Tests for rank correlation coefficients. I. "
+                   "*Biometrika* 44:470–481.",
 }
 
 

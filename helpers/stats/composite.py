@@ -1,11 +1,12 @@
-"""Composite index of the three pillars (coverage, participation, satisfaction).
+"""Composite indices: indicators grouped in pillars, normalised, weighted and aggregated.
 
-The index is declared in a YAML file (default: ``helpers/stats/index_default.yaml``):
-indicators per pillar with their direction, the normalisation, weights by
-name and the aggregation. Construction follows the OECD/JRC *Handbook on
-Constructing Composite Indicators* (2008): normalise each indicator,
-aggregate indicators into pillar scores with their weights, then pillars
-into the index with theirs (the same aggregation at both levels).
+An index is declared in a YAML file or a dict (:meth:`CompositeIndex.from_yaml`,
+:meth:`CompositeIndex.from_dict`): indicators per pillar with their direction, the
+normalisation, weights by name and the aggregation. Construction follows the OECD/JRC
+*Handbook on Constructing Composite Indicators* (2008): normalise each indicator, aggregate
+indicators into pillar scores with their weights, then pillars into the index with theirs (the
+same aggregation at both levels). This module names no indicator of its own: a study declares
+its index in its own file.
 
 Normalisations (after reversing "lower is better" indicators):
 
@@ -22,13 +23,21 @@ Nothing falls back silently: unknown keys or options, weights naming no
 pillar or indicator, indicators missing from the data, missing values or a
 constant indicator raise ``ValueError`` naming the problem.
 
-Uncertainty and sensitivity (Saisana, Saltelli & Tarantola 2005): Monte
-Carlo draws of the normalisation and aggregation (uniformly from the
-alternatives in ``uncertainty``) and of every weight (multiplied by
-``Uniform(1 - weight_noise, 1 + weight_noise)``) give each unit's score and
-rank interval; one-at-a-time analyses (each alternative normalisation or
-aggregation, each weight perturbed alone, each indicator dropped) report
-which choice moves the ranks most (mean absolute rank shift).
+Uncertainty and sensitivity (Saisana, Saltelli & Tarantola 2005) come from one Monte Carlo,
+:meth:`IndexResult.uncertainty`, which varies what the caller asks for:
+
+* the **method** (``method=True``): each replicate draws a normalisation and an aggregation
+  uniformly from the alternatives in ``uncertainty`` and multiplies every weight by
+  ``Uniform(1 - weight_noise, 1 + weight_noise)``;
+* the **indicators** (``se=``): each replicate draws every indicator of every unit from a normal
+  distribution around its value with its standard error (independently; clipped to the
+  indicator's ``bounds`` when given);
+* or both at once.
+
+Each replicate's index and ranks give every unit a score interval and a rank interval.
+One-at-a-time analyses of the method (each alternative normalisation or aggregation, each
+weight perturbed alone, each indicator dropped) report which choice moves the ranks most
+(mean absolute rank shift).
 
 References
 ----------
@@ -39,15 +48,11 @@ as tools for the quality assessment of composite indicators. JRSS A 168:307-323.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-__all__ = ["CompositeIndex", "IndexResult", "IndexUncertainty", "DEFAULT_SPEC"]
-
-DEFAULT_SPEC: Path = Path(__file__).with_name("index_default.yaml")
+__all__ = ["CompositeIndex", "IndexResult", "IndexUncertainty", "NORMALISATIONS", "AGGREGATIONS"]
 
 NORMALISATIONS = ("minmax", "zscore", "rank")
 AGGREGATIONS = ("arithmetic", "geometric")
@@ -62,19 +67,36 @@ def _check_option(key: str, value, allowed) -> None:
         raise ValueError(f"{key}: unknown option {value!r}; allowed: {', '.join(map(str, allowed))}")
 
 
-def _normalise(x: np.ndarray, method: str, name: str) -> np.ndarray:
+def _ranks_average(X: np.ndarray) -> np.ndarray:
+    """Ascending ranks of each column, ties given their average rank (as ``scipy.stats.rankdata``):
+    ``(#{x_j < x_i} + #{x_j <= x_i} + 1) / 2``, by binary search in the sorted column."""
+    out = np.empty(X.shape, float)
+    for j in range(X.shape[1]):
+        s = np.sort(X[:, j])
+        out[:, j] = (np.searchsorted(s, X[:, j], "left") + np.searchsorted(s, X[:, j], "right") + 1) / 2.0
+    return out
+
+
+def _normalise(X: np.ndarray, method: str, names, constant: str = "raise") -> np.ndarray:
+    """Normalise each column of ``X`` (units x indicators, named ``names``) across units.
+
+    A column equal for every unit raises (``constant="raise"``), or (``"midpoint"``) gets the
+    value 50 for every unit, as rank normalisation gives it: it separates no unit."""
     if method == "minmax":
-        lo, hi = x.min(), x.max()
-        if hi == lo:
-            raise ValueError(f"indicator {name!r} is constant; it cannot be min-max normalised")
-        return 100.0 * (x - lo) / (hi - lo)
+        lo, hi = X.min(0), X.max(0)
+        flat = hi == lo
+        if np.any(flat) and constant == "raise":
+            raise ValueError(f"indicator {names[int(np.argmax(flat))]!r} is constant; it cannot be min-max "
+                             "normalised")
+        return np.where(flat, 50.0, 100.0 * (X - lo) / np.where(flat, 1.0, hi - lo))
     if method == "zscore":
-        sd = x.std(ddof=1)
-        if sd == 0:
-            raise ValueError(f"indicator {name!r} is constant; it cannot be z-scored")
-        return 50.0 + 10.0 * (x - x.mean()) / sd
+        sd = X.std(0, ddof=1)
+        flat = sd == 0
+        if np.any(flat) and constant == "raise":
+            raise ValueError(f"indicator {names[int(np.argmax(flat))]!r} is constant; it cannot be z-scored")
+        return np.where(flat, 50.0, 50.0 + 10.0 * (X - X.mean(0)) / np.where(flat, 1.0, sd))
     if method == "rank":
-        return 100.0 * (stats.rankdata(x) - 1) / (len(x) - 1)
+        return 100.0 * (_ranks_average(X) - 1) / (len(X) - 1)
     raise ValueError(f"normalisation: unknown option {method!r}; allowed: {', '.join(NORMALISATIONS)}")
 
 
@@ -92,12 +114,15 @@ def _aggregate(values: np.ndarray, weights: np.ndarray, method: str, shift: floa
 
 
 def _rank_desc(x: np.ndarray) -> np.ndarray:
-    return stats.rankdata(-x, method="min").astype(float)
+    """Ranks, 1 = the largest value, ties sharing the smallest rank (``rankdata(-x, "min")``):
+    ``1 + #{x_j > x_i}``."""
+    return 1.0 + np.searchsorted(np.sort(-x), -x, "left")
 
 
 @dataclass(frozen=True)
 class CompositeIndex:
-    """A composite index spec. Build with :meth:`from_yaml` or :meth:`from_dict`."""
+    """A composite index specification. Build with :meth:`from_yaml` or :meth:`from_dict`; compute it
+    on data with :meth:`compute`."""
 
     unit: str
     pillars: dict  # pillar -> {indicator: direction}
@@ -112,8 +137,8 @@ class CompositeIndex:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_yaml(cls, path=DEFAULT_SPEC) -> "CompositeIndex":
-        """Read and validate a YAML spec (default: ``helpers/stats/index_default.yaml``)."""
+    def from_yaml(cls, path) -> "CompositeIndex":
+        """Read and validate a YAML spec (the keys of :meth:`from_dict`) from the file ``path``."""
         import yaml
 
         with open(path, encoding="utf-8") as fh:
@@ -122,7 +147,22 @@ class CompositeIndex:
 
     @classmethod
     def from_dict(cls, spec: dict) -> "CompositeIndex":
-        """Validate a spec dict (same keys as the YAML file)."""
+        """Validate a spec given as a dict (the keys of a YAML spec file).
+
+        Keys: ``unit`` (the unit column; required); ``pillars`` (required): pillar ->
+        ``{indicator column: direction}``, direction ``"higher"`` (more is better) or ``"lower"``;
+        ``weights``: name (pillar or indicator) -> non-negative weight, relative within a pillar and
+        across pillars (names not listed weigh 1); ``normalisation`` (``minmax``, ``zscore``,
+        ``rank``; default ``minmax``); ``aggregation`` (``arithmetic``, ``geometric``; default
+        ``arithmetic``); ``geometric_shift`` (default 1); ``uncertainty``: the alternatives the
+        Monte Carlo draws from (``normalisations``, ``aggregations``, ``weight_noise`` in [0, 1),
+        default 0.25); ``name``, ``description`` (free text). Unknown keys or options raise
+        ``ValueError`` naming them.
+
+        Returns
+        -------
+        CompositeIndex
+        """
         if not isinstance(spec, dict):
             raise ValueError("index spec must be a mapping")
         for k in spec:
@@ -195,25 +235,27 @@ class CompositeIndex:
             raise ValueError("need at least three units")
         return data[self.unit].to_numpy(), X
 
-    def _scores(self, X: np.ndarray, norm: str, agg: str, w: dict, drop: str | None = None) -> dict:
+    def _scores(self, X: np.ndarray, norm: str, agg: str, w: dict, drop: str | None = None,
+                constant: str = "raise") -> dict:
+        """Pillar scores and the index from the indicator matrix ``X`` (units x :attr:`indicators`);
+        ``constant`` as in :func:`_normalise`."""
+        inds = self.indicators
+        keep = [j for j, i in enumerate(inds) if i != drop]
+        sign = np.array([1.0 if d == "higher" else -1.0 for p in self.pillars.values() for d in p.values()])
+        Z = np.full(X.shape, np.nan)
+        Z[:, keep] = _normalise(X[:, keep] * sign[keep], norm, [inds[j] for j in keep], constant)
         out = {}
         j = 0
         pillar_vals, pillar_w = [], []
-        for p, inds in self.pillars.items():
-            vals, ws = [], []
-            for ind, direction in inds.items():
-                x = X[:, j] if direction == "higher" else -X[:, j]
-                j += 1
-                if ind == drop:
-                    continue
-                vals.append(_normalise(x, norm, ind))
-                ws.append(w.get(ind, 1.0))
-            if not vals:
+        for p, members in self.pillars.items():
+            cols = [k for k in range(j, j + len(members)) if inds[k] != drop]
+            j += len(members)
+            if not cols:
                 continue
-            ws = np.asarray(ws, float)
+            ws = np.asarray([w.get(inds[k], 1.0) for k in cols], float)
             if ws.sum() <= 0:
                 raise ValueError(f"weights of pillar {p!r} sum to zero")
-            score = _aggregate(np.column_stack(vals), ws / ws.sum(), agg, self.geometric_shift, f"pillar {p!r}")
+            score = _aggregate(Z[:, cols], ws / ws.sum(), agg, self.geometric_shift, f"pillar {p!r}")
             out[p] = score
             pillar_vals.append(score)
             pillar_w.append(w.get(p, 1.0))
@@ -223,9 +265,58 @@ class CompositeIndex:
         out["index"] = _aggregate(np.column_stack(pillar_vals), pw / pw.sum(), agg, self.geometric_shift, "pillars")
         return out
 
+    def _se_matrix(self, se: pd.DataFrame, units: np.ndarray) -> np.ndarray:
+        """Standard errors aligned with ``units`` and :attr:`indicators` (checked: present, finite, >= 0)."""
+        if self.unit not in se.columns:
+            raise ValueError(f"se has no unit column {self.unit!r}")
+        if se[self.unit].duplicated().any():
+            raise ValueError(f"se: unit column {self.unit!r} has duplicates; one row per unit expected")
+        missing = [i for i in self.indicators if i not in se.columns]
+        if missing:
+            raise ValueError(f"se has no column for indicators {missing}; give 0 for an indicator measured "
+                             "without error")
+        s = se.set_index(self.unit)
+        absent = [u for u in units if u not in s.index]
+        if absent:
+            raise ValueError(f"se has no row for units {absent[:5]}")
+        S = s.loc[units, self.indicators].astype("float64").to_numpy()
+        bad = ~np.isfinite(S) | (S < 0)
+        if bad.any():
+            j = np.argwhere(bad)[0]
+            raise ValueError(f"se of indicator {self.indicators[j[1]]!r} for {self.unit} {units[j[0]]!r} is "
+                             f"{float(S[tuple(j)])!r}; standard errors must be finite and >= 0")
+        return S
+
+    def _bounds(self, bounds: dict | None) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper limits per indicator (``-inf``/``inf`` where none is given)."""
+        lo = np.full(len(self.indicators), -np.inf)
+        hi = np.full(len(self.indicators), np.inf)
+        for name, (a, b) in (bounds or {}).items():
+            if name not in self.indicators:
+                raise ValueError(f"bounds: {name!r} is not an indicator of the index; "
+                                 f"indicators: {', '.join(self.indicators)}")
+            j = self.indicators.index(name)
+            lo[j] = -np.inf if a is None else float(a)
+            hi[j] = np.inf if b is None else float(b)
+            if lo[j] > hi[j]:
+                raise ValueError(f"bounds.{name}: the lower limit {a!r} is above the upper limit {b!r}")
+        return lo, hi
+
     # ------------------------------------------------------------------ public
     def compute(self, data: pd.DataFrame) -> "IndexResult":
-        """Pillar scores, the index and the rank (1 = best) for each unit."""
+        """Pillar scores, the index and the rank (1 = best) for each unit.
+
+        Parameters
+        ----------
+        data : DataFrame
+            One row per unit: the unit column and one column per indicator (no missing values).
+
+        Returns
+        -------
+        IndexResult
+            ``scores``: one row per unit, sorted by rank, with each pillar score, ``index`` and
+            ``rank`` (1 = the highest index; ties share the smallest rank).
+        """
         units, X = self._matrix(data)
         s = self._scores(X, self.normalisation, self.aggregation, self.weights)
         frame = pd.DataFrame({self.unit: units, **{k: v for k, v in s.items()}})
@@ -233,37 +324,119 @@ class CompositeIndex:
         frame = frame.sort_values("rank", kind="stable").reset_index(drop=True)
         return IndexResult(self, frame, data.copy())
 
-    def uncertainty(self, data: pd.DataFrame, n_sim: int = 1000, seed=None, level: float = 0.9) -> "IndexUncertainty":
-        """Monte Carlo uncertainty and one-at-a-time sensitivity; see the module docstring."""
-        return self.compute(data).uncertainty(n_sim=n_sim, seed=seed, level=level)
+    def uncertainty(self, data: pd.DataFrame, n_sim: int = 1000, seed=None, level: float = 0.9, *,
+                    method: bool = True, se: pd.DataFrame | None = None,
+                    bounds: dict | None = None) -> "IndexUncertainty":
+        """``self.compute(data).uncertainty(...)``: see :meth:`IndexResult.uncertainty`."""
+        return self.compute(data).uncertainty(n_sim=n_sim, seed=seed, level=level, method=method, se=se,
+                                              bounds=bounds)
 
     def with_options(self, **kw) -> "CompositeIndex":
         """A copy with some options changed, validated again (e.g. ``normalisation="rank"``)."""
         spec = {"unit": self.unit, "pillars": self.pillars, "weights": self.weights,
                 "normalisation": self.normalisation, "aggregation": self.aggregation,
-                "geometric_shift": self.geometric_shift,
+                "geometric_shift": self.geometric_shift, "name": self.name,
                 "uncertainty": {"normalisations": list(self.alt_normalisations),
                                 "aggregations": list(self.alt_aggregations), "weight_noise": self.weight_noise}}
         spec.update(kw)
         return CompositeIndex.from_dict(spec)
 
+    def without(self, indicators) -> "CompositeIndex":
+        """A copy without the named indicators (and their weights); the other weights are kept, so
+        within a pillar the remaining indicators share its weight in their old proportions.
+
+        Raises ``ValueError`` for a name that is not an indicator, or when a pillar would be left
+        with no indicator (an index without one of its pillars is another index: say so and
+        declare it)."""
+        drop = list(dict.fromkeys(indicators))
+        unknown = [i for i in drop if i not in self.indicators]
+        if unknown:
+            raise ValueError(f"without: {unknown} are not indicators of the index; "
+                             f"indicators: {', '.join(self.indicators)}")
+        pillars = {p: {i: d for i, d in inds.items() if i not in drop} for p, inds in self.pillars.items()}
+        empty = [p for p, inds in pillars.items() if not inds]
+        if empty:
+            raise ValueError(f"without {drop}: pillar(s) {empty} would have no indicator left")
+        weights = {k: v for k, v in self.weights.items() if k not in drop}
+        return self.with_options(pillars=pillars, weights=weights)
+
 
 @dataclass
 class IndexResult:
-    """``scores``: one row per unit with each pillar score, ``index`` and ``rank``."""
+    """The index computed on data: ``scores`` (one row per unit with each pillar score, ``index``
+    and ``rank``, sorted by rank), the ``spec`` and the ``data`` it was computed from."""
 
     spec: CompositeIndex
     scores: pd.DataFrame
     data: pd.DataFrame = field(repr=False)
 
     def long(self) -> pd.DataFrame:
-        """Tidy: one row per unit and measure (pillars and index)."""
+        """Tidy: one row per unit and measure (pillars and index): ``<unit>, measure, score``."""
         u = self.spec.unit
         return self.scores.drop(columns="rank").melt(id_vars=u, var_name="measure", value_name="score")
 
-    def uncertainty(self, n_sim: int = 1000, seed=None, level: float = 0.9) -> "IndexUncertainty":
+    def uncertainty(self, n_sim: int = 1000, seed=None, level: float = 0.9, *, method: bool = True,
+                    se: pd.DataFrame | None = None, bounds: dict | None = None) -> "IndexUncertainty":
+        """Monte Carlo intervals of every unit's score and rank, and the one-at-a-time sensitivity.
+
+        Each of ``n_sim`` replicates recomputes the index after varying
+
+        * the indicators, when ``se`` is given: each indicator of each unit is drawn from
+          ``Normal(value, se)`` independently, then clipped to its ``bounds``; in a replicate
+          where an indicator comes out the same for every unit (possible when draws pile up at a
+          bound, e.g. several districts at 100%), it separates no unit and every unit gets the
+          midpoint 50 on it, as rank normalisation would give;
+        * the method, when ``method`` is true: a normalisation and an aggregation drawn uniformly
+          from the spec's alternatives, and every weight (pillars and indicators) multiplied by
+          ``Uniform(1 - weight_noise, 1 + weight_noise)``; otherwise the spec's own method.
+
+        In each replicate the indicator draws come first, then the method's (normalisation,
+        aggregation, then the weights in the order pillars, indicators), so a given ``seed`` gives
+        the same replicates whatever else changes.
+
+        Parameters
+        ----------
+        n_sim : int
+            Replicates.
+        seed : int, Generator or None
+            Seed of :func:`numpy.random.default_rng`.
+        level : float
+            Level of the equal-tailed intervals.
+        method : bool
+            Vary the method (normalisation, aggregation, weights).
+        se : DataFrame, optional
+            One row per unit: the unit column and the standard error of every indicator (0 for an
+            indicator measured without error). Without it the indicators are held fixed.
+        bounds : dict, optional
+            ``indicator -> (low, high)`` (either may be None): the range an indicator can take
+            (e.g. ``(0, 100)`` for a percentage); draws beyond it are set to the limit.
+
+        Returns
+        -------
+        IndexUncertainty
+            ``summary``: one row per unit in the order of the base rank with ``score`` and ``rank``
+            (the spec's own method on the data), ``score_median``, ``score_low``,
+            ``score_high``, ``rank_median``, ``rank_low``, ``rank_high`` (quantiles of the
+            replicates; rank limits floored and ceiled to whole ranks). With ``method``, the
+            scores of different normalisations are on different scales, so only the rank
+            intervals are comparable. ``sensitivity``: with ``method``, one row per
+            one-at-a-time choice (``factor, choice, mean_abs_rank_shift, max_abs_rank_shift,
+            share_units_moved``), most influential first; empty otherwise. ``draws_score`` and
+            ``draws_rank``: replicates x units.
+
+        Raises
+        ------
+        ValueError
+            When nothing varies (``method`` false and no ``se``), or ``se``/``bounds`` do not fit
+            the spec (see :meth:`CompositeIndex._se_matrix`).
+        """
         spec = self.spec
         units, X = spec._matrix(self.data)
+        if not method and se is None:
+            raise ValueError("uncertainty: nothing varies; pass method=True, se= (the indicators' standard "
+                             "errors), or both")
+        S = None if se is None else spec._se_matrix(se, units)
+        lo, hi = spec._bounds(bounds)
         rng = np.random.default_rng(seed)
         base = spec._scores(X, spec.normalisation, spec.aggregation, spec.weights)["index"]
         base_rank = _rank_desc(base)
@@ -278,9 +451,14 @@ class IndexResult:
         scores = np.empty((n_sim, len(units)))
         ranks = np.empty_like(scores)
         for k in range(n_sim):
-            norm = spec.alt_normalisations[rng.integers(len(spec.alt_normalisations))]
-            agg = spec.alt_aggregations[rng.integers(len(spec.alt_aggregations))]
-            s = spec._scores(X, norm, agg, perturbed())["index"]
+            Xk = X if S is None else np.clip(X + S * rng.standard_normal(X.shape), lo, hi)
+            if method:
+                norm = spec.alt_normalisations[rng.integers(len(spec.alt_normalisations))]
+                agg = spec.alt_aggregations[rng.integers(len(spec.alt_aggregations))]
+                w = perturbed()
+            else:
+                norm, agg, w = spec.normalisation, spec.aggregation, wbase
+            s = spec._scores(Xk, norm, agg, w, constant="midpoint" if S is not None else "raise")["index"]
             scores[k], ranks[k] = s, _rank_desc(s)
         a = (1 - level) / 2
         summary = pd.DataFrame({
@@ -289,12 +467,20 @@ class IndexResult:
             "rank": base_rank, "rank_median": np.median(ranks, 0),
             "rank_low": np.floor(np.quantile(ranks, a, 0)), "rank_high": np.ceil(np.quantile(ranks, 1 - a, 0)),
         }).sort_values("rank", kind="stable").reset_index(drop=True)
+        sens = self._sensitivity(X, wbase, perturbed, n_oat=max(20, n_sim // 10)) if method else pd.DataFrame(
+            columns=SENSITIVITY_COLUMNS)
+        varied = tuple(v for v, on in (("method", method), ("indicators", S is not None)) if on)
+        return IndexUncertainty(summary, sens, scores, ranks, level, spec.unit, n_sim=n_sim, varied=varied)
 
+    def _sensitivity(self, X: np.ndarray, wbase: dict, perturbed, n_oat: int) -> pd.DataFrame:
+        """One choice at a time against the spec's own method, at the data's values."""
+        spec = self.spec
+        base_rank = _rank_desc(spec._scores(X, spec.normalisation, spec.aggregation, wbase)["index"])
         rows = []
 
-        def record(factor, level_, rk):
+        def record(factor, choice, rk):
             shift = np.abs(np.atleast_2d(rk) - base_rank)
-            rows.append({"factor": factor, "choice": level_, "mean_abs_rank_shift": float(shift.mean()),
+            rows.append({"factor": factor, "choice": choice, "mean_abs_rank_shift": float(shift.mean()),
                          "max_abs_rank_shift": float(shift.max()),
                          "share_units_moved": float((shift.mean(0) > 0).mean())})
 
@@ -304,9 +490,8 @@ class IndexResult:
         for agg in spec.alt_aggregations:
             if agg != spec.aggregation:
                 record("aggregation", agg, _rank_desc(spec._scores(X, spec.normalisation, agg, wbase)["index"]))
-        n_oat = max(20, n_sim // 10)
-        if noise > 0:
-            for n in names:
+        if spec.weight_noise > 0:
+            for n in wbase:
                 rk = [_rank_desc(spec._scores(X, spec.normalisation, spec.aggregation, perturbed(n))["index"])
                       for _ in range(n_oat)]
                 record("weight", n, np.asarray(rk))
@@ -316,16 +501,37 @@ class IndexResult:
             except ValueError:
                 continue
             record("drop indicator", ind, _rank_desc(s))
-        sens = pd.DataFrame(rows).sort_values("mean_abs_rank_shift", ascending=False, kind="stable")
-        return IndexUncertainty(summary, sens.reset_index(drop=True), scores, ranks, level, spec.unit)
+        sens = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
+        return sens.sort_values("mean_abs_rank_shift", ascending=False, kind="stable").reset_index(drop=True)
+
+
+#: Columns of :attr:`IndexUncertainty.sensitivity`.
+SENSITIVITY_COLUMNS = ["factor", "choice", "mean_abs_rank_shift", "max_abs_rank_shift", "share_units_moved"]
 
 
 @dataclass
 class IndexUncertainty:
-    """``summary``: per unit the base score and rank with Monte Carlo intervals
-    (``level``); ``sensitivity``: one row per choice with the mean and max
-    absolute rank shift it causes, sorted (most influential first);
-    ``draws_score`` / ``draws_rank``: simulations x units arrays."""
+    """The Monte Carlo of :meth:`IndexResult.uncertainty`.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        Per unit the base score and rank with Monte Carlo intervals at ``level`` (``score_low``,
+        ``score_high``, ``rank_low``, ``rank_high``) and medians, in the order of the base rank.
+    sensitivity : DataFrame
+        With the method varied: one row per one-at-a-time choice with the mean and largest
+        absolute rank shift it causes and the share of units it moves, most influential first.
+    draws_score, draws_rank : ndarray
+        Replicates x units.
+    level : float
+        Level of the intervals.
+    unit : str
+        The unit column.
+    n_sim : int
+        Replicates.
+    varied : tuple of str
+        What varied: ``"method"``, ``"indicators"`` or both.
+    """
 
     summary: pd.DataFrame
     sensitivity: pd.DataFrame
@@ -333,10 +539,11 @@ class IndexUncertainty:
     draws_rank: np.ndarray = field(repr=False)
     level: float = 0.9
     unit: str = "unit"
+    n_sim: int = 0
+    varied: tuple = ()
 
     def plot(self, ax=None, **kw):
-        """Rank intervals (see :func:`helpers.stats.compare.plot_rank_intervals`)."""
+        """Rank intervals (see :func:`helpers.stats.compare.plot_rank_intervals`); returns ``ax``."""
         from helpers.stats.compare import plot_rank_intervals
 
         return plot_rank_intervals(self.summary.rename(columns={self.unit: "unit"}), ax=ax, **kw)
-

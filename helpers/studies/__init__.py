@@ -31,8 +31,9 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     # tables it needs (its `tables` in helpers.studies.claims); a claim without them says so and is skipped
     "05_spatial": ("districts", "subdistricts", "community_boundaries", "communities"),  # members, organisations
     # and the survey each feed their own sections (registration, coverage, satisfaction), which say so when absent
-    "06_index": ("districts", "community_boundaries", "organisations", "service_points", "members",
-                 "joint_building", "assessment", "survey"),
+    "06_index": ("districts", "community_boundaries", "communities", "survey"),  # the survey is the satisfaction
+    # pillar's only source; an absent organisations, service_points, members or joint_building table leaves its
+    # indicators out of the index (the report says which), an absent assessment its comparison section
     "90_validation": (),
     "district_profile": ("districts", "subdistricts", "community_boundaries", "organisations", "members",
                          "survey"),

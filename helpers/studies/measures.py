@@ -111,6 +111,20 @@ MEASURES: dict[str, Measure] = {m.key: m for m in [
             "10,000 yuan a year", "community"),
     Measure("staff", "Community staff", "full-time community workers; in the models standardised over the city's "
             "communities (per standard deviation)", f"{_ADMIN}: communities", "persons", "persons", "community"),
+    # the composite index (06_index): scores relative to the districts of one year
+    Measure("index_score", "Composite index (0–100)", "the weighted mean of the three pillar scores; each "
+            "pillar score is the weighted mean of its indicators, each normalised across districts by min-max "
+            "(0 = the lowest district in the year, 100 = the highest)", "computed from the index's indicators",
+            "points", "0-100", "index"),
+    Measure("pillar_coverage", "Coverage pillar (0–100)", "the weighted mean of the index's coverage indicators, "
+            "each normalised across districts by min-max", "computed from the index's indicators", "points",
+            "0-100", "index"),
+    Measure("pillar_participation", "Participation pillar (0–100)", "the weighted mean of the index's "
+            "participation indicators, each normalised across districts by min-max",
+            "computed from the index's indicators", "points", "0-100", "index"),
+    Measure("pillar_satisfaction", "Satisfaction pillar (0–100)", "the weighted mean of the index's satisfaction "
+            "indicators (residents' own judgements, from the survey), each normalised across districts by min-max",
+            "computed from the index's indicators", "points", "0-100", "index"),
 ]}
 
 
