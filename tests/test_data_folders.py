@@ -252,8 +252,7 @@ ABSENT = ("service_points", "assessment", "survey")
 SKIPPED = {  # helpers.studies.REQUIRES, as the notebooks load the tables today
     "service_points": "01_coverage, 04_drivers, 06_index",
     "assessment": "03_satisfaction, 06_index",
-    "survey": "00_data_overview, 02_participation, 03_satisfaction, 04_drivers, 05_spatial, 06_index, "
-              "district_profile",
+    "survey": "00_data_overview, 03_satisfaction, 04_drivers, 05_spatial, 06_index",
 }
 
 

@@ -1,4 +1,4 @@
-"""Glue of the notebooks 05_spatial, district_profile and 90_validation, checked against
+"""Glue of the notebooks 05_spatial and 90_validation, checked against
 independent computations (plain pandas/NumPy sums, esda directly, hand-written formulas)."""
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from shapely.geometry import box
 
 from helpers.data import load
 from helpers.stats import spatial
-from helpers.studies import profile
 from helpers.studies import spatial as ss
 
 YEAR = 2024
@@ -30,11 +29,6 @@ def tables():
 @pytest.fixture(scope="module")
 def com(tables):
     return ss.community_rates(tables["boundaries"], tables["members"], tables["organisations"], YEAR)
-
-
-@pytest.fixture(scope="module")
-def pdata():
-    return profile.build(year=YEAR, n_sim=500)
 
 
 def _toy_squares():
@@ -137,63 +131,6 @@ def test_cluster_truth_groups_planted_probabilities():
     assert t.loc["High-High", "share_true_above_city"] == pytest.approx(0.5)
     assert t.loc["Low-Low", "share_true_above_city"] == 0
     assert list(t.index) == ["High-High", "Low-Low", "Not significant"]
-
-
-# ----------------------------------------------------------------------------- district profile glue
-def test_profile_rates_and_survey_means_match_direct_computation(pdata, com, tables):
-    m = pdata.measures.set_index(["unit_id", "measure"])
-    g = pd.DataFrame(com).groupby("district_id")[["registered", "in_service_resident"]].sum()
-    np.testing.assert_allclose(m.loc[[(d, "registration") for d in g.index], "estimate"],
-                               g["registered"] / g["in_service_resident"])
-    assert m.loc[("city", "registration"), "estimate"] == pytest.approx(
-        com["registered"].sum() / com["in_service_resident"].sum())
-    sv = tables["survey"]
-    s = sv[(sv["year"] == YEAR) & sv["sat_score"].notna()]
-    wm = (s["weight"] * s["sat_score"]).groupby(s["district_id"]).sum() / s["weight"].groupby(
-        s["district_id"]).sum()
-    np.testing.assert_allclose(m.loc[[(d, "sat_score") for d in wm.index], "estimate"], wm, rtol=1e-12)
-    assert m.loc[("city", "sat_score"), "estimate"] == pytest.approx(
-        (s["weight"] * s["sat_score"]).sum() / s["weight"].sum())
-
-
-def test_profile_ranks_follow_the_estimates(pdata):
-    for meas in profile.MEASURES:
-        r = pdata.ranks[pdata.ranks["measure"] == meas]
-        e = pdata.measures[(pdata.measures["measure"] == meas) & (pdata.measures["unit_id"] != "city")]
-        order = e.sort_values("estimate", ascending=False)["unit_id"].tolist()
-        assert r.sort_values("rank")["district_id"].tolist() == order
-        assert ((r["rank_low"] <= r["rank"]) & (r["rank"] <= r["rank_high"])).all()
-
-
-def test_profile_comparison_and_truth(pdata, com):
-    t = profile.headline_table(pdata, "D01")
-    m = pdata.measures.set_index(["unit_id", "measure"])
-    for lab, meas in zip(t["measure"], profile.MEASURES):
-        row = t[t["measure"] == lab].iloc[0]
-        lo, hi, city = m.loc[("D01", meas), "ci_low"], m.loc[("D01", meas), "ci_high"], m.loc[("city", meas),
-                                                                                                "estimate"]
-        expected = "above" if lo > city else ("below" if hi < city else "not different")
-        assert row["compared with the city"] == expected
-    truth = ss.true_registration(None, YEAR).merge(pd.DataFrame(com[["community_id", "district_id",
-                                                                     "in_service_resident"]]))
-    d1 = truth[truth["district_id"] == "D01"]
-    expected = (d1["p_registered"] * d1["in_service_resident"]).sum() / d1["in_service_resident"].sum()
-    assert pdata.truth_registration["D01"] == pytest.approx(expected)
-    with pytest.raises(KeyError, match="D99"):
-        profile.headline_table(pdata, "D99")
-
-
-def test_profile_findings_and_picker_under_build(pdata, monkeypatch):
-    rows = profile.findings_rows(pdata, "D03")
-    assert [r["name"] for r in rows] == ["coverage", "registration", "participated", "sat_score", "rank_sat_score"]
-    for r in rows:
-        assert r["ci"][0] <= r["value"] <= r["ci"][1]
-    monkeypatch.setenv("HELPERS_REPORT_NAME", "district_profile-D03")
-    assert profile.picker(pdata, "D03") is None
-
-
-def test_display_name_avoids_escaped_apostrophes():
-    assert profile.display_name("Yong'an County") == "Yong\u2019an County"
 
 
 # ----------------------------------------------------------------------------- 90_validation glue

@@ -33,8 +33,8 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "06_index": ("districts", "community_boundaries", "organisations", "service_points", "members",
                  "joint_building", "assessment", "survey"),
     "90_validation": (),
-    "district_profile": ("districts", "subdistricts", "community_boundaries", "organisations", "members",
-                         "survey"),
+    "district_profile": ("districts", "subdistricts", "community_boundaries", "communities", "members"),
+    # organisations and the survey are used when present (the profile says which measures are absent)
 }
 
 
