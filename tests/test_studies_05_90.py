@@ -174,9 +174,18 @@ def test_compare_relative_differences_and_missing_r():
                         "estimate": [8.0], "se": [2.5]})
     c = val.compare(ours, val.RResult(ref)).iloc[0]
     assert c["rel_diff_estimate"] == pytest.approx(0.25) and c["rel_diff_se"] == pytest.approx(0.2)
+    assert c["digits_estimate"] == 0 and c["digits_se"] == 0
     c = val.compare(ours, val.RResult(None, "R is not installed")).iloc[0]
-    assert np.isnan(c["estimate_r"]) and np.isnan(c["rel_diff_se"])
-    assert val.for_display(val.compare(ours, val.RResult(None))).iloc[0]["rel_diff_se"] == "R not run"
+    assert np.isnan(c["estimate_r"]) and np.isnan(c["rel_diff_se"]) and np.isnan(c["digits_se"])
+
+
+def test_agreement_digits():
+    d = val.agreement_digits([0.0, 2.1e-15, 1e-9, 9.9e-9, 0.25, 3.0, np.nan])
+    np.testing.assert_array_equal(d[:6], [val.MAX_DIGITS, 14, 9, 8, 0, 0])
+    assert np.isnan(d[6])
+    # 644.1234567 against 644.1234000: the first 7 significant digits (6441234) agree
+    rel = abs(644.1234567 - 644.1234) / 644.1234
+    assert val.agreement_digits([rel])[0] == 7
 
 
 def test_r_missing_is_reported_not_raised(monkeypatch, api):
@@ -184,9 +193,9 @@ def test_r_missing_is_reported_not_raised(monkeypatch, api):
     r = val.r_estimates()
     assert not r.ok and "not installed" in r.reason
     a = val.api_validation()
-    assert a.found and a.worst is None
-    assert [f["name"] for f in a.findings_rows()] == ["api_strat_mean_api00"]
-    assert "R was not run" in a.status().data
+    assert a.found and a.worst is None and a.fewest_digits is None
+    assert a.example()["estimate"] == pytest.approx(a.ours.query(
+        "sample == 'apistrat' and statistic == 'mean' and variable == 'api00' and domain == 'all'")["estimate"].iloc[0])
 
 
 @pytest.mark.r
@@ -197,7 +206,7 @@ def test_api_agrees_with_r_when_installed(api):
     a = val.api_validation()
     assert a.r.ok, a.r.reason
     assert a.comparison["estimate_r"].notna().all()
-    assert a.worst < 1e-8
+    assert a.worst < 1e-8 and a.fewest_digits >= 8
 
 
 def test_sids_reproduces_the_published_esda_example():

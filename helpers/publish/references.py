@@ -65,6 +65,13 @@ REFERENCES: dict[str, str] = {
                    "tools for the quality assessment of composite indicators. *JRSS A* 168:307–323.",
     "cohen1988": "Cohen J (1988). *Statistical Power Analysis for the Behavioral Sciences*, 2nd ed. Erlbaum.",
     "efron1993": "Efron B, Tibshirani RJ (1993). *An Introduction to the Bootstrap*. Chapman & Hall.",
+    "marshall1991": "Marshall RJ (1991). Mapping disease and mortality rates using empirical Bayes estimators. "
+                    "*Applied Statistics* 40:283–294.",
+    "rey2007": "Rey SJ, Anselin L (2007). PySAL: a Python library of spatial analytical methods. *Review of Regional "
+               "Studies* 37:5–27.",
+    "cressie1985": "Cressie N, Read TRC (1985). Do sudden infant deaths come in clusters? *Statistics and Decisions*, "
+                   "Supplement Issue 2:333–349.",
+    "cressie1993": "Cressie N (1993). *Statistics for Spatial Data*, revised ed. Wiley.",
 }
 
 
