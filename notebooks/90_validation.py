@@ -191,6 +191,9 @@ report.md("The state rate is **{st}** deaths per 1,000 births. Smoothing narrows
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 4.8))
 case.funnel.plot(ax=ax, xlabel="Live births, 1974-78", ylabel="SIDS deaths per 1,000 births", title=None)
+ax.xaxis.set_major_formatter("{x:,.0f}")
+handles, labels = ax.get_legend_handles_labels()
+ax.legend(handles, [lab.replace("target", "state rate").replace(".0%", "%") for lab in labels], frameon=False, fontsize=8)
 report.figure(fig, caption="County SIDS rates, 1974-78, against their births, with the state rate, exact binomial "
                            "and overdispersion-adjusted 95% and 99.8% limits.",
               alt="A funnel plot: 100 county SIDS rates against live births, with control limits around the state "
@@ -208,7 +211,8 @@ report.md("The winsorised dispersion of the county z-scores is **{phi}** (1 woul
 fig = plt.figure(figsize=(13, 4.8))
 gs = fig.add_gridspec(1, 2, width_ratios=[2.2, 1])
 maps.lisa_map(case.local, ax=fig.add_subplot(gs[0]), title="Local clusters, 1974-78")
-maps.moran_scatterplot(case.moran_rate, local=case.local, ax=fig.add_subplot(gs[1]), title="Moran scatterplot")
+maps.moran_scatterplot(case.moran_rate, local=case.local, ax=fig.add_subplot(gs[1]), title="Moran scatterplot",
+                       xlabel="SIDS rate, empirical-Bayes standardised")
 report.figure(fig, caption="Local clusters of empirical-Bayes standardised SIDS rates, 1974-78 (false discovery rate "
                            "5%), and the Moran scatterplot of the standardised rates against their neighbours' "
                            "average.",
