@@ -193,3 +193,16 @@ def test_picker_is_off_under_the_build(pdata, monkeypatch):
 
 def test_display_name_avoids_escaped_apostrophes():
     assert profile.display_name("Yong'an County") == "Yong\u2019an County"
+
+
+def test_the_profile_states_its_verdicts_for_the_site_check(tables):
+    verdicts.clear_stated()
+    data = profile.build(tables, n_sim=100)
+    st = verdicts.stated()
+    for m in profile.MEASURE_KEYS:
+        mine = data.verdicts[data.verdicts["measure"] == m].set_index("unit")["verdict"]
+        s = st[(st["measure"] == m) & (st["level"] == "district_id")].set_index("unit")
+        assert s["verdict"].reindex(mine.index).tolist() == mine.tolist()
+        assert set(s["year"]) == {data.year_of(m)}
+    assert (st["level"] == "subdistrict_id").any()
+    verdicts.clear_stated()

@@ -16,7 +16,8 @@ that a district is never "below the city" here and "not distinguishable" there:
 :func:`build` computes everything for every district at once (so that the JupyterLab picker
 switches instantly): estimates with 95% intervals (Wilson for administrative rates, t on the
 design degrees of freedom for survey means), the verdict against the city
-(:func:`~helpers.studies.verdicts.rate_verdicts`, :func:`~helpers.studies.verdicts.estimate_verdicts`),
+(:func:`~helpers.studies.verdicts.rate_verdicts`, :func:`~helpers.studies.verdicts.estimate_verdicts`,
+which also state them for the site-wide consistency check),
 the rank with its 95% rank interval (:func:`helpers.stats.compare.rank_intervals`) and the same for
 every sub-district. The notebook writes the sentences; :func:`headline_table`,
 :func:`locator_map`, :func:`subdistrict_map` and :func:`picker` are shared by the report and the
@@ -183,14 +184,14 @@ def build(tables: dict, year: int | None = None, *, truth_registration: pd.DataF
         by_d = c.groupby("district_id", as_index=False)[[num, den]].sum()
         d_rows = _rate_rows(c, m, "district_id")
         est += [d_rows, _rate_rows(c, m, None)]
-        _, v = verdicts.rate_verdicts(by_d, num, den, "district_id")
+        _, v = verdicts.rate_verdicts(by_d, num, den, "district_id", measure=m, year=year)
         verd.append(v.assign(measure=m))
         rank.append(_ranks(d_rows[d_rows["n"] > 0], m, seed + i, n_sim))
         by_s = c.groupby("subdistrict_id", as_index=False)[[num, den]].sum()
         sub_est.append(_rate_rows(c, m, "subdistrict_id"))
         by_s = by_s[by_s[den] > 0]
         if len(by_s) >= 2:
-            _, sv = verdicts.rate_verdicts(by_s, num, den, "subdistrict_id")
+            _, sv = verdicts.rate_verdicts(by_s, num, den, "subdistrict_id", measure=m, year=year)
             sub_verd.append(sv.assign(measure=m))
     survey_year = None
     if "survey" not in absent.values():
@@ -213,7 +214,7 @@ def build(tables: dict, year: int | None = None, *, truth_registration: pd.DataF
             enough = dist[dist["n"] >= k]
             if len(enough) >= 2:
                 _, v = verdicts.estimate_verdicts(enough, "estimate", "se", "district_id",
-                                                  city=float(city["estimate"].iloc[0]))
+                                                  city=float(city["estimate"].iloc[0]), measure=m, year=survey_year)
                 verd.append(v.assign(measure=m))
                 rank.append(_ranks(enough.rename(columns={"district_id": "unit"}), m, seed + i, n_sim))
     empty_v = pd.DataFrame(columns=["unit", "value", "n", "lower", "upper", "verdict", "measure"])
