@@ -226,7 +226,7 @@ if len(peer_ids) > 1:
     pv = pv[pv["verdict"] != "not distinguishable"]
     shown = report.md("{lines}.", lines="; ".join(
         f"{names[u]} lies {v} the city on {say[m]}" for u, m, v in zip(pv["unit"], pv["measure"], pv["verdict"]))
-        if len(pv) else "None of the other districts of the zone differs from the city on any measure beyond the "
+        if len(pv) else "No other district of the zone differs from the city on any measure beyond the "
                         "ordinary differences between districts")
 else:
     shown = report.md("")
