@@ -152,9 +152,11 @@ def test_truth_check_is_the_member_weighted_mean(pdata, tables, year):
     assert chk["inside"].tolist() == ((chk["ci_low"] <= chk["truth"]) & (chk["truth"] <= chk["ci_high"])).tolist()
 
 
-def test_unknown_district_is_named(pdata):
+def test_unknown_district_and_year_are_named(pdata, tables):
     with pytest.raises(KeyError, match="D99"):
         profile.headline_table(pdata, "D99")
+    with pytest.raises(ValueError, match="year 1990 is outside the data's study period"):
+        profile.build(tables, 1990)
 
 
 def test_without_a_survey_the_survey_measures_are_absent(tables):

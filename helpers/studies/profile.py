@@ -170,7 +170,11 @@ def build(tables: dict, year: int | None = None, *, truth_registration: pd.DataF
     from helpers.data import load
     from helpers.publish import report
 
-    year = load.study_period(tables).last if year is None else int(year)
+    period = load.study_period(tables)
+    year = period.last if year is None else int(year)
+    if year not in load.study_years(tables):
+        raise ValueError(f"year {year} is outside the data's study period {period}: pass one of its years, or "
+                         "year=None for the latest")
     lookup = concepts.community_lookup(tables)
     absent = {m: SOURCE[m] for m in MEASURE_KEYS if SOURCE[m] not in tables}
     est, verd, rank, sub_est, sub_verd = [], [], [], [], []
