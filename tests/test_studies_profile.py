@@ -208,3 +208,13 @@ def test_the_profile_states_its_verdicts_for_the_site_check(tables):
         assert set(s["year"]) == {data.year_of(m)}
     assert (st["level"] == "subdistrict_id").any()
     verdicts.clear_stated()
+
+
+def test_a_survey_without_the_profile_year_uses_its_latest_year(tables, year):
+    sv = tables["survey"]
+    data = profile.build({**tables, "survey": sv[sv["year"] < year]}, n_sim=100)
+    assert data.year == year and data.survey_year == year - 1
+    shown, raw = profile.headline_table(data, "D01")
+    assert shown["Year"].tolist() == [str(year), str(year), str(year - 1), str(year - 1)]
+    assert raw.set_index("measure")["year"].to_dict() == {"org_coverage": year, "registration": year,
+                                                           "participated": year - 1, "sat_score": year - 1}
