@@ -172,11 +172,9 @@ report.table(pd.DataFrame({
 # %%
 axes = maps.small_multiples(case.frame, columns=["crude_rate", "eb_rate"], ncols=2, panel_size=6.2,
                             scheme="quantiles", k=5, panel_titles=["Crude rate", "Empirical-Bayes smoothed rate"],
-                            legend_title="SIDS deaths per 1,000 births,\n1974-78")
+                            legend_title="SIDS deaths per 1,000 births,\n1974-78", units_name=("county", "counties"))
 report.figure(axes, caption="North Carolina counties: crude and smoothed SIDS rates, 1974-78, on one set of class "
                             "breaks (quintiles).",
-              alt="Two maps of North Carolina's 100 counties shaded by SIDS deaths per 1,000 births: the crude rates "
-                  "and the empirical-Bayes smoothed rates, which vary less.",
               data=pd.DataFrame(case.frame[["FIPS", "NAME", "SID74", "BIR74", "crude_rate", "eb_rate"]]))
 
 # %%

@@ -166,9 +166,6 @@ sub_ids = data.subdistricts.loc[data.subdistricts["district_id"] == district_id,
 report.figure(fig, caption=f"Left: where {name} lies among the city's districts, the other districts of its zone shaded. "
                            f"Right: its sub-districts' {measures.label('registration').lower()} against the city, "
                            f"{data.year} (overdispersion-adjusted 95% funnel limits of all the city's sub-districts).",
-              alt=f"Two maps: the city's districts with {name} highlighted, and its {n_sub} sub-district"
-                  f"{'' if n_sub == 1 else 's'} coloured by whether member registration lies below, above or not "
-                  "distinguishably from the city's.",
               data=data.sub_verdicts[data.sub_verdicts["unit"].isin(sub_ids)])
 
 # %% [markdown]

@@ -441,7 +441,7 @@ def locator_map(data: ProfileData, district_id: str, ax=None, synthetic: bool = 
     colours = {k: c for k, c in colours.items() if k in set(g["where"])}
     return maps.category_map(g, "where", colours, ax=ax, counts=False, legend_title="District", legend_loc="upper left",
                              title="Where the district lies", synthetic=synthetic, scale_bar=True,
-                             north_arrow=False)
+                             north_arrow=False, what="the district's place in the city")
 
 
 def subdistrict_map(data: ProfileData, district_id: str, measure: str = "registration", ax=None,
@@ -460,7 +460,8 @@ def subdistrict_map(data: ProfileData, district_id: str, measure: str = "registr
     return maps.category_map(g, "verdict", colours, ax=ax, counts=True, labels="en",
                              legend_title=f"{measures.label(measure)}\nagainst the city",
                              title=f"{display_name(row['name_en'])}: sub-districts, {data.year}",
-                             synthetic=synthetic, north_arrow=False)
+                             synthetic=synthetic, north_arrow=False, units_name=("sub-district", "sub-districts"),
+                             what=f"{measures.label(measure).lower()} against the city")
 
 
 def picker(data: ProfileData, default: str, synthetic: bool = False):
