@@ -252,7 +252,7 @@ ABSENT = ("service_points", "assessment", "survey")
 SKIPPED = {  # helpers.studies.REQUIRES, as the notebooks load the tables today
     "service_points": "01_coverage",
     "assessment": "03_satisfaction",
-    "survey": "00_data_overview, 03_satisfaction, 06_index, district_profile",
+    "survey": "00_data_overview, 03_satisfaction, 06_index",
 }
 
 

@@ -1,4 +1,4 @@
-"""Glue of the notebooks 05_spatial, district_profile and 90_validation, checked against
+"""Glue of the notebooks 05_spatial and 90_validation, checked against
 independent computations (plain pandas/NumPy sums, esda directly, hand-written formulas)."""
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from shapely.geometry import box
 
 from helpers.data import load
 from helpers.stats import spatial
-from helpers.studies import profile
 from helpers.studies import spatial as ss
 
 YEAR = 2024
@@ -30,11 +29,6 @@ def tables():
 @pytest.fixture(scope="module")
 def com(tables):
     return ss.community_rates(tables["boundaries"], tables["members"], tables["organisations"], YEAR)
-
-
-@pytest.fixture(scope="module")
-def pdata():
-    return profile.build(year=YEAR, n_sim=500)
 
 
 def _toy_squares():
@@ -204,63 +198,6 @@ def test_cluster_truth_groups_planted_probabilities():
     assert list(t.index) == ["High-High", "Low-Low", "Not significant"]
 
 
-# ----------------------------------------------------------------------------- district profile glue
-def test_profile_rates_and_survey_means_match_direct_computation(pdata, com, tables):
-    m = pdata.measures.set_index(["unit_id", "measure"])
-    g = pd.DataFrame(com).groupby("district_id")[["registered", "in_service_resident"]].sum()
-    np.testing.assert_allclose(m.loc[[(d, "registration") for d in g.index], "estimate"],
-                               g["registered"] / g["in_service_resident"])
-    assert m.loc[("city", "registration"), "estimate"] == pytest.approx(
-        com["registered"].sum() / com["in_service_resident"].sum())
-    sv = tables["survey"]
-    s = sv[(sv["year"] == YEAR) & sv["sat_score"].notna()]
-    wm = (s["weight"] * s["sat_score"]).groupby(s["district_id"]).sum() / s["weight"].groupby(
-        s["district_id"]).sum()
-    np.testing.assert_allclose(m.loc[[(d, "sat_score") for d in wm.index], "estimate"], wm, rtol=1e-12)
-    assert m.loc[("city", "sat_score"), "estimate"] == pytest.approx(
-        (s["weight"] * s["sat_score"]).sum() / s["weight"].sum())
-
-
-def test_profile_ranks_follow_the_estimates(pdata):
-    for meas in profile.MEASURES:
-        r = pdata.ranks[pdata.ranks["measure"] == meas]
-        e = pdata.measures[(pdata.measures["measure"] == meas) & (pdata.measures["unit_id"] != "city")]
-        order = e.sort_values("estimate", ascending=False)["unit_id"].tolist()
-        assert r.sort_values("rank")["district_id"].tolist() == order
-        assert ((r["rank_low"] <= r["rank"]) & (r["rank"] <= r["rank_high"])).all()
-
-
-def test_profile_comparison_and_truth(pdata, com):
-    t = profile.headline_table(pdata, "D01")
-    m = pdata.measures.set_index(["unit_id", "measure"])
-    for lab, meas in zip(t["measure"], profile.MEASURES):
-        row = t[t["measure"] == lab].iloc[0]
-        lo, hi, city = m.loc[("D01", meas), "ci_low"], m.loc[("D01", meas), "ci_high"], m.loc[("city", meas),
-                                                                                                "estimate"]
-        expected = "above" if lo > city else ("below" if hi < city else "not different")
-        assert row["compared with the city"] == expected
-    truth = ss.true_registration(None, YEAR).merge(pd.DataFrame(com[["community_id", "district_id",
-                                                                     "in_service_resident"]]))
-    d1 = truth[truth["district_id"] == "D01"]
-    expected = (d1["p_registered"] * d1["in_service_resident"]).sum() / d1["in_service_resident"].sum()
-    assert pdata.truth_registration["D01"] == pytest.approx(expected)
-    with pytest.raises(KeyError, match="D99"):
-        profile.headline_table(pdata, "D99")
-
-
-def test_profile_findings_and_picker_under_build(pdata, monkeypatch):
-    rows = profile.findings_rows(pdata, "D03")
-    assert [r["name"] for r in rows] == ["coverage", "registration", "participated", "sat_score", "rank_sat_score"]
-    for r in rows:
-        assert r["ci"][0] <= r["value"] <= r["ci"][1]
-    monkeypatch.setenv("HELPERS_REPORT_NAME", "district_profile-D03")
-    assert profile.picker(pdata, "D03") is None
-
-
-def test_display_name_avoids_escaped_apostrophes():
-    assert profile.display_name("Yong'an County") == "Yong\u2019an County"
-
-
 # ----------------------------------------------------------------------------- 90_validation glue
 from helpers.studies import validation as val  # noqa: E402
 
@@ -302,9 +239,18 @@ def test_compare_relative_differences_and_missing_r():
                         "estimate": [8.0], "se": [2.5]})
     c = val.compare(ours, val.RResult(ref)).iloc[0]
     assert c["rel_diff_estimate"] == pytest.approx(0.25) and c["rel_diff_se"] == pytest.approx(0.2)
+    assert c["digits_estimate"] == 0 and c["digits_se"] == 0
     c = val.compare(ours, val.RResult(None, "R is not installed")).iloc[0]
-    assert np.isnan(c["estimate_r"]) and np.isnan(c["rel_diff_se"])
-    assert val.for_display(val.compare(ours, val.RResult(None))).iloc[0]["rel_diff_se"] == "R not run"
+    assert np.isnan(c["estimate_r"]) and np.isnan(c["rel_diff_se"]) and np.isnan(c["digits_se"])
+
+
+def test_agreement_digits():
+    d = val.agreement_digits([0.0, 2.1e-15, 1e-9, 9.9e-9, 0.25, 3.0, np.nan])
+    np.testing.assert_array_equal(d[:6], [val.MAX_DIGITS, 14, 9, 8, 0, 0])
+    assert np.isnan(d[6])
+    # 644.1234567 against 644.1234000: the first 7 significant digits (6441234) agree
+    rel = abs(644.1234567 - 644.1234) / 644.1234
+    assert val.agreement_digits([rel])[0] == 7
 
 
 def test_r_missing_is_reported_not_raised(monkeypatch, api):
@@ -312,9 +258,9 @@ def test_r_missing_is_reported_not_raised(monkeypatch, api):
     r = val.r_estimates()
     assert not r.ok and "not installed" in r.reason
     a = val.api_validation()
-    assert a.found and a.worst is None
-    assert [f["name"] for f in a.findings_rows()] == ["api_strat_mean_api00"]
-    assert "R was not run" in a.status().data
+    assert a.found and a.worst is None and a.fewest_digits is None
+    assert a.example()["estimate"] == pytest.approx(a.ours.query(
+        "sample == 'apistrat' and statistic == 'mean' and variable == 'api00' and domain == 'all'")["estimate"].iloc[0])
 
 
 @pytest.mark.r
@@ -325,7 +271,7 @@ def test_api_agrees_with_r_when_installed(api):
     a = val.api_validation()
     assert a.r.ok, a.r.reason
     assert a.comparison["estimate_r"].notna().all()
-    assert a.worst < 1e-8
+    assert a.worst < 1e-8 and a.fewest_digits >= 8
 
 
 def test_sids_reproduces_the_published_esda_example():

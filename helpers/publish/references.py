@@ -71,6 +71,13 @@ REFERENCES: dict[str, str] = {
                 "synthesis of the recent econometrics literature. *Journal of Econometrics* 235:2218–2244.",
     "fieller1957": "Fieller EC, Hartley HO, Pearson ES (1957). Tests for rank correlation coefficients. I. "
                    "*Biometrika* 44:470–481.",
+    "marshall1991": "Marshall RJ (1991). Mapping disease and mortality rates using empirical Bayes estimators. "
+                    "*Applied Statistics* 40:283–294.",
+    "rey2007": "Rey SJ, Anselin L (2007). PySAL: a Python library of spatial analytical methods. *Review of Regional "
+               "Studies* 37:5–27.",
+    "cressie1985": "Cressie N, Read TRC (1985). Do sudden infant deaths come in clusters? *Statistics and Decisions*, "
+                   "Supplement Issue 2:333–349.",
+    "cressie1993": "Cressie N (1993). *Statistics for Spatial Data*, revised ed. Wiley.",
 }
 
 

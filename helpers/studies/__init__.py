@@ -35,8 +35,8 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     # pillar's only source; an absent organisations, service_points, members or joint_building table leaves its
     # indicators out of the index (the report says which), an absent assessment its comparison section
     "90_validation": (),
-    "district_profile": ("districts", "subdistricts", "community_boundaries", "organisations", "members",
-                         "survey"),
+    "district_profile": ("districts", "subdistricts", "community_boundaries", "communities", "members"),
+    # organisations and the survey are used when present (the profile says which measures are absent)
 }
 
 

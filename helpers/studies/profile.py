@@ -1,352 +1,471 @@
-"""Glue for the district_profile notebook: one district against the city and its peers.
+"""Computations of the district_profile notebook: one district against the city and its peers.
 
-* :func:`build` - every district's headline measures of one year with 95 % intervals, the
-  city values and the ranks with rank intervals (computed once, for all districts, so that a
-  district picker can switch instantly):
+The profile answers the same questions as the other reports, for one district, with the
+collection's rules (:mod:`helpers.studies.verdicts`) on exactly the inputs those reports use, so
+that a district is never "below the city" here and "not distinguishable" there:
 
-  - coverage: eligible organisations with a party organisation over active ones;
-  - registration: in-service members registered in their residence community;
-  - participation: residents who took part in a community activity (survey);
-  - satisfaction: residents' overall satisfaction, 0-100 (survey).
+- **organisational coverage** (01): active eligible organisations covered by the end of the year,
+  over active ones (:func:`helpers.data.concepts.organisation_years`), summed by district;
+- **member registration** (02): registered in-service members over those living in the district,
+  summed from the members table;
+- **took part in a community activity** and the **satisfaction thermometer** (02, 03): design-based
+  district means of the resident survey (:func:`helpers.data.concepts.resident_survey_design` over
+  every survey year, strata district x year), in the profile year or, when the survey skipped it,
+  the latest survey year.
 
-  Administrative rates have Wilson intervals (:func:`helpers.stats.rates.rates`); survey measures
-  are design-based (:class:`helpers.stats.survey.SurveyDesign`, strata = districts, PSUs =
-  communities, t intervals on the design degrees of freedom). Ranks: 1 = highest, with 95 %
-  intervals from :func:`helpers.stats.compare.rank_intervals`.
-* :func:`headline_table`, :func:`peer_table`, :func:`standout` - what the report shows.
-* :func:`locator_map`, :func:`subdistrict_map` - the two maps.
-* :func:`picker` - an ipywidgets district picker for JupyterLab (``None`` under the build).
+:func:`build` computes everything for every district at once (so that the JupyterLab picker
+switches instantly): estimates with 95% intervals (Wilson for administrative rates, t on the
+design degrees of freedom for survey means), the verdict against the city
+(:func:`~helpers.studies.verdicts.rate_verdicts`, :func:`~helpers.studies.verdicts.estimate_verdicts`,
+which also state them for the site-wide consistency check),
+the rank with its 95% rank interval (:func:`helpers.stats.compare.rank_intervals`) and the same for
+every sub-district. The notebook writes the sentences; :func:`headline_table`,
+:func:`locator_map`, :func:`subdistrict_map` and :func:`picker` are shared by the report and the
+picker.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-__all__ = ["MEASURES", "ProfileData", "build", "headline_table", "peer_table", "standout", "locator_map",
-           "subdistrict_map", "picker", "district_row", "display_name", "truth_check", "findings_rows",
-           "ZONE_LABELS"]
+from helpers.data import concepts
+from helpers.publish import fmt
+from helpers.stats import compare, rates
+from helpers.studies import measures, verdicts
 
-#: measure -> (label, kind, scale, unit text, short name for sentences).
-#: kind "rate" (administrative counts) or "survey".
-MEASURES: dict[str, tuple[str, str, float, str, str]] = {
-    "coverage": ("Organisational coverage", "rate", 100.0, "%", "organisational coverage"),
-    "registration": ("Member registration", "rate", 100.0, "%", "member registration"),
-    "participated": ("Residents who took part in an activity (survey)", "survey", 100.0, "%",
-                     "participation of residents"),
-    "sat_score": ("Overall satisfaction of residents, 0-100 (survey)", "survey", 1.0, "", "satisfaction of residents"),
-}
-ZONE_LABELS = {"core": "urban core", "inner_suburb": "inner suburb", "outer_county": "outer county"}
-_RATE_PAIRS = {"coverage": ("covered", "active"), "registration": ("registered", "in_service_resident")}
+__all__ = ["MEASURE_KEYS", "RATES", "SURVEY_ITEMS", "TABLES", "SCALE", "DIGITS", "ProfileData", "build", "district_row", "peers",
+           "district_frame", "standout", "headline_table", "peer_table", "subdistrict_table", "truth_check",
+           "display_name", "locator_map", "subdistrict_map", "picker"]
+
+#: The profile's measures (keys of the glossary :mod:`helpers.studies.measures`), in the order shown.
+MEASURE_KEYS: tuple[str, ...] = ("org_coverage", "registration", "participated", "sat_score")
+#: Administrative rates: measure -> (numerator, denominator) columns.
+RATES: dict[str, tuple[str, str]] = {"org_coverage": ("covered", "active"),
+                                     "registration": ("registered", "in_service_resident")}
+#: Survey items (design-based means; ``participated`` is 0/1, ``sat_score`` 0-100).
+SURVEY_ITEMS: tuple[str, ...] = ("participated", "sat_score")
+#: The table each measure needs.
+SOURCE = {"org_coverage": "organisations", "registration": "members", "participated": "survey",
+          "sat_score": "survey"}
+#: The tables the profile reads (``survey``, ``organisations`` and ``members`` may be absent).
+TABLES: tuple[str, ...] = ("districts", "subdistricts", "community_boundaries", "communities", "organisations",
+                           "members", "survey")
+#: Multiplier from the estimate's scale to the scale shown (shares as percentages).
+SCALE = {"org_coverage": 100.0, "registration": 100.0, "participated": 100.0, "sat_score": 1.0}
+#: Decimals of every value shown (percentages and thermometer points alike, so that a column reads
+#: evenly); an interval that collapses at this precision is marked by :func:`helpers.publish.fmt.interval`.
+DIGITS = 1
+_COLUMNS = ["unit", "measure", "estimate", "se", "ci_low", "ci_high", "n", "numerator", "denominator"]
 
 
 @dataclass
 class ProfileData:
     """Everything the profile shows, for every district of one year.
 
-    ``measures``: one row per unit (district or ``"city"``) and measure: ``unit_id, measure,
-    estimate, ci_low, ci_high, se, n`` (denominator: organisations, members or respondents;
-    shares 0-1 for rates and ``participated``, points for ``sat_score``).
-    ``ranks``: ``district_id, measure, rank, rank_low, rank_high`` (1 = highest).
-    ``subdistricts``: sub-district polygons with their registration and coverage rates.
+    Attributes
+    ----------
+    districts, subdistricts : the boundaries (``district_id``, ``name_en``, ``name_zh``, ``zone``;
+        ``subdistrict_id``, ``district_id``, names).
+    estimates : one row per unit (``district_id`` or ``"city"``) and measure: ``unit, measure,
+        estimate, se, ci_low, ci_high, n, numerator, denominator`` (shares 0-1 for rates and
+        ``participated``, points for ``sat_score``; ``n`` is the denominator - organisations,
+        members or respondents; numerator and denominator are missing for survey means).
+    verdicts : ``unit, measure, value, n, lower, upper, verdict`` for the districts
+        (:func:`helpers.studies.verdicts.unit_verdicts`: the overdispersion-adjusted 95% limits and
+        ``"above"``, ``"below"`` or ``"not distinguishable"``). Survey districts resting on fewer
+        than the disclosure threshold of respondents have none.
+    ranks : ``unit, measure, rank, rank_low, rank_high, ranked`` (1 = highest; ``ranked``: the
+        number of districts ranked).
+    sub_estimates, sub_verdicts : the same for every sub-district of the city (administrative
+        rates only; the survey samples too few communities per sub-district).
+    year : the year of the administrative rates; ``survey_year`` the survey year used (None
+        without a survey).
+    absent : measure -> the table it needs that the data folder lacks.
+    truth_registration : district_id -> the planted expected registration rate (synthetic data),
+        else None.
     """
 
-    districts: gpd.GeoDataFrame
-    subdistricts: gpd.GeoDataFrame
-    measures: pd.DataFrame
+    districts: pd.DataFrame
+    subdistricts: pd.DataFrame
+    estimates: pd.DataFrame
+    verdicts: pd.DataFrame
     ranks: pd.DataFrame
+    sub_estimates: pd.DataFrame
+    sub_verdicts: pd.DataFrame
     year: int
-    synthetic: bool
-    truth_registration: pd.Series | None = None  # district_id -> planted expected registration rate
+    survey_year: int | None
+    absent: dict = field(default_factory=dict)
+    truth_registration: pd.Series | None = None
+
+    @property
+    def available(self) -> list[str]:
+        """The measures the data folder allows, in :data:`MEASURE_KEYS` order."""
+        return [m for m in MEASURE_KEYS if m not in self.absent]
+
+    @property
+    def n_districts(self) -> int:
+        return int(self.districts["district_id"].nunique())
+
+    def year_of(self, measure: str) -> int | None:
+        """The year a measure describes (the survey year for survey measures)."""
+        return self.survey_year if measure in SURVEY_ITEMS else self.year
 
 
-def build(data_dir=None, year: int | None = None, seed: int = 20240501, n_sim: int = 4000) -> ProfileData:
-    """Compute every district's measures, the city values and the rank intervals for ``year``."""
-    from helpers.stats import compare, rates
+def _rate_rows(counts: pd.DataFrame, measure: str, unit: str) -> pd.DataFrame:
+    """Wilson rates of ``counts`` (one row per ``unit``, or the city when ``unit`` is None)."""
+    num, den = RATES[measure]
+    r = rates.rates(counts, {measure: (num, den)}, by=unit, method="wilson")
+    se = np.sqrt(r["estimate"] * (1 - r["estimate"]) / r["denominator"].where(r["denominator"] > 0))
+    return pd.DataFrame({"unit": r[unit].to_numpy() if unit else "city", "measure": measure,
+                         "estimate": r["estimate"].to_numpy(float), "se": se.to_numpy(float),
+                         "ci_low": r["ci_low"].to_numpy(float), "ci_high": r["ci_high"].to_numpy(float),
+                         "n": r["denominator"].to_numpy(float), "numerator": r["numerator"].to_numpy(float),
+                         "denominator": r["denominator"].to_numpy(float)})
+
+
+def _counts(tables: dict, measure: str, year: int, lookup: pd.DataFrame) -> pd.DataFrame:
+    """Community rows of ``year`` with ``subdistrict_id, district_id`` and the measure's counts."""
+    num, den = RATES[measure]
+    if measure == "org_coverage":
+        o = concepts.organisation_years(tables["organisations"], lookup, [year])
+        return o[["community_id", "subdistrict_id", "district_id", num, den]]
+    m = tables["members"]
+    m = m[m["year"] == year].merge(lookup, on="community_id", how="left", validate="one_to_one")
+    return m[["community_id", "subdistrict_id", "district_id", num, den]]
+
+
+def _ranks(frame: pd.DataFrame, measure: str, seed: int, n_sim: int) -> pd.DataFrame:
+    if measure in RATES:
+        rk = compare.rank_intervals(frame, "unit", successes="numerator", trials="denominator", n_sim=n_sim,
+                                    seed=seed)
+    else:
+        rk = compare.rank_intervals(frame, "unit", estimate="estimate", se="se", n_sim=n_sim, seed=seed)
+    return pd.DataFrame({"unit": rk["unit"].to_numpy(), "measure": measure, "rank": rk["rank"].to_numpy(float),
+                         "rank_low": rk["rank_low"].to_numpy(float), "rank_high": rk["rank_high"].to_numpy(float),
+                         "ranked": len(rk)})
+
+
+def build(tables: dict, year: int | None = None, *, truth_registration: pd.DataFrame | None = None,
+          seed: int = 20240501, n_sim: int = 4000) -> ProfileData:
+    """Every district's and sub-district's measures, verdicts and ranks for ``year``.
+
+    Parameters
+    ----------
+    tables : tables loaded through the data contract (:data:`TABLES`; ``organisations``,
+        ``members`` and ``survey`` may be absent, and their measures are then listed in
+        ``absent``).
+    year : the year of the administrative rates; None is the latest year of the study period.
+        The survey measures use this year when the survey has it, else its latest year.
+    truth_registration : :func:`helpers.data.truth.truth_registration` (synthetic data), else None.
+    seed, n_sim : seed and number of draws of the rank simulations (one seed per measure,
+        ``seed + i``).
+
+    Returns
+    -------
+    ProfileData
+    """
     from helpers.data import load
-    from helpers.data.truth import is_synthetic
-    from helpers.studies import spatial as ss
-    from helpers.data.concepts import resident_survey_design
+    from helpers.publish import report
 
-    year = load.study_period(data_dir).last if year is None else int(year)
-    districts = load.load_districts(data_dir)
-    com = ss.community_rates(load.load_community_boundaries(data_dir), load.load_members(data_dir),
-                             load.load_organisations(data_dir), year)
-    sub = ss.subdistrict_rates(com, load.load_subdistricts(data_dir))
-    counts = pd.DataFrame(com.drop(columns="geometry"))
-    r = rates.rates_by_level(counts, _RATE_PAIRS, levels=["district_id"], method="wilson")
-    r = r.rename(columns={"denominator": "n"})
-    r["se"] = np.sqrt(r["estimate"] * (1 - r["estimate"]) / r["n"])
-    rows = [r[["unit_id", "measure", "estimate", "ci_low", "ci_high", "se", "n"]]]
-    sv = load.load_survey(data_dir=data_dir)
-    sv = sv[sv["year"] == year]
-    d = resident_survey_design(sv)
-    items = [m for m, v in MEASURES.items() if v[1] == "survey"]
-    by = d.mean(items, by="district_id").rename(columns={"district_id": "unit_id", "variable": "measure"})
-    city = d.mean(items).rename(columns={"variable": "measure"}).assign(unit_id="city")
-    for f in (by, city):
-        rows.append(f[["unit_id", "measure", "estimate", "ci_low", "ci_high", "se", "n"]])
-    measures = pd.concat(rows, ignore_index=True)
-    ranks = []
-    for i, m in enumerate(MEASURES):
-        dm = measures[(measures["measure"] == m) & (measures["unit_id"] != "city")]
-        if m in _RATE_PAIRS:
-            num, den = _RATE_PAIRS[m]
-            cnt = counts.groupby("district_id")[[num, den]].sum().reset_index()
-            rk = compare.rank_intervals(cnt, "district_id", successes=num, trials=den, n_sim=n_sim,
-                                        seed=seed + i)
-        else:
-            rk = compare.rank_intervals(dm, "unit_id", estimate="estimate", se="se", n_sim=n_sim, seed=seed + i)
-        rk = rk.rename(columns={"unit": "district_id"})
-        rk.columns = ["district_id" if c == "unit_id" else c for c in rk.columns]
-        ranks.append(rk[["district_id", "rank", "rank_low", "rank_high"]].assign(measure=m))
-    truth = ss.true_registration(data_dir, year)
+    period = load.study_period(tables)
+    year = period.last if year is None else int(year)
+    if year not in load.study_years(tables):
+        raise ValueError(f"year {year} is outside the data's study period {period}: pass one of its years, or "
+                         "year=None for the latest")
+    lookup = concepts.community_lookup(tables)
+    absent = {m: SOURCE[m] for m in MEASURE_KEYS if SOURCE[m] not in tables}
+    est, verd, rank, sub_est, sub_verd = [], [], [], [], []
+    counts = {}
+    for i, m in enumerate(MEASURE_KEYS):
+        if m not in RATES or m in absent:
+            continue
+        c = _counts(tables, m, year, lookup)
+        counts[m] = c
+        num, den = RATES[m]
+        by_d = c.groupby("district_id", as_index=False)[[num, den]].sum()
+        d_rows = _rate_rows(c, m, "district_id")
+        est += [d_rows, _rate_rows(c, m, None)]
+        _, v = verdicts.rate_verdicts(by_d, num, den, "district_id", measure=m, year=year)
+        verd.append(v.assign(measure=m))
+        rank.append(_ranks(d_rows[d_rows["n"] > 0], m, seed + i, n_sim))
+        by_s = c.groupby("subdistrict_id", as_index=False)[[num, den]].sum()
+        sub_est.append(_rate_rows(c, m, "subdistrict_id"))
+        by_s = by_s[by_s[den] > 0]
+        if len(by_s) >= 2:
+            _, sv = verdicts.rate_verdicts(by_s, num, den, "subdistrict_id", measure=m, year=year)
+            sub_verd.append(sv.assign(measure=m))
+    survey_year = None
+    if "survey" not in absent.values():
+        resp = concepts.resident_respondents(tables["survey"], tables["communities"])
+        design = concepts.resident_survey_design(resp)
+        years = set(resp["year"].astype(int))
+        survey_year = year if year in years else int(max(years))
+        k = report.min_respondents()
+        for i, m in enumerate(MEASURE_KEYS):
+            if m not in SURVEY_ITEMS:
+                continue
+            city = design.mean(m, by="year")
+            city = city[city["year"] == survey_year]
+            dist = design.mean(m, by=["district_id", "year"])
+            dist = dist[dist["year"] == survey_year]
+            for f, unit in ((dist, dist["district_id"]), (city, "city")):
+                est.append(pd.DataFrame({"unit": unit, "measure": m, "estimate": f["estimate"], "se": f["se"],
+                                         "ci_low": f["ci_low"], "ci_high": f["ci_high"], "n": f["n"],
+                                         "numerator": np.nan, "denominator": np.nan}))
+            enough = dist[dist["n"] >= k]
+            if len(enough) >= 2:
+                _, v = verdicts.estimate_verdicts(enough, "estimate", "se", "district_id",
+                                                  city=float(city["estimate"].iloc[0]), measure=m, year=survey_year)
+                verd.append(v.assign(measure=m))
+                rank.append(_ranks(enough.rename(columns={"district_id": "unit"}), m, seed + i, n_sim))
+    empty_v = pd.DataFrame(columns=["unit", "value", "n", "lower", "upper", "verdict", "measure"])
     expected = None
-    if truth is not None:
-        t = counts[["community_id", "district_id", "in_service_resident"]].merge(truth, on="community_id",
-                                                                                  how="left")
-        t["expected"] = t["p_registered"] * t["in_service_resident"]
-        g = t.groupby("district_id")[["expected", "in_service_resident"]].sum()
+    if truth_registration is not None and "registration" in counts:
+        t = truth_registration[truth_registration["year"] == year]
+        t = counts["registration"].merge(t[["community_id", "p_registered"]], on="community_id", how="left")
+        t = t.assign(expected=t["p_registered"] * t["in_service_resident"])
+        g = t.groupby("district_id")[["expected", "in_service_resident"]].sum(min_count=1)
         expected = g["expected"] / g["in_service_resident"]
-    return ProfileData(districts=districts, subdistricts=sub, measures=measures,
-                       ranks=pd.concat(ranks, ignore_index=True), year=year, synthetic=is_synthetic(data_dir),
-                       truth_registration=expected)
+    return ProfileData(
+        districts=tables["districts"], subdistricts=tables["subdistricts"],
+        estimates=pd.concat(est, ignore_index=True)[_COLUMNS] if est else pd.DataFrame(columns=_COLUMNS),
+        verdicts=pd.concat(verd, ignore_index=True) if verd else empty_v,
+        ranks=pd.concat(rank, ignore_index=True) if rank else pd.DataFrame(
+            columns=["unit", "measure", "rank", "rank_low", "rank_high", "ranked"]),
+        sub_estimates=pd.concat(sub_est, ignore_index=True)[_COLUMNS] if sub_est else pd.DataFrame(columns=_COLUMNS),
+        sub_verdicts=pd.concat(sub_verd, ignore_index=True) if sub_verd else empty_v,
+        year=year, survey_year=survey_year, absent=absent, truth_registration=expected)
 
 
 def district_row(data: ProfileData, district_id: str) -> pd.Series:
     """The district's row of the districts table (``KeyError`` naming the valid ids if unknown)."""
     d = data.districts.set_index("district_id")
     if district_id not in d.index:
-        raise KeyError(f"unknown district_id {district_id!r}; districts: {', '.join(d.index)}")
+        raise KeyError(f"unknown district_id {district_id!r}; districts: {', '.join(map(str, d.index))}")
     return d.loc[district_id]
 
 
-def _fmt(v: float, m: str, decimals: int = 1) -> str:
-    _, _, scale, unit, _ = MEASURES[m]
-    return f"{v * scale:.{decimals}f}{'%' if unit == '%' else ''}"
+def peers(data: ProfileData, district_id: str) -> list[str]:
+    """The districts of the same zone as ``district_id`` (itself included), in the districts' order."""
+    zone = district_row(data, district_id)["zone"]
+    return data.districts.loc[data.districts["zone"] == zone, "district_id"].tolist()
 
 
-def _with_ci(est, lo, hi, m: str) -> str:
-    if pd.isna(est):
-        return ""
-    return f"{_fmt(est, m)} ({_fmt(lo, m)} to {_fmt(hi, m)})"
+def district_frame(data: ProfileData, district_id: str) -> pd.DataFrame:
+    """The district's measures against the city, one row per available measure.
 
-
-def _compare(est_lo, est_hi, city) -> str:
-    if est_lo > city:
-        return "above"
-    if est_hi < city:
-        return "below"
-    return "not different"
-
-
-def _rank_text(rk) -> str:
-    return f"{rk['rank']:.0f} ({rk['rank_low']:.0f} to {rk['rank_high']:.0f})"
-
-
-def _merged(data: ProfileData) -> pd.DataFrame:
-    m = data.measures
-    city = m[m["unit_id"] == "city"].set_index("measure")
-    d = m[m["unit_id"] != "city"].rename(columns={"unit_id": "district_id"})
-    d = d.merge(data.ranks, on=["district_id", "measure"], how="left")
-    d["city"] = d["measure"].map(city["estimate"])
-    d["city_low"] = d["measure"].map(city["ci_low"])
-    d["city_high"] = d["measure"].map(city["ci_high"])
-    d["vs_city"] = [_compare(lo, hi, c) for lo, hi, c in zip(d["ci_low"], d["ci_high"], d["city"])]
-    d["z"] = (d["estimate"] - d["city"]) / d["se"]
-    return d
-
-
-def headline_table(data: ProfileData, district_id: str) -> pd.DataFrame:
-    """The district's four measures against the city: value (95 % CI), city value (95 % CI),
-    comparison, rank among the districts with its 95 % interval, and ``n`` (organisations,
-    members or survey respondents behind the district's value)."""
+    Returns ``measure, estimate, se, ci_low, ci_high, n, city, city_se, city_low, city_high, lower,
+    upper, verdict, rank, rank_low, rank_high, ranked, gap`` (``lower``/``upper``: the adjusted 95%
+    funnel limits at the district's size; ``verdict`` missing when the district's survey estimate
+    rests on too few respondents; ``gap = (estimate - city) / |city|``), indexed by measure.
+    """
     district_row(data, district_id)
-    d = _merged(data)
-    d = d[d["district_id"] == district_id].set_index("measure").loc[list(MEASURES)]
-    k = data.districts["district_id"].nunique()
-    out = pd.DataFrame({
-        "measure": [MEASURES[m][0] for m in d.index],
-        "district (95% CI)": [_with_ci(r.estimate, r.ci_low, r.ci_high, m) for m, r in d.iterrows()],
-        "city (95% CI)": [_with_ci(r.city, r.city_low, r.city_high, m) for m, r in d.iterrows()],
-        "compared with the city": d["vs_city"].to_numpy(),
-        f"rank of {k} (95% interval)": [_rank_text(r) for _, r in d.iterrows()],
-        "n": d["n"].astype("int64").to_numpy(),
-    })
+    e = data.estimates
+    city = e[e["unit"] == "city"].set_index("measure")
+    d = e[e["unit"] == district_id].set_index("measure").reindex(data.available)
+    v = data.verdicts[data.verdicts["unit"] == district_id].set_index("measure")
+    r = data.ranks[data.ranks["unit"] == district_id].set_index("measure")
+    out = d[["estimate", "se", "ci_low", "ci_high", "n"]].copy()
+    out["city"] = city["estimate"].reindex(out.index)
+    out["city_se"] = city["se"].reindex(out.index)
+    out["city_low"] = city["ci_low"].reindex(out.index)
+    out["city_high"] = city["ci_high"].reindex(out.index)
+    out[["lower", "upper", "verdict"]] = v[["lower", "upper", "verdict"]].reindex(out.index)
+    out[["rank", "rank_low", "rank_high", "ranked"]] = r[["rank", "rank_low", "rank_high", "ranked"]].reindex(out.index)
+    out["gap"] = (out["estimate"] - out["city"]) / out["city"].abs()
+    out.index.name = "measure"
     return out
 
 
-def peer_table(data: ProfileData, district_id: str) -> pd.DataFrame:
-    """The district and its peers (same zone) side by side: each measure's estimate and the
-    city's, the chosen district marked. Survey cells resting on fewer than 10 respondents are
-    blanked by :func:`helpers.publish.report.table` through the ``n`` column (smallest survey n of the row)."""
-    zone = district_row(data, district_id)["zone"]
-    peers = data.districts[data.districts["zone"] == zone]
-    d = _merged(data)
+def standout(data: ProfileData, district_id: str) -> str | None:
+    """The measure on which the district stands out, or None.
+
+    Among the measures on which the district differs from the city (:mod:`verdicts`), the one
+    furthest from the city in relative terms, ``|estimate - city| / |city|``: with tens of thousands
+    of members, a registration gap of two points is outside the limits but not remarkable, so the
+    z-score would nearly always pick registration."""
+    d = district_frame(data, district_id)
+    d = d[d["verdict"].isin(["above", "below"])]
+    return None if d.empty else str(d["gap"].abs().idxmax())
+
+
+def _value(x, measure: str, digits: int) -> str:
+    return fmt.number(x * SCALE[measure], digits) + ("%" if SCALE[measure] == 100 else "") if pd.notna(x) \
+        else fmt.MISSING
+
+
+def _interval(est, lo, hi, measure: str, digits: int) -> str:
+    unit = "%" if SCALE[measure] == 100 else ""
+    return fmt.interval(est, lo, hi, digits=digits, scale=SCALE[measure], unit=unit)
+
+
+def headline_table(data: ProfileData, district_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The district's measures against the city, for the report and the picker.
+
+    Returns ``(shown, raw)``: ``shown`` has one row per available measure - ``Measure``, the
+    district's value with its 95% interval, the city's, ``Against the city`` (the verdict of
+    :mod:`helpers.studies.verdicts`), ``Rank among the districts`` (:func:`verdicts.rank_statement`)
+    and ``Counted`` (organisations, members or respondents behind the district's value), as text;
+    ``raw`` is :func:`district_frame` as numbers. A survey value resting on fewer respondents than the
+    disclosure threshold (:func:`helpers.publish.report.min_respondents`) is shown as suppressed,
+    with no verdict and no rank."""
+    from helpers.publish import report
+
+    d = district_frame(data, district_id)
     rows = []
-    for _, p in peers.iterrows():
-        dp = d[d["district_id"] == p["district_id"]].set_index("measure")
-        row = {"district_id": p["district_id"],
-               "district": p["name_en"] + (" (this profile)" if p["district_id"] == district_id else "")}
-        for m, (lab, *_) in MEASURES.items():
-            row[lab] = _fmt(dp.loc[m, "estimate"], m)
-        row["n"] = int(dp.loc[[m for m, v in MEASURES.items() if v[1] == "survey"], "n"].min())
+    for m, r in d.iterrows():
+        small = m in SURVEY_ITEMS and not r["n"] >= report.min_respondents()
+        k = DIGITS
+        rank = (verdicts.rank_statement(r["rank"], r["rank_low"], r["rank_high"], int(r["ranked"]))
+                if pd.notna(r["rank"]) else fmt.MISSING)
+        rows.append({"Measure": measures.label(m), "Year": str(data.year_of(m)),
+                     "District (95% CI)": (report.suppressed_label() if small else
+                                           _interval(r["estimate"], r["ci_low"], r["ci_high"], m, k)),
+                     "City (95% CI)": _interval(r["city"], r["city_low"], r["city_high"], m, k),
+                     "Against the city": r["verdict"] if isinstance(r["verdict"], str) else fmt.MISSING,
+                     "Rank among the districts": rank,
+                     "Counted": fmt.count(r["n"])})
+    raw = d.reset_index().rename(columns={"n": "counted"})
+    small = raw["measure"].isin(SURVEY_ITEMS) & ~(raw["counted"] >= report.min_respondents())
+    raw.loc[small, ["estimate", "se", "ci_low", "ci_high", "gap"]] = np.nan
+    raw = raw.assign(district_id=district_id, year=[data.year_of(m) for m in raw["measure"]])
+    return pd.DataFrame(rows), raw
+
+
+def peer_table(data: ProfileData, district_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The district beside the other districts of its zone and the city.
+
+    Returns ``(shown, raw)``. ``shown``: ``district_id`` (dropped before showing), ``District``
+    and one column per available measure holding the value and, when the district differs from
+    the city, the verdict in brackets (``"61.8% (above)"``), as text. ``raw``: ``district_id,
+    measure, estimate, ci_low, ci_high, counted, verdict`` including the city. Survey values resting
+    on fewer respondents than the disclosure threshold are suppressed in both."""
+    from helpers.publish import report
+
+    ids = peers(data, district_id)
+    e = data.estimates.set_index(["unit", "measure"])
+    v = data.verdicts.set_index(["unit", "measure"])["verdict"]
+    names = data.districts.set_index("district_id")["name_en"]
+    rows, raw = [], []
+    for u in ids + ["city"]:
+        row = {"district_id": u, "District": "City" if u == "city" else display_name(names[u])}
+        for m in data.available:
+            x, lo, hi = (e[c].get((u, m), np.nan) for c in ("estimate", "ci_low", "ci_high"))
+            n = e["n"].get((u, m), np.nan)
+            verdict = v.get((u, m), None)
+            if m in SURVEY_ITEMS and not n >= report.min_respondents():
+                x = lo = hi = np.nan
+                text = report.suppressed_label() if pd.notna(n) else fmt.MISSING
+            else:
+                text = _value(x, m, DIGITS) + (f" ({verdict})" if verdict in ("above", "below") else "")
+            row[measures.label(m)] = text
+            raw.append({"district_id": u, "measure": m, "estimate": x, "ci_low": lo, "ci_high": hi, "counted": n,
+                        "verdict": verdict if u != "city" else None})
         rows.append(row)
-    city = data.measures[data.measures["unit_id"] == "city"].set_index("measure")
-    crow = {"district_id": "city", "district": "City"}
-    for m, (lab, *_) in MEASURES.items():
-        crow[lab] = _fmt(city.loc[m, "estimate"], m)
-    crow["n"] = int(city.loc[[m for m, v in MEASURES.items() if v[1] == "survey"], "n"].min())
-    rows.append(crow)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), pd.DataFrame(raw)
+
+
+def subdistrict_table(data: ProfileData, district_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The district's sub-districts: each administrative rate with its 95% Wilson interval and its
+    verdict against the city (the funnel of all the city's sub-districts).
+
+    Returns ``(shown, raw)``; ``shown`` has ``Sub-district`` and, per rate, the value with its
+    interval and ``against the city``; ``raw`` is ``subdistrict_id, measure, estimate, ci_low,
+    ci_high, n, verdict``."""
+    subs = data.subdistricts[data.subdistricts["district_id"] == district_id]
+    e = data.sub_estimates.set_index(["unit", "measure"])
+    v = data.sub_verdicts.set_index(["unit", "measure"])["verdict"]
+    shown = pd.DataFrame({"Sub-district": [display_name(n) for n in subs["name_en"]]})
+    raw = []
+    for m in [m for m in RATES if m in data.available]:
+        ee = e.xs(m, level="measure").reindex(subs["subdistrict_id"])
+        shown[f"{measures.label(m)} (95% CI)"] = [
+            _interval(a, b, c, m, DIGITS) for a, b, c in zip(ee["estimate"], ee["ci_low"], ee["ci_high"])]
+        verdict = [v.get((s, m), None) for s in subs["subdistrict_id"]]
+        shown[f"{measures.label(m)}: against the city"] = [x if isinstance(x, str) else fmt.MISSING for x in verdict]
+        raw.append(pd.DataFrame({"subdistrict_id": subs["subdistrict_id"].to_numpy(), "measure": m,
+                                 "estimate": ee["estimate"].to_numpy(), "ci_low": ee["ci_low"].to_numpy(),
+                                 "ci_high": ee["ci_high"].to_numpy(), "n": ee["n"].to_numpy(), "verdict": verdict}))
+    return shown, (pd.concat(raw, ignore_index=True) if raw else pd.DataFrame())
+
+
+def truth_check(data: ProfileData) -> pd.DataFrame | None:
+    """Every district's planted expected registration rate beside its estimate and 95% interval.
+
+    Returns a frame indexed by ``district_id`` with ``truth, estimate, ci_low, ci_high, inside``
+    (None on data without a planted truth). The planted rate is the member-weighted mean of the
+    district's communities' true registration probabilities."""
+    if data.truth_registration is None or "registration" not in data.available:
+        return None
+    e = data.estimates[(data.estimates["measure"] == "registration") & (data.estimates["unit"] != "city")]
+    e = e.set_index("unit")[["estimate", "ci_low", "ci_high"]]
+    out = pd.DataFrame({"truth": data.truth_registration.reindex(e.index)}).join(e)
+    out = out[out["truth"].notna()]
+    out["inside"] = (out["ci_low"] <= out["truth"]) & (out["truth"] <= out["ci_high"])
+    out.index.name = "district_id"
+    return out
 
 
 def display_name(text) -> str:
     """A place name for Markdown prose: straight apostrophes become typographic ones (U+2019).
 
-    (:func:`helpers.publish.report.md` HTML-escapes ``'`` to ``&#x27;`` and then backslash-escapes its
-    ``#``, which Markdown renderers then show literally, e.g. "Yong&#x27;an".)"""
+    (:func:`helpers.publish.report.md` HTML-escapes its values; a straight apostrophe could render
+    as an entity on some pages, e.g. "Yong&#x27;an".)"""
     return str(text).replace("'", "\u2019")
 
 
-def standout(data: ProfileData, district_id: str):
-    """A short "what stands out" paragraph built from the numbers (Markdown).
+# ----------------------------------------------------------------------------- maps
+def _verdict_colours() -> dict[str, str]:
+    from matplotlib import colormaps, colors
 
-    Among the measures whose 95 % interval excludes the city value, the one that stands out
-    is the one furthest from the city in relative terms, ``|estimate - city| / city`` (with
-    tens of thousands of members, a registration gap of two points is "significant" but not
-    remarkable, so the z-score would always pick registration). The sentence gives its value
-    with its interval, the city's, its rank with the rank interval, then names the other
-    measures above and below the city and those not distinguishable from it. Without any
-    such measure it says that every interval contains the city value.
-    """
-    from helpers.publish import report
+    from helpers.viz import style
 
-    row = district_row(data, district_id)
-    d = _merged(data)
-    d = d[d["district_id"] == district_id].set_index("measure").loc[list(MEASURES)]
-    k = data.districts["district_id"].nunique()
-    diff = d[d["vs_city"] != "not different"]
-    zone = ZONE_LABELS.get(row["zone"], row["zone"])
-    if diff.empty:
-        return report.md("**What stands out.** Nothing clearly: for all four measures the 95% interval of {name} "
-                         "contains the city value, and its rank intervals among the {k} districts are wide "
-                         "(satisfaction of residents: rank {rk}).", name=display_name(row["name_en"]), k=k,
-                         rk=_rank_text(d.loc["sat_score"]))
-    rel = (diff["estimate"] - diff["city"]).abs() / diff["city"].abs()
-    top = rel.idxmax()
-    t = diff.loc[top]
-    tail = ""
-    for side in ("above", "below"):
-        ms = [MEASURES[m][4] for m in diff.index if m != top and diff.loc[m, "vs_city"] == side]
-        if ms:
-            tail += f" It is also {side} the city on {_join(ms)}."
-    same = [MEASURES[m][4] for m in d.index if m not in diff.index]
-    if same:
-        tail += " On " + _join(same) + " it is not distinguishable from the city."
-    return report.md("**What stands out.** {name} ({zone}) stands out for **{label}**: {v} (95% CI {lo} to {hi}) "
-                     "against {c} for the city ({pct:.0%} {side} in relative terms), ranked {r} of {k} among the "
-                     "districts (95% interval of plausible ranks: {rl} to {rh}).{tail}",
-                     name=display_name(row["name_en"]), zone=zone, label=MEASURES[top][4], v=_fmt(t["estimate"], top),
-                     lo=_fmt(t["ci_low"], top), hi=_fmt(t["ci_high"], top), c=_fmt(t["city"], top),
-                     pct=float(rel[top]), side="higher" if t["vs_city"] == "above" else "lower",
-                     r=f"{t['rank']:.0f}", k=k, rl=f"{t['rank_low']:.0f}", rh=f"{t['rank_high']:.0f}", tail=tail)
+    cm = colormaps[style.DIVERGING_CMAP]
+    return {"below": colors.to_hex(cm(0.15)), "not distinguishable": "#f4f4f4", "above": colors.to_hex(cm(0.85))}
 
 
-def truth_check(data: ProfileData, district_id: str):
-    """Markdown: the district's planted expected registration rate against its 95 % interval.
-
-    The planted rate is the member-weighted mean of the communities' true registration
-    probabilities (``truth_registration.csv``). On data without a planted truth it says so.
-    """
-    from helpers.publish import report
-
-    if data.truth_registration is None:
-        return report.md("*No planted truth: these are not the synthetic data, so this check does not apply.*")
-    m = data.measures
-    r = m[(m["unit_id"] == district_id) & (m["measure"] == "registration")].iloc[0]
-    t = float(data.truth_registration[district_id])
-    inside = r["ci_low"] <= t <= r["ci_high"]
-    return report.md("The planted expected registration rate of {name} in {y} (the member-weighted mean of its "
-                     "communities' true probabilities) is **{t:.1%}**; the observed rate is **{e:.1%}** with a 95% "
-                     "interval of **{lo:.1%}** to **{hi:.1%}**, which {verb} the planted value. (Across the "
-                     "districts, about 95% of such intervals should contain it; a miss now and then is expected.)",
-                     name=display_name(data.districts.set_index("district_id").loc[district_id, "name_en"]),
-                     y=data.year, t=t, e=r["estimate"], lo=r["ci_low"], hi=r["ci_high"],
-                     verb="contains" if inside else "misses")
-
-
-def findings_rows(data: ProfileData, district_id: str) -> list[dict]:
-    """Keyword arguments for :func:`helpers.publish.findings.record`, one per headline measure.
-
-    Names are the same for every district (``coverage``, ``registration``, ``participated``,
-    ``sat_score``, ``rank_sat_score``); the report name (``district_profile-D03``) tells
-    the districts apart. Rates and ``participated`` are shares (0-1), ``sat_score`` points.
-    """
-    d = _merged(data)
-    d = d[d["district_id"] == district_id].set_index("measure")
-    rows = []
-    for m, (label, kind, _, _, _) in MEASURES.items():
-        r = d.loc[m]
-        truth = None
-        if m == "registration" and data.truth_registration is not None:
-            truth = float(data.truth_registration[district_id])
-        rows.append(dict(name=m, value=float(r["estimate"]), ci=(float(r["ci_low"]), float(r["ci_high"])),
-                         unit="points (0-100)" if m == "sat_score" else "share", truth=truth,
-                         note=f"{district_id} {data.year}; city {r['city']:.4g}; "
-                              + ("Wilson" if kind == "rate" else "design-based, t on design df")))
-    r = d.loc["sat_score"]
-    rows.append(dict(name="rank_sat_score", value=float(r["rank"]),
-                     ci=(float(r["rank_low"]), float(r["rank_high"])),
-                     unit=f"rank of {data.districts['district_id'].nunique()} (1 = highest)",
-                     note="simulated from each district's sampling distribution"))
-    return rows
-
-
-def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def locator_map(data: ProfileData, district_id: str, ax=None):
-    """A small map locating the district among the city's districts (peers of its zone shaded)."""
+def locator_map(data: ProfileData, district_id: str, ax=None, synthetic: bool = False):
+    """A small map locating the district among the city's districts (the other districts of its
+    zone shaded). Returns ``ax``."""
     from helpers.viz import maps, style
 
     row = district_row(data, district_id)
     g = data.districts.copy()
-    this, peer, other = f"{row['name_en']}", f"Same zone ({ZONE_LABELS.get(row['zone'], row['zone'])})", \
-        "Other districts"
-    g["where"] = np.where(g["district_id"] == district_id, this, np.where(g["zone"] == row["zone"], peer, other))
-    colors = {this: style.QUALITATIVE[5], peer: "#f3c89b", other: "#e6e6e6"}
-    return maps.category_map(g, "where", colors, ax=ax, counts=False, legend_title="District",
-                             title="Where the district lies", synthetic=data.synthetic, scale_bar=True,
-                             north_arrow=False)
+    this, peer, other = display_name(row["name_en"]), "Same zone", "Other districts"
+    g["where"] = np.where(g["district_id"] == district_id, this,
+                          np.where(g["zone"] == row["zone"], peer, other))
+    colours = {this: style.QUALITATIVE[5], peer: "#f3c89b", other: "#e6e6e6"}
+    colours = {k: c for k, c in colours.items() if k in set(g["where"])}
+    return maps.category_map(g, "where", colours, ax=ax, counts=False, legend_title="District", legend_loc="upper left",
+                             title="Where the district lies", synthetic=synthetic, scale_bar=True,
+                             north_arrow=False, what="the district's place in the city")
 
 
-def subdistrict_map(data: ProfileData, district_id: str, measure: str = "registration", ax=None):
-    """The district's sub-districts on a diverging map of an administrative rate, centred on the city rate."""
+def subdistrict_map(data: ProfileData, district_id: str, measure: str = "registration", ax=None,
+                    synthetic: bool = False):
+    """The district's sub-districts coloured by their verdict against the city on an administrative
+    rate (the same verdicts as :func:`subdistrict_table`). Returns ``ax``."""
     from helpers.viz import maps
 
     row = district_row(data, district_id)
-    if measure not in _RATE_PAIRS:
-        raise ValueError(f"sub-district maps use administrative rates: {sorted(_RATE_PAIRS)}")
-    g = data.subdistricts[data.subdistricts["district_id"] == district_id]
-    city = data.measures[(data.measures["unit_id"] == "city") & (data.measures["measure"] == measure)]
-    c = float(city["estimate"].iloc[0])
-    k = max(2, min(4, len(g) - 1))
-    return maps.choropleth(g, f"{measure}_rate", ax=ax, center=c, scheme="quantiles", k=k, fmt="{:.1%}",
-                           labels="en", label_layer="units",
-                           legend_title=f"{MEASURES[measure][0]}\n(city {c:.1%})",
-                           title=f"{row['name_en']}: {MEASURES[measure][0].lower()} by sub-district, {data.year}",
-                           synthetic=data.synthetic)
+    if measure not in RATES:
+        raise ValueError(f"sub-district maps show administrative rates: {sorted(RATES)}")
+    g = data.subdistricts[data.subdistricts["district_id"] == district_id].copy()
+    v = data.sub_verdicts[data.sub_verdicts["measure"] == measure].set_index("unit")["verdict"]
+    g["verdict"] = g["subdistrict_id"].map(v)
+    colours = _verdict_colours()
+    return maps.category_map(g, "verdict", colours, ax=ax, counts=True, labels="en",
+                             legend_title=f"{measures.label(measure)}\nagainst the city",
+                             title=f"{display_name(row['name_en'])}: sub-districts, {data.year}",
+                             synthetic=synthetic, north_arrow=False, units_name=("sub-district", "sub-districts"),
+                             what=f"{measures.label(measure).lower()} against the city")
 
 
-def picker(data: ProfileData, default: str):
-    """A district picker for JupyterLab: choosing a district redraws its table, sentence and maps.
+def picker(data: ProfileData, default: str, synthetic: bool = False):
+    """A district picker for JupyterLab: choosing a district redraws its headline table and maps.
 
     Returns ``None`` when the notebook runs under the report build (``$HELPERS_REPORT_NAME``
     is set) or without ipywidgets, so the rendered report stays static and complete.
@@ -370,11 +489,12 @@ def picker(data: ProfileData, default: str):
         out.clear_output(wait=True)
         with out:
             did = dd.value
-            display(standout(data, did))
-            display(report.table(headline_table(data, did)))
+            shown, _ = headline_table(data, did)
+            display(report.table(shown))
             fig, axs = plt.subplots(1, 2, figsize=(13, 4.6), gridspec_kw={"width_ratios": [1, 1.3]})
-            locator_map(data, did, ax=axs[0])
-            subdistrict_map(data, did, ax=axs[1])
+            locator_map(data, did, ax=axs[0], synthetic=synthetic)
+            if "registration" in data.available:
+                subdistrict_map(data, did, ax=axs[1], synthetic=synthetic)
             plt.show()
 
     dd.observe(show, names="value")

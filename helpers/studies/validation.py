@@ -1,4 +1,4 @@
-"""Glue for 90_validation: the helpers on real data that no one in this project made.
+"""Computations of 90_validation: the survey and spatial helpers on real data with known answers.
 
 Part A - California Academic Performance Index samples (``api``) of R's ``survey`` package
 (Lumley 2010): design-based estimates by :class:`helpers.stats.survey.SurveyDesign` beside R's
@@ -10,7 +10,8 @@ Part A - California Academic Performance Index samples (``api``) of R's ``survey
 * :func:`r_estimates` - the same tasks in R, which loads the samples itself (``data(api)``),
   so the reference does not even share our reading of the file. Returns ``None`` with a
   reason when R or its survey package is missing.
-* :func:`compare` - the two side by side with relative differences.
+* :func:`compare` - the two side by side with relative differences and the significant digits
+  in which they agree (:func:`agreement_digits`).
 
 Part B - North Carolina SIDS counties (libpysal): :mod:`helpers.studies.cases.sids` runs the
 EB-smoothed rates, the funnel plot, Moran's I and LISA; :func:`sids_reference` checks
@@ -30,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["API_DESIGNS", "TASKS", "api_path", "load_api", "our_estimates", "r_estimates", "RResult", "compare",
-           "ApiValidation", "api_validation", "for_display", "design_table", "sids_reference", "ESDA_DOC_SID79",
-           "sids_summary"]
+           "agreement_digits", "MAX_DIGITS", "ApiValidation", "api_validation", "design_table", "sids_reference",
+           "ESDA_DOC_SID79", "sids_summary"]
 
 #: The three samples and their designs, as in the survey package's ``example(api)``.
 API_DESIGNS: dict[str, dict] = {
@@ -205,8 +206,12 @@ def r_estimates(timeout: float = 120) -> RResult:
 
 
 def compare(ours: pd.DataFrame, r: RResult) -> pd.DataFrame:
-    """Our estimates beside R's: ``estimate_r, se_r`` and the relative differences
-    ``rel_diff_estimate = |ours - R| / |R|`` and ``rel_diff_se`` (NaN columns without R)."""
+    """Our estimates beside R's.
+
+    Returns ``sample, statistic, variable, domain, n, estimate, estimate_r, rel_diff_estimate,
+    digits_estimate, se, se_r, rel_diff_se, digits_se``: the relative differences
+    ``|ours - R| / |R|`` and the significant digits in which the two agree
+    (:func:`agreement_digits`); the R columns are missing without R."""
     keys = ["sample", "statistic", "variable", "domain"]
     out = ours[keys + ["estimate", "se", "n"]].copy()
     if not r.ok:
@@ -217,18 +222,25 @@ def compare(ours: pd.DataFrame, r: RResult) -> pd.DataFrame:
         out = out.merge(ref, on=keys, how="left", validate="one_to_one")
     out["rel_diff_estimate"] = (out["estimate"] - out["estimate_r"]).abs() / out["estimate_r"].abs()
     out["rel_diff_se"] = (out["se"] - out["se_r"]).abs() / out["se_r"].abs()
-    return out[keys + ["n", "estimate", "estimate_r", "rel_diff_estimate", "se", "se_r", "rel_diff_se"]]
+    out["digits_estimate"] = agreement_digits(out["rel_diff_estimate"])
+    out["digits_se"] = agreement_digits(out["rel_diff_se"])
+    return out[keys + ["n", "estimate", "estimate_r", "rel_diff_estimate", "digits_estimate", "se", "se_r",
+                       "rel_diff_se", "digits_se"]]
 
 
-def for_display(c: pd.DataFrame) -> pd.DataFrame:
-    """:func:`compare` ready to read: estimates and SEs to 4 significant digits beyond the integer
-    part, relative differences in scientific notation ("not run" without R)."""
-    out = c.copy()
-    for col in ("estimate", "estimate_r", "se", "se_r"):
-        out[col] = [("" if pd.isna(v) else f"{v:,.4f}") for v in out[col]]
-    for col in ("rel_diff_estimate", "rel_diff_se"):
-        out[col] = [("R not run" if pd.isna(v) else f"{v:.1e}") for v in out[col]]
-    return out.rename(columns={"n": "n_schools"})
+#: Double precision carries about 15-16 significant decimal digits; agreement is counted up to 15.
+MAX_DIGITS = 15
+
+
+def agreement_digits(rel_diff) -> np.ndarray:
+    """Significant decimal digits in which two numbers agree, from their relative difference:
+    ``floor(-log10(rel_diff))``, at most :data:`MAX_DIGITS` (identical numbers get :data:`MAX_DIGITS`),
+    at least 0; NaN where the relative difference is missing. ``1e-9`` -> 9, ``2.1e-15`` -> 14."""
+    r = np.asarray(pd.to_numeric(pd.Series(rel_diff), errors="coerce"), float)
+    with np.errstate(divide="ignore"):
+        d = np.floor(-np.log10(np.where(r > 0, r, np.nan)))
+    d = np.where(r == 0, MAX_DIGITS, d)
+    return np.clip(d, 0, MAX_DIGITS)
 
 
 def design_table(api: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -245,7 +257,7 @@ def design_table(api: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 @dataclass
 class ApiValidation:
-    """Part A in one object: data, our estimates, R's, their comparison, and what to say.
+    """Part A in one object: the data's designs, our estimates, R's and their comparison.
 
     Every attribute is present whatever is installed: frames are empty (with their columns)
     when the data are missing, and ``r.reason`` says why R did not run.
@@ -264,22 +276,12 @@ class ApiValidation:
             return None
         return float(np.nanmax(self.comparison[["rel_diff_estimate", "rel_diff_se"]].to_numpy()))
 
-    def status(self):
-        """Markdown: which software ran, or why part of the check could not."""
-        from helpers.publish import report
-
-        if not self.found:
-            return report.md("**Part A could not run: the API samples were not found.** They ship with R's survey "
-                             "package (`api.rda`); install `r-base-core` and `r-cran-survey`.")
-        if self.r.ok:
-            return report.md("R {rv} with survey {sv} ran in this build and produced the reference values.",
-                             rv=self.r.r_version, sv=self.r.survey_version)
-        return report.md("**R was not run: {why}.** The table shows our estimates only; install `r-base-core` and "
-                         "`r-cran-survey` to compare.", why=self.r.reason)
-
-    def table(self) -> pd.DataFrame:
-        """The comparison, formatted (:func:`for_display`)."""
-        return for_display(self.comparison)
+    @property
+    def fewest_digits(self) -> float | None:
+        """The fewest significant digits in which an estimate or SE agrees with R (None without R)."""
+        if not self.r.ok or self.comparison.empty:
+            return None
+        return float(np.nanmin(self.comparison[["digits_estimate", "digits_se"]].to_numpy()))
 
     def example(self, sample: str = "apistrat", variable: str = "api00") -> pd.Series | None:
         """Our overall mean of ``variable`` in ``sample`` (a row of :attr:`ours`), or None."""
@@ -287,38 +289,6 @@ class ApiValidation:
         hit = o[(o["sample"] == sample) & (o["statistic"] == "mean") & (o["variable"] == variable)
                 & (o["domain"] == "all")]
         return hit.iloc[0] if len(hit) else None
-
-    def summary(self):
-        """Markdown: the largest relative difference and one example estimate, from the numbers."""
-        from helpers.publish import report
-
-        ex = self.example()
-        if ex is None:
-            return report.md("*No estimates: see above.*")
-        text = ("The stratified sample puts the mean API score of 2000 at **{m:.1f}** (SE **{se:.2f}**; 95% CI "
-                "**{lo:.1f}** to **{hi:.1f}**).")
-        vals = dict(m=ex["estimate"], se=ex["se"], lo=ex["ci_low"], hi=ex["ci_high"])
-        if self.worst is not None:
-            text = ("Across **{k}** estimates and their standard errors on three designs, the largest relative "
-                    "difference from R is **{w:.1e}**: {verdict}. ") + text
-            vals.update(k=len(self.comparison), w=self.worst,
-                        verdict="the two agree to the last digits of double precision" if self.worst < 1e-8
-                        else "larger than rounding can explain, so the helpers and R differ")
-        return report.md(text, **vals)
-
-    def findings_rows(self) -> list[dict]:
-        """Keyword arguments for :func:`helpers.publish.findings.record` (none when the data are missing)."""
-        rows = []
-        if self.worst is not None:
-            rows.append(dict(name="api_max_rel_diff_vs_R", value=self.worst, unit="relative difference",
-                             note=f"max over estimates and SEs of {len(self.comparison)} API estimates, R survey "
-                                  f"{self.r.survey_version}"))
-        ex = self.example()
-        if ex is not None:
-            rows.append(dict(name="api_strat_mean_api00", value=float(ex["estimate"]),
-                             ci=(float(ex["ci_low"]), float(ex["ci_high"])), unit="API points",
-                             note="apistrat, design-based, t on design df"))
-        return rows
 
 
 def api_validation(run_r: bool = True) -> ApiValidation:

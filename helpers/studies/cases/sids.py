@@ -1,7 +1,7 @@
 """Case on real data: sudden infant death syndrome in North Carolina's 100 counties.
 
 The SIDS data (Cressie & Read 1985; Cressie 1993, ch. 6) ship with libpysal,
-so this case needs no network and uses data no one in this project made. It
+so this case needs no network and runs on real, published data. It
 exercises the map and spatial helpers end to end:
 
 1. crude rates (SIDS deaths per 1,000 live births, 1974-78) and global
