@@ -250,10 +250,9 @@ def test_frames_without_a_period_ask_for_years():
 # -- core and optional tables --------------------------------------------------------------------------
 ABSENT = ("service_points", "assessment", "survey")
 SKIPPED = {  # helpers.studies.REQUIRES, as the notebooks load the tables today
-    "service_points": "01_coverage, 04_drivers, 06_index",
+    "service_points": "04_drivers, 06_index",
     "assessment": "03_satisfaction, 06_index",
-    "survey": "00_data_overview, 02_participation, 03_satisfaction, 04_drivers, 05_spatial, 06_index, "
-              "district_profile",
+    "survey": "03_satisfaction, 04_drivers, 05_spatial, 06_index, district_profile",
 }
 
 
