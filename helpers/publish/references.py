@@ -65,6 +65,8 @@ REFERENCES: dict[str, str] = {
                    "tools for the quality assessment of composite indicators. *JRSS A* 168:307–323.",
     "cohen1988": "Cohen J (1988). *Statistical Power Analysis for the Behavioral Sciences*, 2nd ed. Erlbaum.",
     "efron1993": "Efron B, Tibshirani RJ (1993). *An Introduction to the Bootstrap*. Chapman & Hall.",
+    "welch1947": "Welch BL (1947). The generalization of 'Student's' problem when several different population "
+                 "variances are involved. *Biometrika* 34:28–35.",
 }
 
 
