@@ -132,7 +132,7 @@ def validate(argv: list[str] | None = None) -> int:
             for name, studies in skipped.items():
                 print(f"{schema.TABLES[name].file} is absent: "
                       + (f"these studies will be skipped: {', '.join(studies)}" if studies
-                         else "no study needs it"))
+                         else "no study is skipped (the sections that use it say so in their reports)"))
         if not ns.quarantine:
             return code
         import logging

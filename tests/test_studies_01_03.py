@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from helpers.publish import fmt
 from helpers.stats import smallarea
 from helpers.studies import common, coverage, participation
 from helpers.studies import satisfaction as sat
@@ -88,6 +89,32 @@ def test_platform_status():
     assert s["adopted"].tolist() == ["adopted by 2023", "not yet or never", "not yet or never"]
 
 
+def test_lowest_raw_summarises_the_bottom_of_a_league_table():
+    """Hand-made: four communities at 0% (two tiny, two large), the rest higher; the bottom holds every
+    unit tied at the lowest rate, and only the large one the rule names counts as below."""
+    eb = pd.DataFrame({"community_id": list("ABCDEFG"), "trials": [1, 2, 40, 50, 10, 3, 0],
+                       "raw_rate": [0.0, 0.0, 0.0, 0.0, 0.3, 0.67, np.nan],
+                       "eb_rate": [0.45, 0.40, 0.05, 0.04, 0.35, 0.55, 0.5]})
+    v = pd.DataFrame({"unit": list("ABCDEF"), "verdict": ["not distinguishable", "not distinguishable", "below",
+                                                          "not distinguishable", "not distinguishable",
+                                                          "not distinguishable"]})
+    r = coverage.lowest_raw(eb, v, k=2).iloc[0]
+    assert r["units"] == 4 and r["median_trials"] == np.median([1, 2, 40, 50, 10, 3])
+    assert r["small"] == 2 and r["below"] == 1
+    assert (r["raw_low"], r["raw_high"], r["eb_low"], r["eb_high"]) == (0.0, 0.0, 0.04, 0.45)
+    assert coverage.lowest_raw(eb, v, k=5).iloc[0]["units"] == 5  # no tie at the 5th: exactly five
+
+
+def test_verdict_map_frame_uses_the_words_of_the_rule():
+    units = pd.DataFrame({"subdistrict_id": ["S1", "S2", "S3"]})
+    v = pd.DataFrame({"unit": ["S1", "S2"], "verdict": ["below", "not distinguishable"]})
+    out = coverage.verdict_map_frame(units, v, "subdistrict_id")
+    assert out["verdict"].tolist()[:2] == ["Below the city", "Not distinguishable"]
+    assert pd.isna(out["verdict"].iloc[2])  # no denominator: no verdict, drawn as "No data"
+    assert list(coverage.verdict_colours()) == list(coverage.VERDICT_LABELS.values())
+    assert "verdict" not in units.columns  # input unchanged
+
+
 # ---------------------------------------------------------------------------------------- common
 def test_interval_text_and_rate_table():
     from helpers.stats.rates import rates
@@ -97,34 +124,8 @@ def test_interval_text_and_rate_table():
     units = pd.DataFrame({"district_id": ["D1", "D2"], "name_en": ["One", "Two"]})
     t = common.rate_table(r, units, labels={"m": "rate"}, denominator_label="n_units")
     assert list(t.columns) == ["district_id", "name_en", "rate", "n_units"]
-    assert t.loc[0, "rate"] == "35.0 (18.1 to 56.7)" and t.loc[0, "n_units"] == "20"
-    assert t.loc[1, "rate"].startswith("0.0 (")
-    # missing estimates print as an en dash; decimals follow the column's median standard error
-    assert common.interval_text([np.nan], [0], [1]).iloc[0] == "–"
-    assert common.interval_text([0.5834, 0.61], [0.5834 - 0.0157, 0.6], [0.5834 + 0.0157, 0.62]).tolist() == \
-        ["58.3 (56.8 to 59.9)", "61.0 (60.0 to 62.0)"]
-
-
-def test_funnel_flags_and_worst_ten():
-    from helpers.stats.compare import funnel_proportion
-
-    rng = np.random.default_rng(5)
-    n = rng.integers(5, 200, 60)
-    d = pd.DataFrame({"u": [f"C{i:02d}" for i in range(60)], "x": rng.binomial(n, 0.5), "n": n,
-                      "g": ["A", "B"] * 30})
-    d.loc[0, ["x", "n"]] = [0, 200]  # a clear low outlier
-    f = funnel_proportion(d, "x", "n", "u", scale=100)
-    flags = common.funnel_flags(f)
-    assert flags.iloc[0]["unit"] == "C00" and flags.iloc[0]["verdict (adjusted 95% limits)"] == "below"
-    eb = smallarea.eb_beta_binomial(d, "x", "n", unit="u", group="g")
-    w = common.worst_ten(eb, f, unit="u")
-    assert len(w) == 10 and w.iloc[0]["u"] == "C00" and w.iloc[0]["below adjusted 99.8% limit"] == "yes"
-    raw = (d["x"] / d["n"]).sort_values().to_numpy()[:10]
-    assert np.allclose([float(v) for v in w["raw %"]], np.round(100 * raw, 1))
-
-
-
-
+    assert t.loc[0, "rate"].startswith("35.0 (") and t.loc[0, "n_units"] == "20"  # counts as text, fmt.count
+    assert common.interval_text([np.nan], [0], [1]).iloc[0] == fmt.MISSING
 
 
 # ---------------------------------------------------------------------------------------- participation

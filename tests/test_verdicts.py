@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.stats import compare
 from helpers.studies import claims, measures, verdicts
 
 
@@ -38,6 +39,48 @@ def test_rate_verdicts_flag_only_outside_the_adjusted_limits():
     inside = v[(v["value"] >= v["lower"]) & (v["value"] <= v["upper"])]
     assert (inside["verdict"] == "not distinguishable").all()
     assert set(v["verdict"]) <= {"above", "below", "not distinguishable"}
+    # in percent for a plot: the same verdicts, values and limits times 100
+    res100, v100 = verdicts.rate_verdicts(d, "x", "n", "u", scale=100)
+    v100 = v100.set_index("unit")
+    assert (v100["verdict"] == v["verdict"]).all()
+    np.testing.assert_allclose(v100[["value", "lower", "upper"]], 100 * v[["value", "lower", "upper"]])
+    # a unit without a denominator has no verdict (it is left out, not called "not distinguishable")
+    _, v0 = verdicts.rate_verdicts(pd.concat([d, pd.DataFrame({"u": ["Z"], "x": [0], "n": [0]})]), "x", "n", "u")
+    assert "Z" not in set(v0["unit"])
+
+
+def test_rate_verdicts_never_name_a_unit_that_chance_alone_explains():
+    """0 of 3 and 3 of 3 against a city rate of one half: chance gives each one time in eight, but the
+    adjusted limits (a normal approximation on the arcsine scale) put them just outside. The rule
+    names neither; large units keep the verdict of the adjusted limits."""
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    n = np.r_[np.full(40, 3), rng.integers(300, 900, 40)]
+    p = np.clip(0.5 + rng.normal(0, 0.12, 80), 0.05, 0.95)
+    x = rng.binomial(n, p)
+    x[:4] = [0, 0, 3, 3]
+    d = pd.DataFrame({"u": [f"U{i}" for i in range(80)], "x": x, "n": n})
+    res, v = verdicts.rate_verdicts(d, "x", "n", "u")
+    raw = compare.funnel_proportion(d, "x", "n", "u", levels=(0.95, 0.998)).table
+    assert (raw.loc[:3, "flag_od_95"] != "").all()  # the approximation alone would name them
+    assert (v.loc[:3, "verdict"] == "not distinguishable").all()
+    # every named unit fails the exact binomial test in the same direction
+    p0 = res.target
+    lo_p, hi_p = stats.binom.cdf(x, n, p0), stats.binom.sf(x - 1, n, p0)
+    assert (lo_p[v["verdict"] == "below"] < 0.025).all() and (hi_p[v["verdict"] == "above"] < 0.025).all()
+    assert set(v.loc[v["verdict"] != "not distinguishable", "chance"]) <= {"above", "below"}
+    # for the large units the rule is the adjusted limits
+    big = n > 100
+    assert (v.loc[big, "verdict"].to_numpy() == raw.loc[big, "flag_od_95"].map(
+        {"high": "above", "low": "below", "": "not distinguishable"}).to_numpy()).all()
+    # the funnel returned colours what the verdicts name, outside the adjusted lines it draws
+    assert (res.table["flag_od_95"].map({"high": "above", "low": "below", "": "not distinguishable"})
+            .to_numpy() == v["verdict"].to_numpy()).all()
+    drawn = res.limits(res.table["n"].to_numpy())
+    np.testing.assert_allclose(drawn["lower_od_95"], res.table["lower_od_95"])
+    np.testing.assert_allclose(drawn["upper_od_95"], res.table["upper_od_95"])
+    assert (drawn["lower_od_95"] <= stats.binom.ppf(0.025, n, p0) / n + 1e-12).all()
 
 
 def test_estimate_verdicts_centre_on_the_city_value():

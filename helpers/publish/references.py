@@ -78,6 +78,8 @@ REFERENCES: dict[str, str] = {
     "cressie1985": "Cressie N, Read TRC (1985). Do sudden infant deaths come in clusters? *Statistics and Decisions*, "
                    "Supplement Issue 2:333–349.",
     "cressie1993": "Cressie N (1993). *Statistics for Spatial Data*, revised ed. Wiley.",
+    "welch1947": "Welch BL (1947). The generalization of 'Student's' problem when several different population "
+                 "variances are involved. *Biometrika* 34:28–35.",
 }
 
 

@@ -5,6 +5,7 @@ helpers do not provide (building a panel, joining names, a contrast with an
 interval). Shared logic belongs in the shared modules; these stay small.
 
 - :mod:`helpers.studies.common` - names and maps shared by the studies.
+- :mod:`helpers.studies.overview` - 00_data_overview.
 - :mod:`helpers.studies.coverage` - 01_coverage.
 - :mod:`helpers.studies.participation` - 02_participation.
 - :mod:`helpers.studies.satisfaction` - 03_satisfaction.
@@ -20,9 +21,10 @@ from __future__ import annotations
 #: skipped (optional tables: :data:`helpers.data.schema.OPTIONAL_TABLES`); tables a study uses only in some
 #: sections are not listed, and those sections say so when the table is absent.
 REQUIRES: dict[str, tuple[str, ...]] = {
-    "00_data_overview": ("districts", "subdistricts", "communities", "members", "survey"),
-    "01_coverage": ("districts", "subdistricts", "community_boundaries", "communities", "organisations",
-                    "platform", "members", "service_points"),
+    "00_data_overview": ("districts", "subdistricts", "community_boundaries", "communities"),  # describes
+    # every table the folder has; the survey section says so when the survey is absent
+    "01_coverage": ("districts", "subdistricts", "community_boundaries", "communities", "organisations"),  # the
+    # platform, members and service points are used when present (their sections say so when absent)
     "02_participation": ("districts", "community_boundaries", "communities", "members"),  # joint building and
     # the survey are used when present (their sections say so when absent)
     "03_satisfaction": ("districts", "subdistricts", "community_boundaries", "communities", "assessment",

@@ -1,13 +1,11 @@
 """Small pieces shared by the study notebooks: unit names, interval text, rate and survey tables, plots."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from helpers.publish import fmt
 
-__all__ = ["with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "funnel_flags", "worst_ten",
-           "survey_table", "stack_terms", "stack_estimates", "funnel_plot"]
+__all__ = ["with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "survey_table", "stack_terms", "stack_estimates", "funnel_plot"]
 
 
 def with_names(df: pd.DataFrame, units: pd.DataFrame, key: str = "district_id",
@@ -90,49 +88,6 @@ def trend_plot(r: pd.DataFrame, x: str = "year", group: str = "measure", labels:
     if synthetic:
         style.stamp_synthetic(ax)
     return ax
-
-
-_SIDE = {"high": "above", "low": "below", "": "inside"}
-
-
-def funnel_flags(res, level: float = 0.95) -> pd.DataFrame:
-    """Each unit of a :class:`helpers.stats.compare.FunnelResult` with its value and where it falls.
-
-    Columns: ``unit``, ``n``, ``value``, the adjusted limits at ``level`` and two verdicts,
-    ``"above"``, ``"below"`` or ``"inside"`` the binomial and the overdispersion-adjusted limits.
-    Sorted by value (lowest first).
-    """
-    tag = f"{100 * level:g}".replace(".", "_")
-    t = res.table
-    pct = int(round(100 * level)) if float(100 * level).is_integer() else 100 * level
-    out = pd.DataFrame({
-        "unit": t["unit"], "n": t["n"].astype("int64"), "value": [f"{v:.1f}" for v in t["value"]],
-        f"adjusted {pct}% limits": [f"{a:.1f} to {b:.1f}" for a, b in zip(t[f"lower_od_{tag}"], t[f"upper_od_{tag}"])],
-        f"verdict (binomial {pct}% limits)": t[f"flag_{tag}"].map(_SIDE),
-        f"verdict (adjusted {pct}% limits)": t[f"flag_od_{tag}"].map(_SIDE),
-    })
-    return out.iloc[np.argsort(t["value"].to_numpy(), kind="stable")].reset_index(drop=True)
-
-
-def worst_ten(eb: pd.DataFrame, res, k: int = 10, unit: str = "community_id", scale: float = 100.0) -> pd.DataFrame:
-    """The ``k`` units with the lowest raw rates, beside their shrunken rates and funnel verdict.
-
-    ``eb`` is :func:`helpers.stats.smallarea.eb_beta_binomial` output (with ``unit``), ``res`` the
-    :class:`helpers.stats.compare.FunnelResult` of the same units. Ties in the raw rate are broken by
-    the larger denominator (the stronger evidence) first.
-    """
-    t = res.table.set_index("unit")
-    d = eb.sort_values(["raw_rate", "trials"], ascending=[True, False], kind="stable").head(k)
-    return pd.DataFrame({
-        unit: d[unit].to_numpy(),
-        "denominator": d["trials"].astype("int64").to_numpy(),
-        "raw %": [f"{scale * v:.1f}" for v in d["raw_rate"]],
-        "shrunken % (95% interval)": interval_text(d["eb_rate"], d["ci_low"], d["ci_high"], scale).to_numpy(),
-        "district prior %": [f"{scale * v:.1f}" for v in d["prior_mean"]],
-        "below adjusted 99.8% limit": np.where(t.loc[d[unit], "flag_od_99_8"].to_numpy() == "low", "yes", "no"),
-    })
-
-
 
 
 def survey_table(est: pd.DataFrame, units: pd.DataFrame | None = None, key: str = "district_id",

@@ -1,11 +1,17 @@
-"""Computations of 01_coverage: the platform contrast and the noise of small units.
+"""Computations of 01_coverage: the platform contrast, the noise of small units, verdict maps.
 
-(The organisation-year rule itself is :func:`helpers.data.concepts.organisation_years`.)
+(The organisation-year rule itself is :func:`helpers.data.concepts.organisation_years`; whether a
+unit differs from the city is :func:`helpers.studies.verdicts.rate_verdicts`.)
 
+* :func:`platform_status` - each sub-district's platform status as of a year.
+* :func:`unit_means_by_year` - mean unit rate by year and group, t interval.
 * :func:`unit_contrast` - difference in mean unit rates between two groups of units
   (e.g. sub-districts with and without the platform), Welch interval.
 * :func:`spread_by_size` - how much more raw rates scatter in small units than in
   large ones (claim 7), with a bootstrap interval over units.
+* :func:`lowest_raw` - what the units with the lowest raw rates look like once size, shrinkage
+  and the verdict rule are taken into account (claim 7, without a league table).
+* :func:`verdict_map_frame` - units with the verdict of the rule, ready for a category map.
 """
 from __future__ import annotations
 
@@ -13,9 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["unit_contrast", "spread_by_size", "platform_status", "unit_means_by_year"]
-
-
+__all__ = ["unit_contrast", "spread_by_size", "platform_status", "unit_means_by_year", "lowest_raw",
+           "VERDICT_LABELS", "verdict_colours", "verdict_map_frame"]
 
 
 def platform_status(platform: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -102,3 +107,58 @@ def unit_means_by_year(units: pd.DataFrame, value: str, group: str, year: str = 
     half = q * out["sd"] / np.sqrt(out["n"])
     out["ci_low"], out["ci_high"] = out["estimate"] - half, out["estimate"] + half
     return out[[year, group, "estimate", "ci_low", "ci_high", "n"]]
+
+
+def lowest_raw(eb: pd.DataFrame, verdicts: pd.DataFrame, unit: str = "community_id", k: int = 10) -> pd.DataFrame:
+    """The bottom of a league table of raw rates, summarised: what it would name, and why it should not
+    (claim 7).
+
+    Parameters
+    ----------
+    eb : :func:`helpers.stats.smallarea.eb_beta_binomial` output with ``unit`` (``raw_rate, trials,
+        eb_rate``); units without trials are left out.
+    verdicts : :func:`helpers.studies.verdicts.rate_verdicts` verdicts of the same units (``unit, verdict``).
+    k : the bottom holds the ``k`` lowest raw rates and every unit tied with the ``k``-th.
+
+    Returns
+    -------
+    One-row DataFrame: ``units`` (how many are at the bottom, ties included), ``median_trials`` (over
+    all units with trials), ``small`` (how many of the bottom have fewer trials than that median),
+    ``raw_low, raw_high`` and ``eb_low, eb_high`` (the range of their raw and shrunken rates, 0-1),
+    ``below`` (how many of them lie below the city by the rule).
+    """
+    d = eb[eb["trials"] > 0]
+    cut = np.sort(d["raw_rate"].to_numpy(float))[min(k, len(d)) - 1]
+    low = d[d["raw_rate"] <= cut]
+    med = float(np.median(d["trials"]))
+    v = verdicts.set_index("unit")["verdict"]
+    return pd.DataFrame([{"units": len(low), "median_trials": med, "small": int((low["trials"] < med).sum()),
+                          "raw_low": float(low["raw_rate"].min()), "raw_high": float(low["raw_rate"].max()),
+                          "eb_low": float(low["eb_rate"].min()), "eb_high": float(low["eb_rate"].max()),
+                          "below": int((low[unit].map(v) == "below").sum())}])
+
+
+#: The words of the verdicts of :func:`helpers.studies.verdicts.unit_verdicts` on a map, in legend order.
+VERDICT_LABELS: dict[str, str] = {"above": "Above the city", "not distinguishable": "Not distinguishable",
+                                  "below": "Below the city"}
+
+
+def verdict_colours() -> dict[str, str]:
+    """Legend colours of :data:`VERDICT_LABELS`: the ends of the project's diverging palette for above
+    and below, light grey for not distinguishable (as :func:`helpers.viz.maps.uncertainty_map`)."""
+    from matplotlib import colormaps
+    from matplotlib import colors as mcolors
+
+    from helpers.viz import style
+
+    cm = colormaps[style.DIVERGING_CMAP]
+    return {VERDICT_LABELS["above"]: mcolors.to_hex(cm(0.85)),
+            VERDICT_LABELS["not distinguishable"]: "#f4f4f4",
+            VERDICT_LABELS["below"]: mcolors.to_hex(cm(0.15))}
+
+
+def verdict_map_frame(units, verdicts: pd.DataFrame, key: str) -> "pd.DataFrame":
+    """``units`` (a GeoDataFrame with ``key``) with a ``verdict`` column in the words of
+    :data:`VERDICT_LABELS`; units without a verdict (no denominator) are missing ("No data" on a map)."""
+    v = verdicts.set_index("unit")["verdict"].map(VERDICT_LABELS)
+    return units.assign(verdict=units[key].map(v).to_numpy())

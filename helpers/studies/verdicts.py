@@ -8,7 +8,8 @@ an effect where the design only shows an association.
    differs when its value lies outside the *overdispersion-adjusted* 95% funnel limits around
    the city value (Spiegelhalter 2005): outside them, the gap is larger than chance and than the
    ordinary variation between units. Administrative rates use the proportion funnel (exact
-   binomial limits widened for overdispersion); survey estimates use the funnel of estimates with
+   binomial limits widened for overdispersion), and a unit of a handful of cases must also fail an
+   exact binomial test (:func:`rate_verdicts`); survey estimates use the funnel of estimates with
    their design-based standard errors, centred on the city's design-based estimate. Verdicts are
    ``"above"``, ``"below"`` or ``"not distinguishable"``.
 2. **Where does a unit rank?** (:data:`RANK_RULE`, :func:`rank_statement`) A unit is given a
@@ -20,6 +21,8 @@ an effect where the design only shows an association.
    ("consistent with the claim", "no evidence either way", "contrary to the claim").
 """
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -55,16 +58,71 @@ def unit_verdicts(res: compare.FunnelResult, level: float = LEVEL) -> pd.DataFra
 
 
 def rate_verdicts(data: pd.DataFrame, numerator: str, denominator: str, unit: str, level: float = LEVEL,
-                  measure: str | None = None, year: int | None = None) -> tuple[compare.FunnelResult, pd.DataFrame]:
+                  scale: float = 1.0, measure: str | None = None, year: int | None = None
+                  ) -> tuple[compare.FunnelResult, pd.DataFrame]:
     """Funnel of an administrative rate (``numerator / denominator`` per ``unit``, target the pooled city
     rate) and its :func:`unit_verdicts`. Returns ``(funnel, verdicts)``.
 
+    A unit differs from the city when its rate lies outside the overdispersion-adjusted limits *and*
+    an exact binomial test at the same level rejects the city rate for it: neither the ordinary
+    variation between units nor chance accounts for it. For all but the smallest units the second
+    condition is implied by the first; for units of a handful of cases it is not, because the
+    adjusted limits are a normal approximation on the arcsine scale, which at 0 of 3 or 3 of 3
+    would call a rate that chance gives one time in eight "below" or "above" the city. The returned
+    funnel's adjusted limits are widened accordingly - never narrower than the exact binomial
+    quantiles ``r/n`` - in its table (``lower_od_<tag>``, ``upper_od_<tag>``, ``flag_od_<tag>``) and
+    in the curves it draws, so a funnel plot colours exactly the units the verdicts name, outside
+    the adjusted lines it shows.
+
+    ``scale`` multiplies rates and limits (100 for a funnel plot in percent; the verdicts do not
+    depend on it). Units with a zero denominator are left out. The verdicts carry one more column,
+    ``chance``: the verdict of the exact binomial test alone (what chance alone, without the
+    variation between units, would single out).
+
     With ``measure`` (a glossary key) and ``year``, the verdicts are also stated for the site-wide
-    consistency check (:func:`stated`)."""
-    res = compare.funnel_proportion(data, numerator, denominator, unit, levels=(level, 0.998))
-    v = unit_verdicts(res, level)
-    _state(v, unit, measure, year)
-    return res, v
+    consistency check (:func:`stated`).
+    """
+    res = compare.funnel_proportion(data, numerator, denominator, unit, levels=(level, 0.998), scale=scale)
+    p0, base = res.target / scale, res.limits
+
+    def exact(nn, q):  # the exact binomial quantile as a rate: a rate beyond it fails the exact test
+        nn = np.asarray(nn, float)
+        return _binom_ppf(q, nn, p0) / nn * scale
+
+    def curve(nn) -> pd.DataFrame:
+        lim = base(nn).copy()
+        for lev in res.levels:
+            tag, tail = _tag(lev), (1 - lev) / 2
+            lim[f"lower_od_{tag}"] = np.minimum(lim[f"lower_od_{tag}"], exact(nn, tail))
+            lim[f"upper_od_{tag}"] = np.maximum(lim[f"upper_od_{tag}"], exact(nn, 1 - tail))
+        return lim
+
+    t = res.table.copy()
+    lim = curve(t["n"].to_numpy(float))
+    value = t["value"].to_numpy(float)
+    for lev in res.levels:
+        tag, tail = _tag(lev), (1 - lev) / 2
+        lo, hi = lim[f"lower_od_{tag}"].to_numpy(), lim[f"upper_od_{tag}"].to_numpy()
+        t[f"lower_od_{tag}"], t[f"upper_od_{tag}"] = lo, hi
+        t[f"flag_od_{tag}"] = np.where(value > hi, "high", np.where(value < lo, "low", ""))
+        n = t["n"].to_numpy(float)
+        t[f"chance_{tag}"] = np.where(value > exact(n, 1 - tail), "high",
+                                      np.where(value < exact(n, tail), "low", ""))
+    res = dataclasses.replace(res, table=t, _curve=curve)
+    out = unit_verdicts(res, level)
+    out["chance"] = t[f"chance_{_tag(level)}"].map(_SIDE).to_numpy()
+    _state(out, unit, measure, year)
+    return res, out
+
+
+def _tag(level: float) -> str:
+    return f"{100 * level:g}".replace(".", "_")
+
+
+def _binom_ppf(q, n, p):
+    from scipy import stats
+
+    return stats.binom.ppf(q, n, p)
 
 
 def estimate_verdicts(data: pd.DataFrame, estimate: str, se: str, unit: str, city: float, level: float = LEVEL,
