@@ -565,7 +565,9 @@ def build_report(task: dict) -> dict:
             python=task["python"], versions=task["versions"], k=task["k"], data=task["data"],
             data_files=data_files, findings=format_findings(items), synthetic=task["data"]["synthetic"],
             findings_href=f"findings/{name}.json" if items else "", assets=[f"{name}/{a}" for a in assets])
-        banner = env.get_template("banner.html.j2").render(
+        # one synthetic-data banner per page: a notebook that states its data itself
+        # (helpers.publish.notebook.data_statement) keeps its own, the build adds one to any other
+        banner = "" if _states_its_data(nb) else env.get_template("banner.html.j2").render(
             synthetic=task["data"]["synthetic"] and bool(reads), generator=task["data"]["generator"])
         page = render.render_html(nb, title=task["title"], banner_html=banner, footer_html=footer)
         problems = render.check_html(page, task["forbidden"])
@@ -602,3 +604,13 @@ def build_report(task: dict) -> dict:
                 result["warnings"].append(f"could not write its error file: {exc}")
         shutil.rmtree(staging, ignore_errors=True)
     return result
+
+
+def _states_its_data(nb) -> bool:
+    """Whether an executed notebook shows its own synthetic-data banner (an output with ``report-banner``)."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            html = out.get("data", {}).get("text/html", "")
+            if "report-banner" in ("".join(html) if isinstance(html, list) else html):
+                return True
+    return False
