@@ -191,13 +191,13 @@ verdict_text = []
 for v, key in contrast_keys.items():
     c = contrasts[(contrasts["variable"] == v) & contrasts["verdict"].isin(["above", "below"])]
     if len(c):
-        verdict_text.append(f"{measures.label(key).lower()}: " + ", ".join(
-            f"{names[u]} {w} the city" for u, w in zip(c["district_id"], c["verdict"])))
+        verdict_text.append(f"{measures.label(key)}: " + ", ".join(
+            f"{names[u]} ({w})" for u, w in zip(c["district_id"], c["verdict"])))
 interval_only = int(((contrasts["ci_low"] > 0) | (contrasts["ci_high"] < 0)).sum()
                     - contrasts["verdict"].isin(["above", "below"]).sum())
-report.md("Under the rule, {v}. {k}",
-          v=("districts differ from the city on " + "; on ".join(verdict_text)) if verdict_text else
-          "no district differs from the city on any of the four measures",
+report.md("{v} {k}",
+          v=("Districts that differ from the city under the rule: " + "; ".join(verdict_text) + ".") if verdict_text
+          else "Under the rule, no district differs from the city on any of the four measures.",
           k=("" if interval_only <= 0 else
              f"{fmt.count(interval_only)} other district comparisons have an interval of the difference that "
              "excludes zero: their residents' answers differ from the city's by more than sampling error, but not "
@@ -236,8 +236,9 @@ has_margins = "population" in tables and all(c in resp_y.columns and resp_y[c].n
                                                for c in sat.MARGIN_COLUMNS)
 calibrated, shift, why_not = None, None, ""
 if not has_margins:
-    why_not = ("The data have no census margins (or the survey lacks respondents' age band and sex), so this "
-               "section is skipped.")
+    why_not = ("The data have no census margins, so this section is skipped." if "population" not in tables else
+               "The survey does not record every respondent's age band and sex, so the weights cannot be raked to "
+               "the census margins and this section is skipped.")
 else:
     try:
         calibrated = rake(design_y, sat.census_margins(tables["population"], resp_y["district_id"].unique()))
