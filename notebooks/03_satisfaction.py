@@ -328,7 +328,8 @@ unsampled = sae.loc[sae["source"] == "synthetic", "rmse"]
 report.md("In {y}, **{k}** of the {m} sub-districts have a direct estimate (median {n} respondents). The model "
           "attributes a between-sub-district variance of **{s}** (squared points) beyond what the covariates and "
           "districts explain, beside a median sampling variance of **{d}**; the median weight on the direct "
-          "estimate is **{g}**. The median root MSE falls from **{a}** points (direct) to **{b}** (EBLUP){c}.",
+          "estimate is **{g}**{z}. The median root MSE falls from **{a}** points (direct) to **{b}** (EBLUP){c}.",
+          z=(", so the small-area estimates are the regression predictions" if fh.sigma2_v < 1e-6 else ""),
           y=survey_year, k=fmt.count(n_direct), m=fmt.count(len(sae)), n=fmt.count(direct["n"].median()),
           s=fmt.number(fh.sigma2_v, 3), d=fmt.number((direct["se"] ** 2).median(), 3),
           g=fmt.number(fh.table["gamma"].median(), 2), a=fmt.number(direct["se"].median(), 2),
