@@ -614,7 +614,7 @@ def test_estimate_reads_the_design_based_specification(weighted_claim, monkeypat
     claim, tables, frame = weighted_claim
     toy = claims.Claim(**{**{f: getattr(claim, f) for f in claim.__dataclass_fields__}, "truth": {"x": "toy_x"}})
     monkeypatch.setitem(claims.CLAIMS, "toy", toy)
-    rows = claims.estimate(tables, ["toy"], design_based=True, truth={"toy_x": 2.5}).set_index("term")
+    rows = claims.estimate(tables, ["toy"], design_based=True, truth={"effects": {"toy_x": 2.5}}).set_index("term")
     direct = toy.design_based.fit(frame).term("x")
     assert rows.loc["x", "estimate"] == pytest.approx(direct["estimate"], rel=1e-12)
     assert rows.loc["x", "ci_low"] == pytest.approx(direct["ci_low"], rel=1e-12)
