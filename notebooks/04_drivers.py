@@ -345,16 +345,23 @@ if "awareness" in fits:
     pred = drivers.average_predictions(aware, {"near": {"within15": 1, "band15_30": 0},
                                                "middle": {"within15": 0, "band15_30": 1},
                                                "far": {"within15": 0, "band15_30": 0}}).set_index("scenario")["prediction"]
+    far = resp.loc[(resp["within15"] == 0) & (resp["band15_30"] == 0), "aware_center"].dropna()
+    separated = not (np.isfinite(w15["se"]) and np.isfinite(b30["se"]))
     shown = report.md(
-        "Residents who report a walk of 15 minutes or less to the nearest service point have odds of knowing the "
-        "centre **{o1}** times those of residents who report more than 30 minutes, and residents who report 15–30 "
-        "minutes **{o2}** times. The log-odds coefficient of 15 minutes or less minus that of 15–30 minutes is {d}: "
+        "{bands} The log-odds coefficient of 15 minutes or less minus that of 15–30 minutes is {d}: "
         "{fades}. Averaged over the respondents, the model predicts that {p1} would know the centre if everyone "
         "reported 15 minutes or less, {p2} at 15–30 minutes and {p3} beyond 30 (model-based point predictions). Ten "
         "percentage points more migrants in the community go with odds of awareness **{om}** times as high ({n} "
         "respondents).",
-        o1=fmt.interval(np.exp(w15["estimate"]), np.exp(w15["ci_low"]), np.exp(w15["ci_high"])),
-        o2=fmt.interval(np.exp(b30["estimate"]), np.exp(b30["ci_low"]), np.exp(b30["ci_high"])),
+        bands=(("None" if far.mean() == 0 else "All" if far.mean() == 1 else "Too few")
+               + f" of the {fmt.count(len(far))} respondents who report a walk of more than 30 minutes "
+               + ("know" if far.mean() in (0, 1) else "differ in whether they know") + " the centre: the logistic "
+               "regression separates, and the odds ratios of the shorter walks against them cannot be estimated."
+               if separated else
+               "Residents who report a walk of 15 minutes or less to the nearest service point have odds of knowing "
+               f"the centre **{fmt.interval(np.exp(w15['estimate']), np.exp(w15['ci_low']), np.exp(w15['ci_high']))}**"
+               " times those of residents who report more than 30 minutes, and residents who report 15–30 minutes "
+               f"**{fmt.interval(np.exp(b30['estimate']), np.exp(b30['ci_low']), np.exp(b30['ci_high']))}** times."),
         d=fmt.interval(fade["estimate"], fade["ci_low"], fade["ci_high"], se=fade["se"]),
         fades=("the association fades with distance" if fade["ci_low"] > 0 else
                "the association grows with distance, against the claim" if fade["ci_high"] < 0 else
@@ -536,6 +543,9 @@ SCALE = {"awareness": "log-odds", "registration": "log-odds", "eight_haves": "lo
          "service_satisfaction": "log-odds", "satisfaction": "points (0–100)"}
 coefs = drivers.coef_table({MODEL[n]: (C[n], fits[n]) for n in SCALE if n in fits},
                            scales={MODEL[n]: s for n, s in SCALE.items()})
+# a coefficient the data cannot estimate (no finite standard error: a separated logit) is listed, not drawn
+unestimable = coefs[~np.isfinite(coefs["se"])]
+coefs = coefs[np.isfinite(coefs["se"])].reset_index(drop=True)
 if len(coefs):
     fig = drivers.coef_plot(coefs, truth, synthetic=synthetic)
     shown = report.figure(fig, caption="Coefficients of the association models with 95% intervals, one panel per "
@@ -562,7 +572,9 @@ if len(coefs):
                 "the rows each model uses (Table 1 says why some are left out).", data=coefs)
 else:
     shown = report.md("")
-shown
+display(shown, report.md("The data cannot estimate, and the figure and table leave out: {u}.",
+                         u="; ".join(drivers.term_text(t) + f" ({t.split(': ')[0].lower()} model)"
+                                     for t in unestimable["label"])) if len(unestimable) else report.md(""))
 
 # %% [markdown]
 # ## Model-based and design-based estimates of the survey models
@@ -589,6 +601,11 @@ if DESIGN_NAMES:
     equal_fits = {n: drivers.equal_weights_fit(C[n], tables) for n in DESIGN_NAMES}
     compare = pd.concat([drivers.design_comparison(C[n], fits[n], design_fits[n], equal_fits[n]).assign(model=MODEL[n])
                          for n in DESIGN_NAMES], ignore_index=True)
+    # a model the data cannot fully estimate (a separated logit) is left out whole: its design-based fit is no
+    # better defined, and its other coefficients depend on where the fit stopped
+    separated = compare.loc[~compare["estimable"], "claim"].unique()
+    design_unestimable = compare[compare["claim"].isin(separated) & ~compare["estimable"]]
+    compare = compare[~compare["claim"].isin(separated)].reset_index(drop=True)
     row_digits = [fmt.digits_for(min(a, b)) for a, b in zip(compare["se"], compare["se_design"])]
     shown = report.table(pd.DataFrame({
         "Model": compare["model"], "Coefficient": compare["label"],
@@ -603,12 +620,19 @@ if DESIGN_NAMES:
                 "primary sampling units and finite-population correction), with 95% intervals; the difference is "
                 "the design-based minus the model-based estimate over the model-based standard error.",
         data=compare)
+    shown = [shown, report.md("{m} left out: on these data the model-based fit cannot estimate {u}, and a "
+                              "design-based fit of the same model is no better defined.",
+                              m=" and ".join(f"The {t.split(': ')[0].lower()} model" for t in
+                                             dict.fromkeys(design_unestimable["label"].str.split(": ").str[0] + ": "))
+                              + (" are" if len(separated) > 1 else " is"),
+                              u=" and ".join(f"“{drivers.term_text(t)}”" for t in design_unestimable["label"]))
+             if len(separated) else report.md("")]
 else:
-    shown = report.md("*The data have no resident survey: there is no survey model to fit design-based.*")
-shown
+    shown = [report.md("*The data have no resident survey: there is no survey model to fit design-based.*")]
+display(*shown)
 
 # %%
-if DESIGN_NAMES:
+if DESIGN_NAMES and len(compare):
     wv = drivers.weight_variation(resp, C[DESIGN_NAMES[0]].design_based.design["weight"], "district_id")
     big = compare.loc[compare["difference_se"].abs().idxmax()]
     within1 = int((compare["difference_se"].abs() <= 1).sum())
@@ -628,7 +652,7 @@ if DESIGN_NAMES:
         ratio=fmt.number(wv["ratio"], 1), cv=fmt.percent(wv["cv"], 0), between=fmt.percent(1 - wv["share_within"], 0),
         cvw=fmt.percent(wv["cv_within"], 0), deff=fmt.number(wv["deff"], 2), sq=fmt.number(np.sqrt(wv["deff"]), 2)),
         report.md(
-        "**Estimates.** {k} of the {n} coefficients move by less than one model-based standard error between the two "
+        "**Estimates.** {k} coefficients move by less than one model-based standard error between the two "
         "fits. The largest move is in the {outcome} model's coefficient of “{what}”: {m} model-based, {d} design-based, a "
         "difference of {diff} ({z} model-based standard errors){split}. Where the weights move an estimate, the "
         "association is not the same in the parts of the city that the weights represent differently (districts, "
@@ -636,7 +660,8 @@ if DESIGN_NAMES:
         "association over the city's residents, the model-based fit over the respondents, each counted alike (Solon, "
         "Haider & Wooldridge 2015). The difference is measured in model-based standard errors only as a scale: the "
         "two fits use the same respondents, so it is not a test.",
-        k=fmt.count(within1), n=fmt.count(len(compare)), outcome=big["label"].split(": ")[0].lower(),
+        k=(f"All {fmt.count(within1)}" if within1 == len(compare) else
+           f"{fmt.count(within1)} of the {fmt.count(len(compare))}"), outcome=big["label"].split(": ")[0].lower(),
         what=drivers.term_text(big["label"]), m=fmt.number(big["estimate"], dg), d=fmt.number(big["estimate_design"], dg),
         diff=fmt.number(big["difference"], dg + 1), z=fmt.number(big["difference_se"], 1),
         split=(f", of which {fmt.number(big['weighting'], dg + 1)} comes from the weights and "
@@ -699,11 +724,14 @@ CLAIM_ROWS = [
     ("eight_haves", "4. More staff goes with better-equipped service points", "staff_std", "log-odds per SD", 1),
     ("mediation", "5. Awareness goes with satisfaction through taking part (path a × b)", "indirect",
      "points (0–100)", 1)]
-claim_rows = []
+claim_rows, untestable = [], []
 for n, text, term, unit, direction in CLAIM_ROWS:
     if n not in fits:
         continue
     r = fade if term == "fade" else es.overall.iloc[0] if term == "ATT" else fits[n].term(term)
+    if not np.isfinite(r["ci_low"] + r["ci_high"]):
+        untestable.append(text)
+        continue
     claim_rows.append({"claim": text, "estimate": r["estimate"], "ci": (r["ci_low"], r["ci_high"]), "unit": unit,
                        "design": C[n].design, "direction": direction})
 if claim_rows:
@@ -728,7 +756,8 @@ if claim_rows:
                       z=int(counts.get("no evidence either way", 0)), x=int(counts.get("contrary to the claim", 0)))
 else:
     shown = report.md("")
-shown
+display(shown, report.md("Not tested, because the data cannot estimate the coefficient: {u}.",
+                         u="; ".join(untestable)) if untestable else report.md(""))
 
 # %%
 # Synthetic data only: the generator's effects are known, so the estimates can be set beside them.
@@ -858,7 +887,9 @@ report.md("\n\n".join(t for t, _ in methods) + "\n\n" + references.references([r
 UNITS = {"platform_event_study": "percentage points", "platform_hazard": "log-odds", "awareness": "log-odds",
          "registration": "log-odds per unit share", "eight_haves": "log-odds per SD", "participation": "probability",
          "service_satisfaction": "log-odds", "satisfaction": "points (0–100)", "mediation": "points (0–100)"}
-for r in (estimates[estimates["key"] != ""].itertuples() if estimates is not None else []):
+# a coefficient the data cannot estimate (no finite interval, e.g. a separated logit) is not a finding
+for r in (estimates[(estimates["key"] != "") & np.isfinite(estimates["ci_low"] + estimates["ci_high"])].itertuples()
+          if estimates is not None else []):
     findings.record(drivers.finding_name(r.key), r.estimate, ci=(r.ci_low, r.ci_high), unit=UNITS[r.claim],
                     truth=truth_value(truth, r.key), note=C[r.claim].describe(),
                     label=(f"Platform effect on coverage, average of event times {window[0]} to {window[-1]} (points)"
@@ -867,7 +898,8 @@ if "platform_event_study" in fits:
     findings.record("platform_att_twfe", tw["estimate"], ci=(tw["ci_low"], tw["ci_high"]), unit="percentage points",
                     note="static two-way fixed effects, for contrast (biased under staggered timing)",
                     label="Platform and coverage, static two-way fixed effects, for contrast (points)")
-for r in (compare[compare["key"] != ""].itertuples() if DESIGN_NAMES else []):
+for r in (compare[(compare["key"] != "") & np.isfinite(compare["ci_low_design"] + compare["ci_high_design"])].itertuples()
+          if DESIGN_NAMES else []):
     findings.record(drivers.finding_name(r.key) + "_design", r.estimate_design, ci=(r.ci_low_design, r.ci_high_design),
                     unit=UNITS[r.claim], truth=truth_value(truth, r.key), note=C[r.claim].design_based.describe(),
                     label=r.label.replace(": ", " (design-based): ", 1))

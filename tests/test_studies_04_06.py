@@ -580,6 +580,7 @@ def test_design_comparison_against_statsmodels(weighted_claim):
     assert r["difference"] == pytest.approx(wls.params["x"] - ols.params["x"], rel=1e-9)
     assert r["difference_se"] == pytest.approx(r["difference"] / r["se"])
     assert r["se_ratio"] == pytest.approx(r["se_design"] / r["se"])
+    assert r["estimable"]
     assert r["weighting"] > 0  # heavier weights where the association is stronger
     assert r["nobs"] == r["nobs_design"] == len(d)
     # design df: PSUs minus strata, less the coefficients but one

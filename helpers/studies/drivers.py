@@ -383,7 +383,8 @@ def design_comparison(claim, model_fit, design_fit, equal_fit=None, terms=None) 
         ``_design`` (``nobs_design``, ``df_design``: the design's residual degrees of freedom),
         ``difference`` (design-based minus model-based estimate), ``difference_se`` (that
         difference in model-based standard errors) and ``se_ratio`` (design-based over
-        model-based standard error); with ``equal_fit`` also ``estimate_equal``, ``se_equal``,
+        model-based standard error) and ``estimable`` (both standard errors finite and positive: a
+        separated logit, whose coefficient runs off to infinity, has none); with ``equal_fit`` also ``estimate_equal``, ``se_equal``,
         ``specification`` and ``weighting`` (they add up to ``difference``).
     """
     m = claim.estimates(model_fit).set_index("term")
@@ -408,6 +409,8 @@ def design_comparison(claim, model_fit, design_fit, equal_fit=None, terms=None) 
     out["difference"] = out["estimate_design"] - out["estimate"]
     out["difference_se"] = out["difference"] / out["se"]
     out["se_ratio"] = out["se_design"] / out["se"]
+    out["estimable"] = (np.isfinite(out["se"]) & (out["se"] > 0) & np.isfinite(out["se_design"])
+                        & (out["se_design"] > 0))
     if equal_fit is not None:
         e = claim.design_estimates(equal_fit).set_index("term").reindex(keep)
         out["estimate_equal"] = e["estimate"].to_numpy(float)
