@@ -794,7 +794,7 @@ if checks is not None and len(checks):
               "who report more than 30 minutes, and the event-time effects share their control sub-districts, so "
               "their errors move together." if "awareness" in fits and "platform_event_study" in fits else "")))
     design_checks = claims.beside_truth(compare[["key", "estimate_design", "ci_low_design", "ci_high_design"]].rename(
-        columns=lambda c: c.replace("_design", "")), truth) if DESIGN_NAMES else None
+        columns={"estimate_design": "estimate", "ci_low_design": "ci_low", "ci_high_design": "ci_high"}), truth) if DESIGN_NAMES else None
     if design_checks is not None and len(design_checks):
         model_covered = checks.set_index("key")["covered"].reindex(design_checks["key"])
         shown.append(report.md(

@@ -337,9 +337,9 @@ class SurveyModelSpec:
         return result.terms[TERM_COLUMNS].reset_index(drop=True)
 
     def describe(self) -> str:
+        link = "logistic" if "binomial" in self.family else "log-linear" if "poisson" in self.family else "linear"
         kind = ("design-based proportional-odds (logit) model" if self.family == "ordinal" else
-                f"design-based {'logistic' if 'binomial' in self.family else 'log-linear' if 'poisson' in self.family else 'linear'} "
-                f"regression ({self.family} svyglm)")
+                f"design-based {link} regression ({self.family} svyglm)")
         fe = [f"{_by(c)} dummies" for c in _fixed_effects(self.formula)]
         d = self.design
         parts = [f"weights {d['weight']}"]

@@ -218,8 +218,8 @@ def _design_based(formula: str, family: str) -> specs.SurveyModelSpec:
     return specs.SurveyModelSpec(formula, family=family, design=concepts.SURVEY_DESIGN, lonely_psu="adjust")
 
 
-_DISTRICT_STRATA = ("The district dummies stay: districts are strata of the design, so their dummies are fixed "
-                    "design effects and the design-based fit compares the same respondents within districts.")
+_DISTRICT_STRATA = ("The same formula: the district dummies stay, districts being strata of the design, so both fits "
+                    "compare respondents within districts and differ only in the weights and the variance.")
 
 CLAIMS: dict[str, Claim] = {c.name: c for c in [
     Claim("platform_event_study", (1,), "The regional platform raises organisational coverage",
@@ -313,8 +313,9 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
           design_note=("Random intercepts have no design-based counterpart: the district intercepts become district "
                        "dummies (districts are strata of the design) and the community intercepts are left out, the "
                        "design's primary sampling units (communities) carrying the likeness of neighbours into the "
-                       "standard errors instead. The coefficients then estimate the population regression within districts, with "
-                       "respondents weighted as sampled rather than communities weighted by their precision.")),
+                       "standard errors instead. The coefficients then estimate the population regression within "
+                       "districts, with respondents weighted as sampled rather than communities weighted by their "
+                       "precision.")),
     Claim("mediation", (5,), "Awareness works through participation", "observational", _SURVEY, _respondents,
           specs.MediationSpec("aware_center", "participated", "sat_score",
                               mediator_covariates=("share_60plus", "C(district_id)"),

@@ -384,8 +384,9 @@ def design_comparison(claim, model_fit, design_fit, equal_fit=None, terms=None) 
         ``difference`` (design-based minus model-based estimate), ``difference_se`` (that
         difference in model-based standard errors) and ``se_ratio`` (design-based over
         model-based standard error) and ``estimable`` (both standard errors finite and positive: a
-        separated logit, whose coefficient runs off to infinity, has none); with ``equal_fit`` also ``estimate_equal``, ``se_equal``,
-        ``specification`` and ``weighting`` (they add up to ``difference``).
+        separated logit, whose coefficient runs off to infinity, has none); with ``equal_fit`` also
+        ``estimate_equal``, ``se_equal``, ``specification`` and ``weighting`` (they add up to
+        ``difference``).
     """
     m = claim.estimates(model_fit).set_index("term")
     d = claim.design_estimates(design_fit).set_index("term")
