@@ -72,7 +72,9 @@ nb.data_statement(meta, data_dir)
 # drives nonresponse. When a model conditions on what the weights depend on, weighting only costs
 # precision (Solon, Haider & Wooldridge 2015). Standard errors are clustered by community (the
 # primary sampling unit, which also appears in several years), with t intervals on G − 1 degrees of
-# freedom, unless a model's description says otherwise.
+# freedom, unless a model's description says otherwise. Each survey model is also fitted
+# design-based, with the weights and the sampling design, and the two are set side by side in
+# *Model-based and design-based estimates of the survey models*.
 
 # %%
 tables = load.load_all(data_dir, tables=["community_boundaries", "communities", "survey", "members", "joint_building",
@@ -343,16 +345,23 @@ if "awareness" in fits:
     pred = drivers.average_predictions(aware, {"near": {"within15": 1, "band15_30": 0},
                                                "middle": {"within15": 0, "band15_30": 1},
                                                "far": {"within15": 0, "band15_30": 0}}).set_index("scenario")["prediction"]
+    far = resp.loc[(resp["within15"] == 0) & (resp["band15_30"] == 0), "aware_center"].dropna()
+    separated = not (np.isfinite(w15["se"]) and np.isfinite(b30["se"]))
     shown = report.md(
-        "Residents who report a walk of 15 minutes or less to the nearest service point have odds of knowing the "
-        "centre **{o1}** times those of residents who report more than 30 minutes, and residents who report 15–30 "
-        "minutes **{o2}** times. The log-odds coefficient of 15 minutes or less minus that of 15–30 minutes is {d}: "
+        "{bands} The log-odds coefficient of 15 minutes or less minus that of 15–30 minutes is {d}: "
         "{fades}. Averaged over the respondents, the model predicts that {p1} would know the centre if everyone "
         "reported 15 minutes or less, {p2} at 15–30 minutes and {p3} beyond 30 (model-based point predictions). Ten "
         "percentage points more migrants in the community go with odds of awareness **{om}** times as high ({n} "
         "respondents).",
-        o1=fmt.interval(np.exp(w15["estimate"]), np.exp(w15["ci_low"]), np.exp(w15["ci_high"])),
-        o2=fmt.interval(np.exp(b30["estimate"]), np.exp(b30["ci_low"]), np.exp(b30["ci_high"])),
+        bands=(("None" if far.mean() == 0 else "All" if far.mean() == 1 else "Too few")
+               + f" of the {fmt.count(len(far))} respondents who report a walk of more than 30 minutes "
+               + ("know" if far.mean() in (0, 1) else "differ in whether they know") + " the centre: the logistic "
+               "regression separates, and the odds ratios of the shorter walks against them cannot be estimated."
+               if separated else
+               "Residents who report a walk of 15 minutes or less to the nearest service point have odds of knowing "
+               f"the centre **{fmt.interval(np.exp(w15['estimate']), np.exp(w15['ci_low']), np.exp(w15['ci_high']))}**"
+               " times those of residents who report more than 30 minutes, and residents who report 15–30 minutes "
+               f"**{fmt.interval(np.exp(b30['estimate']), np.exp(b30['ci_low']), np.exp(b30['ci_high']))}** times."),
         d=fmt.interval(fade["estimate"], fade["ci_low"], fade["ci_high"], se=fade["se"]),
         fades=("the association fades with distance" if fade["ci_low"] > 0 else
                "the association grows with distance, against the claim" if fade["ci_high"] < 0 else
@@ -534,6 +543,9 @@ SCALE = {"awareness": "log-odds", "registration": "log-odds", "eight_haves": "lo
          "service_satisfaction": "log-odds", "satisfaction": "points (0–100)"}
 coefs = drivers.coef_table({MODEL[n]: (C[n], fits[n]) for n in SCALE if n in fits},
                            scales={MODEL[n]: s for n, s in SCALE.items()})
+# a coefficient the data cannot estimate (no finite standard error: a separated logit) is listed, not drawn
+unestimable = coefs[~np.isfinite(coefs["se"])]
+coefs = coefs[np.isfinite(coefs["se"])].reset_index(drop=True)
 if len(coefs):
     fig = drivers.coef_plot(coefs, truth, synthetic=synthetic)
     shown = report.figure(fig, caption="Coefficients of the association models with 95% intervals, one panel per "
@@ -560,7 +572,129 @@ if len(coefs):
                 "the rows each model uses (Table 1 says why some are left out).", data=coefs)
 else:
     shown = report.md("")
-shown
+display(shown, report.md("The data cannot estimate, and the figure and table leave out: {u}.",
+                         u="; ".join(drivers.term_text(t) + f" ({t.split(': ')[0].lower()} model)"
+                                     for t in unestimable["label"])) if len(unestimable) else report.md(""))
+
+# %% [markdown]
+# ## Model-based and design-based estimates of the survey models
+#
+# The survey models above are model-based: every respondent counts alike, and the standard errors
+# allow for respondents of one community being alike (clustering by community) or rest on the
+# model itself. The resident survey is a sample with unequal selection probabilities - districts
+# were sampled at different rates, communities with probability proportional to size, and the
+# weights were adjusted for nonresponse - so each survey model is fitted a second time,
+# design-based: the coefficients solve the survey-weighted estimating equations (they estimate the
+# regression one would fit to every resident of the city), and their standard errors come from
+# the design itself, by Taylor linearisation over the primary sampling units (communities, drawn
+# afresh each survey year) within strata (districts in a year), with the finite-population
+# correction and t intervals on the design's degrees of freedom (Binder 1983; Lumley & Scott 2017).
+# The district dummies stay in both fits: districts are strata of the design. Random intercepts
+# have no design-based counterpart, so the thermometer's mixed model becomes a weighted linear
+# regression with district dummies. A third fit, design-based with every respondent weighted
+# alike, separates what the weights do from what the change of model and of variance does.
+
+# %%
+DESIGN_NAMES = [n for n in fits if C[n].design_based is not None]
+if DESIGN_NAMES:
+    design_fits = {n: C[n].fit_design_based(tables) for n in DESIGN_NAMES}
+    equal_fits = {n: drivers.equal_weights_fit(C[n], tables) for n in DESIGN_NAMES}
+    compare = pd.concat([drivers.design_comparison(C[n], fits[n], design_fits[n], equal_fits[n]).assign(model=MODEL[n])
+                         for n in DESIGN_NAMES], ignore_index=True)
+    # a model the data cannot fully estimate (a separated logit) is left out whole: its design-based fit is no
+    # better defined, and its other coefficients depend on where the fit stopped
+    separated = compare.loc[~compare["estimable"], "claim"].unique()
+    design_unestimable = compare[compare["claim"].isin(separated) & ~compare["estimable"]]
+    compare = compare[~compare["claim"].isin(separated)].reset_index(drop=True)
+    row_digits = [fmt.digits_for(min(a, b)) for a, b in zip(compare["se"], compare["se_design"])]
+    shown = report.table(pd.DataFrame({
+        "Model": compare["model"], "Coefficient": compare["label"],
+        "Model-based (95% CI)": [fmt.interval(e, lo, h, digits=g) for e, lo, h, g in
+                                 zip(compare["estimate"], compare["ci_low"], compare["ci_high"], row_digits)],
+        "Design-based (95% CI)": [fmt.interval(e, lo, h, digits=g) for e, lo, h, g in
+                                  zip(compare["estimate_design"], compare["ci_low_design"], compare["ci_high_design"],
+                                      row_digits)],
+        "Difference, in model-based SEs": [fmt.number(z, 1) for z in compare["difference_se"]],
+        "SE ratio, design-based to model-based": [fmt.number(r, 2) for r in compare["se_ratio"]]}),
+        caption="The survey models' coefficients, model-based (as above) and design-based (survey weights, strata, "
+                "primary sampling units and finite-population correction), with 95% intervals; the difference is "
+                "the design-based minus the model-based estimate over the model-based standard error.",
+        data=compare)
+    shown = [shown, report.md("{m} left out: on these data the model-based fit cannot estimate {u}, and a "
+                              "design-based fit of the same model is no better defined.",
+                              m=" and ".join(f"The {t.split(': ')[0].lower()} model" for t in
+                                             dict.fromkeys(design_unestimable["label"].str.split(": ").str[0] + ": "))
+                              + (" are" if len(separated) > 1 else " is"),
+                              u=" and ".join(f"“{drivers.term_text(t)}”" for t in design_unestimable["label"]))
+             if len(separated) else report.md("")]
+else:
+    shown = [report.md("*The data have no resident survey: there is no survey model to fit design-based.*")]
+display(*shown)
+
+# %%
+if DESIGN_NAMES and len(compare):
+    wv = drivers.weight_variation(resp, C[DESIGN_NAMES[0]].design_based.design["weight"], "district_id")
+    big = compare.loc[compare["difference_se"].abs().idxmax()]
+    within1 = int((compare["difference_se"].abs() <= 1).sum())
+    spec_part = abs(big["specification"]) > 1e-6 * max(abs(big["estimate"]), big["se"])
+    dg = fmt.digits_for(min(big["se"], big["se_design"]))
+    eq_ratio = compare["se_equal"] / compare["se"]
+    close = bool(((eq_ratio - 1).abs() <= 0.15).all())
+    side = {k: np.sign(compare[f"ci_low{k}"].clip(lower=0)) - np.sign((-compare[f"ci_high{k}"]).clip(lower=0))
+            for k in ("", "_design")}
+    flips = compare[side[""] != side["_design"]]
+    shown = [report.md(
+        "**Weights.** The weights range over a factor of {ratio} (coefficient of variation {cv}); {between} of their "
+        "variance lies between districts, which every survey model holds fixed, and within a district they vary by "
+        "{cvw} of the mean weight. Unequal weights cost precision: Kish's design effect of weighting, 1 + CV², is "
+        "{deff}, so a weighted estimate's standard error can be up to about {sq} times that of an equally weighted one "
+        "from the same respondents (Kish 1965).",
+        ratio=fmt.number(wv["ratio"], 1), cv=fmt.percent(wv["cv"], 0), between=fmt.percent(1 - wv["share_within"], 0),
+        cvw=fmt.percent(wv["cv_within"], 0), deff=fmt.number(wv["deff"], 2), sq=fmt.number(np.sqrt(wv["deff"]), 2)),
+        report.md(
+        "**Estimates.** {k} coefficients move by less than one model-based standard error between the two "
+        "fits. The largest move is in the {outcome} model's coefficient of “{what}”: {m} model-based, {d} design-based, a "
+        "difference of {diff} ({z} model-based standard errors){split}. Where the weights move an estimate, the "
+        "association is not the same in the parts of the city that the weights represent differently (districts, "
+        "large and small communities, communities with more nonresponse): the design-based fit averages the "
+        "association over the city's residents, the model-based fit over the respondents, each counted alike (Solon, "
+        "Haider & Wooldridge 2015). The difference is measured in model-based standard errors only as a scale: the "
+        "two fits use the same respondents, so it is not a test.",
+        k=(f"All {fmt.count(within1)}" if within1 == len(compare) else
+           f"{fmt.count(within1)} of the {fmt.count(len(compare))}"), outcome=big["label"].split(": ")[0].lower(),
+        what=drivers.term_text(big["label"]), m=fmt.number(big["estimate"], dg), d=fmt.number(big["estimate_design"], dg),
+        diff=fmt.number(big["difference"], dg + 1), z=fmt.number(big["difference_se"], 1),
+        split=(f", of which {fmt.number(big['weighting'], dg + 1)} comes from the weights and "
+               f"{fmt.number(big['specification'], dg + 1)} from the change of model (with every respondent weighted "
+               f"alike the design-based fit gives {fmt.number(big['estimate_equal'], dg)})"
+               if spec_part else ", all of it from the weights: with every respondent weighted alike the two fits give "
+               "the same estimate")),
+        report.md(
+        "**Standard errors.** Design-based standard errors are {lo} to {hi} times the model-based ones; with every "
+        "respondent weighted alike they are {elo} to {ehi} times. {why}",
+        lo=fmt.number(compare["se_ratio"].min(), 2), hi=fmt.number(compare["se_ratio"].max(), 2),
+        elo=fmt.number(eq_ratio.min(), 2), ehi=fmt.number(eq_ratio.max(), 2),
+        why=("The design's variance (sampled communities within districts and years, with the finite-population "
+             "correction) and the models' clustering by community (over all years) therefore give nearly the same "
+             "standard errors: what separates the two fits' standard errors is mostly the weights." if close else
+             "The design's variance (sampled communities within districts and years, with the finite-population "
+             "correction) and the models' clustering by community (over all years) differ here by more than a "
+             "sixth, besides what the weights add.")),
+        report.md(
+        "**Verdicts.** {flip}",
+        flip=("Every design-based interval lies on the same side of zero as its model-based one (or both include "
+              "zero), so the verdicts below, drawn from the model-based fits, would be the same from the design-based "
+              "ones." if flips.empty else
+              "The design-based interval and the model-based one fall on different sides of zero for "
+              + "; ".join(f"{drivers.term_text(r)} ({r.split(': ')[0].lower()} model)" for r in flips["label"])
+              + ": the verdicts below are drawn from the model-based fits, and for these the design-based fits would "
+                "give another."))]
+    if "satisfaction" in DESIGN_NAMES:
+        shown.append(report.md("**The thermometer.** Its two fits differ in more than the weights. {note}",
+                               note=C["satisfaction"].design_note))
+else:
+    shown = [report.md("")]
+display(*shown)
 
 # %% [markdown]
 # ## Claims tested
@@ -590,11 +724,14 @@ CLAIM_ROWS = [
     ("eight_haves", "4. More staff goes with better-equipped service points", "staff_std", "log-odds per SD", 1),
     ("mediation", "5. Awareness goes with satisfaction through taking part (path a × b)", "indirect",
      "points (0–100)", 1)]
-claim_rows = []
+claim_rows, untestable = [], []
 for n, text, term, unit, direction in CLAIM_ROWS:
     if n not in fits:
         continue
     r = fade if term == "fade" else es.overall.iloc[0] if term == "ATT" else fits[n].term(term)
+    if not np.isfinite(r["ci_low"] + r["ci_high"]):
+        untestable.append(text)
+        continue
     claim_rows.append({"claim": text, "estimate": r["estimate"], "ci": (r["ci_low"], r["ci_high"]), "unit": unit,
                        "design": C[n].design, "direction": direction})
 if claim_rows:
@@ -619,7 +756,8 @@ if claim_rows:
                       z=int(counts.get("no evidence either way", 0)), x=int(counts.get("contrary to the claim", 0)))
 else:
     shown = report.md("")
-shown
+display(shown, report.md("Not tested, because the data cannot estimate the coefficient: {u}.",
+                         u="; ".join(untestable)) if untestable else report.md(""))
 
 # %%
 # Synthetic data only: the generator's effects are known, so the estimates can be set beside them.
@@ -655,6 +793,17 @@ if checks is not None and len(checks):
               f"the same {fmt.count(int(((resp['within15'] == 0) & (resp['band15_30'] == 0)).sum()))} respondents "
               "who report more than 30 minutes, and the event-time effects share their control sub-districts, so "
               "their errors move together." if "awareness" in fits and "platform_event_study" in fits else "")))
+    design_checks = claims.beside_truth(compare[["key", "estimate_design", "ci_low_design", "ci_high_design"]].rename(
+        columns={"estimate_design": "estimate", "ci_low_design": "ci_low", "ci_high_design": "ci_high"}), truth) if DESIGN_NAMES else None
+    if design_checks is not None and len(design_checks):
+        model_covered = checks.set_index("key")["covered"].reindex(design_checks["key"])
+        shown.append(report.md(
+            "The design-based fits of the survey models cover their planted values in {k} of {n} cases, against {m} of "
+            "the same {n} for the model-based fits. The planted values are parameters of the generator's model of "
+            "each respondent; a design-based fit estimates the regression over the whole city's residents, which "
+            "comes close to them when the planted association is the same for every resident.",
+            k=fmt.count(design_checks["covered"].sum()), n=fmt.count(len(design_checks)),
+            m=fmt.count(int(model_covered.fillna(False).astype(bool).sum()))))
 display(*shown)
 
 # %% [markdown]
@@ -677,7 +826,9 @@ if any(n in fits for n in ("awareness", "registration", "eight_haves", "particip
 if survey_fits:
     caveats += ["Walking time is reported by respondents: the 15-minute bands inherit its rounding and recall error, and "
                 "are not the distance-based 1 km service circle of [Coverage](01_coverage.html).",
-                "The survey models are unweighted (see *Data*); design-based descriptive estimates are in "
+                "The survey models are unweighted (see *Data*); their design-based fits estimate the same associations "
+                "averaged over the city's residents, and differ from them where the association varies with what the "
+                "weights depend on. Design-based descriptive estimates are in "
                 "[Participation](02_participation.html) and [Satisfaction](03_satisfaction.html). Respondents who "
                 "skipped an item a model uses are left out of that model (Table 1), which assumes that, given the "
                 "model's other variables, they do not differ from those who answered."]
@@ -718,9 +869,14 @@ METHODS = [
      ["mccullagh1980"]),
     ("satisfaction", "The thermometer: a linear mixed model with nested random intercepts, REML (Bates et al. 2015).",
      ["bates2015"]),
+    ("design_based", "Survey models, design-based: survey-weighted generalised linear models and a proportional-odds "
+     "model (R's svyglm and svyolr), with Taylor-linearised standard errors over primary sampling units within strata "
+     "and the finite-population correction (Binder 1983; Lumley 2010; Lumley & Scott 2017); Kish's design effect of "
+     "unequal weighting (Kish 1965); when weighting changes a regression (Solon, Haider & Wooldridge 2015).",
+     ["binder1983", "lumley2010", "lumley2017", "kish1965", "solon2015"]),
     ("mediation", "Claim 5: the product of coefficients (Baron & Kenny 1986; VanderWeele 2015) with a bootstrap "
      "resampling communities (Efron & Tibshirani 1993).", ["baron1986", "vanderweele2015", "efron1993"])]
-methods = [(text, refs) for n, text, refs in METHODS if n in fits]
+methods = [(text, refs) for n, text, refs in METHODS if n in fits or (n == "design_based" and DESIGN_NAMES)]
 report.md("\n\n".join(t for t, _ in methods) + "\n\n" + references.references([r for _, refs in methods for r in refs])
           if methods else "*No method was used: no claim could be tested.*")
 
@@ -731,7 +887,9 @@ report.md("\n\n".join(t for t, _ in methods) + "\n\n" + references.references([r
 UNITS = {"platform_event_study": "percentage points", "platform_hazard": "log-odds", "awareness": "log-odds",
          "registration": "log-odds per unit share", "eight_haves": "log-odds per SD", "participation": "probability",
          "service_satisfaction": "log-odds", "satisfaction": "points (0–100)", "mediation": "points (0–100)"}
-for r in (estimates[estimates["key"] != ""].itertuples() if estimates is not None else []):
+# a coefficient the data cannot estimate (no finite interval, e.g. a separated logit) is not a finding
+for r in (estimates[(estimates["key"] != "") & np.isfinite(estimates["ci_low"] + estimates["ci_high"])].itertuples()
+          if estimates is not None else []):
     findings.record(drivers.finding_name(r.key), r.estimate, ci=(r.ci_low, r.ci_high), unit=UNITS[r.claim],
                     truth=truth_value(truth, r.key), note=C[r.claim].describe(),
                     label=(f"Platform effect on coverage, average of event times {window[0]} to {window[-1]} (points)"
@@ -740,6 +898,11 @@ if "platform_event_study" in fits:
     findings.record("platform_att_twfe", tw["estimate"], ci=(tw["ci_low"], tw["ci_high"]), unit="percentage points",
                     note="static two-way fixed effects, for contrast (biased under staggered timing)",
                     label="Platform and coverage, static two-way fixed effects, for contrast (points)")
+for r in (compare[(compare["key"] != "") & np.isfinite(compare["ci_low_design"] + compare["ci_high_design"])].itertuples()
+          if DESIGN_NAMES else []):
+    findings.record(drivers.finding_name(r.key) + "_design", r.estimate_design, ci=(r.ci_low_design, r.ci_high_design),
+                    unit=UNITS[r.claim], truth=truth_value(truth, r.key), note=C[r.claim].design_based.describe(),
+                    label=r.label.replace(": ", " (design-based): ", 1))
 if "awareness" in fits:
     findings.record("aware_fade_within15_minus_15to30", fade["estimate"], ci=(fade["ci_low"], fade["ci_high"]),
                     unit="log-odds", note="claim 2: contrast of the awareness model's walking-time coefficients",

@@ -489,3 +489,136 @@ def test_sensitivity_table_names_choices_in_words():
                                         "perturb the weight of the coverage pillar"]
     assert shown["Districts moved"].tolist() == ["100%", "50%", "25%"]
     assert shown["Mean rank shift"].tolist() == ["1.50", "1.00", "0.50"]
+
+
+# ---------------------------------------------------------------------------- 04: design-based fits
+SURVEY_CLAIMS = ("awareness", "participation", "service_satisfaction", "satisfaction")
+
+
+def test_design_based_specification_is_declared_once_in_the_registry():
+    from helpers.data import concepts
+    from helpers.stats import specs
+
+    have = {n for n, c in claims.CLAIMS.items() if c.design_based is not None}
+    assert have == set(SURVEY_CLAIMS)
+    for n in SURVEY_CLAIMS:
+        c = claims.CLAIMS[n]
+        db = c.design_based
+        assert isinstance(db, specs.SurveyModelSpec)
+        assert db.design is concepts.SURVEY_DESIGN  # the resident survey's design, not a copy
+        assert "survey" in c.tables
+        # same outcome, and every coefficient the claim labels (but random-effect SDs) is in the design-based formula
+        lhs, rhs = (x.strip() for x in db.formula.split("~"))
+        assert lhs == c.spec.formula.split("~")[0].strip()
+        for t in c.labels:
+            if not t.startswith("sd("):
+                assert t in rhs.replace(" ", "").split("+"), (n, t)
+        assert (db.family == "ordinal") == isinstance(c.spec, specs.OrdinalSpec)
+        assert c.design_note
+    with pytest.raises(ValueError, match="registration.*not a sample survey"):
+        claims.CLAIMS["registration"].fit_design_based({})
+    # the notebook fits the registry's specification and writes none of its own
+    from helpers.paths import ROOT
+
+    src = (ROOT / "notebooks" / "04_drivers.py").read_text()
+    assert "fit_design_based" in src and "equal_weights_fit" in src
+    assert "svyglm(" not in src and "svyolr(" not in src and "SurveyDesign(" not in src
+
+
+def test_survey_model_spec_errors():
+    from helpers.stats import specs
+
+    with pytest.raises(ValueError, match="family 'logit'"):
+        specs.SurveyModelSpec("y ~ x", family="logit", design={"weight": "w"})
+    with pytest.raises(ValueError, match="needs design="):
+        specs.SurveyModelSpec("y ~ x")
+
+
+@pytest.fixture(scope="module")
+def weighted_claim():
+    """A claim-like registry entry on simulated respondents: strata, PSUs, unequal weights that go
+    with the size of the association (so weighting moves the estimate)."""
+    from helpers.stats import specs
+
+    rng = np.random.default_rng(RNG_SEED)
+    rows = []
+    for h in range(4):
+        for j in range(8):
+            n = 25
+            x = rng.integers(0, 2, n).astype(float)
+            u = rng.normal(0, 1)
+            slope = 1.0 + h  # the association grows with the stratum, whose weight differs
+            rows.append(pd.DataFrame({"stratum": f"S{h}", "psu": f"S{h}P{j}", "x": x, "fpc": 30.0,
+                                      "w": (h + 1) * 10 * rng.uniform(0.8, 1.2, n),
+                                      "y": 2 + slope * x + u + rng.normal(0, 1, n)}))
+    frame = pd.concat(rows, ignore_index=True)
+    frame.loc[3, "y"] = np.nan  # item nonresponse: left out of both fits
+    design = {"weight": "w", "strata": "stratum", "psu": "psu", "fpc": "fpc"}
+    claim = claims.Claim("toy", (0,), "x goes with y", "observational", ("toy",), lambda t: (t["toy"],),
+                         specs.GLMSpec("y ~ x + C(stratum)", family="gaussian", cluster="psu"),
+                         labels={"x": "Toy: x (points)"},
+                         design_based=specs.SurveyModelSpec("y ~ x + C(stratum)", "gaussian", design=design))
+    return claim, {"toy": frame}, frame
+
+
+def test_design_comparison_against_statsmodels(weighted_claim):
+    import statsmodels.formula.api as smf
+
+    claim, tables, frame = weighted_claim
+    model, design = claim.fit(tables), claim.fit_design_based(tables)
+    equal = drivers.equal_weights_fit(claim, tables)
+    cmp = drivers.design_comparison(claim, model, design, equal).set_index("term")
+    d = frame.dropna(subset=["y"])
+    wls = smf.wls("y ~ x + C(stratum)", d, weights=d["w"]).fit()
+    ols = smf.ols("y ~ x + C(stratum)", d).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(d["psu"])[0]})
+    r = cmp.loc["x"]
+    assert r["estimate_design"] == pytest.approx(wls.params["x"], rel=1e-10)  # survey-weighted = WLS point estimate
+    assert r["estimate"] == pytest.approx(ols.params["x"], rel=1e-10)
+    assert r["estimate_equal"] == pytest.approx(ols.params["x"], rel=1e-10)  # same formula: only the weights differ
+    assert r["specification"] == pytest.approx(0, abs=1e-10)
+    assert r["weighting"] + r["specification"] == pytest.approx(r["difference"], rel=1e-12)
+    assert r["difference"] == pytest.approx(wls.params["x"] - ols.params["x"], rel=1e-9)
+    assert r["difference_se"] == pytest.approx(r["difference"] / r["se"])
+    assert r["se_ratio"] == pytest.approx(r["se_design"] / r["se"])
+    assert r["estimable"]
+    assert r["weighting"] > 0  # heavier weights where the association is stronger
+    assert r["nobs"] == r["nobs_design"] == len(d)
+    # design df: PSUs minus strata, less the coefficients but one
+    assert r["df_design"] == 32 - 4 - (5 - 1)
+    assert list(cmp.index) == ["x"] and r["label"] == "Toy: x (points)"
+    with pytest.raises(KeyError, match="no terms"):
+        drivers.design_comparison(claim, model, design, terms=["z"])
+
+
+def test_weight_variation_by_hand():
+    df = pd.DataFrame({"w": [1.0, 3.0, 10.0, 14.0], "h": ["a", "a", "b", "b"]})
+    w = df["w"].to_numpy()
+    out = drivers.weight_variation(df, "w", "h")
+    assert out["cv"] == pytest.approx(w.std() / w.mean())
+    assert out["deff"] == pytest.approx(len(w) * (w ** 2).sum() / w.sum() ** 2)  # Kish: n sum w^2 / (sum w)^2
+    assert out["ratio"] == pytest.approx(14.0)
+    within = np.mean([1.0, 1.0, 4.0, 4.0])  # squared deviations from the stratum means 2 and 12
+    assert out["share_within"] == pytest.approx(within / w.var())
+    assert out["cv_within"] == pytest.approx(np.sqrt(within) / w.mean())
+    with pytest.raises(ValueError, match="'w'.*positive"):
+        drivers.weight_variation(df.assign(w=[1.0, 0.0, 2.0, 3.0]), "w")
+
+
+def test_term_text():
+    assert drivers.term_text("Thermometer: took part (points)") == "took part"
+    assert drivers.term_text("Awareness: community migrant share, per unit (log-odds)") == \
+        "community migrant share, per unit"
+
+
+def test_estimate_reads_the_design_based_specification(weighted_claim, monkeypatch):
+    """claims.estimate(design_based=True) - what the coverage study would call - fits Claim.design_based."""
+    claim, tables, frame = weighted_claim
+    toy = claims.Claim(**{**{f: getattr(claim, f) for f in claim.__dataclass_fields__}, "truth": {"x": "toy_x"}})
+    monkeypatch.setitem(claims.CLAIMS, "toy", toy)
+    rows = claims.estimate(tables, ["toy"], design_based=True, truth={"effects": {"toy_x": 2.5}}).set_index("term")
+    direct = toy.design_based.fit(frame).term("x")
+    assert rows.loc["x", "estimate"] == pytest.approx(direct["estimate"], rel=1e-12)
+    assert rows.loc["x", "ci_low"] == pytest.approx(direct["ci_low"], rel=1e-12)
+    assert rows.loc["x", "truth"] == 2.5
+    model = claims.estimate(tables, ["toy"]).set_index("term")
+    assert model.loc["x", "estimate"] != pytest.approx(direct["estimate"], rel=1e-6)

@@ -80,6 +80,9 @@ REFERENCES: dict[str, str] = {
     "cressie1993": "Cressie N (1993). *Statistics for Spatial Data*, revised ed. Wiley.",
     "welch1947": "Welch BL (1947). The generalization of 'Student's' problem when several different population "
                  "variances are involved. *Biometrika* 34:28–35.",
+    "kish1965": "Kish L (1965). *Survey Sampling*. Wiley.",
+    "lumley2017": "Lumley T, Scott AJ (2017). Fitting regression models to survey data. *Statistical Science* "
+                  "32:265–278.",
 }
 
 

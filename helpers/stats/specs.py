@@ -16,8 +16,9 @@ Every class has the same three methods:
 Classes: :class:`GLMSpec` (binomial and gaussian GLMs, cluster-robust or model-based),
 :class:`OrdinalSpec` (proportional odds), :class:`MixedSpec` (linear mixed model with variance
 components), :class:`EventStudySpec` (Callaway-Sant'Anna), :class:`MediationSpec` (product of
-coefficients, cluster bootstrap) and :class:`CorrelationSpec` (disattenuated correlation of a
-unit-level score with noisy unit means).
+coefficients, cluster bootstrap), :class:`CorrelationSpec` (disattenuated correlation of a
+unit-level score with noisy unit means) and :class:`SurveyModelSpec` (design-based regression of
+survey microdata: R's ``svyglm`` and ``svyolr``).
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from scipy import stats
 from helpers.stats import models
 
 __all__ = ["GLMSpec", "OrdinalSpec", "MixedSpec", "EventStudySpec", "MediationSpec", "CorrelationSpec",
-           "TERM_COLUMNS"]
+           "SurveyModelSpec", "TERM_COLUMNS"]
 
 #: The columns of every ``terms()`` frame.
 TERM_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "p"]
@@ -261,3 +262,94 @@ class CorrelationSpec:
                 f"replicates resampling {_by(self.unit)}s"
                 + (" with the finite-population correction" if self.finite_population else ""))
 
+
+
+#: Families of :class:`SurveyModelSpec`: those of :func:`helpers.stats.survey.svyglm`, and ``"ordinal"``.
+SURVEY_FAMILIES = ("gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson", "ordinal")
+
+
+@dataclass(frozen=True)
+class SurveyModelSpec:
+    """A design-based regression of survey microdata: R's ``svyglm`` or, for ``family="ordinal"``,
+    ``svyolr`` (proportional odds, logistic).
+
+    The coefficients solve the survey-weighted score equations (they estimate the regression
+    that would be fitted to the whole population) and their standard errors are
+    Taylor-linearised through the sampling design: PSU totals of the estimating functions within
+    strata, with the finite-population correction (:mod:`helpers.stats.survey.regression`,
+    :mod:`helpers.stats.survey.ordinal`). Rows missing a model variable are left out of the fit
+    but kept in the design (R's ``na.omit`` on a design).
+
+    Attributes
+    ----------
+    formula : ``"y ~ x1 + C(g)"`` (formulaic syntax; ``C()`` columns are coded against their
+        first sorted level, as R codes a factor).
+    family : one of :data:`SURVEY_FAMILIES`.
+    design : the sampling design in columns of the data: ``weight``, ``strata`` (a column or a
+        tuple of columns, crossed), ``psu`` and ``fpc`` (e.g.
+        :data:`helpers.data.concepts.SURVEY_DESIGN`).
+    lonely_psu : what a stratum with one PSU contributes to the variance (R's
+        ``options(survey.lonely.psu=)``: ``"fail"``, ``"adjust"``, ``"average"``, ...).
+    """
+
+    formula: str
+    family: str = "gaussian"
+    design: dict | None = None
+    lonely_psu: str = "fail"
+
+    def __post_init__(self):
+        if self.family not in SURVEY_FAMILIES:
+            raise ValueError(f"family {self.family!r}: allowed {', '.join(map(repr, SURVEY_FAMILIES))}")
+        if not self.design or "weight" not in self.design:
+            raise ValueError("SurveyModelSpec needs design= a dict with at least 'weight' (and 'strata', 'psu', "
+                             "'fpc' where the survey has them)")
+
+    def survey_design(self, data: pd.DataFrame):
+        """The :class:`helpers.stats.survey.SurveyDesign` of ``data`` (respondents) under this design."""
+        from helpers.stats.survey import SurveyDesign
+
+        d = self.design
+
+        def cols(v):
+            return list(v) if isinstance(v, (tuple, list)) else v
+
+        return SurveyDesign(data, weight=d["weight"], strata=cols(d.get("strata")), psu=cols(d.get("psu")),
+                            fpc=cols(d.get("fpc")), lonely_psu=self.lonely_psu)
+
+    def fit(self, data: pd.DataFrame, level: float = 0.95):
+        """Fit to ``data`` (one row per respondent, with the design's columns).
+
+        Returns
+        -------
+        :class:`helpers.stats.survey.SurveyGLMResult` (``family`` of svyglm) or
+        :class:`helpers.stats.survey.SurveyOLRResult` (``"ordinal"``): ``.terms`` (``term,
+        estimate, se, ci_low, ci_high, p, df``, t intervals on the design's residual df),
+        ``.vcov``, ``.nobs``, ``.contrast()``.
+        """
+        from helpers.stats.survey import svyglm, svyolr
+
+        design = self.survey_design(data)
+        if self.family == "ordinal":
+            return svyolr(design, self.formula, level=level)
+        return svyglm(design, self.formula, self.family, level=level)
+
+    def terms(self, result) -> pd.DataFrame:
+        return result.terms[TERM_COLUMNS].reset_index(drop=True)
+
+    def describe(self) -> str:
+        link = "logistic" if "binomial" in self.family else "log-linear" if "poisson" in self.family else "linear"
+        kind = ("design-based proportional-odds (logit) model" if self.family == "ordinal" else
+                f"design-based {link} regression ({self.family} svyglm)")
+        fe = [f"{_by(c)} dummies" for c in _fixed_effects(self.formula)]
+        d = self.design
+        parts = [f"weights {d['weight']}"]
+        if d.get("strata"):
+            st = d["strata"]
+            parts.append("strata " + (" x ".join(_by(c) for c in st) if isinstance(st, (tuple, list)) else _by(st)))
+        if d.get("psu"):
+            parts.append(f"PSUs {_by(d['psu']) if isinstance(d['psu'], str) else ', '.join(map(_by, d['psu']))}")
+        if d.get("fpc"):
+            parts.append("finite-population correction")
+        return (f"{kind} of {self.formula}" + (f" with {' and '.join(fe)}" if fe else "")
+                + f"; Taylor-linearised standard errors from the design ({', '.join(parts)}), t intervals on the "
+                  "design's degrees of freedom")

@@ -150,6 +150,11 @@ class Claim:
     choice : why this specification (measured coverage, alternatives tried).
     speed : ``"fast"`` or ``"slow"`` (slow ones get fewer replicates in the coverage study).
     labels : result term -> what it is, for a reader (tables of estimates beside the truth).
+    design_based : for claims on the resident survey, the design-based counterpart of ``spec``
+        (:class:`helpers.stats.specs.SurveyModelSpec`: the survey weights, strata, PSUs and
+        finite-population correction of :data:`helpers.data.concepts.SURVEY_DESIGN`), fitted to the
+        same inputs by :meth:`fit_design_based`; None where the data are not a sample survey.
+    design_note : why the design-based specification is what it is (how it departs from ``spec``).
     """
 
     name: str
@@ -163,6 +168,8 @@ class Claim:
     choice: str = ""
     speed: str = "fast"
     labels: dict[str, str] = field(default_factory=dict)
+    design_based: object = None
+    design_note: str = ""
 
     def fit(self, tables: dict, **run):
         """Fit the estimator to loaded ``tables``; ``run`` passes settings such as ``seed`` (bootstraps)."""
@@ -182,8 +189,37 @@ class Claim:
     def describe(self) -> str:
         return self.spec.describe()
 
+    def fit_design_based(self, tables: dict, **run):
+        """Fit the design-based counterpart (:attr:`design_based`) to the same inputs as :meth:`fit`."""
+        if self.design_based is None:
+            raise ValueError(f"claim {self.name!r} has no design-based specification (its data are not a sample "
+                             "survey); claims that have one: "
+                             + ", ".join(n for n, c in CLAIMS.items() if c.design_based is not None))
+        missing = [t for t in self.tables if t not in tables]
+        if missing:
+            raise KeyError(f"claim {self.name!r} needs the tables {', '.join(missing)}")
+        return self.design_based.fit(*self.inputs(tables), **run)
+
+    def design_estimates(self, result) -> pd.DataFrame:
+        """:meth:`estimates` of a :meth:`fit_design_based` result: ``term, estimate, se, ci_low,
+        ci_high, p, key, label``."""
+        t = self.design_based.terms(result)
+        return t.assign(key=t["term"].map(self.truth).fillna(""),
+                        label=t["term"].map(lambda x: self.labels.get(x, x)))
+
 
 _SURVEY = ("survey", "communities", "community_boundaries")
+
+
+def _design_based(formula: str, family: str) -> specs.SurveyModelSpec:
+    # a stratum with one sampled PSU (possible in a small data folder) contributes its deviation from
+    # the grand mean, R's options(survey.lonely.psu = "adjust"); with two or more PSUs per stratum it
+    # changes nothing
+    return specs.SurveyModelSpec(formula, family=family, design=concepts.SURVEY_DESIGN, lonely_psu="adjust")
+
+
+_DISTRICT_STRATA = ("The same formula: the district dummies stay, districts being strata of the design, so both fits "
+                    "compare respondents within districts and differ only in the weights and the variance.")
 
 CLAIMS: dict[str, Claim] = {c.name: c for c in [
     Claim("platform_event_study", (1,), "The regional platform raises organisational coverage",
@@ -212,14 +248,19 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
                  "migrant_share": "aware_migrant_share_logit"},
           labels={"within15": "Awareness: reported walk of 15 minutes or less vs over 30 (log-odds)",
                   "band15_30": "Awareness: reported walk of 15-30 minutes vs over 30 (log-odds)",
-                  "migrant_share": "Awareness: community migrant share, per unit (log-odds)"}),
+                  "migrant_share": "Awareness: community migrant share, per unit (log-odds)"},
+          design_based=_design_based("aware_center ~ within15 + band15_30 + migrant_share + C(district_id)",
+                                     "quasibinomial"),
+          design_note=_DISTRICT_STRATA),
     Claim("participation", (4, 5), "Older communities and aware residents take part more",
           "observational", _SURVEY, _respondents,
           specs.GLMSpec("participated ~ aware_center + share_60plus + C(district_id)", family="gaussian",
                         cluster="community_id"),
           truth={"aware_center": "participate_aware_lpm", "share_60plus": "participate_share60_lpm"},
           labels={"aware_center": "Taking part: aware of the centre (probability)",
-                  "share_60plus": "Taking part: community share aged 60+, per unit (probability)"}),
+                  "share_60plus": "Taking part: community share aged 60+, per unit (probability)"},
+          design_based=_design_based("participated ~ aware_center + share_60plus + C(district_id)", "gaussian"),
+          design_note=_DISTRICT_STRATA),
     Claim("registration", (3,), "Joint-building agreements raise member registration",
           "within-community change", ("members", "joint_building", "community_boundaries"), _registration,
           specs.GLMSpec("registered ~ agreement_share + C(year)", trials="in_service_resident",
@@ -251,7 +292,9 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
           truth={"within15": "sat_service_within15_ologit", "aware_center": "sat_service_aware_ologit"},
           labels={"within15": "Satisfaction with service: reported walk of 15 minutes or less (log-odds)",
                   "aware_center": "Satisfaction with service: aware of the centre (log-odds)"},
-          speed="slow"),
+          speed="slow",
+          design_based=_design_based("sat_service ~ within15 + aware_center + C(district_id)", "ordinal"),
+          design_note=_DISTRICT_STRATA),
     Claim("satisfaction", (2, 5), "Participation, awareness and proximity go with higher satisfaction",
           "observational", _SURVEY, _respondents,
           specs.MixedSpec("sat_score ~ participated + aware_center + within15", group="district_id",
@@ -264,7 +307,15 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
                   "sd(district_id)": "Thermometer: SD between districts (points)",
                   "sd(community_id)": "Thermometer: SD between communities within a district (points)",
                   "sd(residual)": "Thermometer: SD between residents within a community (points)"},
-          speed="slow"),
+          speed="slow",
+          design_based=_design_based("sat_score ~ participated + aware_center + within15 + C(district_id)",
+                                     "gaussian"),
+          design_note=("Random intercepts have no design-based counterpart: the district intercepts become district "
+                       "dummies (districts are strata of the design) and the community intercepts are left out, the "
+                       "design's primary sampling units (communities) carrying the likeness of neighbours into the "
+                       "standard errors instead. The coefficients then estimate the population regression within "
+                       "districts, with respondents weighted as sampled rather than communities weighted by their "
+                       "precision.")),
     Claim("mediation", (5,), "Awareness works through participation", "observational", _SURVEY, _respondents,
           specs.MediationSpec("aware_center", "participated", "sat_score",
                               mediator_covariates=("share_60plus", "C(district_id)"),
@@ -292,16 +343,26 @@ def truth_keys(names=None) -> dict[str, tuple[str, ...]]:
     return {n: tuple(CLAIMS[n].truth.values()) for n in names if CLAIMS[n].truth}
 
 
-def estimate(tables: dict, names=None, seed=None, truth: dict | None = None) -> pd.DataFrame:
+def estimate(tables: dict, names=None, seed=None, truth: dict | None = None,
+             design_based: bool = False) -> pd.DataFrame:
     """Fit the named claims (default: every claim with a ground-truth key) and return one row per
     ground-truth key: ``claim, key, term, estimate, se, ci_low, ci_high`` and, with ``truth``
-    (a ground-truth dict), ``truth`` and ``covered`` (the truth inside the 95% interval)."""
-    names = list(truth_keys()) if names is None else list(names)
+    (a ground-truth dict), ``truth`` and ``covered`` (the truth inside the 95% interval).
+
+    With ``design_based=True`` the claims' design-based specifications are fitted instead
+    (:attr:`Claim.design_based`; default names: the claims with one and a ground-truth key)."""
+    if names is None:
+        names = [n for n in truth_keys() if not design_based or CLAIMS[n].design_based is not None]
+    names = list(names)
     rows = []
     for n in names:
         if n not in CLAIMS:
             raise ValueError(f"unknown claim {n!r}; allowed: {', '.join(CLAIMS)}")
         c = CLAIMS[n]
+        if design_based:
+            est = c.design_estimates(c.fit_design_based(tables))
+            rows.append(est[est["key"] != ""].assign(claim=n))
+            continue
         run = {"seed": seed} if isinstance(c.spec, (specs.MediationSpec, specs.CorrelationSpec,
                                                      specs.EventStudySpec)) else {}
         est = c.estimates(c.fit(tables, **run))

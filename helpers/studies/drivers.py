@@ -13,8 +13,12 @@ only counts, collects and lays out what they return. The report's sentences are 
 * :func:`average_predictions` - mean predicted outcome of a fit with some regressors set.
 * :func:`coef_table` - the labelled coefficients of several claims' fits in one tidy frame.
 * :func:`coef_plot` - one panel per model, estimates with 95% intervals and the planted truth.
+* :func:`term_text` - a coefficient's label as a phrase inside a sentence.
 * :func:`format_rows` - rows of a tidy estimate frame as text (:mod:`helpers.publish.fmt`).
 * :func:`finding_name` - a findings name for a ground-truth key.
+* :func:`equal_weights_fit` - a claim's design-based specification with every respondent weighted alike.
+* :func:`design_comparison` - a claim's model-based and design-based estimates side by side.
+* :func:`weight_variation` - how much the survey weights vary, overall and within strata.
 """
 from __future__ import annotations
 
@@ -26,7 +30,9 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["model_variables", "item_nonresponse", "adoption_summary", "twfe", "pretrend_summary",
-           "average_predictions", "coef_table", "coef_plot", "format_rows", "finding_name"]
+           "average_predictions", "coef_table", "coef_plot", "term_text", "format_rows", "finding_name", "equal_weights_fit",
+           "design_comparison",
+           "weight_variation"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -227,6 +233,13 @@ def _tick(label: str, width: int = 40) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
+def term_text(label: str) -> str:
+    """A coefficient's label as a phrase for a sentence: without its ``"Model: "`` prefix and its final
+    ``"(scale)"``, first letter in lower case (``"Thermometer: took part (points)"`` -> ``"took part"``)."""
+    text = _tick(label, width=10_000)
+    return text[:1].lower() + text[1:]
+
+
 def coef_plot(table: pd.DataFrame, truth: dict | None = None, ncols: int = 2, synthetic: bool = False):
     """Coefficient plot: one panel per model (on its own scale, named by ``scale``), each term's
     estimate with its 95% interval and, where the row has a ground-truth ``key`` and ``truth`` holds
@@ -321,3 +334,126 @@ def finding_name(key: str) -> str:
     """A findings name for a ground-truth key: ``"name[e]"`` becomes ``"name_e<e>"``."""
     m = re.fullmatch(r"(.+)\[(.+)\]", key)
     return f"{m.group(1)}_e{m.group(2)}" if m else key
+
+
+_SIDES = ("estimate", "se", "ci_low", "ci_high", "p")
+
+
+def equal_weights_fit(claim, tables: dict):
+    """A claim's design-based specification fitted with every respondent's weight set to 1.
+
+    The strata, PSUs and finite-population correction stay, so the fit differs from the
+    model-based one (the claim's ``spec``) only by its specification and its design-based
+    variance, and from the design-based one (``design_based``) only by the weights: it splits the
+    difference between the two.
+
+    Returns
+    -------
+    The specification's result (:class:`helpers.stats.survey.SurveyGLMResult` or
+    :class:`helpers.stats.survey.SurveyOLRResult`).
+    """
+    if claim.design_based is None:
+        raise ValueError(f"equal_weights_fit: claim {claim.name!r} has no design-based specification")
+    weight = claim.design_based.design["weight"]
+    frame = claim.inputs(tables)[0]
+    return claim.design_based.fit(frame.assign(**{weight: 1.0}))
+
+
+def design_comparison(claim, model_fit, design_fit, equal_fit=None, terms=None) -> pd.DataFrame:
+    """A claim's model-based estimates (its registry ``spec``) beside its design-based ones
+    (``design_based``), term by term.
+
+    Parameters
+    ----------
+    claim : a :class:`helpers.studies.claims.Claim` with a design-based specification.
+    model_fit : ``claim.fit(tables)``.
+    design_fit : ``claim.fit_design_based(tables)``.
+    equal_fit : optionally :func:`equal_weights_fit` of the claim: adds ``estimate_equal``,
+        ``se_equal`` and splits ``difference`` into ``specification`` (equal-weights minus
+        model-based: what the change of model and of variance does) and ``weighting``
+        (design-based minus equal-weights: what the weights do).
+    terms : the terms to compare, in order; by default every term the claim labels that both fits
+        estimate (standard deviations of random effects have no design-based counterpart).
+
+    Returns
+    -------
+    DataFrame
+        One row per term: ``claim, term, label, key`` (ground-truth key, empty where none), the
+        model-based ``estimate, se, ci_low, ci_high, p`` and ``nobs``, the same with the suffix
+        ``_design`` (``nobs_design``, ``df_design``: the design's residual degrees of freedom),
+        ``difference`` (design-based minus model-based estimate), ``difference_se`` (that
+        difference in model-based standard errors) and ``se_ratio`` (design-based over
+        model-based standard error) and ``estimable`` (both standard errors finite and positive: a
+        separated logit, whose coefficient runs off to infinity, has none); with ``equal_fit`` also
+        ``estimate_equal``, ``se_equal``, ``specification`` and ``weighting`` (they add up to
+        ``difference``).
+    """
+    m = claim.estimates(model_fit).set_index("term")
+    d = claim.design_estimates(design_fit).set_index("term")
+    keep = list(terms) if terms is not None else [t for t in claim.labels if t in m.index and t in d.index]
+    unknown = [t for t in keep if t not in m.index or t not in d.index]
+    if unknown:
+        raise KeyError(f"design_comparison: claim {claim.name!r} has no terms {unknown} in both fits; model-based "
+                       f"terms: {list(m.index)}; design-based terms: {list(d.index)}")
+    rows = []
+    for t in keep:
+        r = {"claim": claim.name, "term": t, "label": m.loc[t, "label"], "key": m.loc[t, "key"]}
+        r.update({c: float(m.loc[t, c]) for c in _SIDES})
+        r["nobs"] = int(model_fit.nobs)
+        r.update({f"{c}_design": float(d.loc[t, c]) for c in _SIDES})
+        r["nobs_design"] = int(design_fit.nobs)
+        r["df_design"] = float(design_fit.df_residual)
+        rows.append(r)
+    cols = (["claim", "term", "label", "key", *_SIDES, "nobs", *(f"{c}_design" for c in _SIDES), "nobs_design",
+             "df_design"])
+    out = pd.DataFrame(rows, columns=cols)
+    out["difference"] = out["estimate_design"] - out["estimate"]
+    out["difference_se"] = out["difference"] / out["se"]
+    out["se_ratio"] = out["se_design"] / out["se"]
+    out["estimable"] = (np.isfinite(out["se"]) & (out["se"] > 0) & np.isfinite(out["se_design"])
+                        & (out["se_design"] > 0))
+    if equal_fit is not None:
+        e = claim.design_estimates(equal_fit).set_index("term").reindex(keep)
+        out["estimate_equal"] = e["estimate"].to_numpy(float)
+        out["se_equal"] = e["se"].to_numpy(float)
+        out["specification"] = out["estimate_equal"] - out["estimate"]
+        out["weighting"] = out["estimate_design"] - out["estimate_equal"]
+    return out
+
+
+def weight_variation(frame: pd.DataFrame, weight: str, strata=None) -> dict:
+    """How much survey weights vary: overall and within strata.
+
+    Parameters
+    ----------
+    frame : respondents (e.g. the complete cases of a model).
+    weight : the weight column.
+    strata : column(s) within which the weights are also compared (e.g. the design's strata).
+
+    Returns
+    -------
+    dict
+        ``n`` (rows), ``cv`` (coefficient of variation of the weights, population sd over mean),
+        ``deff`` (Kish's design effect of unequal weighting, ``1 + cv**2``), ``ratio`` (largest over
+        smallest weight) and, with ``strata``, ``cv_within`` (square root of the mean squared
+        within-stratum deviation over the squared mean weight: the variation left once strata are
+        held fixed) and ``share_within`` (the share of the weights' variance that lies within strata).
+
+    References
+    ----------
+    Kish, L. (1965) *Survey Sampling*, section 11.7. Wiley.
+    """
+    w = pd.to_numeric(frame[weight], errors="coerce").to_numpy(float)
+    if len(w) == 0 or not np.isfinite(w).all() or (w <= 0).any():
+        raise ValueError(f"weight_variation: column {weight!r} needs positive finite weights in every row "
+                         f"({len(w)} rows); drop rows without a weight first")
+    mean, var = w.mean(), w.var()
+    out = {"n": int(len(w)), "cv": float(np.sqrt(var) / mean), "deff": float(1 + var / mean ** 2),
+           "ratio": float(w.max() / w.min())}
+    if strata is not None:
+        cols = [strata] if isinstance(strata, str) else list(strata)
+        dev = w - frame.groupby(cols, sort=False)[weight].transform("mean").to_numpy(float)
+        within = float(np.mean(dev ** 2))
+        out["cv_within"] = float(np.sqrt(within) / mean)
+        out["share_within"] = float(within / var) if var > 0 else 0.0
+    return out
