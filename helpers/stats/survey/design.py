@@ -788,6 +788,19 @@ class SurveyDesign:
         return SurveyDesign(df, self.weight, self.strata or None, self.psu or None, self.fpc or None,
                             lonely_psu=self.lonely_psu)
 
+    def _unit_cells(self) -> tuple[np.ndarray, _Cells]:
+        """The whole design's cells (one per sampling unit with a non-zero-weight row) and the
+        cell of each row (-1: a unit whose rows all have weight 0), cached: per-cell totals of
+        any row values are then one ``bincount`` each over the rows."""
+        key = ("\0unitcells",)
+        if key not in self._domain_cache:
+            cells = self._reduce({}, [])
+            _, allcells, cid, nrow, _ = self._domain_cache[("\0cells",)]
+            keep = nrow > 0
+            remap = np.where(keep, np.cumsum(keep) - 1, -1)
+            self._domain_cache[key] = (remap[cid], cells)
+        return self._domain_cache[key]
+
     def _cell_totals(self, Z: np.ndarray, rows: np.ndarray | None, by: list[str] | None = None,
                      coded: Sequence[tuple[np.ndarray, np.ndarray, int]] = (), zeroed: bool = False
                      ) -> tuple[_Cells, np.ndarray, np.ndarray]:
