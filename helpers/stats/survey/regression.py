@@ -25,9 +25,13 @@ How it is computed (R ``survey`` 4.x, ``svyglm.survey.design`` and ``svy.varcoef
   tests run R to its fixed point.
 * Speed (a fit on 1,000,000 rows is a few passes over them): main-effects formulas are
   coded directly (the columns and names formulaic gives); a factor with three or more
-  levels is kept as its codes, its blocks of ``X'WX`` being sums per level; each pass is
-  one symmetric rank-k update; above 400,000 rows the scoring starts from the fit to a
-  systematic subsample of 50,000 (the same fixed point, two passes fewer).
+  levels is kept as its codes, and the rows of the fit are ordered by the first such
+  factor, so its blocks of ``X'WX`` are BLAS products over ranges of rows; each pass is
+  one symmetric rank-k update (``dsyrk``) of a work matrix allocated once; above 400,000
+  rows the scoring starts from the fit to a systematic subsample of 50,000 (the same fixed
+  point, two passes fewer); the scores are summed per PSU by ``bincount`` on the design's
+  cached unit code of each row. Everything is float64; the results do not depend on the
+  row order beyond rounding.
 * The variance is the sandwich ``A^-1 B A^-1`` where ``A = X' W X`` (W the working
   weights, the design weights included) and B the design covariance of the totals of the
   estimating functions ``w_i x_i (y_i - mu_i) mu'_i / V(mu_i)``: the influence values
