@@ -207,6 +207,7 @@ class _ModelMatrix:
         self.n = dense.shape[0]
         self._work = None  # gram_score's work matrix, allocated on first use
         self.row_order = None  # set by _simple_matrix when it reorders the rows
+        self._bounds = None
 
     def take(self, sub) -> "_ModelMatrix":
         return _ModelMatrix(np.asfortranarray(self.dense[sub]), [(c[sub], L) for c, L in self.factors], self.order,
@@ -216,10 +217,22 @@ class _ModelMatrix:
         pd_ = self.dense.shape[1]
         eta = self.dense @ b[:pd_]
         j = pd_
-        for codes, L in self.factors:
-            eta = eta + np.concatenate([[0.0], b[j:j + L - 1]])[codes]
+        for k, (codes, L) in enumerate(self.factors):
+            if k == 0 and self.sorted_first:  # levels are ranges of rows
+                bounds = self.level_bounds()
+                for lev in range(1, L):
+                    eta[bounds[lev]:bounds[lev + 1]] += b[j + lev - 1]
+            else:
+                eta += np.concatenate([[0.0], b[j:j + L - 1]])[codes]
             j += L - 1
         return eta
+
+    def level_bounds(self) -> np.ndarray:
+        """First row of each level of the first factor and the end (rows ordered by it)."""
+        if self._bounds is None:
+            codes, L = self.factors[0]
+            self._bounds = np.searchsorted(codes, np.arange(L + 1))
+        return self._bounds
 
     def rmatvec(self, r: np.ndarray) -> np.ndarray:
         out = [self.dense.T @ r]
@@ -253,7 +266,7 @@ class _ModelMatrix:
                 nz = np.flatnonzero(codes > 0)
                 pos.append((nz, (j + codes[nz] - 1) * n + nz))  # rows, flat positions in M.T
                 j += L - 1
-            bounds = np.searchsorted(self.factors[0][0], np.arange(L0 + 1)) if seg else None
+            bounds = self.level_bounds() if seg else None
             self._work = (M, pos, np.empty(n), bounds)
         M, pos, sw, bounds = self._work
         np.sqrt(ww, out=sw)
@@ -439,7 +452,9 @@ def _level_codes(s: pd.Series, rows: np.ndarray | None, levels=None) -> tuple[np
     if levels is None:
         codes, uniq = pd.factorize(s, sort=True)
         c = codes if rows is None else codes[rows]
-        used = np.bincount(c[c >= 0], minlength=len(uniq)) > 0
+        used = np.bincount(c if c.min(initial=0) >= 0 else c[c >= 0], minlength=len(uniq)) > 0
+        if used.all():  # every level present: the codes are already 0..L-1
+            return c.astype(np.int64, copy=False), list(uniq)
         remap = np.cumsum(used) - 1
         return np.where(c >= 0, remap[np.maximum(c, 0)], -1), [uniq[i] for i in np.flatnonzero(used)]
     sub = s if rows is None else s[rows]
