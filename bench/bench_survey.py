@@ -75,12 +75,13 @@ con <- file(a[1], "rb"); m <- matrix(readBin(con, "double", n = n * length(nm)),
 d <- as.data.frame(m); names(d) <- nm; rm(m)
 t0 <- system.time(des <- svrepdesign(data = d, repweights = "^rw[0-9]+$", weights = ~w, type = "bootstrap",
                                      scale = as.numeric(a[4]), rscales = 1, combined.weights = TRUE))[["elapsed"]]
-t <- system.time(r <- svyby(~y1 + y2, ~district, des, svymean, deff = TRUE))[["elapsed"]]
+st <- system.time(r <- svyby(~y1 + y2, ~district, des, svymean, deff = TRUE))
+t <- st[["elapsed"]]; tc <- st[["user.self"]] + st[["sys.self"]]
 est <- matrix(coef(r), ncol = 2); se <- as.matrix(SE(r)); de <- as.matrix(deff(r))
 out <- data.frame(district = r$district, y1 = est[, 1], y2 = est[, 2], se1 = se[, 1], se2 = se[, 2],
                   deff1 = de[, 1], deff2 = de[, 2])
 write.csv(out, a[5], row.names = FALSE)
-cat(sprintf("%.6f %.6f\n", t, t0))
+cat(sprintf("%.6f %.6f %.6f\n", t, t0, tc))
 """
 
 
@@ -104,14 +105,15 @@ def replicate_benchmark(df: pd.DataFrame, reps: int, run_r: bool, run_svy: bool)
     t0 = time.perf_counter()
     rd = ReplicateDesign(data, "w", "^rw[0-9]+$", type="bootstrap", scale=scale, n_replicates=reps)
     t_build = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     ours = rd.mean(["y1", "y2"], by="district")
-    t_cold = time.perf_counter() - t0
+    t_cold, c_cold = time.perf_counter() - t0, time.process_time() - c0
     tracemalloc.start()  # memory apart: tracemalloc slows every allocation, so not while timing
     ReplicateDesign(data, "w", "^rw[0-9]+$", type="bootstrap", scale=scale).mean(["y1", "y2"], by="district")
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     t_warm, ours = best_of(lambda: rd.mean(["y1", "y2"], by="district"))
+    c_warm = CPU["last"]
     t_conv_cold = None
     t0 = time.perf_counter()
     conv2 = as_replicate_design(base, "bootstrap", replicates=reps, seed=1)
@@ -120,7 +122,7 @@ def replicate_benchmark(df: pd.DataFrame, reps: int, run_r: bool, run_svy: bool)
     t_conv, oc = best_of(lambda: conv2.mean(["y1", "y2"], by="district"))
     same = _rel(oc[["estimate", "se", "deff"]], ours[["estimate", "se", "deff"]])
 
-    t_r = t_r_design = t_svy = None
+    t_r = t_r_design = t_svy = c_r = c_svy = None
     diff_r = diff_svy = None
     tmp = Path(tempfile.mkdtemp(prefix="bench_rep_"))
     try:
@@ -135,7 +137,7 @@ def replicate_benchmark(df: pd.DataFrame, reps: int, run_r: bool, run_svy: bool)
             res = subprocess.run([rs, str(tmp / "b.R"), str(tmp / "d.bin"), str(tmp / "names.txt"), str(len(data)),
                                   repr(scale), str(tmp / "r.csv")], capture_output=True, text=True)
             if res.returncode == 0:
-                t_r, t_r_design = (float(x) for x in res.stdout.strip().splitlines()[-1].split())
+                t_r, t_r_design, c_r = (float(x) for x in res.stdout.strip().splitlines()[-1].split())
                 r = pd.read_csv(tmp / "r.csv").set_index("district")
                 m = ours.pivot(index="district", columns="variable", values=["estimate", "se", "deff"])
                 mine = np.c_[m[("estimate", "y1")], m[("estimate", "y2")], m[("se", "y1")], m[("se", "y2")],
@@ -155,6 +157,7 @@ def replicate_benchmark(df: pd.DataFrame, reps: int, run_r: bool, run_svy: bool)
                                                                                          scale=scale)))
                 t_svy, est = best_of(lambda: sample.estimation.mean(["y1", "y2"], by="district",
                                                                     method="replication"), repeat=3)
+                c_svy = CPU["last"]
                 diffs = []
                 for var, e in zip(["y1", "y2"], est):
                     sv = e.to_polars().to_pandas().sort_values("district")
@@ -198,6 +201,14 @@ def replicate_benchmark(df: pd.DataFrame, reps: int, run_r: bool, run_svy: bool)
     if t_svy:
         print(f"target svy/ours >= 10: warm {t_svy / t_warm:.1f}x ({'met' if t_svy / t_warm >= 10 else 'NOT met'}), "
               f"cold {t_svy / t_cold:.1f}x")
+    print("CPU seconds (process time; on a shared machine elapsed times grow with the load, CPU times much "
+          "less; R and ours are single-threaded, svy's polars is not):")
+    print(f"  ours warm {c_warm:.4f}, ours cold {c_cold:.4f}, R svyby {c_r if c_r else float('nan'):.4f}, "
+          f"svy {c_svy if c_svy else float('nan'):.4f}")
+    if c_r:
+        print(f"  R/ours in CPU seconds: warm {c_r / c_warm:.0f}x, cold {c_r / c_cold:.0f}x")
+    if c_svy:
+        print(f"  svy/ours in CPU seconds: warm {c_svy / c_warm:.1f}x, cold {c_svy / c_cold:.1f}x")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
@@ -218,12 +229,18 @@ def simulate(n: int, n_psu: int, n_strata: int, seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame({"district": stratum + 1, "psu": psu + 1, "w": w, "fpc": N_h[stratum], "y1": y1, "y2": y2})
 
 
+CPU: dict[str, float] = {}  # "last": best CPU seconds (process time, all threads) of the last best_of
+
+
 def best_of(fn, repeat: int = 5) -> tuple[float, object]:
-    times, out = [], None
+    """Best elapsed seconds of ``repeat`` calls (the best CPU seconds go to CPU["last"])."""
+    times, cpus, out = [], [], None
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    CPU["last"] = min(cpus)
     return min(times), out
 
 

@@ -16,7 +16,9 @@ missing left out. Timed, on the same data:
   design (``svydesign()`` timed separately; reading the CSV not timed);
 * svy (Python): ``Sample.glm.fit(...)`` with the same covariates (categorical sex and district).
 
-It prints the seconds side by side with the ratios, our peak memory (tracemalloc: every NumPy
+It prints the seconds side by side with the ratios (elapsed seconds, and CPU seconds: on a
+shared machine the elapsed time of every tool grows with the load, the CPU time much less;
+R and our fit are single-threaded, svy's polars is not, so its CPU time counts its threads), our peak memory (tracemalloc: every NumPy
 and pandas allocation of the fit) and the process's maximum RSS, the largest relative
 difference of our coefficients and SEs from R's and svy's, and where our time goes.
 
@@ -26,8 +28,14 @@ Usage: python bench/bench_svyglm.py [--respondents 1200000] [--survey PATH] [--n
 """
 from __future__ import annotations
 
-import argparse
 import os
+
+# Single-threaded BLAS, as R's reference BLAS: fair to R, and stable on a shared machine, where
+# multi-threaded BLAS spins against other processes (svy's polars keeps its own threads).
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse
 import resource
 import shutil
 import subprocess
@@ -55,11 +63,12 @@ d <- read.csv(a[1], stringsAsFactors = FALSE)
 t0 <- system.time(des <- svydesign(ids = ~community_id, strata = ~stratum, weights = ~weight,
                                    fpc = ~n_psu_stratum, data = d, nest = TRUE))[["elapsed"]]
 gc(reset = TRUE)
-t <- system.time(m <- svyglm(%s, des, family = quasibinomial()))[["elapsed"]]
+st <- system.time(m <- svyglm(%s, des, family = quasibinomial()))
+t <- st[["elapsed"]]; tc <- st[["user.self"]] + st[["sys.self"]]
 mem <- sum(gc()[, 6])  # max MB used by R's heap since the reset
 s <- summary(m)$coefficients
 write.csv(data.frame(estimate = s[, 1], se = s[, 2]), a[2], row.names = FALSE)
-cat(sprintf("%%.6f %%.6f %%.1f\n", t, t0, mem))
+cat(sprintf("%%.6f %%.6f %%.1f %%.6f\n", t, t0, mem, tc))
 """ % R_FORMULA
 
 
@@ -89,12 +98,19 @@ def load(args) -> pd.DataFrame:
         "n_psu_stratum": s["n_psu_stratum"].to_numpy(float)})
 
 
-def best_of(fn, repeat: int = 3) -> tuple[float, object]:
-    times, out = [], None
+CPU: dict[str, float] = {}  # label -> best CPU seconds (process time, all threads) of the last timed_as
+
+
+def best_of(fn, repeat: int = 3, label: str | None = None) -> tuple[float, object]:
+    """Best elapsed seconds of ``repeat`` calls (and the best CPU seconds, kept in CPU[label])."""
+    times, cpus, out = [], [], None
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    if label:
+        CPU[label] = min(cpus)
     return min(times), out
 
 
@@ -103,14 +119,14 @@ def profile(design) -> list[tuple[str, float]]:
     from helpers.stats.survey import regression as rg
 
     fam, link = rg.FAMILIES["quasibinomial"], rg.LINKS["logit"]
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     mf = rg._model_frame(design, FORMULA, None, fam)
-    t1 = time.perf_counter()
+    t1 = time.process_time()
     _, A, r, _, it, _ = rg._irls(mf.X, mf.y, mf.w, fam, link, mf.names, wmean=mf.wmean)
-    t2 = time.perf_counter()
-    cells, Zc, present = mf.X.cell_totals(design, r, mf.rows)
+    t2 = time.process_time()
+    cells, Zc, present = mf.X.cell_totals(design, r, mf.rows, mf.perm)
     design._vcov(cells, Zc @ np.linalg.inv(A), present)
-    t3 = time.perf_counter()
+    t3 = time.process_time()
     return [("model frame (formula, missing values, factor codes)", t1 - t0),
             (f"scoring ({it} passes over all rows"
              f"{', after a subsample start' if len(mf.y) > rg.WARM_START_ROWS else ''})", t2 - t1),
@@ -130,7 +146,8 @@ def main() -> int:
     print(f"data: {len(df):,} respondents ({used:,} with the outcome), {df.stratum.nunique()} strata, "
           f"{df.groupby('stratum').community_id.nunique().sum():,} PSUs; model: {R_FORMULA} (quasibinomial)")
 
-    t_build_fit, fit = best_of(lambda: SurveyDesign(df, **DESIGN).glm(FORMULA, family="quasibinomial"))
+    t_build_fit, fit = best_of(lambda: SurveyDesign(df, **DESIGN).glm(FORMULA, family="quasibinomial"),
+                               label="build+fit")
     d = SurveyDesign(df, **DESIGN)
     d.glm(FORMULA, family="quasibinomial")  # warm the design's cell map
 
@@ -138,7 +155,7 @@ def main() -> int:
         """Our fit timed again right next to a peer's (the machine's load moves between runs)."""
         return best_of(lambda: d.glm(FORMULA, family="quasibinomial"))[0]
 
-    t_fit, fit = best_of(lambda: d.glm(FORMULA, family="quasibinomial"))
+    t_fit, fit = best_of(lambda: d.glm(FORMULA, family="quasibinomial"), repeat=5, label="fit")
     stages = profile(d)
     paired = {}
     tracemalloc.start()  # (slows Python's allocations: timed apart)
@@ -148,7 +165,7 @@ def main() -> int:
     rss_ours = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ours = fit.terms.set_index("term")[["estimate", "se"]]
 
-    t_r = t_r_design = mem_r = t_svy = None
+    t_r = t_r_design = mem_r = t_svy = c_r = None
     diff_r = diff_svy = None
     tmp = Path(tempfile.mkdtemp(prefix="bench_svyglm_"))
     try:
@@ -161,7 +178,7 @@ def main() -> int:
             res = subprocess.run([rs, str(tmp / "b.R"), str(csv), str(tmp / "r.csv")], capture_output=True, text=True)
             paired["R"] = (before + ours_now()) / 2
             if res.returncode == 0:
-                t_r, t_r_design, mem_r = (float(x) for x in res.stdout.strip().splitlines()[-1].split())
+                t_r, t_r_design, mem_r, c_r = (float(x) for x in res.stdout.strip().splitlines()[-1].split())
                 r = pd.read_csv(tmp / "r.csv")
                 a, b = ours.to_numpy(), r[["estimate", "se"]].to_numpy()
                 diff_r = float(np.max(np.abs(a - b) / np.abs(b)))
@@ -178,7 +195,8 @@ def main() -> int:
                                                                    pop_size="n_psu_stratum"))
                 x = ["within15", "band15_30", "migrant", "age", svy.Cat("sex"), svy.Cat("district_id")]
                 before = ours_now()
-                t_svy, m = best_of(lambda: sample.glm.fit("aware_center", x=x, family="binomial"), repeat=2)
+                t_svy, m = best_of(lambda: sample.glm.fit("aware_center", x=x, family="binomial"), repeat=2,
+                                   label="svy")
                 paired["svy"] = (before + ours_now()) / 2
                 sv = np.array([[c.est, c.se] for c in m.fitted.coefs])
                 a = ours.to_numpy()
@@ -191,26 +209,30 @@ def main() -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
+    c_svy = CPU.get("svy")
     print()
-    print(f"{'':44s}{'seconds':>10s}{'R / this':>10s}{'svy / this':>12s}")
+    print("elapsed seconds (wall clock) and CPU seconds (process time), best of repeated runs:")
+    print(f"{'':44s}{'seconds':>9s}{'CPU s':>8s}{'R/this':>8s}{'R/this':>8s}{'svy/this':>10s}{'svy/this':>10s}")
+    print(f"{'':44s}{'':>9s}{'':>8s}{'(wall)':>8s}{'(CPU)':>8s}{'(wall)':>10s}{'(CPU)':>10s}")
 
-    def row(label, t):
-        rr = f"{t_r / t:10.1f}" if t_r else f"{'-':>10s}"
-        ss = f"{t_svy / t:12.1f}" if t_svy else f"{'-':>12s}"
-        print(f"{label:44s}{t:10.3f}{rr}{ss}")
+    def row(label, t, c):
+        ratios = [f"{t_r / t:8.1f}" if t_r else f"{'-':>8s}", f"{c_r / c:8.1f}" if c_r else f"{'-':>8s}",
+                  f"{t_svy / t:10.1f}" if t_svy else f"{'-':>10s}", f"{c_svy / c:10.1f}" if c_svy else f"{'-':>10s}"]
+        print(f"{label:44s}{t:9.3f}{c:8.3f}" + "".join(ratios))
 
-    row("ours: svyglm on a built design", t_fit)
-    row("ours: build design + svyglm", t_build_fit)
-    print(f"{'R survey svyglm() (design built)':44s}{t_r if t_r else float('nan'):10.3f}")
+    row("ours: svyglm on a built design", t_fit, CPU["fit"])
+    row("ours: build design + svyglm", t_build_fit, CPU["build+fit"])
+    print(f"{'R survey svyglm() (design built)':44s}{t_r if t_r else float('nan'):9.3f}{c_r if c_r else float('nan'):8.3f}")
     if t_r_design is not None:
-        print(f"{'R survey svydesign() + svyglm()':44s}{t_r + t_r_design:10.3f}")
-    print(f"{'svy Sample.glm.fit()':44s}{t_svy if t_svy else float('nan'):10.3f}")
+        print(f"{'R survey svydesign() + svyglm() (elapsed)':44s}{t_r + t_r_design:9.3f}")
+    print(f"{'svy Sample.glm.fit() (polars threads)':44s}{t_svy if t_svy else float('nan'):9.3f}"
+          f"{c_svy if c_svy else float('nan'):8.3f}")
     for peer, t in paired.items():
         peer_t = t_r if peer == "R" else t_svy
         if peer_t:
             print(f"ours timed just before and after {peer} (same load): {t:.3f} s -> {peer}/ours = {peer_t / t:.1f}x")
     print()
-    print("where our time goes (one fit on the built design):")
+    print("where our time goes (one fit on the built design, CPU seconds):")
     for label, t in stages:
         print(f"  {label:62s}{t:8.3f} s")
     print()
@@ -220,12 +242,14 @@ def main() -> int:
           f"(R's default glm convergence, ~1e-7); ours vs svy {diff_svy if diff_svy is not None else 'n/a'}")
     if t_r:
         like = t_r / paired.get("R", t_fit)
-        print(f"target R/ours >= 50 (both on a built design): {'met' if like >= 50 else 'NOT met'} ({like:.0f}x, paired timing); "
-              f"with design construction on both sides: {(t_r + t_r_design) / t_build_fit:.0f}x")
+        print(f"target R/ours >= 50 (both on a built design): {'met' if like >= 50 else 'NOT met'} ({like:.0f}x elapsed, "
+              f"paired timing; {c_r / CPU['fit']:.0f}x in CPU seconds); with design construction on both sides: "
+              f"{(t_r + t_r_design) / t_build_fit:.0f}x elapsed")
     if t_svy:
         ratio = t_svy / paired.get("svy", t_fit)
-        print(f"target svy/ours >= 10: {'met' if ratio >= 10 else 'NOT met'} ({ratio:.1f}x, paired timing; "
-              f"{t_svy / t_build_fit:.1f}x counting our design construction)")
+        print(f"target svy/ours >= 10: {'met' if ratio >= 10 else 'NOT met'} ({ratio:.1f}x elapsed, paired timing; "
+              f"{c_svy / CPU['fit']:.1f}x in CPU seconds; {t_svy / t_build_fit:.1f}x elapsed counting our design "
+              "construction)")
     print(f"target peak memory < 2 GB: {'met' if max(peak / 2**20, rss_ours) < 2048 else 'NOT met'}")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           "(timings of every tool grow with it)")

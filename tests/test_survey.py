@@ -199,3 +199,38 @@ def test_synthetic_survey_api():
     ttb = likert.top_two_box(d, by="district_id")
     assert ttb.estimate.between(0, 1).all()
 
+
+
+@pytest.mark.parametrize("lonely", ["adjust", "remove"])
+def test_duckdb_engine_two_stage_matches_pandas(tmp_path, lonely):
+    """Two-stage designs (PSU + SSU, both fpcs) give the in-memory engine's results in DuckDB."""
+    rng = np.random.default_rng(11)
+    df = make_sample(n_psu=80, n_strata=5, seed=7)
+    # second stage: households within each PSU (some PSUs hold one SSU: a lonely second stage)
+    df["hh"] = rng.integers(0, 4, len(df)) * (df["psu"] % 7 != 0)
+    df["M"] = df.groupby("psu")["hh"].transform("nunique") + df["psu"] % 3
+    df["responded"] = 1
+    extra = df.head(20).assign(responded=0, w=np.nan)
+    path = tmp_path / "two.parquet"
+    pd.concat([df, extra]).to_parquet(path, index=False)
+    args = dict(weight="w", strata="stratum", psu=["psu", "hh"], fpc=["N", "M"], lonely_psu=lonely)
+    a = SurveyDesign(df, **args)
+    b = SurveyDesign.from_parquet(path, where="responded = 1", **args)
+    c = SurveyDesign(df, engine="duckdb", **args)
+    assert b._ssu is not None and c.engine == "duckdb"
+    for fn in (lambda d: d.mean(["y", "b"], by=["grp", "year"]), lambda d: d.total("y", by="grp"),
+               lambda d: d.ratio("y", "den", by="year"), lambda d: d.mean("lik"),
+               lambda d: d.proportion("lik", by="grp")):
+        x = fn(a)
+        key = [k for k in x.columns if k not in COLUMNS[1:]]
+        x = x.sort_values(key, kind="stable").reset_index(drop=True)
+        assert (x["se"] > 0).all()
+        for other in (b, c):
+            y = fn(other).sort_values(key, kind="stable").reset_index(drop=True)
+            pd.testing.assert_frame_equal(x[key].astype(str), y[key].astype(str))
+            np.testing.assert_allclose(x[COLUMNS[1:]].to_numpy(float), y[COLUMNS[1:]].to_numpy(float), rtol=1e-10)
+    # the second stage matters here: without it (ultimate clusters) the SEs differ
+    uc = SurveyDesign(df, weight="w", strata="stratum", psu="psu", fpc="N", lonely_psu=lonely).mean("y")
+    assert abs(uc["se"].iloc[0] - a.mean("y")["se"].iloc[0]) > 1e-6 * a.mean("y")["se"].iloc[0]
+    with pytest.raises(ValueError, match="fpc varies within a PSU"):
+        SurveyDesign(df.assign(M=np.arange(len(df)) + 10.0), engine="duckdb", **{**args, "lonely_psu": lonely})

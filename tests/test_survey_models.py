@@ -410,3 +410,40 @@ def test_olr_needs_three_categories(design):
     assert list(fit.terms["term"]) == ["x", "1|2", "2|3", "3|4", "4|5"]
     with pytest.raises(ValueError, match="'cauchit' is not offered: R's svyolr truncates"):
         svyolr(design, "lik ~ x", method="cauchit")
+
+
+def test_fit_with_rows_ordered_by_a_factor_matches_the_dense_path(sample, design):
+    """A factor of 3+ levels reorders the fit's rows internally (its X'WX blocks by row ranges):
+    coefficients, SEs and the per-row outputs must equal the dense coding, row for row, and not
+    depend on the order of the data (a shuffled frame gives the same fit)."""
+    from helpers.stats.survey import regression as rg
+
+    f = "b ~ x + y + C(g3) + C(grp)"
+    fit = design.glm(f, family="quasibinomial")
+    assert fit._frame.perm is not None  # the reordered path is the one tested
+    # the same model with the factors as dense 0/1 columns (no reordering)
+    dense = sample.assign(**{f"g3_{v}": (sample["g3"] == v).astype(float) for v in ("q", "r")},
+                          **{f"grp_{v}": (sample["grp"] == v).astype(float) for v in ("y", "z")})
+    dd = SurveyDesign(dense, weight="w", strata="stratum", psu="psu", fpc="N")
+    ref = dd.glm("b ~ x + y + g3_q + g3_r + grp_y + grp_z", family="quasibinomial")
+    assert ref._frame.perm is None
+    np.testing.assert_allclose(fit.coef.to_numpy(), ref.coef.to_numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fit.vcov.to_numpy(), ref.vcov.to_numpy(), rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(fit._mu, ref._mu, rtol=1e-10)
+    p, q = fit.predict(type="response"), ref.predict(type="response")
+    assert p.index.equals(q.index)
+    np.testing.assert_allclose(p.to_numpy(), q.to_numpy(), rtol=1e-9)
+    # shuffled rows: same fit
+    shuffled = sample.sample(frac=1.0, random_state=5)
+    sd = SurveyDesign(shuffled, weight="w", strata="stratum", psu="psu", fpc="N")
+    fs = sd.glm(f, family="quasibinomial")
+    np.testing.assert_allclose(fs.coef.to_numpy(), fit.coef.to_numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fs.vcov.to_numpy(), fit.vcov.to_numpy(), rtol=1e-9, atol=1e-14)
+    # the gram matrix by row ranges equals the dense product
+    mf = rg._model_frame(design, f, None, rg.FAMILIES["quasibinomial"])
+    ww = np.linspace(0.1, 2.0, mf.X.n)
+    r = np.cos(np.arange(mf.X.n))
+    A, g = mf.X.gram_score(ww, r)
+    Xd = mf.X.to_dense()[:, np.argsort(mf.X.order)]  # internal column order
+    np.testing.assert_allclose(A, Xd.T @ (ww[:, None] * Xd), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(g, Xd.T @ r, rtol=1e-12, atol=1e-12)

@@ -164,8 +164,10 @@ def test_apiclus1(r_ref, engine):
     _check(r_ref, "apiclus1", _design(r_ref, "apiclus1", weight="pw", psu="dnum", fpc="fpc", engine=engine))
 
 
-def test_apiclus2_two_stage(r_ref):
-    _check(r_ref, "apiclus2", _design(r_ref, "apiclus2", weight="pw", psu=["dnum", "snum"], fpc=["fpc1", "fpc2"]))
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_apiclus2_two_stage(r_ref, engine):
+    _check(r_ref, "apiclus2", _design(r_ref, "apiclus2", weight="pw", psu=["dnum", "snum"], fpc=["fpc1", "fpc2"],
+                                      engine=engine))
 
 
 def test_apiclus2_ultimate_cluster(r_ref):

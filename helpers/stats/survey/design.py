@@ -253,7 +253,7 @@ class SurveyDesign:
         Treatment of strata with one sampled PSU, as R's ``options(survey.lonely.psu)``.
     engine : {"pandas", "duckdb"}
         Phase-1 engine for in-memory data: NumPy on integer codes (default), or DuckDB
-        SQL over the registered frame (same results; needs ``psu``, one stage). For
+        SQL over the registered frame (same results; needs ``psu``; one or two stages). For
         files larger than memory use :meth:`from_parquet`.
     dropna_weight : bool
         Drop rows whose weight is missing (for example nonrespondents) instead of raising.
@@ -414,6 +414,8 @@ class SurveyDesign:
         return cls(None, weight, strata, psu, fpc, lonely_psu=lonely_psu, _duck=(con, src))
 
     def _init_duckdb(self) -> None:
+        """Design tables from one ``GROUP BY`` over the sampling units (PSUs, or SSUs of a
+        two-stage design): the same codes, counts and fpc checks as the in-memory engine."""
         con, src = self._duck
         q = _q
         w = q(self.weight)
@@ -423,34 +425,58 @@ class SurveyDesign:
             raise ValueError(f"{nmiss[0]} rows have a missing weight; select respondents with where=")
         if nmiss[1]:
             raise ValueError("weights must be >= 0")
-        keys = self.strata + self.psu[:1]
-        cols = ", ".join(q(c) for c in keys) if keys else "1"
-        fcols = ""
-        if self.fpc:
-            fcols = f", min({q(self.fpc[0])}) AS fmin, max({q(self.fpc[0])}) AS fmax"
         if not self.psu:
             raise ValueError("the DuckDB engine needs a psu column")
+        keys = self.strata + self.psu  # one row per sampling unit of the last stage
+        cols = ", ".join(q(c) for c in keys)
+        fcols = "".join(f", min({q(f)})::DOUBLE AS f{i}min, max({q(f)})::DOUBLE AS f{i}max, "
+                        f"bool_or({q(f)} IS NULL) AS f{i}null" for i, f in enumerate(self.fpc))
         tab = con.execute(f"SELECT {cols}{fcols} FROM {src} GROUP BY ALL").df()
-        if len(self.psu) > 1:
-            raise NotImplementedError("two-stage designs are supported by the pandas engine only")
         if self.strata:
             scode, slab = _codes([tab[c] for c in self.strata])
+            if (scode < 0).any():
+                raise ValueError("missing values in strata")
         else:
             scode, slab = np.zeros(len(tab), dtype=np.int64), pd.DataFrame({0: [1]})
         self._strata_labels = slab
         H = len(slab)
+        # PSU codes nested in strata, in the in-memory engine's order (stratum, then PSU value)
+        pcode, _ = _codes([scode, tab[self.psu[0]]])
+        if (pcode < 0).any():
+            raise ValueError("missing values in psu")
+        P = int(pcode.max()) + 1 if len(tab) else 0
+        psu_stratum = np.zeros(P, dtype=np.int64)
+        psu_stratum[pcode] = scode
+        self._psu_stratum = psu_stratum
+        self._nh = np.bincount(psu_stratum, minlength=H).astype(float)
         self._psu_table = tab[keys].copy()
-        self._psu_table["_s"] = scode
-        self._psu_table["_p"] = np.arange(len(tab))
-        self._psu_stratum = scode
-        self._nh = np.bincount(scode, minlength=H).astype(float)
-        self._ssu = None
+        if len(self.psu) == 2:
+            ucode, _ = _codes([pcode, tab[self.psu[1]]])  # SSU codes nested in PSUs
+            if (ucode < 0).any():
+                raise ValueError("missing values in the second-stage unit")
+            S = int(ucode.max()) + 1
+            ssu_psu = np.zeros(S, dtype=np.int64)
+            ssu_psu[ucode] = pcode
+            self._ssu_psu = ssu_psu
+            self._mi = np.bincount(ssu_psu, minlength=P).astype(float)
+            self._ssu = True  # a flag here: the cells carry the SSU codes (phase 1 is SQL)
+            self._psu_table["_p"] = ucode
+        else:
+            self._ssu = None
+            self._psu_table["_p"] = pcode
         self._Nh = None
         self._Mi = None
-        if self.fpc:
-            if (tab["fmin"] != tab["fmax"]).any():
-                raise ValueError("fpc varies within a PSU")
-            self._Nh = self._popsize(tab["fmin"].to_numpy(float), scode, H, self._nh, "stratum")
+        for i, (group, G, nsamp, what) in enumerate(
+                [(scode, H, self._nh, "stratum"), (pcode, P, getattr(self, "_mi", None), "PSU")][:len(self.fpc)]):
+            if tab[f"f{i}null"].any():
+                raise ValueError("missing values in fpc")
+            if (tab[f"f{i}min"] != tab[f"f{i}max"]).any():
+                raise ValueError(f"fpc varies within a {'PSU' if i == 0 and len(self.psu) == 1 else what}")
+            pop = self._popsize(tab[f"f{i}min"].to_numpy(float), group, G, nsamp, what)
+            if i == 0:
+                self._Nh = pop
+            else:
+                self._Mi = pop
         self._domain_cache = {}
 
     # ------------------------------------------------------------------ phase 1
@@ -549,7 +575,7 @@ class SurveyDesign:
         """Phase 1 in DuckDB: ``specs`` maps a sum name to a SQL expression summed per cell."""
         con, src = self._duck
         q = _q
-        keys = self.strata + self.psu[:1]
+        keys = self.strata + self.psu
         sel = [q(c) for c in by] + [f"{q(c)} AS {q('__k' + str(i))}" for i, c in enumerate(keys)]
         aggs = [f"count(*) FILTER (WHERE {q(self.weight)} <> 0) AS __nrow"]
         aggs += [f"coalesce(sum({e}), 0)::DOUBLE AS __s{i}" for i, e in enumerate(specs.values())]
@@ -566,8 +592,11 @@ class SurveyDesign:
             lab.columns = by
         else:
             dom, lab = np.zeros(len(tab), dtype=np.int64), pd.DataFrame(index=[0])
-        return _Cells(dom, tab["_p"].to_numpy(np.int64), None, tab["__nrow"].to_numpy(float),
-                      {k: tab[f"__s{i}"].to_numpy(float) for i, k in enumerate(specs)}, lab)
+        unit = tab["_p"].to_numpy(np.int64)
+        sums = {k: tab[f"__s{i}"].to_numpy(float) for i, k in enumerate(specs)}
+        if self._ssu is not None:  # two stages: the unit is the SSU
+            return _Cells(dom, self._ssu_psu[unit], unit, tab["__nrow"].to_numpy(float), sums, lab)
+        return _Cells(dom, unit, None, tab["__nrow"].to_numpy(float), sums, lab)
 
     def _values(self, col: str) -> np.ndarray:
         self._columns([col])
@@ -758,6 +787,19 @@ class SurveyDesign:
         df = con.execute(f"SELECT {', '.join(_q(c) for c in cols)} FROM {src}").df()
         return SurveyDesign(df, self.weight, self.strata or None, self.psu or None, self.fpc or None,
                             lonely_psu=self.lonely_psu)
+
+    def _unit_cells(self) -> tuple[np.ndarray, _Cells]:
+        """The whole design's cells (one per sampling unit with a non-zero-weight row) and the
+        cell of each row (-1: a unit whose rows all have weight 0), cached: per-cell totals of
+        any row values are then one ``bincount`` each over the rows."""
+        key = ("\0unitcells",)
+        if key not in self._domain_cache:
+            cells = self._reduce({}, [])
+            _, allcells, cid, nrow, _ = self._domain_cache[("\0cells",)]
+            keep = nrow > 0
+            remap = np.where(keep, np.cumsum(keep) - 1, -1)
+            self._domain_cache[key] = (remap[cid], cells)
+        return self._domain_cache[key]
 
     def _cell_totals(self, Z: np.ndarray, rows: np.ndarray | None, by: list[str] | None = None,
                      coded: Sequence[tuple[np.ndarray, np.ndarray, int]] = (), zeroed: bool = False

@@ -905,11 +905,18 @@ def _qr_rank(M: np.ndarray, tol: float = 1e-5) -> int:
     times its original norm is moved to the end and no longer used; the rank is the
     number of columns not moved, at most the number of rows. (Written here because the
     decision, not just the numerical rank, must be R's: a rank-deficient domain of a
-    replicate design gets R's degrees of freedom.)"""
+    replicate design gets R's degrees of freedom.)
+
+    A tall matrix (many more rows than columns, e.g. one row per PSU) is first reduced
+    to the triangular factor R of its QR decomposition (LAPACK): every norm and projection
+    that decides dqrdc2's pivoting is invariant under the orthogonal factor, so the same
+    columns are moved, on p x p instead of n x p values."""
     X = np.array(M, dtype=float, order="F")
     n, p = X.shape
     if n == 0 or p == 0:
         return 0
+    if n > 2 * p:
+        return min(_qr_rank(np.linalg.qr(X, mode="r"), tol), n)
     qraux = np.linalg.norm(X, axis=0)
     orig = np.where(qraux == 0, 1.0, qraux)
     kk = p                                   # columns not moved to the end
