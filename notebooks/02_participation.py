@@ -70,6 +70,8 @@ year = period.last if year is None else int(year)
 districts = tables["districts"]
 names = districts.set_index("district_id")["name_en"]
 has_joint, has_survey = "joint_building" in tables, "survey" in tables
+claim3_missing = claims.CLAIMS["registration"].unavailable(tables)  # None when claim 3 can be estimated
+can_claim3 = claim3_missing is None
 panel = participation.member_frame(tables)
 members_year = panel[panel["year"] == year]
 report.md("The member panel has **{n}** community-years ({c} communities, {p}); the cross-sectional tables and "
@@ -279,7 +281,7 @@ shown
 # assigned at random, so the result is an association within communities, not an effect.
 
 # %%
-if has_joint:
+if can_claim3:
     reg_claim = claims.CLAIMS["registration"]
     reg = reg_claim.fit(tables)
     b = reg.term("agreement_share")
@@ -292,7 +294,7 @@ if has_joint:
                       e=fmt.interval(b["estimate"], b["ci_low"], b["ci_high"], se=b["se"]), n=fmt.count(reg.nobs),
                       g=fmt.count(reg.info["absorbed_groups"]), why=reg_claim.choice)
 else:
-    shown = report.md("*No joint-building table: claim 3 is not tested.*")
+    shown = report.md("*Claim 3 is not tested: {why}.*", why=claim3_missing)
 shown
 
 # %% [markdown]
@@ -300,7 +302,7 @@ shown
 # share, with the same community and year effects (least squares, clustered by community).
 
 # %%
-if has_joint:
+if can_claim3:
     vol = claims.CLAIMS["volunteering"].fit(tables)
     v = vol.term("agreement_share")
     shown = report.md("Within a community, moving from no agreements to all resident units signed goes with "
@@ -343,7 +345,7 @@ shown
 
 # %%
 rows = []
-if has_joint:
+if can_claim3:
     rows += [{"claim": "3. Agreements go with more member registration", "estimate": b["estimate"],
               "ci": (b["ci_low"], b["ci_high"]), "unit": "log-odds per unit of agreement share",
               "design": reg_claim.design},
@@ -359,7 +361,7 @@ report.table(claim_shown, caption="The claims tested in this report, their desig
 
 # %%
 # Synthetic data only: the generator's effects are known, so the estimates can be set beside them.
-fitted = ([reg_claim.estimates(reg)] if has_joint else []) + (
+fitted = ([reg_claim.estimates(reg)] if can_claim3 else []) + (
     [claims.CLAIMS["participation"].estimates(lpm)] if has_survey else [])
 checks = claims.beside_truth(pd.concat(fitted, ignore_index=True), truth) if fitted else None
 truth_reg = truth_registration(data_dir)
@@ -440,6 +442,7 @@ if has_joint:
     findings.record("agreement_share_city", 100 * jb1["estimate"], ci=(100 * jb1["ci_low"], 100 * jb1["ci_high"]),
                     unit="% of resident units", note=f"{year}, Wilson",
                     label=f"Resident units with an agreement, city, {year}")
+if can_claim3:
     findings.record("registration_agreement_logit", b["estimate"], ci=(b["ci_low"], b["ci_high"]),
                     unit="log-odds per unit share", truth=truth_value(truth, "registration_agreement_logit"),
                     note="claim 3: " + reg_claim.describe(),

@@ -89,3 +89,23 @@ def test_registry_is_consistent():
 def test_fit_names_missing_tables():
     with pytest.raises(KeyError, match="needs the tables members, joint_building"):
         claims.CLAIMS["registration"].fit({"community_boundaries": pd.DataFrame()})
+
+
+def test_a_within_community_claim_needs_two_years(tmp_path):
+    """With one year, community fixed effects absorb every difference: the claim says why it cannot run."""
+    import subprocess
+    import sys
+
+    from helpers import paths
+    from helpers.data import load
+
+    out = tmp_path / "one_year"
+    subprocess.run([sys.executable, str(paths.ROOT / "tests" / "_derived.py"), str(out), "--years", "2024", "2024"],
+                   check=True, capture_output=True)
+    tables = load.load_all(out)
+    for name in ("registration", "volunteering"):
+        assert claims.CLAIMS[name].unavailable(tables) == ("it compares each unit with itself over time and the "
+                                                           "data hold 1 year (it needs at least 2)")
+    assert claims.CLAIMS["awareness"].unavailable(tables) is None
+    assert "no joint_building table" in claims.CLAIMS["registration"].unavailable(
+        {k: v for k, v in tables.items() if k != "joint_building"})

@@ -155,6 +155,8 @@ class Claim:
         finite-population correction of :data:`helpers.data.concepts.SURVEY_DESIGN`), fitted to the
         same inputs by :meth:`fit_design_based`; None where the data are not a sample survey.
     design_note : why the design-based specification is what it is (how it departs from ``spec``).
+    min_years : the fewest years of data the estimator can use (2 for a within-unit comparison
+        over time: with one year, community fixed effects absorb every difference).
     """
 
     name: str
@@ -170,6 +172,21 @@ class Claim:
     labels: dict[str, str] = field(default_factory=dict)
     design_based: object = None
     design_note: str = ""
+    min_years: int = 1
+
+    def unavailable(self, tables: dict) -> str | None:
+        """Why the claim cannot be estimated from ``tables`` (a sentence fragment such as "the data have
+        no members table"), or None when it can."""
+        missing = [t for t in self.tables if t not in tables]
+        if missing:
+            return "the data have no " + " and no ".join(missing) + " table" + ("s" if len(missing) > 1 else "")
+        if self.min_years > 1:
+            frame = self.inputs(tables)[0]
+            years = frame["year"].nunique() if "year" in frame else 1
+            if years < self.min_years:
+                return (f"it compares each unit with itself over time and the data hold {years} year"
+                        f"{'' if years == 1 else 's'} (it needs at least {self.min_years})")
+        return None
 
     def fit(self, tables: dict, **run):
         """Fit the estimator to loaded ``tables``; ``run`` passes settings such as ``seed`` (bootstraps)."""
@@ -267,6 +284,7 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
                         absorb="community_id", cluster="community_id"),
           truth={"agreement_share": "registration_agreement_logit"},
           labels={"agreement_share": "Registration: agreement share, per unit, within communities (log-odds)"},
+          min_years=2,
           choice=("Community fixed effects (with year effects): a community's registration is compared with its "
                   "own registration in other years, so every stable trait of the community - including a "
                   "spatially smooth propensity to register that district or sub-district effects absorb only in "
@@ -276,7 +294,7 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
     Claim("volunteering", (3,), "Joint-building agreements raise volunteering",
           "within-community change", ("members", "joint_building", "community_boundaries"), _registration,
           specs.GLMSpec("hours_per_member ~ agreement_share + C(year)", family="gaussian", absorb="community_id",
-                        cluster="community_id")),
+                        cluster="community_id"), min_years=2),
     Claim("eight_haves", (4,), "Funding and staff raise service-point quality", "observational",
           ("service_points", "communities"), _eight_haves,
           specs.GLMSpec("score ~ funding_std + staff_std", trials="items", variance="model"),
