@@ -39,8 +39,14 @@ def states(log: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def site(derived_site):
-    assert derived_site.returncode == 0, derived_site.log[-6000:]
+    """The derived site (the checks below also run when a report failed: each says what it finds)."""
+    assert derived_site.before, derived_site.log[-6000:]  # the folder was made and the build ran
     return derived_site
+
+
+def test_the_build_succeeds(site):
+    failed = re.findall(r"^FAILED .*$", site.log, flags=re.M)
+    assert site.returncode == 0 and not failed, "\n".join(failed) or site.log[-6000:]
 
 
 def test_the_derived_folder_has_the_intended_shape(site):
