@@ -120,3 +120,14 @@ def test_the_ledger_the_default_site_and_tracked_files_are_untouched(site):
     assert before["files"], "nothing to compare: reports/findings/ is empty"
     assert after["sites"] == before["sites"], "the build wrote a site into reports/sites/ despite --out"
     assert after["git_status"] == before["git_status"], (before["git_status"], after["git_status"])
+
+
+def test_each_unit_has_one_verdict_across_the_derived_site(site):
+    """The site-wide verdict check (tests/test_verdicts_site.py) on this city too: its funnels have five
+    districts, and one district is a single sub-district."""
+    from test_verdicts_site import disagreements, stated_verdicts
+
+    table = stated_verdicts(site.out)
+    assert len(table), "no report of the derived site stated a verdict"
+    bad = disagreements(table)
+    assert bad == [], f"{len(bad)} units with more than one verdict:\n" + "\n".join(bad)
