@@ -162,8 +162,7 @@ def write_excel_city(dest: Path) -> Path:
 
 #: table -> encoding of its CSV in the GBK test folder
 CSV_ENCODINGS = {"communities": "gbk", "platform": "gbk", "organisations": "gb18030", "members": "gb18030",
-                 "joint_building": "utf-8", "assessment": "gbk", "survey": "utf-8-sig",
-                 "population": "gbk"}
+                 "joint_building": "utf-8", "assessment": "gbk", "survey": "utf-8-sig", "population": "gbk"}
 
 
 def write_csv_city(dest: Path) -> Path:
@@ -233,11 +232,11 @@ def test_excel_workbooks_with_chinese_headers_import_to_the_shipped_tables(tmp_p
     assert (f"  辖区内有高校 -> has_college: yes/no words -> 1/0: 否 -> 0 ({college['0']}), 是 -> 1 ({college['1']})"
             in lines)
     n = len(rows)
-    s60, mig = float(rows[0][header.index("share_60plus")]), float(rows[0][header.index("migrant_share")])
-    assert f"  60岁以上占比 -> share_60plus: percentage -> share (22.4% -> 0.224): {n} (e.g. '{percent(str(s60))}' " \
-        f"-> {s60})" in lines
-    assert f"  流动人口占比 -> migrant_share: Excel percentage cell (already a share): {n} (e.g. {mig} -> {mig})" \
-        in lines
+    first60, first_migrant = rows[0][header.index("share_60plus")], rows[0][header.index("migrant_share")]
+    assert (f"  60岁以上占比 -> share_60plus: percentage -> share (22.4% -> 0.224): {n} "
+            f"(e.g. '{percent(first60)}' -> {first60})") in lines
+    assert (f"  流动人口占比 -> migrant_share: Excel percentage cell (already a share): {n} "
+            f"(e.g. {first_migrant} -> {first_migrant})") in lines
     platform = [r[1] for r in shipped_rows("platform")[1]]
     as_dates = sum(1 for k, y in enumerate(platform) if y and k % 3 == 0)
     assert any(x.startswith(f"  平台建立年份 -> platform_year: Excel date -> year: {as_dates} (e.g. ") and
