@@ -22,6 +22,9 @@ PARAMS_NB = [("md", "# Parameters\n\nShows the parameters it ran with."),
 #: PASSING without a planted value (real data have no truth)
 PLAIN_NB = [c.replace(", truth=2.0", "") if isinstance(c, str) else c for c in PASSING]
 STUDY = next(s for s, tables in REQUIRES.items() if "survey" in tables and s != "district_profile")
+#: the profile is skipped too if it needs the survey (else it is built for each of the two districts)
+PROFILE_SKIPPED = "survey" in REQUIRES["district_profile"]
+PROFILES = set() if PROFILE_SKIPPED else {"district_profile-D01", "district_profile-D02"}
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +34,7 @@ def site(tmp_path_factory):
     (root / "city" / "survey.csv").unlink()
     nbs = root / "nbs"
     write_nb(nbs / "10_params.ipynb", PARAMS_NB, "year = 2019\nlabel = 'north'")
-    write_nb(nbs / "11_plain.ipynb", PLAIN_NB)
+    write_nb(nbs / "11_plain.ipynb", [*PLAIN_NB, ("md", f"See [the skipped study]({STUDY}.html#claims).")])
     write_nb(nbs / "20_assets.ipynb", assets_nb("20_assets", GOOD_CSV))
     write_nb(nbs / f"{STUDY}.ipynb", PASSING)
     write_nb(nbs / "district_profile.ipynb", PROFILE, PROFILE_PARAMS)
@@ -47,11 +50,12 @@ def test_skipped_studies_do_not_fail_the_build(site):
     r = site["r"]
     assert r.returncode == 0, r.stdout + r.stderr
     states = {line.split()[3]: line.split()[2] for line in r.stdout.splitlines() if line.startswith("[")}
-    assert states == {"10_params": "done", "11_plain": "done", "20_assets": "done", STUDY: "skipped",
-                      "district_profile": "skipped"}
-    assert "2 skipped" in r.stdout
+    skipped = {STUDY: "skipped"} | ({"district_profile": "skipped"} if PROFILE_SKIPPED else {})
+    assert states == {"10_params": "done", "11_plain": "done", "20_assets": "done", **skipped,
+                      **{p: "done" for p in PROFILES}}
+    assert f"{len(skipped)} skipped" in r.stdout
     index = (site["out"] / "index.html").read_text()
-    assert index.count("skipped: needs survey.csv, which the data folder does not have") == 2
+    assert index.count("skipped: needs survey.csv, which the data folder does not have") == len(skipped)
     assert not (site["out"] / f"{STUDY}.html").exists()
 
 
@@ -68,7 +72,8 @@ def test_parameters_reach_the_notebooks_that_define_them(site):
 
 def test_real_data_read_as_real(site):
     pages = {p.name: p.read_text() for p in site["out"].glob("*.html")}
-    assert set(pages) == {"index.html", "10_params.html", "11_plain.html", "20_assets.html"}
+    assert set(pages) == {"index.html", "10_params.html", "11_plain.html", "20_assets.html",
+                          *(f"{p}.html" for p in PROFILES)}
     for name, page in pages.items():
         assert "ynthetic" not in page and "lanted" not in page and "Truth" not in page, name
         assert render.check_html(page, {str(site["root"]): "tmp", str(paths.ROOT): "repo"}) == [], name
@@ -88,7 +93,7 @@ def test_data_behind_a_table_is_published_beside_the_page(site):
     files = [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()]
     assert files and all(lint.ALLOWED_FILES.match(f) and not f.startswith(".") for f in files), files
     assert {p.name for p in out.iterdir() if p.is_file()} == {"10_params.html", "11_plain.html", "20_assets.html",
-                                                               "index.html"}
+                                                               "index.html", *(f"{p}.html" for p in PROFILES)}
     manifest = json.loads((site["root"] / "cache" / "manifest.json").read_text())
     assert manifest["reports"]["20_assets"]["assets"] == ["table-1.csv"]
 
@@ -109,3 +114,13 @@ def test_a_rebuilt_report_replaces_its_data_files(site):
     assert r.returncode == 0, r.stderr
     assert not (out / "20_assets").exists() and (out / "20_assets.html").exists()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_links_to_a_skipped_study_lead_to_the_index_row_that_says_why(site):
+    out = site["out"]
+    page = (out / "11_plain.html").read_text()
+    assert f'<a href="index.html#report-{STUDY}" title="Not built for this data: needs survey.csv' in page
+    assert f'id="report-{STUDY}"' in (out / "index.html").read_text()
+    from helpers.publish import lint
+
+    assert [x for x in lint.lint_page(out / "11_plain.html", out) if "broken link" in x] == []

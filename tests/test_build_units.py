@@ -116,6 +116,25 @@ def test_setup_cell_resets_per_report_state():
     assert "reset_numbering" in src and "clear_stated" in src and "%reset" not in src
 
 
+def test_links_to_skipped_reports_point_at_their_row_of_the_index():
+    """A skipped report has no page: a link to it goes to the index row that says why (the site lint's
+    "broken link" otherwise); other links, and the link text, are left alone."""
+    why = {"03_satisfaction": "needs assessment.csv, which the data folder does not have",
+           "district_profile": "needs members.csv, which the data folder does not have"}
+    page = ('<p>See <a href="03_satisfaction.html">Satisfaction</a>, <a href="03_satisfaction.html#claims">its '
+            "claims</a>, <a href='district_profile-D03.html'>D03</a>, <a href=\"04_drivers.html\">Drivers</a>, "
+            '<a href="03_satisfaction_x.html">x</a> and <a class="k" href="03_satisfaction/table-1.csv">data</a>.</p>')
+    got = render.relink_skipped(page, why)
+    title = 'title="Not built for this data: needs assessment.csv, which the data folder does not have"'
+    assert got == ('<p>See <a href="index.html#report-03_satisfaction" ' + title + '>Satisfaction</a>, '
+                   '<a href="index.html#report-03_satisfaction" ' + title + '>its claims</a>, '
+                   '<a href="index.html#report-district_profile" title="Not built for this data: needs members.csv, '
+                   'which the data folder does not have">D03</a>, <a href="04_drivers.html">Drivers</a>, '
+                   '<a href="03_satisfaction_x.html">x</a> and <a class="k" href="03_satisfaction/table-1.csv">data'
+                   '</a>.</p>')
+    assert render.relink_skipped(page, {}) == page
+
+
 def test_contents_list_the_sections_after_the_title():
     from helpers.publish.build.render import add_contents
 

@@ -277,6 +277,7 @@ class Build:
         self.manifest = plan.load_manifest(self.manifest_path)
         self.hasher = plan.Hasher()
         self.quiet = args.progress == "none"
+        self.skipped: dict[str, str] = {}  # set by _plan
 
     # -- inputs --------------------------------------------------------------
     def _hashes(self) -> None:
@@ -309,12 +310,16 @@ class Build:
     def _key_parts(self, r: dict, used: list[str] | None, reads: list[str]) -> dict:
         """Everything a report depends on, as hashes: the notebook's inputs, its parameters, the build code
         and templates, the helpers modules it imported last time (all of helpers/ if unknown),
-        requirements.lock, the data files it read last time (all data files if unknown), the settings."""
+        requirements.lock, the data files it read last time (all data files if unknown), the settings (with
+        the reports skipped on this data, when there are any: links to them point at the index instead)."""
+        settings = {"k": self.k, "data": self.meta, "format": plan.BUILD_FORMAT}
+        if self.skipped:
+            settings["skipped"] = sorted(self.skipped)
         return {"name": r["name"], "notebook": r["nb"].input_hash, "params": r["params"], "core": self.core_hash,
                 "helpers": ({u: self.hasher.file(self.root / u) for u in used} if used
                             else {"helpers/**": self.helpers_hash}),
                 "lock": self.lock_hash, "data": {x: self.hasher.file(x) for x in reads},
-                "settings": {"k": self.k, "data": self.meta, "format": plan.BUILD_FORMAT}}
+                "settings": settings}
 
     # -- plan ----------------------------------------------------------------
     def _plan(self, available: set[str]) -> list[dict]:
@@ -362,6 +367,8 @@ class Build:
                                 "footer_params": run, "title": f"{title}: {d['name']}", "group": nb.stem,
                                 "group_title": title})
         prev = self.manifest["reports"]
+        #: report -> why it is skipped on this data (its pages' links point at the index: render.relink_skipped)
+        self.skipped = {r["name"]: r["skip_reason"] for r in reports if r["skip_reason"]}
         for r in reports:
             r["href"] = f"{r['name']}.html"
             r["out_html"] = self.out_dir / r["href"]
@@ -470,6 +477,7 @@ class Build:
             "python": provenance.python_version(), "versions": versions, "k": self.k, "kernel": KERNEL_NAME,
             "reuse_kernel": plan.DISTRICT_PARAM in r["params"] and not self.args.fresh_kernels,
             "n_columns": list(N_COLUMNS), "path_replacements": reps, "forbidden": forbidden,
+            "skipped": self.skipped,
         }
 
     def _environment(self) -> dict:

@@ -248,6 +248,31 @@ def _exporter():
     return _EXPORTER
 
 
+def relink_skipped(page: str, skipped: dict[str, str]) -> str:
+    """Point the page's links to reports that are skipped on this data folder at their row of the index.
+
+    ``skipped`` maps a skipped report (a notebook's stem, e.g. ``03_satisfaction``) to the reason
+    (``"needs assessment.csv, which the data folder does not have"``). A link ``03_satisfaction.html``
+    (with or without ``#fragment``; for a notebook run per district also ``district_profile-D01.html``)
+    would lead nowhere, since a skipped report has no page; it becomes ``index.html#report-<name>``,
+    where the index says why the report is not there, with that reason as its ``title``. The link text
+    (e.g. "see [Satisfaction](03_satisfaction.html)") is left as the author wrote it.
+    """
+    if not skipped:
+        return page
+    import html as _html
+
+    names = "|".join(re.escape(n) for n in sorted(skipped, key=len, reverse=True))
+    rx = re.compile(r"(<a\b[^>]*?\shref=)([\"'])(" + names + r")((?:-[\w.-]+)?)\.html(?:#[^\"'<>]*)?\2")
+
+    def sub(m: re.Match) -> str:
+        name = m.group(3)
+        why = _html.escape(f"Not built for this data: {skipped[name]}", quote=True)
+        return f'{m.group(1)}"index.html#report-{name}" title="{why}"'
+
+    return rx.sub(sub, page)
+
+
 def render_html(nb, *, title: str, banner_html: str, footer_html: str) -> str:
     nb.metadata["title"] = title
     resources = {"metadata": {"name": title, "path": ""}, "report_banner": banner_html,
