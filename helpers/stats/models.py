@@ -658,6 +658,40 @@ def _fit_mixedlm(model, reml: bool, start=None, free=None):
     return res
 
 
+def _restart_bfgs(model, reml: bool, res, restarts: int = 5):
+    """BFGS restarted from its own optimum while the profiled score falls (at most ``restarts`` times).
+
+    One BFGS pass can stop at a score of ~1e-4 when its line search stalls (the synthetic survey's
+    satisfaction model did); a restart, with a fresh Hessian approximation, goes on. Used for
+    interior optima only (a boundary fit holds a parameter fixed and is left as it is)."""
+    import warnings
+
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    best = _mixedlm_score(model, res)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(restarts):
+            if best <= 1e-7:
+                break
+            try:
+                again = model.fit(reml=reml, method="bfgs", start_params=res.params_object.copy(), gtol=1e-10,
+                                  maxiter=500)
+            except (np.linalg.LinAlgError, ValueError):  # pragma: no cover
+                break
+            score = _mixedlm_score(model, again) if np.all(np.isfinite(again.params)) else np.inf
+            if not score < best:
+                break
+            res, best = again, score
+    return res
+
+
+def _mixedlm_score(model, res) -> float:
+    """Largest absolute score of the profiled (RE)ML log-likelihood at ``res`` (its free parameters)."""
+    packed = res.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False)
+    return float(np.max(np.abs(model.score(packed)), initial=0.0))
+
+
 def _relative_sds(res, group: str, nested: str | None) -> dict:
     """Random-intercept sds relative to the residual sd (lme4's theta)."""
     out = {f"var({group})": np.sqrt(max(float(np.asarray(res.cov_re)[0, 0]), 0.0) / res.scale)}
@@ -730,6 +764,8 @@ def mixed_model(data: pd.DataFrame, formula: str, group: str = "district_id", ne
         res = _fit_mixedlm(model, reml)
         rel_sd = _relative_sds(res, group, nested)
         at_zero = [name for name, v in rel_sd.items() if v < 1e-4]
+        if not at_zero:
+            res = _restart_bfgs(model, reml, res)
         if at_zero:
             # a variance at 0 (lme4's isSingular rule: relative sd below 1e-4): BFGS creeps towards
             # the boundary without reaching it, so fix those at (practically) 0 and refit the rest
