@@ -31,7 +31,7 @@ __all__ = ["lint_site", "lint_page", "ALLOWED_FILES"]
 ALLOWED_FILES = re.compile(r"^(index\.html|[^/]+\.html|[^/]+/[^/]+\.csv|findings/[^/]+\.json|errors/[^/]+\.txt)$")
 
 _SCI = re.compile(r"(?<![\w.])[-−]?\d+(?:\.\d+)?e[+-]?\d+\b", re.I)
-_BAD_WORDS = re.compile(r"(?<![\w-])(NaN|nan|None|True|False|inf)(?![\w-])")
+_BAD_WORDS = re.compile(r"(?<![\w-])(NaN|nan|None(?! of\b)|True|False|inf)(?![\w-])")  # "None of the ..." is English
 _REPR = re.compile(r"Finding\(|object at 0x|dtype: |<bound method|Name: \w+, dtype|DataFrame\(|Series\(")
 _MODULE = re.compile(r"\bhelpers\.[a-z_]+")
 _SNAKE = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*_[a-z0-9_]+(?![\w(/.-])")
