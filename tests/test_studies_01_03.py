@@ -115,6 +115,20 @@ def test_verdict_map_frame_uses_the_words_of_the_rule():
     assert "verdict" not in units.columns  # input unchanged
 
 
+def test_named_funnel_relabels_a_copy_and_keeps_the_verdicts():
+    from helpers.studies import verdicts
+
+    counts = pd.DataFrame({"district_id": ["D1", "D2", "D3", "D4"], "covered": [10, 80, 50, 45],
+                           "active": [100, 100, 100, 90]})
+    res, v = verdicts.rate_verdicts(counts, "covered", "active", "district_id")
+    named = coverage.named_funnel(res, pd.Series({"D1": "North", "D2": "South", "D3": "East"}))
+    assert named.table["unit"].tolist() == ["North", "South", "East", "D4"]  # no name: the id stays
+    assert res.table["unit"].tolist() == ["D1", "D2", "D3", "D4"]  # the input is not changed
+    pd.testing.assert_frame_equal(named.table.drop(columns="unit"), res.table.drop(columns="unit"))
+    assert named.target == res.target and named.limits(np.array([50.0])).equals(res.limits(np.array([50.0])))
+    assert v["unit"].tolist() == ["D1", "D2", "D3", "D4"]  # the verdicts stay keyed by id
+
+
 # ---------------------------------------------------------------------------------------- common
 def test_interval_text_and_rate_table():
     from helpers.stats.rates import rates
