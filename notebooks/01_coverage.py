@@ -174,7 +174,7 @@ report.figure(ax, caption=f"Districts' {measures.label('org_coverage').lower()} 
                           "districts that differ from the city by the rule are coloured and named.",
               alt=f"A funnel plot of {fmt.count(len(dist_verdict))} districts' coverage against their number of "
                   f"active organisations; {fmt.count(len(lagging))} lie below and {fmt.count(len(leading))} above "
-                  "the adjusted 95% limits.", data=dist_verdict)
+                  "the adjusted 95% limits.", data=dist_verdict.assign(name=dist_verdict["unit"].map(names)))
 
 # %%
 outside_binomial = int((dist_verdict["chance"] != "not distinguishable").sum())
@@ -402,7 +402,7 @@ com_eb = smallarea.eb_beta_binomial(com_counts.merge(cmap, on="community_id"), "
 low10 = coverage.lowest_raw(com_eb, com_verdict).iloc[0]
 spread = coverage.spread_by_size(com_counts, "covered", "active", seed=seed).iloc[0]
 com_chance = com_verdict["chance"].value_counts()
-report.md("In {y}, chance alone (an exact binomial test) would single out **{c}** of {n} communities, and only **{o}** "
+report.md("In {y}, chance alone (an exact binomial test) would single out **{c}** of {n} communities, and {only}**{o}** "
           "differ from the city by the rule ({lo} below, {hi} above). Raw rates scatter {more} in small communities "
           "(fewer than {m} active organisations) than in larger ones: their standard deviation is **{a}** percentage "
           "points against **{b}**, a gap of **{d}** points (95% bootstrap interval). At the bottom of a league table of "
@@ -410,6 +410,8 @@ report.md("In {y}, chance alone (an exact binomial test) would single out **{c}*
           "their district's rate they lie between {e0} and {e1}, and {bel} from the city by the rule.",
           y=year, c=fmt.count(len(com_verdict) - com_chance.get("not distinguishable", 0)),
           n=fmt.count(len(com_verdict)), o=fmt.count(com_n.get("below", 0) + com_n.get("above", 0)),
+          only=("only " if com_n.get("below", 0) + com_n.get("above", 0)
+                < len(com_verdict) - com_chance.get("not distinguishable", 0) else "all "),
           lo=fmt.count(com_n.get("below", 0)), hi=fmt.count(com_n.get("above", 0)),
           m=fmt.number(spread["median_denominator"], 0),
           a=fmt.number(100 * spread["sd_small"], 1), b=fmt.number(100 * spread["sd_large"], 1),

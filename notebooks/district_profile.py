@@ -70,7 +70,7 @@ tables_named = {"survey": "resident survey", "organisations": "organisations tab
 report.md("## {name} ({zh})\n\n**{name}** is one of the city's **{k}** districts and counties, in the **{zone}** zone, "
           "with **{s}** {sub}. {when}{gone}",
           name=name, zh=here["name_zh"], k=data.n_districts, zone=zones.get(here["zone"], here["zone"]), s=n_sub,
-          sub="sub-district or town" if n_sub == 1 else "sub-districts or towns",
+          sub="sub-district, town or township" if n_sub == 1 else "sub-districts, towns or townships",
           when=(f"All measures describe {data.year}. " if data.survey_year == data.year else
                 f"The administrative rates describe {data.year}. " if data.survey_year is None else
                 f"The administrative rates describe {data.year}; the survey did not run that year, so the survey "

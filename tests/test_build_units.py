@@ -135,3 +135,28 @@ def test_index_is_a_readable_summary_without_machinery():
     assert plan._whole_sentences("Question. How far? Three kinds are measured:") == "How far?"
     long = "First sentence here. " + "More " * 60 + "end."
     assert plan._whole_sentences(long) == "First sentence here."
+
+
+def test_links_to_reports_the_site_does_not_hold_become_text():
+    page = ('<p>see <a href="03_satisfaction.html">Satisfaction</a> and '
+            '<a href="03_satisfaction.html#claims">its claims</a>; <a href="04_drivers.html">Drivers</a></p>')
+    out = render.unlink_absent(page, ["03_satisfaction.html"])
+    assert "03_satisfaction.html" not in out and '<a href="04_drivers.html">Drivers</a>' in out
+    assert f"see Satisfaction{render.ABSENT_NOTE} and its claims{render.ABSENT_NOTE};" in out
+    assert render.unlink_absent(page, []) == page
+
+
+def test_lint_names_reports_that_disagree_on_a_verdict(tmp_path):
+    from helpers.publish import lint
+
+    head = "measure,level,unit,year,verdict\n"
+    for report, rows in {"01_coverage": "org_coverage,district_id,D01,2024,not distinguishable\n"
+                                        "org_coverage,district_id,D02,2024,below\n",
+                         "district_profile-D01": "org_coverage,district_id,D01,2024,below\n"
+                                                 "org_coverage,district_id,D02,2024,below\n"
+                                                 "org_coverage,district_id,D01,2023,above\n"}.items():
+        (tmp_path / report).mkdir()
+        (tmp_path / report / "verdicts.csv").write_text(head + rows)
+    out = lint.verdict_conflicts(tmp_path)
+    assert out == ["verdicts: org_coverage of D01 (district_id) in 2024 differs between reports: 01_coverage says "
+                   "'not distinguishable'; district_profile-D01 says 'below'"]

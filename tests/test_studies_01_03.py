@@ -239,7 +239,10 @@ def test_funnel_plot_draws_binomial_limits_for_small_units():
     d = pd.DataFrame({"u": [f"C{i}" for i in range(80)], "x": rng.binomial(n, 0.6), "n": n})
     f = funnel_proportion(d, "x", "n", "u")
     ax = common.funnel_plot(f, "n", "rate", "t", max_labels=0)
-    lines = [ln for ln in ax.get_lines() if ln.get_label() == "95.0% limits"]
+    labels = [ln.get_label() for ln in ax.get_lines()]
+    assert "City value" in labels and "99.8% limits (binomial)" in labels
+    assert not [x for x in labels if x == "target" or ".0%" in x]  # a reader's legend
+    lines = [ln for ln in ax.get_lines() if ln.get_label() == "95% limits (binomial)"]
     assert lines, "no binomial limit line"
     y = lines[0].get_ydata()
     assert np.isfinite(y).sum() >= n.max() - 1  # drawn at every whole denominator

@@ -314,7 +314,8 @@ class Build:
                 "helpers": ({u: self.hasher.file(self.root / u) for u in used} if used
                             else {"helpers/**": self.helpers_hash}),
                 "lock": self.lock_hash, "data": {x: self.hasher.file(x) for x in reads},
-                "settings": {"k": self.k, "data": self.meta, "format": plan.BUILD_FORMAT}}
+                "settings": {"k": self.k, "data": self.meta, "format": plan.BUILD_FORMAT,
+                             "absent_pages": getattr(self, "absent_pages", [])}}
 
     # -- plan ----------------------------------------------------------------
     def _plan(self, available: set[str]) -> list[dict]:
@@ -361,6 +362,8 @@ class Build:
                 reports.append({**base, "name": f"{nb.stem}-{plan.slug(d['district_id'])}", "params": run,
                                 "footer_params": run, "title": f"{title}: {d['name']}", "group": nb.stem,
                                 "group_title": title})
+        # pages this site will not hold (their data are absent): other reports' links to them are unlinked
+        self.absent_pages = sorted(f"{r['name']}.html" for r in reports if r["skip_reason"])
         prev = self.manifest["reports"]
         for r in reports:
             r["href"] = f"{r['name']}.html"
@@ -470,6 +473,7 @@ class Build:
             "python": provenance.python_version(), "versions": versions, "k": self.k, "kernel": KERNEL_NAME,
             "reuse_kernel": plan.DISTRICT_PARAM in r["params"] and not self.args.fresh_kernels,
             "n_columns": list(N_COLUMNS), "path_replacements": reps, "forbidden": forbidden,
+            "absent_pages": getattr(self, "absent_pages", []),
         }
 
     def _environment(self) -> dict:

@@ -248,6 +248,21 @@ def _exporter():
     return _EXPORTER
 
 
+#: What a link to a report that this site does not hold becomes (the text, then this note).
+ABSENT_NOTE = " (not built: the data lack the tables it needs)"
+
+
+def unlink_absent(page: str, absent: list[str], note: str = ABSENT_NOTE) -> str:
+    """``page`` with every link to a page in ``absent`` (``"03_satisfaction.html"``; a report skipped
+    because the data lack its tables) replaced by the link's text and ``note``, so that a report never
+    links to a page its site does not hold."""
+    if not absent:
+        return page
+    targets = "|".join(re.escape(a) for a in absent)
+    pattern = re.compile(r'<a\s+href="(?:\./)?(?:' + targets + r')(?:#[^"]*)?"[^>]*>(.*?)</a>', re.S)
+    return pattern.sub(lambda m: m.group(1) + note, page)
+
+
 def render_html(nb, *, title: str, banner_html: str, footer_html: str) -> str:
     nb.metadata["title"] = title
     resources = {"metadata": {"name": title, "path": ""}, "report_banner": banner_html,

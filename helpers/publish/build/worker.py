@@ -570,6 +570,7 @@ def build_report(task: dict) -> dict:
         banner = "" if _states_its_data(nb) else env.get_template("banner.html.j2").render(
             synthetic=task["data"]["synthetic"] and bool(reads), generator=task["data"]["generator"])
         page = render.render_html(nb, title=task["title"], banner_html=banner, footer_html=footer)
+        page = render.unlink_absent(page, task.get("absent_pages", []))
         problems = render.check_html(page, task["forbidden"])
         problems += render.check_asset_links(page, name, assets)
         if problems:
