@@ -90,6 +90,8 @@ zones += sorted({str(z).lower() for z in tables["districts"]["zone"].dropna()} -
 report.md("The districts fall into {k} ({z}); each is divided into sub-districts (街道) in the city and into towns "
           "(镇) or townships (乡) in the countryside, which in turn hold the communities (社区) and villages (村).",
           k=("one zone" if len(zones) == 1 else f"{fmt.count(len(zones))} zones"), z=", ".join(zones))
+
+# %%
 names = summary["name_en"].fillna("City").tolist()
 report.table(pd.DataFrame({
     "District": names, "Chinese name": summary["name_zh"].fillna(fmt.MISSING),

@@ -163,7 +163,16 @@ if "registration" in data.available:
 else:
     axs[1].set_axis_off()
 sub_ids = data.subdistricts.loc[data.subdistricts["district_id"] == district_id, "subdistrict_id"]
-report.figure(fig, caption=f"Left: where {name} lies among the city's districts, the other districts of its zone shaded. "
+sub_reg = data.sub_verdicts[(data.sub_verdicts["measure"] == "registration")
+                            & data.sub_verdicts["unit"].isin(sub_ids)]["verdict"].value_counts()
+sub_words = ", ".join(f"{fmt.count(sub_reg[v])} {v}" for v in ("below", "above", "not distinguishable") if v in sub_reg)
+report.figure(fig, alt=f"Two maps: left, the city's districts with {name} marked and the other districts of its zone "
+                       "shaded; right, " + (f"its {fmt.count(len(sub_ids))} sub-district{'' if len(sub_ids) == 1 else 's'} "
+                                            "coloured by whether member registration differs from the city "
+                                            f"({sub_words})."
+                                            if "registration" in data.available and sub_words else
+                                            "no map of sub-districts (the data have no party members)."),
+              caption=f"Left: where {name} lies among the city's districts, the other districts of its zone shaded. "
                            f"Right: its sub-districts' {measures.label('registration').lower()} against the city, "
                            f"{data.year} (overdispersion-adjusted 95% funnel limits of all the city's sub-districts).",
               data=data.sub_verdicts[data.sub_verdicts["unit"].isin(sub_ids)])
