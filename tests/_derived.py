@@ -98,7 +98,7 @@ def keep_districts(d, district_ids) -> None:
             df = df[df["community_id"].isin(cids)]
         elif "subdistrict_id" in df:
             df = df[df["subdistrict_id"].isin(sids)]
-        elif "district_id" in df:  # tables by district (the census margins)
+        elif "district_id" in df:  # tables keyed by district alone (the census margins)
             df = df[df["district_id"].isin(keep)]
         _write(d, name, df)
     _drop_truth(d)  # the planted truth describes the whole city

@@ -160,3 +160,18 @@ def test_lint_names_reports_that_disagree_on_a_verdict(tmp_path):
     out = lint.verdict_conflicts(tmp_path)
     assert out == ["verdicts: org_coverage of D01 (district_id) in 2024 differs between reports: 01_coverage says "
                    "'not distinguishable'; district_profile-D01 says 'below'"]
+
+
+def test_contents_list_the_sections_after_the_title():
+    from helpers.publish.build.render import add_contents
+
+    page = ('<h1 id="T">Title<a class="anchor-link" href="#T">\u00b6</a></h1><p>x</p>'
+            '<h2 id="Data">Data<a class="anchor-link" href="#Data">\u00b6</a></h2>'
+            '<h2 id="A-&amp;-B">A &amp; B</h2><h2 id="Caveats">Caveats</h2><h2>Provenance</h2>')
+    out = add_contents(page)
+    nav = out[out.index('<nav class="report-toc"'):out.index("</nav>")]
+    assert out.index("</h1>") < out.index("<nav") < out.index('<h2 id="Data"')
+    assert nav.count("<li>") == 3 and '<a href="#Data">Data</a>' in nav and "A &amp; B" in nav
+    assert 'href="#A-&amp;-B"' in nav
+    assert "Provenance" not in nav and "\u00b6" not in nav
+    assert add_contents("<h1>T</h1><h2 id='a'>a</h2>") == "<h1>T</h1><h2 id='a'>a</h2>"  # too few sections

@@ -162,7 +162,7 @@ def write_excel_city(dest: Path) -> Path:
 
 #: table -> encoding of its CSV in the GBK test folder
 CSV_ENCODINGS = {"communities": "gbk", "platform": "gbk", "organisations": "gb18030", "members": "gb18030",
-                 "joint_building": "utf-8", "assessment": "gbk", "survey": "utf-8-sig"}
+                 "joint_building": "utf-8", "assessment": "gbk", "survey": "utf-8-sig", "population": "gbk"}
 
 
 def write_csv_city(dest: Path) -> Path:
@@ -232,10 +232,11 @@ def test_excel_workbooks_with_chinese_headers_import_to_the_shipped_tables(tmp_p
     assert (f"  辖区内有高校 -> has_college: yes/no words -> 1/0: 否 -> 0 ({college['0']}), 是 -> 1 ({college['1']})"
             in lines)
     n = len(rows)
-    assert f"  60岁以上占比 -> share_60plus: percentage -> share (22.4% -> 0.224): {n} (e.g. '22.43%' -> 0.2243)" \
-        in lines
-    assert f"  流动人口占比 -> migrant_share: Excel percentage cell (already a share): {n} (e.g. 0.1074 -> 0.1074)" \
-        in lines
+    first60, first_migrant = rows[0][header.index("share_60plus")], rows[0][header.index("migrant_share")]
+    assert (f"  60岁以上占比 -> share_60plus: percentage -> share (22.4% -> 0.224): {n} "
+            f"(e.g. '{percent(first60)}' -> {first60})") in lines
+    assert (f"  流动人口占比 -> migrant_share: Excel percentage cell (already a share): {n} "
+            f"(e.g. {first_migrant} -> {first_migrant})") in lines
     platform = [r[1] for r in shipped_rows("platform")[1]]
     as_dates = sum(1 for k, y in enumerate(platform) if y and k % 3 == 0)
     assert any(x.startswith(f"  平台建立年份 -> platform_year: Excel date -> year: {as_dates} (e.g. ") and
@@ -255,7 +256,7 @@ def test_gbk_gb18030_and_bom_csvs_import_to_the_shipped_tables(tmp_path):
     enc = {n: t.sheet.encoding for n, t in res.tables.items() if n in CSV_TABLES}
     assert enc == {"communities": "GBK", "platform": "GBK",
                    "organisations": "GB18030", "members": "GB18030", "joint_building": "UTF-8",
-                   "assessment": "GBK", "survey": "UTF-8 with BOM"}
+                   "assessment": "GBK", "survey": "UTF-8 with BOM", "population": "GBK"}
     lines = "\n".join(res.conversion_lines())
     assert "  encoding: GB18030" in lines
     assert "source columns not used: 备注" in lines

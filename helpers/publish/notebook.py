@@ -54,35 +54,3 @@ def data_statement(meta: dict, data_dir=None):
         name = Path(data_dir or paths.DATA_DIR).name
     return Markdown(f"**Data.** {_html.escape(str(name), quote=False)}, checked against the collection's data "
                     "contract before use.")
-
-
-def verdict(ci: tuple[float, float], direction: int = 1, null: float = 0.0) -> str:
-    """Whether an interval supports a claim that the effect is positive (direction=1) or negative (-1).
-
-    Returns "supported" when the whole interval lies on the claimed side of ``null``,
-    "contradicted" when it lies wholly on the other side, else "inconclusive".
-    """
-    lo, hi = sorted(ci)
-    if direction > 0:
-        return "supported" if lo > null else ("contradicted" if hi < null else "inconclusive")
-    return "supported" if hi < null else ("contradicted" if lo > null else "inconclusive")
-
-
-def claim_table(rows: list[dict]):
-    """A table of claims tested: claim, estimate, ci_low, ci_high, unit, verdict and (synthetic) truth.
-
-    Each row is a dict with keys ``claim``, ``estimate``, ``ci`` (lo, hi), ``unit``, optional
-    ``direction`` (default 1) and ``truth``; the verdict is computed with :func:`verdict`.
-    """
-    import pandas as pd
-
-    out = []
-    for r in rows:
-        lo, hi = r["ci"]
-        row = {"claim": r["claim"], "estimate": r["estimate"], "ci_low": lo, "ci_high": hi,
-               "unit": r.get("unit", ""), "verdict": verdict((lo, hi), r.get("direction", 1))}
-        if r.get("truth") is not None:
-            row["planted_truth"] = r["truth"]
-            row["truth_in_ci"] = bool(lo <= r["truth"] <= hi)
-        out.append(row)
-    return pd.DataFrame(out)

@@ -7,6 +7,11 @@ estimates for every sub-district (sampled or not), and community means for claim
 * :func:`fh_all_areas` - Fay-Herriot EBLUPs for sampled areas and regression-synthetic
   predictions (with their MSE) for areas the survey did not reach.
 * :func:`community_means` - unit means of a survey item beside a unit-level score.
+* :func:`district_contrasts` - each district minus the city, with the covariance of the two
+  estimates (they share the district's PSUs), for the district-versus-city verdicts.
+* :func:`census_margins` - the census margins (district x age band, district x sex) to which the
+  survey weights are raked.
+* :func:`calibration_shift` - district estimates before and after calibrating the weights.
 """
 from __future__ import annotations
 
@@ -16,7 +21,11 @@ from scipy import stats
 
 from helpers.studies.common import interval_text, with_names
 
-__all__ = ["item_table", "area_covariates", "smoothed_se", "fh_all_areas", "community_means"]
+__all__ = ["item_table", "area_covariates", "smoothed_se", "fh_all_areas", "community_means", "district_contrasts",
+           "census_margins", "calibration_shift", "MARGIN_COLUMNS"]
+
+#: The survey columns the census margins classify by (besides the district).
+MARGIN_COLUMNS = ("age_band", "sex")
 
 
 def item_table(estimates: dict, units: pd.DataFrame | None = None, key: str = "district_id",
@@ -110,3 +119,72 @@ def community_means(micro: pd.DataFrame, y: str, units: pd.DataFrame, x: str, un
     g = micro[[unit, y]].dropna().groupby(unit)[y]
     m = pd.DataFrame({f"mean_{y}": g.mean(), "n": g.size()}).reset_index()
     return units[[unit, x]].merge(m, on=unit, how="inner")
+
+
+def district_contrasts(design, variables, unit: str = "district_id", level: float = 0.95) -> pd.DataFrame:
+    """Each unit's design-based mean minus the whole population's, with the standard error of the difference.
+
+    A district is part of the city: its respondents are among the city's, so the two estimates are
+    positively correlated and the variance of their difference is ``var(d) + var(c) - 2 cov(d, c)``,
+    smaller than the sum that separate intervals imply. The covariance comes from the influence values
+    of both estimates summed over the same PSUs (R: ``svyby(..., covmat=TRUE)`` then ``svycontrast``;
+    :meth:`helpers.stats.survey.contrast.Estimates.difference_from`).
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        The design of one survey year (within a year the strata are the districts).
+    variables : str or list of str
+        Numeric items (0/1 items give shares).
+    unit : the domain column (default ``district_id``).
+    level : confidence level of the intervals (t on the design degrees of freedom).
+
+    Returns
+    -------
+    DataFrame, one row per unit and variable: ``unit`` column, ``variable``, ``estimate`` (the unit's
+    mean), ``city`` (the whole population's mean), ``difference`` (unit minus city), ``se`` (of the
+    difference), ``ci_low``, ``ci_high`` (of the difference), ``p`` (two-sided, difference 0), ``df`` and
+    ``n`` (the unit's respondents with the item).
+    """
+    est = design.mean(variables, by=unit, covmat=True, overall=True, level=level)
+    frame = est.frame
+    overall = frame[frame[unit].isna()].set_index("variable")["estimate"]
+    units = frame[frame[unit].notna()]
+    diff = est.difference_from("(all)", level=level)
+    out = units[[unit, "variable", "estimate", "n"]].merge(
+        diff[[unit, "variable", "estimate", "se", "ci_low", "ci_high", "p", "df"]].rename(
+            columns={"estimate": "difference"}), on=[unit, "variable"], how="inner", validate="one_to_one")
+    out.insert(3, "city", out["variable"].map(overall).to_numpy(float))
+    out["n"] = out["n"].astype("int64")
+    return out[[unit, "variable", "estimate", "city", "difference", "se", "ci_low", "ci_high", "p", "df", "n"]]
+
+
+def census_margins(population: pd.DataFrame, districts=None, count: str = "residents") -> list[pd.DataFrame]:
+    """The census margins to rake the survey weights to: residents by district x age band and by district x sex.
+
+    ``population`` is the optional ``population`` table (one row per district, age band and sex);
+    ``districts`` (optional) keeps only those districts (the strata of the survey being calibrated).
+    Raking to the two two-way margins, rather than post-stratifying to the three-way cells, needs no
+    respondent in every district x age band x sex cell. Returns ``[by_age, by_sex]``: the classifying
+    columns and ``count``.
+    """
+    pop = population if districts is None else population[population["district_id"].isin(list(districts))]
+    return [pop.groupby(["district_id", col], as_index=False, observed=True)[count].sum() for col in MARGIN_COLUMNS]
+
+
+def calibration_shift(before, after, variables, by: str = "district_id") -> pd.DataFrame:
+    """Design-based means by ``by`` under two designs (e.g. before and after calibrating the weights).
+
+    ``before`` and ``after`` are designs over the same respondents (a
+    :class:`~helpers.stats.survey.SurveyDesign` and its
+    :class:`~helpers.stats.survey.calibration.CalibratedDesign`). Returns one row per domain and
+    variable: ``by``, ``variable``, ``before``, ``after``, ``difference`` (after minus before),
+    ``se_before``, ``se_after`` and ``n``.
+    """
+    a = before.mean(variables, by=by)[[by, "variable", "estimate", "se", "n"]]
+    b = after.mean(variables, by=by)[[by, "variable", "estimate", "se"]]
+    m = a.merge(b, on=[by, "variable"], how="inner", suffixes=("_before", "_after"), validate="one_to_one")
+    out = pd.DataFrame({by: m[by], "variable": m["variable"], "before": m["estimate_before"],
+                        "after": m["estimate_after"], "difference": m["estimate_after"] - m["estimate_before"],
+                        "se_before": m["se_before"], "se_after": m["se_after"], "n": m["n"].astype("int64")})
+    return out.reset_index(drop=True)

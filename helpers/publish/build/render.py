@@ -270,7 +270,31 @@ def render_html(nb, *, title: str, banner_html: str, footer_html: str) -> str:
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     # trailing whitespace differs with nothing but template formatting; normalise it
     body = "\n".join(line.rstrip() for line in body.splitlines()) + "\n"
-    return body
+    return add_contents(body)
+
+
+_H1_END = re.compile(r"</h1>", re.I)
+_H2 = re.compile(r'<h2 id="([^"]+)"[^>]*>(.*?)</h2>', re.I | re.S)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def add_contents(page: str) -> str:
+    """Insert a table of contents (the page's section headings, ``<h2 id=...>``) after its title.
+
+    Pages with fewer than three sections, or no title, are returned unchanged; the headings' own
+    ids (which nbconvert derives from their text) are the link targets."""
+    sections = []
+    for anchor, inner in _H2.findall(page):
+        text = html.unescape(_TAGS.sub("", inner)).replace("\u00b6", "").strip()
+        if text:
+            sections.append((anchor, text))
+    first = _H1_END.search(page)
+    if first is None or len(sections) < 3:
+        return page
+    items = "".join(f'<li><a href="#{html.escape(html.unescape(a), quote=True)}">{html.escape(t)}</a></li>'
+                    for a, t in sections)
+    toc = f'\n<nav class="report-toc" aria-label="Contents"><strong>Contents</strong><ol>{items}</ol></nav>\n'
+    return page[:first.end()] + toc + page[first.end():]
 
 
 # ---------------------------------------------------------------------------
