@@ -180,8 +180,8 @@ report.figure(ax, caption=f"Districts' {measures.label('org_coverage').lower()} 
 outside_binomial = int((dist_verdict["chance"] != "not distinguishable").sum())
 report.md("{v} {b}",
           v=("No district's coverage lies below the city's beyond chance and ordinary variation" if not lagging else
-             "Coverage lies below the city's beyond chance and ordinary variation in " + ", ".join(lagging))
-          + ("; it lies above it in " + ", ".join(leading) + "." if leading else "."),
+             "Coverage lies below the city's beyond chance and ordinary variation in " + common.and_join(lagging))
+          + ("; it lies above it in " + common.and_join(leading) + "." if leading else "."),
           b=("" if outside_binomial == len(lagging) + len(leading) else
              f"Chance alone (an exact binomial test) would single out {fmt.count(outside_binomial)} of "
              f"{fmt.count(len(dist_verdict))} districts; the gaps of "
@@ -320,8 +320,8 @@ if has_members:
                       t=("" if int(m0["year"]) == mob_year else
                          f", against {fmt.percent(m0['estimate'])} in {int(m0['year'])}"),
                       v=("No district lies below the city beyond chance and ordinary variation" if not mob_low else
-                         "Below the city beyond chance and ordinary variation: " + ", ".join(mob_low))
-                      + ("; above it: " + ", ".join(mob_high) + "." if mob_high else "."))
+                         "Below the city beyond chance and ordinary variation: " + common.and_join(mob_low))
+                      + ("; above it: " + common.and_join(mob_high) + "." if mob_high else "."))
 else:
     shown = report.md("")
 shown

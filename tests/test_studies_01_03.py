@@ -248,3 +248,7 @@ def test_funnel_plot_draws_binomial_limits_for_small_units():
     assert np.isfinite(y).sum() >= n.max() - 1  # drawn at every whole denominator
     ref = f.limits(lines[0].get_xdata())["lower_95"].to_numpy()
     assert np.allclose(y, ref, equal_nan=True)
+
+
+def test_and_join_lists_names_as_a_sentence():
+    assert [common.and_join(x) for x in ([], ["A"], ["A", "B"], ["A", "B", "C"])] == ["", "A", "A and B", "A, B and C"]

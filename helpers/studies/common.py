@@ -161,3 +161,9 @@ def _legend_label(label: str) -> str:
         return label
     level = f"{float(m.group(1)):g}%"
     return f"{level} limits, overdispersion-adjusted" if m.group(2) else f"{level} limits (binomial)"
+
+
+def and_join(items) -> str:
+    """Names as a sentence lists them: ``"A"``, ``"A and B"``, ``"A, B and C"``."""
+    items = [str(x) for x in items]
+    return " and ".join(filter(None, [", ".join(items[:-1]), items[-1]])) if items else ""
