@@ -75,18 +75,23 @@ report.md("The city has **{d}** districts and counties, **{s}** sub-districts, t
           d=fmt.count(n_dist), s=fmt.count(n_sub), c=fmt.count(n_comm), p=f"{period.first}–{period.last}",
           src="declared by the data folder" if period.declared else "the span of the years in its yearly tables",
           a=("Every table of the contract is present." if not absent else
-             "Absent: " + ", ".join(absent) + "; the sections of other reports that need them are skipped."))
+             "Absent: " + ", ".join(absent) + "; the reports and sections that need "
+             + ("it are" if len(absent) == 1 else "them are") + " skipped."))
 
 # %% [markdown]
 # ## Districts and sub-districts
-#
-# Districts fall into three zones (urban core, inner suburbs, outer counties); each is divided into
-# sub-districts (街道) in the towns and cities and towns (镇) or townships (乡) in the countryside,
-# which in turn hold the communities (社区) and villages (村).
 
 # %%
 summary = overview.district_summary(tables["districts"], tables["subdistricts"], tables["community_boundaries"],
                                     tables["communities"], total=True)
+zones = [overview.ZONE_LABELS.get(z, str(z)).lower() for z in overview.ZONE_LABELS
+         if z in set(tables["districts"]["zone"])]
+zones += sorted({str(z).lower() for z in tables["districts"]["zone"].dropna()} - set(overview.ZONE_LABELS))
+report.md("The districts fall into {k} ({z}); each is divided into sub-districts (街道) in the city and into towns "
+          "(镇) or townships (乡) in the countryside, which in turn hold the communities (社区) and villages (村).",
+          k=("one zone" if len(zones) == 1 else f"{fmt.count(len(zones))} zones"), z=", ".join(zones))
+
+# %%
 names = summary["name_en"].fillna("City").tolist()
 report.table(pd.DataFrame({
     "District": names, "Chinese name": summary["name_zh"].fillna(fmt.MISSING),
@@ -114,8 +119,8 @@ fig = overview.city_and_core(zoned, "zone", zone_colours, overlay=tables["distri
                              legend_title="Zone", synthetic=synthetic)
 report.figure(fig, caption="Districts by zone, with sub-district boundaries in white"
                            + ("; right, the urban core enlarged." if window else "."),
-              alt=f"A map of the city's {fmt.count(n_dist)} districts coloured by zone (urban core, inner suburb, "
-                  "outer county) and labelled with their Chinese and pinyin names"
+              alt=f"A map of the city's {fmt.count(n_dist)} districts coloured by zone ({', '.join(zones)}) and "
+                  "labelled with their Chinese and pinyin names"
                   + (", beside an enlarged panel of the urban core." if window else "."),
               data=summary.dropna(subset=["district_id"])[["district_id", "name_zh", "name_en", "zone"]])
 

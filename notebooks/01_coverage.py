@@ -150,39 +150,38 @@ report.table(kind_table.rename(columns={"kind": "Kind of organisation"}),
 
 # %%
 dist_org = rates.rates(panel_year, all_measures, by="district_id")
-dist_counts = common.with_names(panel_year.groupby("district_id", as_index=False)[["covered", "active"]].sum(),
-                                districts)
-dist_funnel, dist_verdict = verdicts.rate_verdicts(dist_counts, "covered", "active", "name_en", scale=100)
+dist_counts = panel_year.groupby("district_id", as_index=False)[["covered", "active"]].sum()
+dist_funnel, dist_verdict = verdicts.rate_verdicts(dist_counts, "covered", "active", "district_id", scale=100,
+                                                   measure="org_coverage", year=year)
 dist_table = common.rate_table(dist_org, districts, labels={m: measures.label(m, unit=True) for m in all_measures},
                                denominator_label="Active organisations")
-dist_table["Coverage against the city"] = dist_table["name_en"].map(
+dist_table["Coverage against the city"] = dist_table["district_id"].map(
     dist_verdict.set_index("unit")["verdict"]).fillna(fmt.MISSING)
 report.table(dist_table.drop(columns="district_id").rename(columns={"name_en": "District"}),
              caption=f"Coverage by district, {year}, with 95% Wilson intervals, and whether the district's "
                      "organisational coverage differs from the city's (overdispersion-adjusted 95% funnel limits).",
-             data=dist_org.merge(dist_verdict.rename(columns={"unit": "name_en"})[["name_en", "verdict"]].merge(
-                 districts[["district_id", "name_en"]], on="name_en")[["district_id", "verdict"]],
-                 on="district_id", how="left"))
+             data=dist_org.merge(dist_verdict.rename(columns={"unit": "district_id"})[["district_id", "verdict"]],
+                                 on="district_id", how="left"))
 
 # %%
-ax = common.funnel_plot(dist_funnel, xlabel=f"Active organisations in the district, {year}",
+ax = common.funnel_plot(coverage.named_funnel(dist_funnel, names), xlabel=f"Active organisations in the district, {year}",
                         ylabel=measures.axis("org_coverage"), title=None, label_level=verdicts.LEVEL,
                         synthetic=synthetic)
-lagging = dist_verdict.loc[dist_verdict["verdict"] == "below", "unit"].tolist()
-leading = dist_verdict.loc[dist_verdict["verdict"] == "above", "unit"].tolist()
+lagging = dist_verdict.loc[dist_verdict["verdict"] == "below", "unit"].map(names).tolist()
+leading = dist_verdict.loc[dist_verdict["verdict"] == "above", "unit"].map(names).tolist()
 report.figure(ax, caption=f"Districts' {measures.label('org_coverage').lower()} against their number of active "
                           f"organisations, {year}, with the city rate, binomial and overdispersion-adjusted limits; "
                           "districts that differ from the city by the rule are coloured and named.",
               alt=f"A funnel plot of {fmt.count(len(dist_verdict))} districts' coverage against their number of "
                   f"active organisations; {fmt.count(len(lagging))} lie below and {fmt.count(len(leading))} above "
-                  "the adjusted 95% limits.", data=dist_verdict)
+                  "the adjusted 95% limits.", data=dist_verdict.assign(name=dist_verdict["unit"].map(names)))
 
 # %%
 outside_binomial = int((dist_verdict["chance"] != "not distinguishable").sum())
 report.md("{v} {b}",
           v=("No district's coverage lies below the city's beyond chance and ordinary variation" if not lagging else
-             "Coverage lies below the city's beyond chance and ordinary variation in " + ", ".join(lagging))
-          + ("; it lies above it in " + ", ".join(leading) + "." if leading else "."),
+             "Coverage lies below the city's beyond chance and ordinary variation in " + common.and_join(lagging))
+          + ("; it lies above it in " + common.and_join(leading) + "." if leading else "."),
           b=("" if outside_binomial == len(lagging) + len(leading) else
              f"Chance alone (an exact binomial test) would single out {fmt.count(outside_binomial)} of "
              f"{fmt.count(len(dist_verdict))} districts; the gaps of "
@@ -198,7 +197,8 @@ report.md("{v} {b}",
 
 # %%
 sub_counts = panel_year.groupby("subdistrict_id", as_index=False)[["covered", "active"]].sum()
-sub_funnel, sub_verdict = verdicts.rate_verdicts(sub_counts, "covered", "active", "subdistrict_id", scale=100)
+sub_funnel, sub_verdict = verdicts.rate_verdicts(sub_counts, "covered", "active", "subdistrict_id", scale=100,
+                                                 measure="org_coverage", year=year)
 sub_map = coverage.verdict_map_frame(subdistricts.merge(sub_counts, on="subdistrict_id", how="left"), sub_verdict,
                                      "subdistrict_id")
 sub_map["coverage_pct"] = 100 * sub_map["covered"] / sub_map["active"].where(sub_map["active"] > 0)
@@ -255,7 +255,7 @@ if has_platform and can_compare:
                                       f"{period.first}–{period.last}, by whether they had adopted the platform by "
                                       f"{year} (95% t intervals shaded; each sub-district counts once).",
                           alt="Two lines over the years: the mean coverage of sub-districts that had adopted the "
-                              "platform by the chosen year and of those that had not, with shaded 95% intervals.",
+                              f"platform by {year} and of those that had not, with shaded 95% intervals.",
                           data=by_status)
 elif has_platform:
     shown = report.md(f"*Fewer than two sub-districts with active organisations are in one of the groups in {year}: "
@@ -292,13 +292,13 @@ if has_members:
     mob_city = rates.rates(members, mobile, by="year")
     mob_y = members[members["year"] == mob_year]
     mob_dist = rates.rates(mob_y, mobile, by="district_id")
-    mob_counts = common.with_names(mob_y.groupby("district_id", as_index=False)[["mobile_organised", "mobile_in"]]
-                                   .sum(), districts)
-    _, mob_verdict = verdicts.rate_verdicts(mob_counts, "mobile_organised", "mobile_in", "name_en")
+    mob_counts = mob_y.groupby("district_id", as_index=False)[["mobile_organised", "mobile_in"]].sum()
+    _, mob_verdict = verdicts.rate_verdicts(mob_counts, "mobile_organised", "mobile_in", "district_id",
+                                            measure="mobile_organised", year=mob_year)
     mob_table = common.rate_table(mob_dist, districts, labels={"mobile_organised": measures.label("mobile_organised",
                                                                                                  unit=True)},
                                   denominator_label="Mobile members moving in")
-    mob_table["Against the city"] = mob_table["name_en"].map(mob_verdict.set_index("unit")["verdict"]).fillna(
+    mob_table["Against the city"] = mob_table["district_id"].map(mob_verdict.set_index("unit")["verdict"]).fillna(
         fmt.MISSING)
     shown = report.table(mob_table.drop(columns="district_id").rename(columns={"name_en": "District"}),
                          caption=f"{measures.label('mobile_organised')} by district, {mob_year}, with 95% Wilson "
@@ -312,16 +312,16 @@ shown
 if has_members:
     m1 = mob_city.query("year == @mob_year").iloc[0]
     m0 = mob_city.iloc[0]
-    mob_low = mob_verdict.loc[mob_verdict["verdict"] == "below", "unit"].tolist()
-    mob_high = mob_verdict.loc[mob_verdict["verdict"] == "above", "unit"].tolist()
+    mob_low = mob_verdict.loc[mob_verdict["verdict"] == "below", "unit"].map(names).tolist()
+    mob_high = mob_verdict.loc[mob_verdict["verdict"] == "above", "unit"].map(names).tolist()
     shown = report.md("City-wide, **{a}** of mobile members who moved in were organised in {y} (95% CI {l} to {h}){t}. "
                       "{v}", a=fmt.percent(m1["estimate"]), y=mob_year, l=fmt.percent(m1["ci_low"]),
                       h=fmt.percent(m1["ci_high"]),
                       t=("" if int(m0["year"]) == mob_year else
                          f", against {fmt.percent(m0['estimate'])} in {int(m0['year'])}"),
                       v=("No district lies below the city beyond chance and ordinary variation" if not mob_low else
-                         "Below the city beyond chance and ordinary variation: " + ", ".join(mob_low))
-                      + ("; above it: " + ", ".join(mob_high) + "." if mob_high else "."))
+                         "Below the city beyond chance and ordinary variation: " + common.and_join(mob_low))
+                      + ("; above it: " + common.and_join(mob_high) + "." if mob_high else "."))
 else:
     shown = report.md("")
 shown
@@ -383,7 +383,8 @@ shown
 
 # %%
 com_counts = panel_year.groupby("community_id", as_index=False)[["covered", "active"]].sum()
-com_funnel, com_verdict = verdicts.rate_verdicts(com_counts, "covered", "active", "community_id", scale=100)
+com_funnel, com_verdict = verdicts.rate_verdicts(com_counts, "covered", "active", "community_id", scale=100,
+                                                 measure="org_coverage", year=year)
 ax = common.funnel_plot(com_funnel, xlabel=f"Active organisations in the community, {year}",
                         ylabel=measures.axis("org_coverage"), title=None, max_labels=0, label_level=verdicts.LEVEL,
                         synthetic=synthetic)
@@ -401,7 +402,7 @@ com_eb = smallarea.eb_beta_binomial(com_counts.merge(cmap, on="community_id"), "
 low10 = coverage.lowest_raw(com_eb, com_verdict).iloc[0]
 spread = coverage.spread_by_size(com_counts, "covered", "active", seed=seed).iloc[0]
 com_chance = com_verdict["chance"].value_counts()
-report.md("In {y}, chance alone (an exact binomial test) would single out **{c}** of {n} communities, and only **{o}** "
+report.md("In {y}, chance alone (an exact binomial test) would single out **{c}** of {n} communities, and {only}**{o}** "
           "differ from the city by the rule ({lo} below, {hi} above). Raw rates scatter {more} in small communities "
           "(fewer than {m} active organisations) than in larger ones: their standard deviation is **{a}** percentage "
           "points against **{b}**, a gap of **{d}** points (95% bootstrap interval). At the bottom of a league table of "
@@ -409,6 +410,8 @@ report.md("In {y}, chance alone (an exact binomial test) would single out **{c}*
           "their district's rate they lie between {e0} and {e1}, and {bel} from the city by the rule.",
           y=year, c=fmt.count(len(com_verdict) - com_chance.get("not distinguishable", 0)),
           n=fmt.count(len(com_verdict)), o=fmt.count(com_n.get("below", 0) + com_n.get("above", 0)),
+          only=("only " if com_n.get("below", 0) + com_n.get("above", 0)
+                < len(com_verdict) - com_chance.get("not distinguishable", 0) else "all "),
           lo=fmt.count(com_n.get("below", 0)), hi=fmt.count(com_n.get("above", 0)),
           m=fmt.number(spread["median_denominator"], 0),
           a=fmt.number(100 * spread["sd_small"], 1), b=fmt.number(100 * spread["sd_large"], 1),
@@ -434,7 +437,8 @@ if has_platform and can_compare:
     rows.append({"claim": f"1. Sub-districts with the platform have higher coverage ({year})",
                  "estimate": 100 * contrast["estimate"], "ci": (100 * contrast["ci_low"], 100 * contrast["ci_high"]),
                  "unit": "percentage points",
-                 "design": "descriptive: adopters against not-yet adopters in one year (the effect: see Drivers)"})
+                 "design": "descriptive: adopters against sub-districts not yet or never adopting, in one year "
+                           "(the effect: see Drivers)"})
 rows.append({"claim": "7. Small communities' raw rates scatter more", "estimate": 100 * spread["estimate"],
              "ci": (100 * spread["ci_low"], 100 * spread["ci_high"]), "unit": "percentage points of SD",
              "design": "descriptive: spread of raw community rates, small against large"})
@@ -534,8 +538,9 @@ if has_points:
 if has_platform and can_compare:
     findings.record("platform_gap_descriptive", 100 * contrast["estimate"],
                     ci=(100 * contrast["ci_low"], 100 * contrast["ci_high"]), unit="percentage points",
-                    note=f"claim 1, descriptive: adopted minus not-yet sub-districts in {year}, Welch",
-                    label=f"Claim 1 (descriptive): coverage gap, platform against not-yet sub-districts, {year}")
+                    note=f"claim 1, descriptive: adopted minus not yet or never adopted sub-districts in {year}, Welch",
+                    label=f"Claim 1 (descriptive): coverage gap, sub-districts with the platform against those "
+                          f"without it, {year}")
 
 # %%
 findings.display()

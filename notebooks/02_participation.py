@@ -75,7 +75,8 @@ can_claim3 = claim3_missing is None
 panel = participation.member_frame(tables)
 members_year = panel[panel["year"] == year]
 report.md("The member panel has **{n}** community-years ({c} communities, {p}); the cross-sectional tables and "
-          "maps show {y}.{s}", n=fmt.count(len(panel)), c=fmt.count(panel["community_id"].nunique()), p=str(period),
+          "maps show {y}.{s}", n=fmt.count(len(panel)), c=fmt.count(panel["community_id"].nunique()),
+          p=f"{period.first}–{period.last}",
           y=year, s="" if has_survey else " The data have no resident survey, so residents' own participation "
           "is not reported.")
 
@@ -91,8 +92,9 @@ city_members = rates.rates(panel, member_measures, by="year")
 ax = common.trend_plot(city_members, labels={m: measures.label(m) for m in member_measures}, ylabel="%",
                        synthetic=synthetic)
 report.figure(ax, caption=f"{measures.label('registration')} and {measures.label('activity').lower()}, city, "
-              f"{period} (95% Wilson intervals shaded).",
-              alt=f"Two lines over the years {period}: the city's member registration and the share of "
+              f"{period.first}–{period.last} (95% Wilson intervals shaded).",
+              alt=f"Two lines over the years {period.first}–{period.last}: the city's member registration and the "
+                  "share of "
                   "registered members who are active, each with a shaded 95% interval.",
               data=city_members)
 
@@ -225,7 +227,8 @@ if has_survey:
     _, part_verdict = verdicts.estimate_verdicts(part_y[part_y["n"] >= report.min_respondents()], "estimate", "se",
                                                  "district_id", city=p1["estimate"], measure="participated",
                                                  year=survey_year)
-    part_table = common.survey_table(part_y, districts, label=measures.label("participated", unit=True) + " (95% CI)")
+    part_table = common.survey_table(part_y, districts, label=measures.label("participated", unit=True) + " (95% CI)",
+                                     decimals=fmt.column_digits(100 * part_y["se"]))
     part_table["Against the city"] = part_table["district_id"].map(part_verdict.set_index("unit")["verdict"])
     shown = report.table(part_table.drop(columns="district_id").rename(columns={"name_en": "District",
                                                                                 "n": "Respondents"}),
@@ -340,8 +343,8 @@ shown
 #
 # Each claim's verdict follows its design: these are associations (within communities for claim 3,
 # across respondents for claim 4), so the words are "consistent with the claim", "no evidence either
-# way" or "contrary to the claim", never "raises". The causal test of the field's claims is the
-# staggered roll-out of the platform in [Drivers](04_drivers.html).
+# way" or "contrary to the claim", never "raises". The only design in the collection that identifies
+# an effect is the staggered roll-out of the platform (claim 1), in [Drivers](04_drivers.html).
 
 # %%
 rows = []

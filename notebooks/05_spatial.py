@@ -158,9 +158,9 @@ shown
 report.md("**The hot-spot rule.** A unit is a *hot spot* (High-High) when it and its neighbours are high, a *cold "
           "spot* (Low-Low) when both are low, and an *outlier* (High-Low or Low-High) when they differ, and only when "
           "its local Moran statistic is significant after the Benjamini-Hochberg correction for testing every unit: "
-          "a false discovery rate (FDR) of {a}, so that on average no more than one in twenty of the units called hot "
-          "or cold spots are so by chance. Every count, map and list of hot and cold spots below follows this rule.",
-          a=fmt.percent(ss.LISA_ALPHA, 0))
+          "a false discovery rate (FDR) of {a} (an adjusted p-value of at most {p}), so that on average no more than one "
+          "in twenty of the units called hot or cold spots are so by chance. Every count, map and list of hot and cold spots below follows this rule.",
+          a=fmt.percent(ss.LISA_ALPHA, 0), p=fmt.number(ss.LISA_ALPHA, 2))
 
 # %%
 units = {}
@@ -394,10 +394,10 @@ if "coverage_subdistricts" in lisa:
         districts[["district_id", "name_en"]].rename(columns={"name_en": "district"}), on="district_id", how="left")
     shown = report.table(pd.DataFrame({
         "Cluster": cm["cluster"].map(cluster_name), "Sub-district": cm["name"],
-        "District": cm["district"], f"{measures.label('org_coverage')}, %": [
+        "District": cm["district"], measures.label("org_coverage"): [
             f"{fmt.percent(o)} ({fmt.count(a)} of {fmt.count(b)})"
             for o, a, b in zip(cm["own"], cm["covered"], cm["active"])],
-        "Neighbours' coverage, %": [fmt.percent(x) for x in cm["neighbours"]],
+        "Neighbours' coverage": [fmt.percent(x) for x in cm["neighbours"]],
         "Adjusted p": [fmt.pvalue(x) for x in cm["p_adj"]]}),
         caption=f"Sub-districts that are hot or cold spots of {measures.label('org_coverage').lower()}, {year}: the "
                 "observed share of organisations covered, the pooled share of the bordering sub-districts', and the "
@@ -467,17 +467,23 @@ if "satisfaction" in lisa:
     sm = sm.merge(pd.DataFrame(su[["subdistrict_id", "district_id", "eblup_low", "eblup_high", "n"]]).rename(
         columns={"subdistrict_id": "id"}), on="id", how="left").merge(
         districts[["district_id", "name_en"]].rename(columns={"name_en": "district"}), on="district_id", how="left")
+    sat_cells = [fmt.interval(e, lo, hi, digits=1) for e, lo, hi in zip(sm["own"], sm["eblup_low"], sm["eblup_high"])]
     shown = report.table(pd.DataFrame({
         "Cluster": sm["cluster"].map(cluster_name), "Sub-district": sm["name"],
         "District": sm["district"],
-        f"{measures.label('sat_score')}, Fay–Herriot (95% CI)": [
-            fmt.interval(e, lo, hi, digits=1) for e, lo, hi in zip(sm["own"], sm["eblup_low"], sm["eblup_high"])],
+        f"{measures.label('sat_score')}, Fay–Herriot (95% CI)": sat_cells,
         "Neighbours' mean": [fmt.number(x, 1) for x in sm["neighbours"]], "Respondents": sm["n"].map(fmt.count),
         "Adjusted p": [fmt.pvalue(x) for x in sm["p_adj"]]}),
         caption=f"Sub-districts that are hot or cold spots of the {measures.label('sat_score').lower()}, survey years "
                 f"{survey_span} pooled: the Fay–Herriot estimate with its 95% interval, the mean of the bordering "
                 "sub-districts' estimates, respondents, and the local p-value after the false-discovery-rate "
-                f"correction (city mean: {fmt.number(city_sat['estimate'], 1)}).", data=sm) if len(sm) else report.md(
+                f"correction. A hot spot is high against the average sub-district with high neighbours (a cold spot "
+                "low with low neighbours); its own estimate can lie close to the city mean "
+                f"({fmt.number(city_sat['estimate'], 1)}).", data=sm,
+        notes=(f"{fmt.DEGENERATE_NOTE[0]} The sub-district's design-based standard error is close to zero (its few "
+               "sampled communities gave almost the same mean), so the model keeps its direct estimate and the "
+               "interval has no width at this precision; its real uncertainty is larger."
+               if any(fmt.DEGENERATE_NOTE[0] in c for c in sat_cells) else None)) if len(sm) else report.md(
         "No sub-district is a hot or cold spot of satisfaction under the hot-spot rule.")
 else:
     shown = report.md("")

@@ -75,7 +75,7 @@ k = len(districts)
 absent = left_out[left_out["reason"] == "absent table"]
 n_spec = len(ix.default_spec().indicators)
 report.md("The data cover {p}; the index describes **{y}**{s}, for **{k}** districts, with {m} indicators of its "
-          "specification.", p=str(period), y=year, k=k, s="" if survey_year == year else
+          "specification.", p=f"{period.first}–{period.last}", y=year, k=k, s="" if survey_year == year else
           f" (survey indicators: the survey of {survey_year}, the latest before it)",
           m=f"all {n_spec}" if len(spec.indicators) == n_spec else f"{len(spec.indicators)} of the {n_spec}")
 
@@ -151,7 +151,7 @@ sat = used[used["indicator"] == "sat_score"]
 report.md("Each district's survey estimates rest on {lo} to {hi} respondents, depending on the item (the tables give "
           "each district's smallest count).{w}", lo=fmt.count(resp.min()), hi=fmt.count(resp.max()),
           w="" if sat.empty else " The intervals are wide next to the differences between districts: the {m} spans "
-          "{a} to {b} across districts, while one district's 95% interval is {c} to {d} points wide.".format(
+          "{a} to {b} across districts, while each district's 95% interval is between {c} and {d} points wide.".format(
               m="“" + measures.label("sat_score") + "”", a=fmt.number(sat["estimate"].min(), 1),
               b=fmt.number(sat["estimate"].max(), 1), c=fmt.number((sat["ci_high"] - sat["ci_low"]).min(), 1),
               d=fmt.number((sat["ci_high"] - sat["ci_low"]).max(), 1)))
@@ -218,9 +218,13 @@ single = scores_data[scores_data["rank_low"] == scores_data["rank_high"]]
 top = scores_data.iloc[0]
 top_rank = verdicts.rank_statement(top["rank"], top["rank_low"], top["rank_high"], k)
 width = float((scores_data["rank_high"] - scores_data["rank_low"]).median())
-report.md("Under the default method **{t}** has the highest score, {s}; its rank is {r}{best}. {single} The median "
+level = [names[d] for d, v in zip(scores_data["district_id"].iloc[1:], scores_data["index"].iloc[1:])
+         if fmt.number(v, 0) == fmt.number(top["index"], 0)]
+report.md("Under the default method **{t}** has the highest score, {s}{tie}; its rank is {r}{best}. {single} The median "
           "width of the districts' rank intervals is {w} ranks (highest minus lowest plausible rank).",
           t=names[top["district_id"]], s=fmt.interval(top["index"], top["index_low"], top["index_high"], digits=0),
+          tie=("" if not level else ", level at this precision with "
+               + (level[0] if len(level) == 1 else ", ".join(level[:-1]) + " and " + level[-1])),
           r=top_rank, best="" if top["rank_high"] == 1 else ", so it cannot be called the best district",
           single=("No district can be given a single rank." if single.empty else
                   "Only " + ", ".join(f"{names[r.district_id]} "
@@ -321,11 +325,11 @@ if has_assessment:
     r_idx = ix.rank_agreement(assess, "assessment_mean", base.scores, "index")
     shown = report.md(
         "Across the {n} districts, the assessment orders the districts like the satisfaction pillar with a Spearman "
-        "correlation of **{a}** (95% CI {al} to {ah}) and like the whole index with **{b}** ({bl} to {bh}). With {n} "
-        "districts these intervals are wide; claim 6 is tested on communities in [Satisfaction](03_satisfaction.html).",
-        n=r_sat["n"], a=fmt.number(r_sat["estimate"], 2), al=fmt.number(r_sat["ci_low"], 2),
-        ah=fmt.number(r_sat["ci_high"], 2), b=fmt.number(r_idx["estimate"], 2), bl=fmt.number(r_idx["ci_low"], 2),
-        bh=fmt.number(r_idx["ci_high"], 2)) if r_sat["n"] >= 4 else \
+        "correlation of **{a}** and like the whole index with **{b}** (95% intervals). With {n} districts these "
+        "intervals are wide; claim 6 is tested on communities in "
+        "[Satisfaction](03_satisfaction.html).",
+        n=r_sat["n"], a=fmt.interval(r_sat["estimate"], r_sat["ci_low"], r_sat["ci_high"]),
+        b=fmt.interval(r_idx["estimate"], r_idx["ci_low"], r_idx["ci_high"])) if r_sat["n"] >= 4 else \
         report.md("With {n} districts a rank correlation says nothing; the comparison is left at the table.",
                   n=r_sat["n"])
 else:
@@ -434,7 +438,7 @@ findings.record("index_rank_interval_median_width", width, unit="ranks",
                 label="Median width of the districts' 95% rank intervals")
 findings.record("index_sensitivity_top_mean_rank_shift", s0["mean_abs_rank_shift"], unit="ranks",
                 note=f"most influential single choice: {s0['choice_text']}",
-                label="Mean rank shift caused by the most influential single choice")
+                label="Mean rank shift under the most influential single choice")
 if has_assessment and r_sat["n"] >= 4:
     findings.record("assessment_vs_satisfaction_pillar_spearman", r_sat["estimate"],
                     ci=(r_sat["ci_low"], r_sat["ci_high"]), unit="Spearman correlation",

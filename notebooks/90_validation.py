@@ -112,8 +112,8 @@ if a.found:
         "Ours": [fmt.number(x, k) for x, k in zip(c["estimate"], digits)],
         "R": [fmt.number(x, k) for x, k in zip(c["estimate_r"], digits)],
         "Digits agreeing": [fmt.number(x, 0) for x in c["digits_estimate"]],
-        "Standard error, ours": [fmt.number(x, k + 1) for x, k in zip(c["se"], digits)],
-        "Standard error, R": [fmt.number(x, k + 1) for x, k in zip(c["se_r"], digits)],
+        "Standard error, ours": [fmt.number(x, k + 1 if x < 1000 else k) for x, k in zip(c["se"], digits)],
+        "Standard error, R": [fmt.number(x, k + 1 if x < 1000 else k) for x, k in zip(c["se_r"], digits)],
         "Standard error, digits agreeing": [fmt.number(x, 0) for x in c["digits_se"]]})
     shown = report.table(shown, caption="Our design-based estimates and standard errors beside R's survey package, and "
                                         "the significant digits in which they agree (15 is the most double precision "

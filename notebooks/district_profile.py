@@ -70,7 +70,7 @@ tables_named = {"survey": "resident survey", "organisations": "organisations tab
 report.md("## {name} ({zh})\n\n**{name}** is one of the city's **{k}** districts and counties, in the **{zone}** zone, "
           "with **{s}** {sub}. {when}{gone}",
           name=name, zh=here["name_zh"], k=data.n_districts, zone=zones.get(here["zone"], here["zone"]), s=n_sub,
-          sub="sub-district or town" if n_sub == 1 else "sub-districts or towns",
+          sub="sub-district, town or township" if n_sub == 1 else "sub-districts, towns or townships",
           when=(f"All measures describe {data.year}. " if data.survey_year == data.year else
                 f"The administrative rates describe {data.year}. " if data.survey_year is None else
                 f"The administrative rates describe {data.year}; the survey did not run that year, so the survey "
@@ -163,7 +163,16 @@ if "registration" in data.available:
 else:
     axs[1].set_axis_off()
 sub_ids = data.subdistricts.loc[data.subdistricts["district_id"] == district_id, "subdistrict_id"]
-report.figure(fig, caption=f"Left: where {name} lies among the city's districts, the other districts of its zone shaded. "
+sub_reg = data.sub_verdicts[(data.sub_verdicts["measure"] == "registration")
+                            & data.sub_verdicts["unit"].isin(sub_ids)]["verdict"].value_counts()
+sub_words = ", ".join(f"{fmt.count(sub_reg[v])} {v}" for v in ("below", "above", "not distinguishable") if v in sub_reg)
+report.figure(fig, alt=f"Two maps: left, the city's districts with {name} marked and the other districts of its zone "
+                       "shaded; right, " + (f"its {fmt.count(len(sub_ids))} sub-district{'' if len(sub_ids) == 1 else 's'} "
+                                            "coloured by whether member registration differs from the city "
+                                            f"({sub_words})."
+                                            if "registration" in data.available and sub_words else
+                                            "no map of sub-districts (the data have no party members)."),
+              caption=f"Left: where {name} lies among the city's districts, the other districts of its zone shaded. "
                            f"Right: its sub-districts' {measures.label('registration').lower()} against the city, "
                            f"{data.year} (overdispersion-adjusted 95% funnel limits of all the city's sub-districts).",
               data=data.sub_verdicts[data.sub_verdicts["unit"].isin(sub_ids)])

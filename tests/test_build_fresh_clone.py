@@ -80,7 +80,7 @@ def test_fresh_clones_build_clean_and_identical(tmp_path):
         assert "Git commit</th><td><code>" in page and "(clean)</td>" in page and "uncommitted" not in page
         assert "Synthetic data." in page and "folder <code>data</code>" in page
         index = (site / "index.html").read_text()
-        assert "uncommitted" not in index and "Data: data" in index
+        assert "uncommitted" not in index and "the folder <code>data</code>" in index
         assert (site / "findings" / "10_districts.json").exists()
         assert not list(site.rglob(".*"))  # the site alone
         sites.append(files(site))

@@ -5,7 +5,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from helpers.publish.build import render, site, worker
+from helpers.publish.build import plan, render, site, worker
 
 
 def _nb():
@@ -133,6 +133,43 @@ def test_links_to_skipped_reports_point_at_their_row_of_the_index():
                    '<a href="03_satisfaction_x.html">x</a> and <a class="k" href="03_satisfaction/table-1.csv">data'
                    '</a>.</p>')
     assert render.relink_skipped(page, {}) == page
+
+
+def test_index_is_a_readable_summary_without_machinery():
+    """No column of "defaults" when no report ran with other parameters; a profile row is named by its
+    district (the group's title and question once, above the table); an unnamed data folder is called a
+    folder, not "Data: data"; a report's summary is whole sentences, never cut mid-sentence."""
+    base = {"parameters": {}, "status": "done", "exists": True, "current": True, "skip_reason": None,
+            "error": None, "error_href": None, "findings_href": None}
+    entries = [dict(base, name="a", href="a.html", title="A", summary="What is A?", group=None),
+               dict(base, name="p-D1", href="p-D1.html", title="Profile: North District", summary="Why a profile?",
+                    group="p", group_title="Profile")]
+    page = site.render_index(entries=entries, git={"commit": "abc", "dirty": False}, lock_hash="l" * 64, k=10,
+                             params={}, findings_by_report={},
+                             data={"name": "data", "display": "data", "synthetic": False})
+    assert "<th>Parameters</th>" not in page and ">defaults<" not in page
+    assert "every report ran with its default parameters" in page
+    assert ">North District</a>" in page and page.count("Why a profile?") == 1
+    assert "<strong>Data:</strong> the folder <code>data</code>" in page and "Data: data" not in page
+    assert plan._whole_sentences("Question. How far? Three kinds are measured:") == "How far?"
+    long = "First sentence here. " + "More " * 60 + "end."
+    assert plan._whole_sentences(long) == "First sentence here."
+
+
+def test_lint_names_reports_that_disagree_on_a_verdict(tmp_path):
+    from helpers.publish import lint
+
+    head = "measure,level,unit,year,verdict\n"
+    for report, rows in {"01_coverage": "org_coverage,district_id,D01,2024,not distinguishable\n"
+                                        "org_coverage,district_id,D02,2024,below\n",
+                         "district_profile-D01": "org_coverage,district_id,D01,2024,below\n"
+                                                 "org_coverage,district_id,D02,2024,below\n"
+                                                 "org_coverage,district_id,D01,2023,above\n"}.items():
+        (tmp_path / report).mkdir()
+        (tmp_path / report / "verdicts.csv").write_text(head + rows)
+    out = lint.verdict_conflicts(tmp_path)
+    assert out == ["verdicts: org_coverage of D01 (district_id) in 2024 differs between reports: 01_coverage says "
+                   "'not distinguishable'; district_profile-D01 says 'below'"]
 
 
 def test_contents_list_the_sections_after_the_title():

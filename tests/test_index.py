@@ -315,3 +315,20 @@ def test_an_indicator_drawn_equal_for_every_unit_separates_none():
     assert (got["rank_low"].to_numpy() == stats.rankdata(-index.to_numpy(), method="min")).all()
     with pytest.raises(ValueError, match="constant"):  # the data themselves must not be constant
         idx.compute(df.assign(cov_b=c))
+
+
+def test_indicator_table_prints_percentages_as_the_other_reports_do():
+    """A narrow administrative rate keeps one decimal (63.3, as 01, 02 and the profiles print it), while a
+    1-5 mean keeps the decimals its standard error asks for."""
+    from helpers.studies import index as ix
+
+    long = pd.DataFrame({"district_id": ["D1", "D2"] * 2, "indicator": ["registration"] * 2 + ["trust"] * 2,
+                         "estimate": [63.2912, 41.3301, 3.2612, 3.1701], "se": [0.19, 0.22, 0.15, 0.13],
+                         "ci_low": [62.90, 40.90, 2.95, 2.91], "ci_high": [63.67, 41.76, 3.57, 3.42],
+                         "source": ["admin"] * 2 + ["survey"] * 2, "n": [60432, 50107, 128, 128]})
+    units = pd.DataFrame({"district_id": ["D1", "D2"], "name_en": ["North", "South"]})
+    t = ix.indicator_table(long, units, ["registration", "trust"])
+    reg = [c for c in t.columns if c.startswith("Member registration")][0]
+    assert t[reg].tolist() == ["63.3 (62.9 to 63.7)", "41.3 (40.9 to 41.8)"]
+    trust = [c for c in t.columns if c.startswith("Trust")][0]
+    assert t[trust].tolist()[0] == "3.26 (2.95 to 3.57)"

@@ -115,6 +115,20 @@ def test_verdict_map_frame_uses_the_words_of_the_rule():
     assert "verdict" not in units.columns  # input unchanged
 
 
+def test_named_funnel_relabels_a_copy_and_keeps_the_verdicts():
+    from helpers.studies import verdicts
+
+    counts = pd.DataFrame({"district_id": ["D1", "D2", "D3", "D4"], "covered": [10, 80, 50, 45],
+                           "active": [100, 100, 100, 90]})
+    res, v = verdicts.rate_verdicts(counts, "covered", "active", "district_id")
+    named = coverage.named_funnel(res, pd.Series({"D1": "North", "D2": "South", "D3": "East"}))
+    assert named.table["unit"].tolist() == ["North", "South", "East", "D4"]  # no name: the id stays
+    assert res.table["unit"].tolist() == ["D1", "D2", "D3", "D4"]  # the input is not changed
+    pd.testing.assert_frame_equal(named.table.drop(columns="unit"), res.table.drop(columns="unit"))
+    assert named.target == res.target and named.limits(np.array([50.0])).equals(res.limits(np.array([50.0])))
+    assert v["unit"].tolist() == ["D1", "D2", "D3", "D4"]  # the verdicts stay keyed by id
+
+
 # ---------------------------------------------------------------------------------------- common
 def test_interval_text_and_rate_table():
     from helpers.stats.rates import rates
@@ -225,9 +239,16 @@ def test_funnel_plot_draws_binomial_limits_for_small_units():
     d = pd.DataFrame({"u": [f"C{i}" for i in range(80)], "x": rng.binomial(n, 0.6), "n": n})
     f = funnel_proportion(d, "x", "n", "u")
     ax = common.funnel_plot(f, "n", "rate", "t", max_labels=0)
-    lines = [ln for ln in ax.get_lines() if ln.get_label() == "95.0% limits"]
+    labels = [ln.get_label() for ln in ax.get_lines()]
+    assert "City value" in labels and "99.8% limits (binomial)" in labels
+    assert not [x for x in labels if x == "target" or ".0%" in x]  # a reader's legend
+    lines = [ln for ln in ax.get_lines() if ln.get_label() == "95% limits (binomial)"]
     assert lines, "no binomial limit line"
     y = lines[0].get_ydata()
     assert np.isfinite(y).sum() >= n.max() - 1  # drawn at every whole denominator
     ref = f.limits(lines[0].get_xdata())["lower_95"].to_numpy()
     assert np.allclose(y, ref, equal_nan=True)
+
+
+def test_and_join_lists_names_as_a_sentence():
+    assert [common.and_join(x) for x in ([], ["A"], ["A", "B"], ["A", "B", "C"])] == ["", "A", "A and B", "A, B and C"]

@@ -12,6 +12,9 @@ site passes. The rules are the defects a referee found in earlier builds:
   this image", figures and tables without a number and caption ("Figure N." / "Table N."),
   internal links that lead nowhere;
 - data statements: more than one synthetic-data banner on a page;
+- verdicts: two reports that state different verdicts for the same unit, measure and year (each
+  report lists the verdicts it states in ``<report>/verdicts.csv``; see
+  :func:`helpers.studies.verdicts.stated`);
 - the published folder: anything that is not part of the site (caches, screenshots).
 
 The provenance footer (``<footer class="report-footer">``) is exempt from the machinery rules: it
@@ -24,7 +27,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-__all__ = ["lint_site", "lint_page", "ALLOWED_FILES"]
+__all__ = ["lint_site", "lint_page", "verdict_conflicts", "ALLOWED_FILES"]
 
 #: What a published site may hold besides HTML pages: the data behind tables and figures (CSV) in
 #: one folder per report, the recorded findings (JSON) and error logs of failed reports (text).
@@ -181,4 +184,23 @@ def lint_site(site) -> list[str]:
             out.append(f"{rel}: not part of the site (only pages, their CSV data, findings and error logs)")
     for page in sorted(site.glob("*.html")):
         out += lint_page(page, site)
+    return out + verdict_conflicts(site)
+
+
+def verdict_conflicts(site) -> list[str]:
+    """One line per unit, measure and year on which the site's reports state different verdicts
+    (``"above"``, ``"below"``, ``"not distinguishable"``), naming the reports and what each says."""
+    import csv
+
+    said: dict[tuple, dict[str, str]] = {}
+    for f in sorted(Path(site).glob("*/verdicts.csv")):
+        with f.open(newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                key = (row.get("measure", ""), row.get("level", ""), row.get("unit", ""), row.get("year", ""))
+                said.setdefault(key, {})[f.parent.name] = row.get("verdict", "")
+    out = []
+    for (measure, level, unit, year), by_report in sorted(said.items()):
+        if len(set(by_report.values())) > 1:
+            out.append(f"verdicts: {measure} of {unit} ({level}) in {year or 'no year'} differs between reports: "
+                       + "; ".join(f"{r} says {v!r}" for r, v in sorted(by_report.items())))
     return out

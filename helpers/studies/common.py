@@ -141,7 +141,29 @@ def funnel_plot(res, xlabel: str, ylabel: str, title: str, label_level: float = 
     _, ax = plt.subplots(figsize=figsize)
     compare.plot_funnel(res, ax=ax, label_level=label_level, max_labels=max_labels,
                         xlabel=xlabel, ylabel=ylabel, title=title)
+    for line in ax.get_lines():  # a reader's legend: "City value", "95% limits", not "target", "95.0% limits"
+        line.set_label(_legend_label(line.get_label()))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     if synthetic:
         style.stamp_synthetic(ax)
     return ax
+
+
+def _legend_label(label: str) -> str:
+    """A funnel plot's legend entry as a reader reads it: the target is the city's value, a level is
+    written with the digits it has (95%, 99.8%), binomial limits are named as such."""
+    import re
+
+    if label == "target":
+        return "City value"
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)% limits(, overdispersion-adjusted)?", label)
+    if not m:
+        return label
+    level = f"{float(m.group(1)):g}%"
+    return f"{level} limits, overdispersion-adjusted" if m.group(2) else f"{level} limits (binomial)"
+
+
+def and_join(items) -> str:
+    """Names as a sentence lists them: ``"A"``, ``"A and B"``, ``"A, B and C"``."""
+    items = [str(x) for x in items]
+    return " and ".join(filter(None, [", ".join(items[:-1]), items[-1]])) if items else ""

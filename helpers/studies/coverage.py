@@ -12,15 +12,18 @@ unit differs from the city is :func:`helpers.studies.verdicts.rate_verdicts`.)
 * :func:`lowest_raw` - what the units with the lowest raw rates look like once size, shrinkage
   and the verdict rule are taken into account (claim 7, without a league table).
 * :func:`verdict_map_frame` - units with the verdict of the rule, ready for a category map.
+* :func:`named_funnel` - a funnel whose units carry readers' names, for labelling its plot.
 """
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 __all__ = ["unit_contrast", "spread_by_size", "platform_status", "unit_means_by_year", "lowest_raw",
-           "VERDICT_LABELS", "verdict_colours", "verdict_map_frame"]
+           "VERDICT_LABELS", "verdict_colours", "verdict_map_frame", "named_funnel"]
 
 
 def platform_status(platform: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -162,3 +165,18 @@ def verdict_map_frame(units, verdicts: pd.DataFrame, key: str) -> "pd.DataFrame"
     :data:`VERDICT_LABELS`; units without a verdict (no denominator) are missing ("No data" on a map)."""
     v = verdicts.set_index("unit")["verdict"].map(VERDICT_LABELS)
     return units.assign(verdict=units[key].map(v).to_numpy())
+
+
+def named_funnel(res, names: pd.Series):
+    """The funnel ``res`` with its units renamed by ``names`` (a Series from unit id to the name a reader
+    knows), so that its plot labels units by name while the verdicts stay keyed by id (the site-wide
+    consistency check compares verdicts by id). Units without a name keep their id.
+
+    Returns
+    -------
+    helpers.stats.compare.FunnelResult
+        A copy of ``res`` whose table's ``unit`` column holds the names; ``res`` is not changed.
+    """
+    t = res.table.copy()
+    t["unit"] = t["unit"].map(names).fillna(t["unit"])
+    return dataclasses.replace(res, table=t)

@@ -302,7 +302,8 @@ def _names(units: pd.DataFrame | None, unit: str = "district_id") -> pd.Series |
 def indicator_table(long: pd.DataFrame, units: pd.DataFrame, indicators) -> pd.DataFrame:
     """One row per district: ``District``, each indicator in ``indicators`` as ``"estimate (low to
     high)"`` under its glossary label with its unit (one number of decimals per column, from the
-    median standard error; see :func:`helpers.publish.fmt.column_digits`) and, when a survey
+    median standard error, see :func:`helpers.publish.fmt.column_digits`; a percentage at most one,
+    so that a rate reads the same here as in the other reports) and, when a survey
     indicator is among them, ``Respondents`` (the district's smallest survey count), so that
     :func:`helpers.publish.report.table` (``n="Respondents"``) suppresses a thin district's survey
     cells."""
@@ -313,6 +314,8 @@ def indicator_table(long: pd.DataFrame, units: pd.DataFrame, indicators) -> pd.D
     for ind in [i for i in indicators if i in set(long["indicator"])]:
         d = long[long["indicator"] == ind].set_index("district_id").loc[ids]
         digits = fmt.column_digits(d["se"], d["estimate"])
+        if ind in measures.MEASURES and measures.MEASURES[ind].unit == "%":
+            digits = min(digits, 1)  # a percentage to one decimal at most, as every other report prints it
         out[measures.label(ind, unit=True)] = [fmt.interval(e, a, b, digits=digits)
                                                for e, a, b in zip(d["estimate"], d["ci_low"], d["ci_high"])]
     survey = long[long["source"] == "survey"]

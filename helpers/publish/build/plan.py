@@ -55,10 +55,22 @@ class Notebook:
                     break
             if title and summary:
                 break
-        summary = _plain(summary)
-        if len(summary) > 220:
-            summary = summary[:217].rsplit(" ", 1)[0] + "..."
-        return title or self.stem, summary
+        return title or self.stem, _whole_sentences(_plain(summary))
+
+
+def _whole_sentences(text: str, limit: int = 240) -> str:
+    """The first sentences of ``text`` that fit in about ``limit`` characters, never cut mid-sentence: a
+    leading "Question." label is dropped, and so is a sentence that ends in a colon (it introduces a
+    list the summary does not show). A first sentence longer than ``limit`` is kept whole."""
+    text = re.sub(r"^(Question|Questions)\.\s+", "", text.strip())
+    out: list[str] = []
+    for sentence in re.split(r"(?<=[.?!])\s+(?=[A-Z\"'(])", text):
+        if sentence.rstrip().endswith(":"):
+            break
+        if out and len(" ".join(out + [sentence])) > limit:
+            break
+        out.append(sentence)
+    return " ".join(out)
 
 
 def _plain(md: str) -> str:

@@ -50,8 +50,13 @@ def render_index(*, entries: list[dict], git: dict, lock_hash: str, k: int, data
         counts[css] += 1
         row = dict(e, state=css, status_text=text,
                    error=describe_error(e["error"]) if e.get("status") == "failed" and e.get("error") else "")
-        if e.get("group"):
-            groups.setdefault(e["group"], {"title": e["group_title"], "reports": []})["reports"].append(row)
+        if e.get("group"):  # a row per district: its name, the group's title and summary once, above the table
+            prefix = f"{e['group_title']}: "
+            row["title"] = e["title"][len(prefix):] if e["title"].startswith(prefix) else e["title"]
+            row["summary"] = ""
+            g = groups.setdefault(e["group"], {"title": e["group_title"], "summary": e.get("summary", ""),
+                                               "reports": []})
+            g["reports"].append(row)
         else:
             studies.append(row)
     blocks = []
@@ -62,7 +67,8 @@ def render_index(*, entries: list[dict], git: dict, lock_hash: str, k: int, data
                            "current": e.get("status") == "done" and e.get("current"),
                            "findings_href": e.get("findings_href"),
                            "rows": [dict(f, href=f"{e['href']}#finding-{f['name']}") for f in items]})
-    return env.get_template("index.html.j2").render(
+    show_params = any(e.get("parameters") for e in entries)
+    return env.get_template("index.html.j2").render(show_params=show_params,
         site_title=SITE_TITLE, studies=studies, profile_groups=list(groups.values()), findings=blocks,
         counts=counts, git=git, lock_hash=lock_hash, k=k, data=data, params=params,
         synthetic=bool(data.get("synthetic")))
