@@ -1,9 +1,9 @@
 """A city of another shape, built as a whole site by the real build and the real notebooks (issue 11).
 
 One data folder combines several shape changes at once (conftest's ``DERIVED_ARGS``, made by
-``tests/_derived.py``): five districts, the years 2021-2023, a district with a single sub-district, no
-``assessment.csv`` (an optional table), and real-data mode (no synthetic flag, no planted truth). Its site
-is built once per test run (conftest's ``derived_site``) into a temporary folder. Checked: the build
+``tests/_derived.py``): five districts, three years relabelled 2023-2025 (a period that ends after the
+shipped one), a district with a single sub-district, no ``assessment.csv`` (an optional table), and
+real-data mode (no synthetic flag, no planted truth). Its site is built once per test run (conftest's ``derived_site``) into a temporary folder. Checked: the build
 succeeds; the studies that need the absent table are skipped and named so on the index; every other report
 is built; no page speaks of synthetic data or planted truth; the site passes the lint; the committed
 ledger, the default site and every tracked file are left alone.
@@ -50,7 +50,7 @@ def test_the_build_succeeds(site):
 
 
 def test_the_derived_folder_has_the_intended_shape(site):
-    """The folder is what the other tests assume: five districts, 2021-2023, no assessment, real data."""
+    """The folder is what the other tests assume: five districts, 2023-2025, no assessment, real data."""
     import geopandas as gpd
 
     have = available_tables(site.data)
@@ -60,7 +60,7 @@ def test_the_derived_folder_has_the_intended_shape(site):
     subs = gpd.read_file(site.data / "subdistricts.geojson")
     assert (subs["district_id"] == "D03").sum() == 1
     meta = json.loads((site.data / "metadata.json").read_text(encoding="utf-8"))
-    assert meta["synthetic"] is False and meta["study_period"] == [2021, 2023]
+    assert meta["synthetic"] is False and meta["study_period"] == [2023, 2025]
     assert not (site.data / "ground_truth.json").exists()
 
 

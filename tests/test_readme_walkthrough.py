@@ -3,7 +3,7 @@ walk-through that works as written, from Excel files to a published site, and a 
 
 The commands are read from the README's fenced blocks, not copied here. Every one must be accepted by
 its command's own argument parser. Then the walk-through is run on a city made from the derived data
-folder of conftest's ``derived_site`` (five districts, 2021-2023, one district of a single sub-district, no
+folder of conftest's ``derived_site`` (five districts, 2023-2025, one district of a single sub-district, no
 assessment table): its tables written as Excel workbooks with Chinese headers (as ``tests/test_import.py``
 makes them). ``import`` and ``validate`` run for real, and the imported folder must equal the derived
 folder table for table. ``build`` runs as written with ``--list`` added (what it would build, where);
