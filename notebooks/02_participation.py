@@ -294,7 +294,8 @@ if can_claim3:
                       "{g} communities. *Why community fixed effects:* {why}",
                       o=fmt.number(np.exp(0.1 * b["estimate"]), 3), ol=fmt.number(np.exp(0.1 * b["ci_low"]), 3),
                       oh=fmt.number(np.exp(0.1 * b["ci_high"]), 3),
-                      e=fmt.interval(b["estimate"], b["ci_low"], b["ci_high"], se=b["se"]), n=fmt.count(reg.nobs),
+                      e=fmt.interval(b["estimate"], b["ci_low"], b["ci_high"], se=b["se"]),
+                      n=fmt.count(reg.info["fitted_rows"]),
                       g=fmt.count(reg.info["absorbed_groups"]), why=reg_claim.choice)
 else:
     shown = report.md("*Claim 3 is not tested: {why}.*", why=claim3_missing)

@@ -144,10 +144,14 @@ for n, fit in fits.items():
         rows.append({"name": n, "unit": "respondents", "rows": len(resp), "used": used, "why": why})
     elif n == "registration":
         left = fit.nobs - fit.info["fitted_rows"]
+        n_flat = fit.info["dropped_groups"]
         rows.append({"name": n, "unit": "community-years", "rows": fit.nobs, "used": fit.info["fitted_rows"],
-                     "why": f"{fmt.count(left)} community-years with no in-service member living there, or of the "
-                            f"{fmt.count(fit.info['dropped_groups'])} communities where registration never varied "
-                            "(none or all registered every year)" if left else ""})
+                     "why": "" if not left else
+                            ("a community-year " if left == 1 else "community-years ")
+                            + (f"of the {fmt.count(n_flat)} communit{'y' if n_flat == 1 else 'ies'} where "
+                               "registration never varied (none or all registered every year), or "
+                               if n_flat else "")
+                            + "with no in-service member living there"})
     elif n == "eight_haves":
         rows.append({"name": n, "unit": "service points", "rows": len(tables["service_points"]), "used": fit.nobs,
                      "why": "their community's funding or staff is missing"})
@@ -350,8 +354,9 @@ if "awareness" in fits:
     separated = not (np.isfinite(w15["se"]) and np.isfinite(b30["se"]))
     shown = report.md(
         "{bands} The log-odds coefficient of 15 minutes or less minus that of 15–30 minutes is {d}: "
-        "{fades}. Averaged over the respondents, the model predicts that {p1} would know the centre if everyone "
-        "reported 15 minutes or less, {p2} at 15–30 minutes and {p3} beyond 30 (model-based point predictions). Ten "
+        "{fades}. Averaged over the respondents, the model's predicted awareness is {p1} for a reported walk of 15 "
+        "minutes or less, {p2} for 15–30 minutes and {p3} beyond 30 (predictions of an association, not effects of a "
+        "shorter walk). Ten "
         "percentage points more migrants in the community go with odds of awareness **{om}** times as high ({n} "
         "respondents).",
         bands=(("None" if far.mean() == 0 else "All" if far.mean() == 1 else "Too few")
@@ -360,9 +365,9 @@ if "awareness" in fits:
                "regression separates, and the odds ratios of the shorter walks against them cannot be estimated."
                if separated else
                "Residents who report a walk of 15 minutes or less to the nearest service point have odds of knowing "
-               f"the centre **{fmt.interval(np.exp(w15['estimate']), np.exp(w15['ci_low']), np.exp(w15['ci_high']))}**"
+               f"the centre {fmt.interval(np.exp(w15['estimate']), np.exp(w15['ci_low']), np.exp(w15['ci_high']))}"
                " times those of residents who report more than 30 minutes, and residents who report 15–30 minutes "
-               f"**{fmt.interval(np.exp(b30['estimate']), np.exp(b30['ci_low']), np.exp(b30['ci_high']))}** times."),
+               f"{fmt.interval(np.exp(b30['estimate']), np.exp(b30['ci_low']), np.exp(b30['ci_high']))} times."),
         d=fmt.interval(fade["estimate"], fade["ci_low"], fade["ci_high"], se=fade["se"]),
         fades=("the association fades with distance" if fade["ci_low"] > 0 else
                "the association grows with distance, against the claim" if fade["ci_high"] < 0 else

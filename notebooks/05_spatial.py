@@ -567,10 +567,11 @@ if check is not None:
     t, raw, eb = check.moran_true, glob["registration_raw"], glob["registration"]
     shown.append(report.md(
         "## Validation against the planted truth\n\nThe generator wrote each community's true registration "
-        "probability. If the hot and cold spots are real, the true probabilities are themselves clustered, with a "
-        "Moran's I that the unstandardised observed rates approach from below (binomial noise dilutes a pattern), "
-        "and hot-spot communities truly register above the city rate and cold-spot communities below it. The "
-        "shipped city is one draw of the generator."))
+        "probability. If the hot and cold spots are real, the true probabilities are themselves clustered, and "
+        "hot-spot communities truly register above the city rate and cold-spot communities below it. Binomial "
+        "noise tends to dilute a pattern, so the observed rates' Moran's I is expected somewhat below the true "
+        "probabilities' one; in a single draw it can also come out above it. The shipped city is one draw of the "
+        "generator."))
     shown.append(report.md(
         "On the same neighbours, Moran's I of the true probabilities is **{t}**; the observed rates give **{r}**, "
         "{rs} it, and the standardised rates **{e}** (they divide each departure by its expected noise, so they are "
@@ -578,7 +579,9 @@ if check is not None:
         rs="below" if raw.I < t.I else "above", e=fmt.number(eb.I, 3),
         within="" if "registration_within" not in glob else (
             f" Net of district differences, the true probabilities give {fmt.number(check.moran_true_within.I, 3)} "
-            f"and the observed rates {fmt.number(glob['registration_within'].I, 3)}.")))
+            f"and the observed rates {fmt.number(glob['registration_within'].I, 3)}"
+            + (", above the truth in this draw." if glob["registration_within"].I > check.moran_true_within.I
+               else "."))))
     ct = check.clusters
     shown.append(report.table(pd.DataFrame({
         "Cluster": ct["cluster"].map(cluster_name), "Communities": ct["communities"].map(fmt.count),
