@@ -47,7 +47,7 @@ from helpers.data.truth import ground_truth, is_synthetic, truth_registration, t
 from helpers.publish import findings, fmt, references, report
 from helpers.publish import notebook as nb
 from helpers.stats import rates, smallarea
-from helpers.studies import claims, common, measures, participation, verdicts
+from helpers.studies import claims, common, measures, participation, satisfaction, verdicts
 from helpers.viz import maps
 
 meta = nb.setup(data_dir)
@@ -224,8 +224,12 @@ if has_survey:
     part_dist = design.mean("participated", by=["district_id", "year"])
     p1 = part_year.query("year == @survey_year").iloc[0]
     part_y = part_dist[part_dist["year"] == survey_year]
-    _, part_verdict = verdicts.estimate_verdicts(part_y[part_y["n"] >= report.min_respondents()], "estimate", "se",
-                                                 "district_id", city=p1["estimate"], measure="participated",
+    # the site's rule for a survey measure (as Satisfaction states it): the district's difference from the city,
+    # with the standard error of a contrast of correlated estimates, against the adjusted limits around zero
+    part_con = satisfaction.district_contrasts(
+        concepts.resident_survey_design(resp[resp["year"] == survey_year]), "participated")
+    _, part_verdict = verdicts.estimate_verdicts(part_con[part_con["n"] >= report.min_respondents()], "difference",
+                                                 "se", "district_id", city=0.0, measure="participated",
                                                  year=survey_year)
     part_table = common.survey_table(part_y, districts, label=measures.label("participated", unit=True) + " (95% CI)",
                                      decimals=fmt.column_digits(100 * part_y["se"]))
@@ -233,8 +237,10 @@ if has_survey:
     shown = report.table(part_table.drop(columns="district_id").rename(columns={"name_en": "District",
                                                                                 "n": "Respondents"}),
                          caption=f"{measures.label('participated')} by district, {survey_year}, with 95% intervals and "
-                                 "whether the district differs from the city (overdispersion-adjusted 95% funnel "
-                                 "limits around the city's estimate).", n="Respondents",
+                                 "whether the district differs from the city: its difference from the city's "
+                                 "estimate, with the standard error of a contrast of correlated estimates, outside "
+                                 "the overdispersion-adjusted 95% funnel limits around zero (the rule of "
+                                 "Satisfaction).", n="Respondents",
                          columns=[c for c in part_table.columns if c.startswith(measures.label("participated"))],
                          data=part_y)
 else:

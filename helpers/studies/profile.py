@@ -34,7 +34,7 @@ import pandas as pd
 from helpers.data import concepts
 from helpers.publish import fmt
 from helpers.stats import compare, rates
-from helpers.studies import measures, verdicts
+from helpers.studies import measures, satisfaction, verdicts
 
 __all__ = ["MEASURE_KEYS", "RATES", "SURVEY_ITEMS", "TABLES", "SCALE", "DIGITS", "ProfileData", "build", "district_row", "peers",
            "district_frame", "standout", "headline_table", "peer_table", "subdistrict_table", "truth_check",
@@ -203,6 +203,7 @@ def build(tables: dict, year: int | None = None, *, truth_registration: pd.DataF
         design = concepts.resident_survey_design(resp)
         years = set(resp["year"].astype(int))
         survey_year = year if year in years else int(max(years))
+        design_y = concepts.resident_survey_design(resp[resp["year"].astype(int) == survey_year])
         k = report.min_respondents()
         for i, m in enumerate(MEASURE_KEYS):
             if m not in SURVEY_ITEMS:
@@ -217,8 +218,12 @@ def build(tables: dict, year: int | None = None, *, truth_registration: pd.DataF
                                          "numerator": np.nan, "denominator": np.nan}))
             enough = dist[dist["n"] >= k]
             if len(enough) >= 2:
-                _, v = verdicts.estimate_verdicts(enough, "estimate", "se", "district_id",
-                                                  city=float(city["estimate"].iloc[0]), measure=m, year=survey_year)
+                # the site's rule for a survey measure (as Satisfaction states it): each district's difference
+                # from the city, with the standard error of a contrast of correlated estimates, against the
+                # overdispersion-adjusted limits around zero
+                con = satisfaction.district_contrasts(design_y, m)
+                _, v = verdicts.estimate_verdicts(con[con["n"] >= k], "difference", "se", "district_id", city=0.0,
+                                                  measure=m, year=survey_year)
                 verd.append(v.assign(measure=m))
                 rank.append(_ranks(enough.rename(columns={"district_id": "unit"}), m, seed + i, n_sim))
     empty_v = pd.DataFrame(columns=["unit", "value", "n", "lower", "upper", "verdict", "measure"])
