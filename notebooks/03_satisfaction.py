@@ -264,7 +264,8 @@ if shift is not None:
                          columns=[c for c in shift_table.columns if c not in ("District", "Respondents")],
                          caption=f"District estimates, {survey_year}, with the design weights and with the weights "
                                  "raked to the census margins (adults by district and age band, by district and "
-                                 "sex), and the change.", data=shift)
+                                 "sex), and the change (computed before rounding, so it can differ in the last digit "
+                                 "from the difference of the two rounded columns).", data=shift)
 else:
     shown = report.md(f"*{why_not}*")
 shown

@@ -289,8 +289,9 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
                   "own registration in other years, so every stable trait of the community - including a "
                   "spatially smooth propensity to register that district or sub-district effects absorb only in "
                   "part - drops out. With district fixed effects that trait stayed in the error and attenuated the "
-                  "logit coefficient: in simulations with a known effect, the 95% interval covered it in only about "
-                  "91% of runs, against 96% with community fixed effects.")),
+                  "logit coefficient: in the collection's simulation study (200 generated cities with a known "
+                  "effect; its README reports it), the 95% interval covered the effect in 91.5% of the cities, "
+                  "against 96.5% with community fixed effects.")),
     Claim("volunteering", (3,), "Joint-building agreements raise volunteering",
           "within-community change", ("members", "joint_building", "community_boundaries"), _registration,
           specs.GLMSpec("hours_per_member ~ agreement_share + C(year)", family="gaussian", absorb="community_id",
