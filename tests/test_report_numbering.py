@@ -48,3 +48,16 @@ def test_a_figure_needs_alt_text_and_nothing_is_written_outside_the_build(tmp_pa
     f = report.figure(fig, caption="Carries its own alt")
     assert f.link is None and 'alt="A blank map."' in f._repr_html_()
     plt.close("all")
+
+
+def test_a_respondents_column_says_why_counts_differ():
+    import pandas as pd
+
+    from helpers.publish import report
+
+    report.reset_numbering()
+    df = pd.DataFrame({"District": ["A", "B"], "Share": ["50%", "40%"], "Respondents": [40, 50]})
+    t = report.table(df, n="Respondents", columns=["Share"], caption="Shares.")
+    assert report.RESPONDENTS_NOTE in t._repr_html_()
+    t = report.table(df.rename(columns={"Respondents": "n"}), n="n", columns=["Share"], caption="Shares.")
+    assert report.RESPONDENTS_NOTE not in t._repr_html_()

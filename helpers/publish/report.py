@@ -252,6 +252,11 @@ class Captioned:
         return f"{self.label}. {self.caption}"
 
 
+#: Under every table with a respondents column: why the same district's count differs between tables.
+RESPONDENTS_NOTE = ("Respondents: those who answered the question shown (or every question of the row), so the "
+                    "count differs slightly between questions and reports.")
+
+
 def numbered_table(df, caption: str, n: str | None = None, columns=None, k: int | None = None, data=None,
                    notes: str | None = None, name: str | None = None) -> Captioned:
     """Show ``df`` as "Table N." with ``caption``: no index column, missing values as an en dash,
@@ -262,6 +267,8 @@ def numbered_table(df, caption: str, n: str | None = None, columns=None, k: int 
     ``notes`` is a line under the table (e.g. what a dagger means). ``name`` overrides the file name."""
     from helpers.publish.fmt import MISSING
 
+    if n is not None and "respondent" in str(n).lower() and RESPONDENTS_NOTE not in (notes or ""):
+        notes = f"{notes} {RESPONDENTS_NOTE}" if notes else RESPONDENTS_NOTE
     shown = table(df, n=n, columns=columns, k=k)
     num = _next("Table")
     raw = None if data is None else table(data, n=n if n in getattr(data, "columns", []) else None, k=k)
