@@ -300,8 +300,9 @@ shown
 # predictor, EBLUP); sub-districts the survey did not reach get the regression prediction alone.
 # Uncertainty is the Prasad–Rao mean squared error (MSE).
 #
-# Direct standard errors of a domain that holds a single sampled PSU are zero by construction, so
-# the model uses smoothed sampling variances: the pooled within-sub-district variance times the
+# The direct standard error of a sub-district that holds a single sampled community cannot be
+# estimated from the design (one PSU gives no between-PSU variation), and those of two or three
+# communities are very unstable, so the model uses smoothed sampling variances: the pooled within-sub-district variance times the
 # median design effect of the district estimates, over each sub-district's respondent count.
 
 # %%
