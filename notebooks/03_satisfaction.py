@@ -377,11 +377,11 @@ pairs = report.suppress_for_plot(sat.community_means(resp, "sat_score", scores, 
                                  columns=["mean_sat_score"])
 fig, ax = plt.subplots(figsize=(6.5, 4.5))
 ax.scatter(pairs["score"], pairs["mean_sat_score"], s=8, alpha=0.5, color=style.QUALITATIVE[0])
-ax.set(xlabel=f"{measures.label('assessment')}, mean {period}",
+ax.set(xlabel=f"{measures.label('assessment')}, mean {period.first}–{period.last}",
        ylabel=f"{measures.label('sat_score')}, community mean")
 if synthetic:
     style.stamp_synthetic(ax)
-report.figure(fig, caption=f"Communities: mean {measures.label('assessment').lower()} over {period} and the "
+report.figure(fig, caption=f"Communities: mean {measures.label('assessment').lower()} over {period.first}–{period.last} and the "
                            f"community mean of residents' {measures.label('sat_score').lower()}.",
               alt=f"A scatter plot of {fmt.count(pairs['mean_sat_score'].notna().sum())} surveyed communities, "
                   "assessment score against residents' mean satisfaction thermometer.",

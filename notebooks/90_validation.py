@@ -24,7 +24,7 @@
 #   R's survey package (Lumley 2010): real schools, sampled by three designs. Our design-based
 #   estimates are set beside those of R's survey package, computed afresh in this run.
 # - **Part B** uses the North Carolina counties with their births and deaths from sudden infant
-#   death syndrome (SIDS) in 1974-78 and 1979-84 (Cressie & Read 1985), and checks Moran's I against
+#   death syndrome (SIDS) in 1974–78 and 1979–84 (Cressie & Read 1985), and checks Moran's I against
 #   the value published in the documentation of the spatial library esda.
 
 # %% tags=["parameters"]
@@ -146,7 +146,7 @@ shown
 # SIDS deaths and live births in each of North Carolina's 100 counties. Some counties record only
 # a handful of deaths, so their crude rates are noisy. The analysis has four steps:
 #
-# 1. crude rates per 1,000 births (1974-78) and global empirical-Bayes smoothed rates (Marshall
+# 1. crude rates per 1,000 births (1974–78) and global empirical-Bayes smoothed rates (Marshall
 #    1991), which pull small counties towards the state rate;
 # 2. a funnel plot of the counties against the state rate, with exact binomial limits and limits
 #    widened for overdispersion (Spiegelhalter 2005a, 2005b);
@@ -156,24 +156,24 @@ shown
 #    Hochberg 1995).
 #
 # Then a check against a published number: the documentation of esda (the spatial statistics
-# library of PySAL; Rey & Anselin 2007) computes Moran's I of the 1979-84 rates on the contiguity
+# library of PySAL; Rey & Anselin 2007) computes Moran's I of the 1979–84 rates on the contiguity
 # neighbours that ship with the data.
 
 # %%
 case = sids.run(seed=seed, permutations=permutations)
 summ = val.sids_summary(case)
 report.table(pd.DataFrame({
-    "Rate per 1,000 births, 1974-78": ["Crude", "Empirical-Bayes smoothed"],
+    "Rate per 1,000 births, 1974–78": ["Crude", "Empirical-Bayes smoothed"],
     **{lab: [fmt.number(v, 2) for v in summ[col]] for col, lab in
        [("min", "Lowest"), ("q25", "Lower quartile"), ("median", "Median"), ("q75", "Upper quartile"),
         ("max", "Highest"), ("sd", "Standard deviation")]}}),
-    caption="County SIDS rates per 1,000 live births, 1974-78, before and after empirical-Bayes smoothing.", data=summ)
+    caption="County SIDS rates per 1,000 live births, 1974–78, before and after empirical-Bayes smoothing.", data=summ)
 
 # %%
 axes = maps.small_multiples(case.frame, columns=["crude_rate", "eb_rate"], ncols=2, panel_size=6.2,
                             scheme="quantiles", k=5, panel_titles=["Crude rate", "Empirical-Bayes smoothed rate"],
-                            legend_title="SIDS deaths per 1,000 births,\n1974-78", units_name=("county", "counties"))
-report.figure(axes, caption="North Carolina counties: crude and smoothed SIDS rates, 1974-78, on one set of class "
+                            legend_title="SIDS deaths per 1,000 births,\n1974–78", units_name=("county", "counties"))
+report.figure(axes, caption="North Carolina counties: crude and smoothed SIDS rates, 1974–78, on one set of class "
                             "breaks (quintiles).",
               data=pd.DataFrame(case.frame[["FIPS", "NAME", "SID74", "BIR74", "crude_rate", "eb_rate"]]))
 
@@ -188,11 +188,11 @@ report.md("The state rate is **{st}** deaths per 1,000 births. Smoothing narrows
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 4.8))
-case.funnel.plot(ax=ax, xlabel="Live births, 1974-78", ylabel="SIDS deaths per 1,000 births", title=None)
+case.funnel.plot(ax=ax, xlabel="Live births, 1974–78", ylabel="SIDS deaths per 1,000 births", title=None)
 ax.xaxis.set_major_formatter("{x:,.0f}")
 handles, labels = ax.get_legend_handles_labels()
 ax.legend(handles, [lab.replace("target", "state rate").replace(".0%", "%") for lab in labels], frameon=False, fontsize=8)
-report.figure(fig, caption="County SIDS rates, 1974-78, against their births, with the state rate, exact binomial "
+report.figure(fig, caption="County SIDS rates, 1974–78, against their births, with the state rate, exact binomial "
                            "and overdispersion-adjusted 95% and 99.8% limits.",
               alt="A funnel plot: 100 county SIDS rates against live births, with control limits around the state "
                   "rate that narrow as births grow.", data=case.funnel.table)
@@ -208,10 +208,10 @@ report.md("The winsorised dispersion of the county z-scores is **{phi}** (1 woul
 # %%
 fig = plt.figure(figsize=(13, 4.8))
 gs = fig.add_gridspec(1, 2, width_ratios=[2.2, 1])
-maps.lisa_map(case.local, ax=fig.add_subplot(gs[0]), title="Local clusters, 1974-78")
+maps.lisa_map(case.local, ax=fig.add_subplot(gs[0]), title="Local clusters, 1974–78")
 maps.moran_scatterplot(case.moran_rate, local=case.local, ax=fig.add_subplot(gs[1]), title="Moran scatterplot",
                        xlabel="SIDS rate, empirical-Bayes standardised")
-report.figure(fig, caption="Local clusters of empirical-Bayes standardised SIDS rates, 1974-78 (false discovery rate "
+report.figure(fig, caption="Local clusters of empirical-Bayes standardised SIDS rates, 1974–78 (false discovery rate "
                            "5%), and the Moran scatterplot of the standardised rates against their neighbours' "
                            "average.",
               alt="A map of North Carolina's counties marking those in significant local clusters of SIDS rates, "
@@ -234,7 +234,7 @@ report.md("SIDS rates are positively autocorrelated between neighbouring countie
 ref = val.sids_reference(seed=seed, permutations=permutations)
 report.table(pd.DataFrame({
     "Check": ["Counties whose rook neighbours differ from those shipped with the data",
-              "Moran's I, standardised SIDS rates 1979-84", "Its normal p-value, one-tailed"],
+              "Moran's I, standardised SIDS rates 1979–84", "Its normal p-value, one-tailed"],
     "Ours": [fmt.count(ref.loc[0, "ours"]), fmt.number(ref.loc[1, "ours"], 4), fmt.number(ref.loc[2, "ours"], 4)],
     "Published": [fmt.count(ref.loc[0, "reference"]), fmt.number(ref.loc[1, "reference"], 4),
                   fmt.number(ref.loc[2, "reference"], 4)],
@@ -244,7 +244,7 @@ report.table(pd.DataFrame({
 
 # %%
 report.md("Rook contiguity built from the county polygons reproduces the neighbour lists that ship with the data "
-          "({d} counties differ), and Moran's I of the 1979-84 standardised rates is **{i}** against **{ri}** "
+          "({d} counties differ), and Moran's I of the 1979–84 standardised rates is **{i}** against **{ri}** "
           "published, with a one-tailed normal p-value of {p} against {rp}. {ok}",
           d=fmt.count(ref.loc[0, "ours"]), i=fmt.number(ref.loc[1, "ours"], 4),
           ri=fmt.number(ref.loc[1, "reference"], 4), p=fmt.number(ref.loc[2, "ours"], 4),
@@ -292,10 +292,10 @@ if ex is not None:
                     unit="API points", note="apistrat, design-based, t on design df",
                     label="Mean API score 2000, stratified sample")
 findings.record("sids_moran_eb_1974", mr.I, unit="Moran's I", note=f"queen, permutation p {fmt.pvalue(mr.p_sim)}",
-                label="Moran's I of standardised SIDS rates, 1974-78")
+                label="Moran's I of standardised SIDS rates, 1974–78")
 findings.record("sids_moran_eb_1979_vs_esda_doc", ref.loc[1, "ours"], unit="Moran's I",
                 note="rook, as the neighbours shipped with the data; esda documentation: 0.1662",
-                label="Moran's I of standardised SIDS rates, 1979-84, as in esda's documentation")
+                label="Moran's I of standardised SIDS rates, 1979–84, as in esda's documentation")
 findings.record("sids_lisa_high_high", int(lc.get("High-High", 0)), unit="counties", note="FDR 5%",
-                label="Counties in High-High SIDS clusters, 1974-78")
+                label="Counties in High-High SIDS clusters, 1974–78")
 findings.display()

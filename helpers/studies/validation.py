@@ -329,7 +329,7 @@ def sids_reference(*, seed: int, permutations: int = 999) -> pd.DataFrame:
     rows = [
         {"check": "counties whose rook neighbours differ from sids2.gal", "ours": float(differ), "reference": 0.0,
          "agrees": differ == 0},
-        {"check": "Moran's I, EB-standardised SIDS rate 1979-84", "ours": m.I, "reference": ESDA_DOC_SID79["I"],
+        {"check": "Moran's I, EB-standardised SIDS rate 1979–84", "ours": m.I, "reference": ESDA_DOC_SID79["I"],
          "agrees": round(m.I, 4) == ESDA_DOC_SID79["I"]},
         {"check": "its normal p-value, one-tailed", "ours": m.p_norm / 2,
          "reference": ESDA_DOC_SID79["p_norm_one_tailed"],

@@ -100,7 +100,7 @@ def figures(case: SidsCase) -> dict[str, plt.Figure]:
     """Draw the case's figures: ``rates``, ``diverging``, ``funnel``, ``lisa``."""
     style.use_project_style()
     g = case.frame
-    years = "1974-78" if case.period == "74" else "1979-84"
+    years = "1974–78" if case.period == "74" else "1979–84"
     figs: dict[str, plt.Figure] = {}
 
     axes = maps.small_multiples(
