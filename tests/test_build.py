@@ -102,7 +102,8 @@ def test_report_is_self_contained_with_provenance(site):
 def test_index_lists_reports_groups_and_findings(site):
     index = (site["out"] / "index.html").read_text()
     assert render.check_html(index, {str(site["root"]): "tmp"}, allowed=(str(site["data"]),)) == []
-    assert "<strong>Data:</strong> the folder <code>data</code>" in index and "Synthetic data." in index  # no name
+    # no dataset name: the folder as the user gave it (here an absolute path)
+    assert f"<strong>Data:</strong> the folder <code>{site['data']}</code>" in index and "Synthetic data." in index
     assert 'href="10_pass.html"' in index and "Passing report" in index
     assert "A short study that passes" in index  # one-line summary
     assert "District profile: one per district" in index
