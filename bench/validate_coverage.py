@@ -46,20 +46,21 @@ DEFAULT_REPLICATES = {"fast": 200, "slow": 100}
 #: then; the notes say when more than chance is at work.
 KNOWN_REASONS: dict[str, str] = {
     "platform_logit_hazard": "chance: 92.5% over seeds 1000-1199 but 93.5% over 398 seeds (1000-1397); mean SE "
-                             "within 6% of the SD of the estimates (session of 2026-11-28)",
-    "aware_15to30_logit": "conservative: the community-clustered SE is about 11% above the SD of the estimates "
-                          "(97.4% over 226 seeds); the clustering is kept because respondents of one community "
-                          "share it, and a wider interval errs on the safe side",
-    "participate_share60_lpm": "chance or slight anti-conservatism: 92.9% over 226 seeds; the SE is 7% below the "
-                               "SD of the estimates (share aged 60+ varies between communities only, so the "
-                               "effective sample is the 1,320 communities)",
+                             "within 6% of the SD of the estimates (measured 2026-11-28)",
+    "aware_15to30_logit": "conservative: 97.4% over 226 seeds; the SE is about 11% above the SD of the estimates "
+                          "whether clustered by community (published), model-based (11% above, 96.8% over 189 "
+                          "seeds) or clustered by sub-district (9% above, 96.3%), so it is not the clustering; a "
+                          "wider interval errs on the safe side",
+    "participate_share60_lpm": "92.9% over 226 seeds; the SE is 7% below the SD of the estimates with clustering by "
+                               "community (published) or by sub-district (91.5% over 189 seeds), so neither level "
+                               "of clustering repairs it; the linear probability model approximates the generator's "
+                               "logistic participation, and the share aged 60+ varies between communities only",
     "eight_haves_funding_logit": "92.7% over 398 seeds; the model-based SE is 8% below the SD. Profile-likelihood "
                                  "intervals gave the same coverage over 38 seeds, so it is not a Wald problem; the "
                                  "fitted model is the generator's own. Attributed to the few high-leverage "
                                  "communities of the log-normal funding; cluster-robust SEs covered less (91.5%)",
-    "sat_service_aware_ologit": "chance: 84 replicates (Monte Carlo SE 2.4 points) of a slow claim",
-    "sat_district_sd": "chance: 84 replicates (Monte Carlo SE 2.4 points) of a slow claim; with 12 districts the "
-                       "interval of a between-district SD is wide and its coverage uneven",
+    "sat_district_sd": "conservative: 98% over 100 seeds (Monte Carlo SE 1.4 points); the SE of a between-district "
+                       "SD estimated from 12 districts is 9% above the spread of the estimates",
 }
 
 
