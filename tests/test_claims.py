@@ -109,3 +109,14 @@ def test_a_within_community_claim_needs_two_years(tmp_path):
     assert claims.CLAIMS["awareness"].unavailable(tables) is None
     assert "no joint_building table" in claims.CLAIMS["registration"].unavailable(
         {k: v for k, v in tables.items() if k != "joint_building"})
+
+
+def test_a_gaussian_spec_with_model_variance_is_not_clustered():
+    rng = np.random.default_rng(2)
+    g = np.repeat(np.arange(40), 10)
+    d = pd.DataFrame({"x": rng.normal(size=400), "g": g})
+    d["y"] = d["x"] + rng.normal(size=40)[g] + rng.normal(size=400)
+    clustered = specs.GLMSpec("y ~ x", family="gaussian", cluster="g").fit(d).term("x")["se"]
+    model = specs.GLMSpec("y ~ x", family="gaussian", cluster="g", variance="model").fit(d).term("x")["se"]
+    plain = models.ols(d, "y ~ x", cluster=None).term("x")["se"]
+    assert model == pytest.approx(plain, rel=1e-12) and abs(model - clustered) > 1e-3 * clustered

@@ -81,7 +81,8 @@ class GLMSpec:
                                            absorb=self.absorb, level=level)
             return models.binomial_glm(data, self.formula, trials=self.trials, cluster=self.cluster,
                                        absorb=self.absorb, level=level)
-        return models.ols(data, self.formula, cluster=self.cluster, level=level, absorb=self.absorb)
+        return models.ols(data, self.formula, cluster=None if self.variance == "model" else self.cluster, level=level,
+                          absorb=self.absorb)
 
     def terms(self, result: models.ModelResult) -> pd.DataFrame:
         return result.terms[TERM_COLUMNS].reset_index(drop=True)
