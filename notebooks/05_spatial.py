@@ -22,7 +22,8 @@
 # than a random arrangement of the same values would give? And where are the hot spots and cold
 # spots?
 #
-# **Claim tested.** Community registration rates are positively spatially autocorrelated:
+# **Hypothesis tested** (not one of the field's seven numbered claims, but what a map of them
+# invites): community registration rates are positively spatially autocorrelated:
 # neighbouring communities register alike, and they still do once the differences between whole
 # districts are taken out. This describes a pattern; it says where to look, not why neighbours
 # resemble each other. The report also heeds the field's claim 7 (small communities produce noisy
@@ -245,7 +246,7 @@ counts = {k: lm.frame["cluster"].value_counts() for k, lm in lisa.items()}
 if "registration" in lisa:
     fig, axs = plt.subplots(1, 2, figsize=(15, 5.8))
     maps.choropleth(com, "registration_eb", ax=axs[0], overlay=districts, scheme="quantiles", k=5, fmt="{:.0%}",
-                    legend_title=f"{measures.label('registration')}\n(EB-smoothed)", title="Smoothed rates")
+                    legend_title=f"{measures.label('registration')}\n(smoothed towards the city)", title="Smoothed rates")
     maps.lisa_map(lisa["registration"], ax=axs[1], overlay=districts, title="Hot and cold spots", synthetic=synthetic)
     c = counts["registration"]
     reg_data = pd.DataFrame(com.drop(columns="geometry"))[
@@ -348,7 +349,7 @@ shown
 if "coverage_subdistricts" in lisa:
     fig, axs = plt.subplots(1, 2, figsize=(15, 5.8))
     maps.choropleth(com, "coverage_eb", ax=axs[0], overlay=districts, scheme="quantiles", k=5, fmt="{:.0%}",
-                    legend_title=f"{measures.label('org_coverage')}\n(EB-smoothed)", title="Communities, smoothed")
+                    legend_title=f"{measures.label('org_coverage')}\n(smoothed towards the city)", title="Communities, smoothed")
     maps.lisa_map(lisa["coverage_subdistricts"], ax=axs[1], overlay=districts,
                   title="Sub-districts: hot and cold spots", synthetic=synthetic)
     c = counts["coverage_subdistricts"]

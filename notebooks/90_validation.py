@@ -198,12 +198,15 @@ report.figure(fig, caption="County SIDS rates, 1974–78, against their births, 
                   "rate that narrow as births grow.", data=case.funnel.table)
 
 # %%
-out = case.funnel.outliers(level=0.998, adjusted=True)
+out = case.funnel.outliers(level=0.95, adjusted=True)
+out998 = case.funnel.outliers(level=0.998, adjusted=True)
 report.md("The winsorised dispersion of the county z-scores is **{phi}** (1 would be binomial variation alone), so the "
           "limits are widened by a between-county standard deviation of {tau} on the arcsine-square-root scale. "
-          "Counties outside the overdispersion-adjusted 99.8% limits: **{n}** of {N}{names}.",
+          "Counties outside the overdispersion-adjusted 95% limits (the rule the collection's reports use): **{n}** "
+          "of {N}{names}; outside the 99.8% limits: {n998}.",
           phi=fmt.number(case.funnel.phi, 2), tau=fmt.number(np.sqrt(case.funnel.tau2), 4), n=len(out),
-          N=len(case.funnel.table), names=f" ({', '.join(out['unit'].astype(str))})" if len(out) else "")
+          N=len(case.funnel.table), names=f" ({', '.join(out['unit'].astype(str))})" if len(out) else "",
+          n998=len(out998))
 
 # %%
 fig = plt.figure(figsize=(13, 4.8))
