@@ -23,9 +23,8 @@
 # profile applies the field's **claim 7** (small units give noisy rates, so funnel plots and rank
 # intervals come before anyone is named best or worst) to one district, with the same rules and
 # numbers as the reports on [Coverage](01_coverage.html), [Participation](02_participation.html)
-# and [Satisfaction](03_satisfaction.html).
-#
-# The report is built once per district.
+# and [Satisfaction](03_satisfaction.html). Every district has a profile of its own, listed on the
+# collection's index.
 
 # %% tags=["parameters"]
 data_dir = None  # the data folder (None: the shipped default data in data/)
@@ -203,7 +202,8 @@ report.md("{lines}", lines=" ".join(
      if only is not None and isinstance(only[m], str) else
      f"On {say[m]}, none of its {n_sub} sub-districts differs from the city."
      if tally.get((m, "below"), 0) + tally.get((m, "above"), 0) == 0 else
-     f"On {say[m]}, {tally.get((m, 'below'), 0)} of its {n_sub} sub-districts lie below the city and "
+     f"On {say[m]}, {tally.get((m, 'below'), 0)} of its {n_sub} sub-districts "
+     f"{'lies' if tally.get((m, 'below'), 0) == 1 else 'lie'} below the city and "
      f"{tally.get((m, 'above'), 0)} above it.")
     for m in profile.RATES if m in data.available and len(sub_raw)))
 
