@@ -16,9 +16,9 @@
 # %% [markdown]
 # # Drivers: does the regional platform raise coverage, and what goes with participation and satisfaction?
 #
-# **Question.** Five of the field's claims name drivers of coverage, participation and
-# satisfaction. Each is tested here with the estimator the collection specifies for it, and each
-# verdict is worded by what its design can show:
+# **Question.** Do the drivers that five of the field's claims name for coverage, participation
+# and satisfaction show in the data? Each is tested here with the estimator the collection specifies
+# for it, and each verdict is worded by what its design can show:
 #
 # 1. regional platforms raise organisational coverage of "two new" organisations - the platform was
 #    rolled out sub-district by sub-district in different years, and this staggered roll-out is the
