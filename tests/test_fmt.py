@@ -42,3 +42,12 @@ def test_p_values_and_words():
 def test_column_digits_use_the_median_standard_error():
     assert fmt.column_digits([0.8, 0.9, 5.0]) == 1
     assert fmt.column_digits([], [1833.0, 1830.0]) == 0
+
+
+def test_a_bound_of_an_interval_that_excludes_zero_never_prints_as_zero():
+    from helpers.publish import fmt
+
+    assert fmt.interval(-0.22, -0.44, -0.004, digits=2) == "−0.22 (−0.44 to −0.004)"
+    assert fmt.interval(-10, -21, -0.3, digits=0) == "−10 (−21 to −0.3)"
+    assert fmt.interval(0.5, -0.001, 1.0, digits=2) == "0.50 (0.00 to 1.00)"  # spans zero: as it was
+    assert fmt.interval(0.3, 0.2, 0.4, digits=1) == "0.3 (0.2 to 0.4)"

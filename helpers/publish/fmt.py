@@ -121,7 +121,21 @@ def interval(estimate, low, high, digits: int | None = None, scale: float = 1.0,
     a, b, c = number(e, digits), number(lo, digits), number(hi, digits)
     if a == b == c:
         return f"{a}{unit}{DEGENERATE_NOTE[0]}"
+    if lo * hi > 0:  # the interval excludes zero: a bound must not print as zero
+        b, c = _not_zero(lo, b, digits), _not_zero(hi, c, digits)
     return f"{a}{unit} ({b} to {c})"
+
+
+def _not_zero(x: float, shown: str, digits: int, extra: int = 3) -> str:
+    """``shown`` (``x`` at ``digits``), or ``x`` with up to ``extra`` more decimals when ``shown`` reads as
+    zero although ``x`` is not (``-0.004`` at two decimals: ``−0.004``, not ``0.00``)."""
+    if x == 0 or shown.strip("0.,") != "":
+        return shown
+    for d in range(digits + 1, digits + extra + 1):
+        more = number(x, d)
+        if more.strip("0.,−-") != "":
+            return more
+    return shown
 
 
 def pvalue(p) -> str:
