@@ -383,12 +383,7 @@ if checks is not None:
     shown.append(report.md("## Validation against the planted truth\n\nThe synthetic city's effects are known. The "
                            "estimates should lie close to them, and their 95% intervals should cover them in about 19 "
                            "of 20 datasets; the shipped city is one draw."))
-    shown.append(report.table(pd.DataFrame({
-        "Effect": checks["label"],
-        "Estimate (95% CI)": [fmt.interval(e, a, b_, se=s) for e, a, b_, s in
-                              zip(checks["estimate"], checks["ci_low"], checks["ci_high"], checks["se"])],
-        "Planted value": [fmt.number(t_, fmt.digits_for(s)) for t_, s in zip(checks["truth"], checks["se"])],
-        "Inside the interval": [fmt.yes_no(c) for c in checks["covered"]]}),
+    shown.append(report.table(claims.truth_table(checks),
         caption="Estimates beside the effects planted in the synthetic city.", data=checks))
 if accuracy is not None:
     shown.append(report.md("The true registration probability of every community is known too, which checks claim 7 "

@@ -786,16 +786,7 @@ if checks is not None and len(checks):
                            "cover is measured by a simulation study over 200 generated cities that fits these same "
                            "estimators: every interval covers in 92–98% of the cities (the collection's README, "
                            "'How often the published intervals cover the planted truth')."))
-    shown.append(report.table(pd.DataFrame({
-        "Effect": checks["label"],
-        "Estimate (95% CI)": [fmt.interval(e, a, b, se=s) for e, a, b, s in
-                              zip(checks["estimate"], checks["ci_low"], checks["ci_high"], checks["se"])],
-        "Planted value": [fmt.number(t, fmt.digits_for(s)) for t, s in zip(checks["truth"], checks["se"])],
-        "Inside the interval": [fmt.yes_no(c) if c or fmt.number(t, fmt.digits_for(s)) not in
-                                (fmt.number(a, fmt.digits_for(s)), fmt.number(b, fmt.digits_for(s)))
-                                else "no (just outside: the bound rounds to it)"
-                                for c, t, a, b, s in zip(checks["covered"], checks["truth"], checks["ci_low"],
-                                                         checks["ci_high"], checks["se"])]}),
+    shown.append(report.table(claims.truth_table(checks),
         caption="Estimates beside the effects planted in the synthetic city.", data=checks))
     shown.append(report.md(
         "The planted value lies inside the 95% interval for **{k} of {n}** effects{m}. About one interval in twenty "

@@ -120,3 +120,13 @@ def test_a_gaussian_spec_with_model_variance_is_not_clustered():
     model = specs.GLMSpec("y ~ x", family="gaussian", cluster="g", variance="model").fit(d).term("x")["se"]
     plain = models.ols(d, "y ~ x", cluster=None).term("x")["se"]
     assert model == pytest.approx(plain, rel=1e-12) and abs(model - clustered) > 1e-3 * clustered
+
+
+def test_truth_table_says_when_a_miss_hides_behind_rounding():
+    checks = pd.DataFrame({"label": ["a", "b", "c"], "estimate": [1.07, 0.5, 0.59], "se": [0.087, 0.05, 0.09],
+                           "ci_low": [0.9004, 0.40, 0.41], "ci_high": [1.24, 0.60, 0.76], "truth": [0.9, 0.45, 0.4],
+                           "covered": [False, True, False]})
+    t = claims.truth_table(checks)
+    assert list(t.columns) == ["Effect", "Estimate (95% CI)", "Planted value", "Inside the interval"]
+    assert t["Inside the interval"].tolist() == ["no (just outside: the bound rounds to it)", "yes", "no"]
+    assert t.loc[0, "Planted value"] == "0.90" and t.loc[0, "Estimate (95% CI)"] == "1.07 (0.90 to 1.24)"

@@ -37,7 +37,7 @@ from helpers.data.truth import truth_value
 from helpers.stats import specs
 
 __all__ = ["Claim", "CLAIMS", "DESIGNS", "estimate", "truth_keys", "beside_truth", "eight_haves_frame", "hazard_frame",
-           "platform_inputs", "registration_frame"]
+           "platform_inputs", "registration_frame", "truth_table"]
 
 #: The designs behind the claims, and what they allow a report to say.
 DESIGNS: dict[str, str] = {
@@ -406,3 +406,22 @@ def beside_truth(rows: pd.DataFrame, truth: dict | None) -> pd.DataFrame | None:
     r["error"] = r["estimate"] - r["truth"]
     r["covered"] = (r["ci_low"] <= r["truth"]) & (r["truth"] <= r["ci_high"])
     return r
+
+
+def truth_table(checks: pd.DataFrame) -> pd.DataFrame:
+    """:func:`beside_truth` rows as a reader sees them: ``Effect``, ``Estimate (95% CI)``, ``Planted value``
+    (at the estimate's precision) and ``Inside the interval``, which says when a planted value lies just
+    outside an interval whose bound rounds to it (the printed numbers alone would suggest a hit)."""
+    from helpers.publish import fmt
+
+    inside = []
+    for c, t, a, b, s in zip(checks["covered"], checks["truth"], checks["ci_low"], checks["ci_high"], checks["se"]):
+        d = fmt.digits_for(s)
+        at_bound = fmt.number(t, d) in (fmt.number(a, d), fmt.number(b, d))
+        inside.append(fmt.yes_no(c) if c or not at_bound else "no (just outside: the bound rounds to it)")
+    return pd.DataFrame({
+        "Effect": checks["label"],
+        "Estimate (95% CI)": [fmt.interval(e, a, b, se=s) for e, a, b, s in
+                              zip(checks["estimate"], checks["ci_low"], checks["ci_high"], checks["se"])],
+        "Planted value": [fmt.number(t, fmt.digits_for(s)) for t, s in zip(checks["truth"], checks["se"])],
+        "Inside the interval": inside})
