@@ -447,3 +447,49 @@ def test_fit_with_rows_ordered_by_a_factor_matches_the_dense_path(sample, design
     Xd = mf.X.to_dense()[:, np.argsort(mf.X.order)]  # internal column order
     np.testing.assert_allclose(A, Xd.T @ (ww[:, None] * Xd), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(g, Xd.T @ r, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("family,link,subset", [
+    ("quasibinomial", None, None), ("binomial", "probit", None), ("binomial", "cloglog", "year == 2021"),
+    ("gaussian", None, None), ("poisson", None, "grp != 'z'"), ("quasipoisson", "sqrt", None)])
+def test_compressed_fit_equals_the_row_fit(sample, design, monkeypatch, family, link, subset):
+    """With only discrete regressors the fit is scored on the distinct regressor patterns (the
+    GLM's sufficient statistics): coefficients, design-based SEs, deviance and fitted values
+    must equal scoring on the rows, for canonical and other links, in a domain, and whatever
+    the order of the rows (runs of a unit's rows or scattered rows)."""
+    from helpers.stats.survey import regression as rg
+
+    f = ("cnt" if "poisson" in family else "b") + " ~ lik + C(g3) + grp + C(year)"
+    mf = rg._model_frame(design, f, None, rg.FAMILIES[family])
+    pat = rg._compress(mf.X, mf.y, mf.w)
+    assert pat is not None and len(pat.y) <= 5 * 3 * 3 * 2  # the compressed path is the one tested
+    np.testing.assert_allclose(np.bincount(pat.id, weights=mf.w), pat.w, rtol=1e-14)
+    fit = design.glm(f, family=family, link=link, subset=subset)
+    monkeypatch.setattr(rg, "COMPRESS_SHARE", -1.0)  # no compression: scoring on the rows
+    ref = design.glm(f, family=family, link=link, subset=subset)
+    assert ref._frame.perm is not None  # rows ordered by C(g3): the row path
+    np.testing.assert_allclose(fit.coef.to_numpy(), ref.coef.to_numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fit.vcov.to_numpy(), ref.vcov.to_numpy(), rtol=1e-8, atol=1e-15)
+    assert fit.deviance == pytest.approx(ref.deviance, rel=1e-10)
+    np.testing.assert_allclose(fit._mu, ref._mu, rtol=1e-9)
+    monkeypatch.undo()
+    shuffled = SurveyDesign(sample.sample(frac=1.0, random_state=9), weight="w", strata="stratum", psu="psu", fpc="N")
+    fs = shuffled.glm(f, family=family, link=link, subset=subset)
+    np.testing.assert_allclose(fs.coef.to_numpy(), fit.coef.to_numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fs.vcov.to_numpy(), fit.vcov.to_numpy(), rtol=1e-8, atol=1e-15)
+
+
+def test_compression_only_for_integer_valued_regressors(design):
+    """A continuous regressor, or too many patterns, keeps the row path (no approximation)."""
+    from helpers.stats.survey import regression as rg
+
+    fam = rg.FAMILIES["binomial"]
+    cont = rg._model_frame(design, "b ~ x + C(g3)", None, fam)
+    assert rg._compress(cont.X, cont.y, cont.w) is None
+    half = rg._model_frame(design, "b ~ lik + C(g3)", None, fam)
+    assert rg._compress(half.X, half.y, half.w) is not None
+    shifted = design.data.assign(lik2=design.data["lik"] + 0.5, big=np.arange(len(design.data)) * 1.0)
+    d2 = SurveyDesign(shifted, weight="w", strata="stratum", psu="psu", fpc="N")
+    for f in ("b ~ lik2 + C(g3)", "b ~ big"):  # half-integers; one pattern per row
+        m = rg._model_frame(d2, f, None, fam)
+        assert rg._compress(m.X, m.y, m.w) is None, f

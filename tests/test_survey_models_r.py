@@ -378,6 +378,14 @@ def test_svyglm(env, gid):
     _close(f"{gid} deviance", [fit.deviance], [r["deviance"]])
 
 
+def test_r_comparisons_cover_both_scoring_paths(env):
+    """Fits with only discrete regressors are scored on their distinct patterns, the others on
+    the rows: the comparisons above check both against R."""
+    compressed = {g for g in GLMS if _fit_glm(env, g)._patterns is not None}
+    assert {"nhanes_logit", "nhanes_probit", "nhanes_domain", "nhanes_cloglog"} <= compressed
+    assert {"strat_gauss", "clus1_quasi", "clus2_gauss", "strat_formulaic"}.isdisjoint(compressed)
+
+
 @pytest.mark.parametrize("gid", DEFAULT_CONTROL)
 def test_svyglm_against_r_default_convergence(env, gid):
     """R's default glm.control stops at a relative deviance change of 1e-8: its coefficients carry

@@ -23,15 +23,22 @@ How it is computed (R ``survey`` 4.x, ``svyglm.survey.design`` and ``svy.varcoef
   1e-8 and keeps the working weights of the previous iteration, so at its default settings
   R's coefficients and SEs carry about 1e-7 of relative error (1e-6 for a probit); the
   tests run R to its fixed point.
-* Speed (a fit on 1,000,000 rows is a few passes over them): main-effects formulas are
-  coded directly (the columns and names formulaic gives); a factor with three or more
-  levels is kept as its codes, and the rows of the fit are ordered by the first such
-  factor, so its blocks of ``X'WX`` are BLAS products over ranges of rows; each pass is
-  one symmetric rank-k update (``dsyrk``) of a work matrix allocated once; above 400,000
-  rows the scoring starts from the fit to a systematic subsample of 50,000 (the same fixed
-  point, two passes fewer); the scores are summed per PSU by ``bincount`` on the design's
-  cached unit code of each row. Everything is float64; the results do not depend on the
-  row order beyond rounding.
+* Speed (a fit on 1,000,000 rows costs a few passes over them, or fewer): main-effects
+  formulas are coded directly (the columns and names formulaic gives), with the design's
+  cached codes of categorical columns (shared with its estimates ``by=`` them). When every
+  regressor is integer-valued (indicators, factors, ages in years) and the distinct rows of
+  the model matrix are at most a quarter of the rows, scoring runs on those patterns with
+  their summed weights and weighted mean outcomes - the GLM's sufficient statistics, so the
+  same coefficients and ``X'WX`` (lossless compression: Wong et al. 2021) - and the row
+  scores are formed once at the end. Otherwise scoring runs on the rows: a factor with three
+  or more levels is kept as its codes and the rows are ordered by the first such factor, so
+  its blocks of ``X'WX`` are BLAS products over ranges of rows; each pass is one symmetric
+  rank-k update (``dsyrk``) of a work matrix allocated once; above 400,000 rows scoring
+  starts from the fit to a systematic subsample of 50,000 (the same fixed point, two passes
+  fewer). The scores are summed per PSU over runs of a unit's rows when the data hold each
+  unit's rows together (as survey files usually do), else by ``bincount`` on the design's
+  cached unit code of each row. Everything is float64; the results do not depend on the row
+  order or the path beyond rounding (tested).
 * The variance is the sandwich ``A^-1 B A^-1`` where ``A = X' W X`` (W the working
   weights, the design weights included) and B the design covariance of the totals of the
   estimating functions ``w_i x_i (y_i - mu_i) mu'_i / V(mu_i)``: the influence values
@@ -61,9 +68,12 @@ Lumley, T. (2010) *Complex Surveys: A Guide to Analysis Using R*, ch. 5. Wiley.
 Lumley, T. and Scott, A. (2017) Fitting regression models to survey data. *Statistical
 Science* 32, 265-278.
 McCullagh, P. and Nelder, J. A. (1989) *Generalized Linear Models*, 2nd ed. Chapman & Hall.
+Wong, J., Forsell, E., Lewis, R., Mao, T. and Wardrop, M. (2021) You only compress once:
+optimal data compression for estimating linear models. arXiv:2102.11297.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import warnings
@@ -205,8 +215,8 @@ class _ModelMatrix:
         self.order = np.asarray(order, dtype=np.int64)
         self.p = dense.shape[1] + sum(L - 1 for _, L in factors)
         self.n = dense.shape[0]
+        self.kinds = ["num"] * dense.shape[1]  # per dense column: "ones" (intercept), "ind" (0/1), "num"
         self._work = None  # gram_score's work matrix, allocated on first use
-        self.row_order = None  # set by _simple_matrix when it reorders the rows
         self._bounds = None
 
     def take(self, sub) -> "_ModelMatrix":
@@ -333,14 +343,34 @@ class _ModelMatrix:
             Zc = np.empty((C, self.p))
             pd_ = self.dense.shape[1]
             tmp = np.empty(len(r))
-            for j in range(pd_):
-                np.multiply(self.dense[:, j], r, out=tmp)
-                Zc[:, j] = np.bincount(c, weights=tmp, minlength=C)
+            starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, dtype=np.int64)
+            at = c[starts]
+            if len(c) and len(np.unique(at)) == len(at):  # each unit's rows in one run (survey files often are)
+                Zc[:] = 0.0
+                for j in range(pd_):  # sums over runs of rows (one buffer: no page faults of a fresh matrix)
+                    np.multiply(self.dense[:, j], r, out=tmp)
+                    Zc[at, j] = np.add.reduceat(tmp, starts)
+                present = np.zeros(C, dtype=bool)
+                present[at] = True
+                rsum = None
+            else:
+                for j in range(pd_):
+                    np.multiply(self.dense[:, j], r, out=tmp)
+                    Zc[:, j] = np.bincount(c, weights=tmp, minlength=C)
+                present = np.bincount(c, minlength=C) > 0
+                starts = None
             j = pd_
             for codes, L in self.factors:
-                Zc[:, j:j + L - 1] = np.bincount(c * L + codes, weights=r, minlength=C * L).reshape(C, L)[:, 1:]
+                if starts is not None and not ((codes[1:] != codes[:-1]) & (c[1:] == c[:-1])).any():
+                    # the factor is constant within each unit (a stratifying variable): one level per run
+                    if rsum is None:
+                        rsum = np.add.reduceat(r, starts)
+                    lev = codes[starts]
+                    k = lev > 0
+                    Zc[at[k], j + lev[k] - 1] = rsum[k]
+                else:
+                    Zc[:, j:j + L - 1] = np.bincount(c * L + codes, weights=r, minlength=C * L).reshape(C, L)[:, 1:]
                 j += L - 1
-            present = np.bincount(c, minlength=C) > 0
             return cells, Zc, present
         if perm is not None:
             raise ValueError("rows reordered: the in-memory design's cells are needed")
@@ -447,10 +477,13 @@ def _simple_terms(f, data: pd.DataFrame, formula: str) -> list[tuple[str, str | 
     return out
 
 
-def _level_codes(s: pd.Series, rows: np.ndarray | None, levels=None) -> tuple[np.ndarray, list]:
-    """Codes 0..L-1 of the rows by sorted level (the levels present in ``rows``), or by ``levels``."""
+def _level_codes(s: pd.Series, rows: np.ndarray | None, levels=None, full=None) -> tuple[np.ndarray, list]:
+    """Codes 0..L-1 of the rows by sorted level (the levels present in ``rows``), or by ``levels``.
+
+    ``full``: the codes of every row of ``s`` by its sorted levels and those levels (the
+    design's cached codes), used instead of factorising ``s`` again."""
     if levels is None:
-        codes, uniq = pd.factorize(s, sort=True)
+        codes, uniq = pd.factorize(s, sort=True) if full is None else full
         c = codes if rows is None else codes[rows]
         used = np.bincount(c if c.min(initial=0) >= 0 else c[c >= 0], minlength=len(uniq)) > 0
         if used.all():  # every level present: the codes are already 0..L-1
@@ -462,15 +495,15 @@ def _level_codes(s: pd.Series, rows: np.ndarray | None, levels=None) -> tuple[np
 
 
 def _simple_matrix(data: pd.DataFrame, rows: np.ndarray | None, terms, levels: dict | None = None,
-                   structured: bool = True, sort: bool = False):
+                   structured: bool = True, codes_of: Callable | None = None):
     """Model matrix of main effects (R's treatment coding) without formulaic.
 
     Returns ``(X, names, levels)``: a :class:`_ModelMatrix` (factors with three or more
     levels kept as codes when ``structured``), the column names as formulaic names them,
-    and the levels of each categorical column (the fit's, or ``levels``). With ``sort`` and
-    a factor kept as codes, X's rows are ordered by the first such factor's level (its
-    levels are then ranges of rows: :meth:`_ModelMatrix.gram_score` sums them with BLAS);
-    ``X.row_order`` holds that order (positions among ``rows``), else None."""
+    and the levels of each categorical column (the fit's, or ``levels``); X's rows are the
+    data's rows in order (:func:`_sorted` orders them by a factor). ``codes_of(column)``, if
+    given, returns a categorical column's codes and sorted levels over all of ``data``'s rows
+    (the design's cache), so that repeated fits do not factorise it again."""
     dpos, factors, fpos, names, found = [], [], [], [], {}
     cols = []  # per dense column: ("ones",), ("num", full array), ("ind", codes, level)
     m = len(data) if rows is None else int(rows.sum())
@@ -480,7 +513,8 @@ def _simple_matrix(data: pd.DataFrame, rows: np.ndarray | None, terms, levels: d
             dpos.append(len(names))
             names.append("Intercept")
         elif cat:
-            codes, lev = _level_codes(data[col], rows, None if levels is None else levels[col])
+            codes, lev = _level_codes(data[col], rows, None if levels is None else levels[col],
+                                      full=None if codes_of is None or levels is not None else codes_of(col))
             if (codes < 0).any():
                 raise ValueError(f"column {col!r} has a level the fit did not see (levels: {lev})")
             found[col] = lev
@@ -502,13 +536,7 @@ def _simple_matrix(data: pd.DataFrame, rows: np.ndarray | None, terms, levels: d
             cols.append(("num", a))
             dpos.append(len(names))
             names.append(term)
-    perm = None
-    if sort and factors:
-        c0, L0 = factors[0]
-        perm = np.argsort(c0.astype(np.int16 if L0 < 2 ** 15 else np.int64), kind="stable")  # radix sort
-        factors = [(c[perm], L) for c, L in factors]
-    idx = None if rows is None and perm is None else (
-        np.flatnonzero(rows) if perm is None else (perm if rows is None else np.flatnonzero(rows)[perm]))
+    idx = None if rows is None else np.flatnonzero(rows)
     D = np.empty((m, len(cols)), order="F")
     for j, c in enumerate(cols):
         if c[0] == "ones":
@@ -516,12 +544,11 @@ def _simple_matrix(data: pd.DataFrame, rows: np.ndarray | None, terms, levels: d
         elif c[0] == "num":
             D[:, j] = c[1] if idx is None else c[1][idx]
         else:
-            codes = c[1] if perm is None else c[1][perm]
-            D[:, j] = codes == c[2]
+            D[:, j] = c[1] == c[2]
     internal = dpos + [j for pos in fpos for j in pos]  # formula position of each internal column
     order = np.argsort(internal)  # internal position of each formula column
-    X = _ModelMatrix(D, factors, order, sorted_first=perm is not None)
-    X.row_order = perm
+    X = _ModelMatrix(D, factors, order)
+    X.kinds = [c[0] for c in cols]
     return X, names, found
 
 
@@ -609,15 +636,10 @@ def _model_frame(design, formula: str, subset, family: _Family | None, ordinal: 
         msg = family.check_y(y)
         if msg:
             raise ValueError(f"outcome {ycol!r} {msg}")
-    perm = None
     if simple is not None:
-        # rows ordered by the first many-level factor (not for ordinal models, which use X densely)
-        X, names, found = _simple_matrix(data, ok, simple, sort=not ordinal)
-        perm = X.row_order
+        X, names, found = _simple_matrix(data, ok, simple, codes_of=_design_codes(design))
         cats.update(found)
         spec = None
-        if perm is not None:
-            y = y[perm]
     else:
         mm = model_matrix(f.rhs, frame, na_action="raise")
         dense = np.asfortranarray(np.asarray(mm, dtype=float))
@@ -628,10 +650,129 @@ def _model_frame(design, formula: str, subset, family: _Family | None, ordinal: 
         j = int(np.flatnonzero(~np.isfinite(X.dense).all(axis=0))[0])
         bad = names[int(X.order.tolist().index(j))] if j < len(names) else str(j)
         raise ValueError(f"model column {bad!r} has infinite values (e.g. log of 0)")
-    w = design._w[ok]
-    if perm is not None:
-        w = w[perm]
-    return _ModelFrame(X, y, w, ok, names, spec, cats, ycol, wmean, simple, perm)
+    return _ModelFrame(X, y, design._w[ok], ok, names, spec, cats, ycol, wmean, simple)
+
+
+def _design_codes(design) -> Callable | None:
+    """``column -> (codes, sorted levels)`` over the design's rows from the design's cache of
+    domain codes (shared with its estimates ``by=`` the column), or None (a DuckDB design)."""
+    if getattr(design, "_duck", None) is not None or not hasattr(design, "_domains"):
+        return None
+
+    def codes_of(col):
+        codes, lab = design._domains([col])
+        return codes, list(lab.iloc[:, 0])
+
+    return codes_of
+
+
+def _sorted(mf: _ModelFrame) -> _ModelFrame:
+    """The frame with its rows ordered by the first factor kept as codes (a stable radix
+    sort), so that the factor's levels are ranges of rows (:meth:`_ModelMatrix.gram_score`
+    sums them with BLAS); ``perm`` records the order. Unchanged without such a factor."""
+    X = mf.X
+    if mf.perm is not None or not X.factors:
+        return mf
+    c0, L0 = X.factors[0]
+    perm = np.argsort(c0.astype(np.int16 if L0 < 2 ** 15 else np.int64), kind="stable")
+    D = np.empty_like(X.dense, order="F")
+    for j in range(D.shape[1]):
+        np.take(X.dense[:, j], perm, out=D[:, j])
+    Xs = _ModelMatrix(D, [(c[perm], L) for c, L in X.factors], X.order, sorted_first=True)
+    return dataclasses.replace(mf, X=Xs, y=mf.y[perm], w=mf.w[perm], perm=perm)
+
+
+@dataclass
+class _Patterns:
+    """The distinct rows of a model matrix: the GLM's sufficient statistics.
+
+    ``X`` holds one row per distinct regressor pattern, ``w`` the summed weights of the
+    rows with that pattern, ``y`` their weighted mean outcome, ``id`` the pattern of each row.
+    """
+
+    X: "_ModelMatrix"
+    y: np.ndarray
+    w: np.ndarray
+    id: np.ndarray
+
+
+#: compress when the distinct regressor patterns are at most this share of the rows
+COMPRESS_SHARE = 0.25
+#: integer-valued columns spanning more than this many values are taken as continuous
+_MAX_SPAN = 1 << 16
+
+
+def _compress(X: _ModelMatrix, y: np.ndarray, w: np.ndarray) -> _Patterns | None:
+    """Group the rows of a fit by their regressor values (lossless compression), or None.
+
+    The score equations and the information of a GLM depend on the rows only through, per
+    distinct row ``x_p`` of the model matrix, the summed weights ``sum w_i`` and the summed
+    weighted outcome ``sum w_i y_i``: ``sum_i w_i x_i (y_i - mu(x_i)) = sum_p x_p (sum w_i y_i -
+    mu(x_p) sum w_i)`` (Wong et al. 2021, "optimal data compression for linear models").
+    Scoring on the patterns therefore gives the same coefficients and ``X'WX`` as scoring
+    on the rows, in passes over the patterns instead of the rows; the design-based
+    variance still sums the row scores per PSU. Applies when every dense column is
+    integer-valued (indicators, counts, ages in years) and the patterns are at most
+    :data:`COMPRESS_SHARE` of the rows; a continuous regressor returns None at once.
+    """
+    D = X.dense
+    n = X.n
+    if n == 0:
+        return None
+    key = np.zeros(n, dtype=np.int64)
+    size, digits = 1, []
+    for j in range(D.shape[1]):
+        x = D[:, j]
+        kind = X.kinds[j]
+        if kind == "ones":
+            digits.append((1.0, size, 1))
+            continue
+        lo, hi = (0.0, 1.0) if kind == "ind" else (float(x.min()), float(x.max()))
+        if not (hi - lo < _MAX_SPAN) or lo != np.floor(lo):
+            return None
+        if hi == lo:  # a constant column
+            digits.append((lo, size, 1))
+            continue
+        code = x.astype(np.int64)
+        if kind == "num" and not np.array_equal(code, x):  # not integer-valued
+            return None
+        span = int(hi - lo) + 1
+        if size * span > 1 << 40:
+            return None
+        if lo:
+            code -= int(lo)
+        if size > 1:
+            code *= size
+        key += code
+        digits.append((lo, size, span))
+        size *= span
+    fdig = []
+    for codes, L in X.factors:
+        if size * L > 1 << 40:
+            return None
+        key += codes * size
+        fdig.append((size, L))
+        size *= L
+    if size <= 4 * n:  # patterns by counting keys
+        used = np.flatnonzero(np.bincount(key, minlength=size))
+        if len(used) > COMPRESS_SHARE * n:
+            return None
+        remap = np.empty(size, dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        pid = remap[key]
+    else:  # by hashing
+        pid, used = pd.factorize(key)
+        if len(used) > COMPRESS_SHARE * n:
+            return None
+        used = np.asarray(used)
+    P = len(used)
+    Dp = np.empty((P, D.shape[1]), order="F")
+    for j, (lo, stride, span) in enumerate(digits):
+        Dp[:, j] = lo + (used // stride) % span
+    fp = [((used // stride) % L, L) for stride, L in fdig]
+    sw = np.bincount(pid, weights=w, minlength=P)
+    swy = np.bincount(pid, weights=w * y, minlength=P)
+    return _Patterns(_ModelMatrix(Dp, fp, X.order), swy / sw, sw, pid)
 
 
 def _unpermute(v: np.ndarray, perm: np.ndarray | None) -> np.ndarray:
@@ -879,7 +1020,20 @@ class SurveyGLM:
         internal = [""] * p
         for j, nm in enumerate(mf.names):
             internal[X.order[j]] = nm
-        beta, A, r, mu, it, _ = _irls(X, mf.y, mf.w, fam, link, internal, tol=tol, maxit=maxit, wmean=mf.wmean)
+        pat = _compress(X, mf.y, mf.w) if mf.terms is not None else None
+        if pat is not None:  # scoring on the distinct regressor patterns, row scores after
+            beta, A, _, _, it, _ = _irls(pat.X, pat.y, pat.w, fam, link, internal, tol=tol, maxit=maxit,
+                                         wmean=mf.wmean)
+            mu_p, me_p = _mu_and_derivative(link, pat.X.matvec(beta))
+            mu = mu_p[pat.id]
+            r = (mf.w / mf.wmean) * (mf.y - mu)
+            if fam.default_link != link.name:
+                r *= me_p[pat.id] / fam.variance(mu)
+        else:  # scoring on the rows, ordered by the first factor
+            mf = _sorted(mf)
+            X = mf.X
+            beta, A, r, mu, it, _ = _irls(X, mf.y, mf.w, fam, link, internal, tol=tol, maxit=maxit,
+                                          wmean=mf.wmean)
         Ainv = np.linalg.inv(A)
         # influence values x_i r_i A^-1, summed per cell of the design (rows outside the fit are 0)
         cells, Zc, present = X.cell_totals(design, r, mf.rows, mf.perm)
@@ -889,16 +1043,16 @@ class SurveyGLM:
         beta, V, Ainv = beta[o], V[np.ix_(o, o)], Ainv[np.ix_(o, o)]
         degf = design._degf(mf.rows)
         df_resid = degf + 1 - p
-        dev = float(np.sum(fam.dev_resids(mf.y, mu, mf.w / mf.wmean)))
         coef = pd.Series(beta, index=mf.names)
         vcov = pd.DataFrame(V, index=mf.names, columns=mf.names)
         terms = wald_table(beta, np.sqrt(np.diag(V)), df_resid, level)
         terms.insert(0, "term", mf.names)
         return SurveyGLMResult(
             model=self, coef=coef, vcov=vcov, terms=terms, df_residual=float(df_resid), degf=degf,
-            nobs=int(len(mf.y)), deviance=dev, iterations=it, level=level,
+            nobs=int(len(mf.y)), iterations=it, level=level,
             naive_vcov=pd.DataFrame(Ainv, index=mf.names, columns=mf.names),
-            _frame=mf, _design=design, _link=link, _mu=_unpermute(mu, mf.perm))
+            _frame=mf, _design=design, _link=link, _mu=_unpermute(mu, mf.perm),
+            _patterns=None if pat is None else len(pat.y))
 
 
 @dataclass
@@ -939,7 +1093,6 @@ class SurveyGLMResult:
     df_residual: float
     degf: float
     nobs: int
-    deviance: float
     iterations: int
     level: float
     naive_vcov: pd.DataFrame
@@ -947,6 +1100,16 @@ class SurveyGLMResult:
     _design: object = field(repr=False)
     _link: _Link = field(repr=False)
     _mu: np.ndarray = field(repr=False)
+    _patterns: int | None = field(default=None, repr=False)  # distinct regressor patterns scored (None: rows)
+
+    @functools.cached_property
+    def deviance(self) -> float:
+        """Deviance with the weights divided by the mean weight of the domain's rows (missing
+        values included), R's ``deviance`` of a svyglm (computed when first read)."""
+        mf = self._frame
+        fam = FAMILIES[self.model.family]
+        return float(np.sum(fam.dev_resids(_unpermute(mf.y, mf.perm), self._mu,
+                                           _unpermute(mf.w, mf.perm) / mf.wmean)))
 
     @property
     def estimate(self) -> pd.Series:
