@@ -208,12 +208,15 @@ def crowded() -> gpd.GeoDataFrame:
 def test_unit_labels_never_overlap_and_crowded_ones_move_or_drop():
     g = crowded()
     fig, ax = plt.subplots(figsize=(5, 4))
-    maps.choropleth(g, "value", ax=ax, labels="en", label_layer="units", inset=False)
+    # the long names fit in no cell: they go to the margin as callouts, or are left out
+    maps.choropleth(g, "value", ax=ax, labels="en", label_layer="units", inset=False, label_margin=0.35)
     r = renderer_of(fig)
     shown = vlabels.visible_labels(ax)
     assert 3 <= len(shown) < len(g)  # some are placed, the crowd is thinned
     assert vlabels.overlapping_pairs(shown, r) == []
     res = [a for a in ax.artists if isinstance(a, vlabels.LabelResolver)][0]
+    assert {t.placement for t in res.labels} == {"callout", "dropped"}
+    assert vlabels.region_conflicts(res, r) == []
     assert res.n_dropped == len(g) - len(shown)
     # moved labels have a leader line to their unit
     assert len(res.leaders) == res.n_shifted

@@ -187,7 +187,8 @@ def _as_mask(gdf: pd.DataFrame, spec) -> np.ndarray:
 
 def _label_units(ax, frame: gpd.GeoDataFrame, lang: str, fontsize: float = 7.0, *, where=None,
                  bounds=None, crs=None) -> None:
-    """Name units at their representative points, without overlaps (:func:`helpers.viz.labels.place_labels`).
+    """Name units inside their own polygons, else by a callout with a leader, without overlaps
+    (:func:`helpers.viz.labels.place_labels` with ``regions``).
 
     Larger units are placed first; ``where`` (a boolean mask) picks the units to
     name; ``bounds`` keeps only anchors inside an extent (an inset's).
@@ -209,8 +210,12 @@ def _label_units(ax, frame: gpd.GeoDataFrame, lang: str, fontsize: float = 7.0, 
         x0, y0, x1, y1 = bounds
         inside = (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
         xs, ys, names, area = xs[inside], ys[inside], names[inside], area[inside]
+    regions = f.geometry.to_numpy()
+    if bounds is not None:
+        regions = regions[inside]
     texts = [None if pd.isna(n) else str(n) for n in names]
-    place_labels(ax, xs, ys, texts, priority=area, fontsize=fontsize)
+    # area labels: inside their own unit, or a callout with a leader, never on another unit
+    place_labels(ax, xs, ys, texts, priority=area, fontsize=fontsize, regions=regions)
 
 
 def _finish_map(ax, crs, *, scale_bar: bool, north_arrow: bool, title: str | None) -> None:
@@ -361,6 +366,7 @@ def choropleth(
     inset="auto",
     inset_size: float = INSET_HEIGHT,
     units_name: str | tuple[str, str] | None = None,
+    label_margin: float = 0.0,
     **classification_kwds,
 ):
     """Classed choropleth map of one column.
@@ -407,12 +413,17 @@ def choropleth(
     units_name : name of the units for the alt text: the plural ("counties")
         or a (singular, plural) pair; default from the frame's id columns
         ("communities", "sub-districts", "districts"), else "units".
+    label_margin : room left around the units, as a share of their width and
+        height on each side: where labels of units too small to hold their
+        name go, as callouts with leader lines (default 0: none).
     **classification_kwds : passed to :func:`mapclassify.classify`.
 
     Returns
     -------
     ax (its alt text is in ``ax._helpers_alt``; see :func:`describe`).
     """
+    if label_margin < 0:
+        raise ValueError(f"label_margin must be 0 or more (a share of the map's extent); got {label_margin}")
     if column not in gdf.columns:
         raise KeyError(f"column {column!r} not in frame")
     ax = _get_ax(ax)
@@ -433,6 +444,11 @@ def choropleth(
         _draw_overlay(target, overlay, gdf.crs, bounds)
 
     layers(ax)
+    if label_margin:
+        x0, y0, x1, y1 = gdf.total_bounds
+        mx, my = label_margin * (x1 - x0), label_margin * (y1 - y0)
+        ax.set_xlim(x0 - mx, x1 + mx)
+        ax.set_ylim(y0 - my, y1 + my)
     label_frame, label_where = None, None
     if labels:
         layer = label_layer or ("overlay" if overlay is not None else "units")
