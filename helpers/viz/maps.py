@@ -218,6 +218,18 @@ def _label_units(ax, frame: gpd.GeoDataFrame, lang: str, fontsize: float = 7.0, 
     place_labels(ax, xs, ys, texts, priority=area, fontsize=fontsize, regions=regions)
 
 
+def _label_room(ax, gdf: gpd.GeoDataFrame, label_margin: float) -> None:
+    """Widen the map's limits by ``label_margin`` of the units' extent on each side (room for callouts)."""
+    if label_margin < 0:
+        raise ValueError(f"label_margin must be 0 or more (a share of the map's extent); got {label_margin}")
+    if not label_margin or not len(gdf):
+        return
+    x0, y0, x1, y1 = gdf.total_bounds
+    mx, my = label_margin * (x1 - x0), label_margin * (y1 - y0)
+    ax.set_xlim(x0 - mx, x1 + mx)
+    ax.set_ylim(y0 - my, y1 + my)
+
+
 def _finish_map(ax, crs, *, scale_bar: bool, north_arrow: bool, title: str | None) -> None:
     ax.set_axis_off()
     ax.set_aspect("equal")
@@ -422,8 +434,6 @@ def choropleth(
     -------
     ax (its alt text is in ``ax._helpers_alt``; see :func:`describe`).
     """
-    if label_margin < 0:
-        raise ValueError(f"label_margin must be 0 or more (a share of the map's extent); got {label_margin}")
     if column not in gdf.columns:
         raise KeyError(f"column {column!r} not in frame")
     ax = _get_ax(ax)
@@ -444,11 +454,7 @@ def choropleth(
         _draw_overlay(target, overlay, gdf.crs, bounds)
 
     layers(ax)
-    if label_margin:
-        x0, y0, x1, y1 = gdf.total_bounds
-        mx, my = label_margin * (x1 - x0), label_margin * (y1 - y0)
-        ax.set_xlim(x0 - mx, x1 + mx)
-        ax.set_ylim(y0 - my, y1 + my)
+    _label_room(ax, gdf, label_margin)
     label_frame, label_where = None, None
     if labels:
         layer = label_layer or ("overlay" if overlay is not None else "units")
@@ -695,6 +701,7 @@ def category_map(
     inset_size: float = INSET_HEIGHT,
     units_name: str | tuple[str, str] | None = None,
     what: str | None = None,
+    label_margin: float = 0.0,
 ):
     """Map of a categorical column with fixed colours (legend in the order of ``colors``).
 
@@ -716,6 +723,8 @@ def category_map(
     inset, inset_size : as in :func:`choropleth`.
     units_name : name of the units for the alt text, as in :func:`choropleth`.
     what : what the categories are, for the alt text (default the legend title).
+    label_margin : room around the units for the names of units too small to
+        hold them, as in :func:`choropleth`.
 
     Returns
     -------
@@ -739,6 +748,7 @@ def category_map(
         _draw_overlay(target, overlay, gdf.crs, bounds)
 
     layers(ax)
+    _label_room(ax, gdf, label_margin)
     label_frame = where = None
     if labels:
         label_frame = overlay if overlay is not None else gdf
