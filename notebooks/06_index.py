@@ -110,6 +110,14 @@ report.md(" ".join(
 # a research question (claim 6), and putting both in one pillar would hide the answer. The
 # satisfaction pillar uses the resident survey only; the assessment is set beside the index at the
 # end.
+#
+# **Access enters the coverage pillar as residents' own report** ("Reported walk of 15 minutes or
+# less", from the survey), not as the distance-based 1 km service circle of
+# [Coverage](01_coverage.html). The two are different measures and need not agree: the report is
+# what residents experience, and as a survey estimate it comes with a design-based standard error
+# that the indicator-noise analysis below can draw from, while the service circle is computed from
+# straight-line distance on the assumption that residents are spread evenly over their community,
+# and has no sampling error to draw.
 
 # %%
 spec_shown, spec_data = ix.spec_table(spec)
@@ -191,20 +199,24 @@ report.table(scores_shown.rename(columns={"Index (95% interval, indicator noise)
              data=scores_data)
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
-idx_map = districts.merge(base.scores, on="district_id", how="left")
-maps.choropleth(idx_map, "index", ax=axes[0], k=min(4, k - 1), labels="en", legend_title=measures.label("index_score"),
-                fmt="{:.0f}", synthetic=synthetic)
-ix.plot_rank_intervals(method_mc.summary, full_mc.summary, districts, ax=axes[1])
-report.figure(fig, caption=f"Left: {measures.label('index_score').lower()} by district, {year}. Right: each "
-                           "district's 95% rank interval from method choices alone (thin line) and from indicator "
-                           "noise and method choices together (thick line); the dot is its rank under the default "
-                           "method.",
-              alt=f"A map of the {k} districts shaded by their index score, and beside it one horizontal bar per "
-                  "district showing the range of ranks it could plausibly take.",
+ax = ix.plot_index_map(districts, base.scores, synthetic=synthetic)
+report.figure(ax.figure, caption=f"{measures.label('index_score')} by district, {year}, under the default method. "
+                                 "A name that does not fit inside its district is set in the margin, with a line to "
+                                 "a dot inside the district.",
+              alt=maps.describe(ax).rstrip(".") + ", each district named inside it or in the margin with a line to it.",
+              data=scores_data[["district_id", "index", "index_low", "index_high"]])
+
+# %%
+fig, ax = plt.subplots(figsize=(9.5, 0.36 * k + 1.4))
+ix.plot_rank_intervals(method_mc.summary, full_mc.summary, districts, ax=ax, synthetic=synthetic)
+report.figure(fig, caption=f"Each district's 95% rank interval, {year}, from method choices alone (thin line) and "
+                           "from indicator noise and method choices together (thick line); the dot is its rank under "
+                           "the default method.",
+              alt=f"One horizontal bar per district, {k} in all, showing the range of ranks it could plausibly take.",
               data=scores_data)
 
 # %%
+idx_map = districts.merge(base.scores, on="district_id", how="left")
 fig = maps.small_multiples(idx_map, columns=list(spec.pillars), k=min(4, k - 1), fmt="{:.0f}",
                            panel_titles=[measures.label(f"pillar_{p}") if f"pillar_{p}" in measures.MEASURES
                                          else p.capitalize() for p in spec.pillars],
@@ -252,12 +264,12 @@ apart = pairs[~pairs["overlap"]]
 apart_m = ix.separable_pairs(method_mc.summary).query("~overlap")
 apart_n = ix.separable_pairs(noise_mc.summary).query("~overlap")
 report.md("Of the {n} pairs of districts, **{a}** can be told apart once indicator noise and method choices are "
-          "both allowed for{which}; with the method choices alone {am} pairs ({sm}) could, and with indicator noise "
-          "alone {an} ({sn}). {none} The index is a summary for discussion, not a league table.",
+          "both allowed for{which}. With the method choices alone {am} pairs ({sm}) could be, and with indicator "
+          "noise alone {an} ({sn}). {none} The index is a summary for discussion, not a league table.",
           n=fmt.count(len(pairs)), a=("none" if apart.empty else
                                       f"{fmt.count(len(apart))} ({fmt.percent(len(apart) / len(pairs))})"),
           which="" if apart.empty or len(apart) > 8 else ": " + "; ".join(
-              f"{names[a]} places above " + " and ".join(
+              f"{names[a]} is placed above " + " and ".join(
                   [", ".join(names[g["unit_b"]][:-1]), names[g["unit_b"].iloc[-1]]] if len(g) > 1
                   else [names[g["unit_b"].iloc[0]]])
               for a, g in apart.groupby("unit_a", sort=False)),
@@ -323,13 +335,15 @@ shown
 if has_assessment:
     r_sat = ix.rank_agreement(assess, "assessment_mean", base.scores, "satisfaction")
     r_idx = ix.rank_agreement(assess, "assessment_mean", base.scores, "index")
+    # one precision for both correlations of the sentence: the coarser of the two intervals'
+    r_digits = min(fmt.digits_for((r["ci_high"] - r["ci_low"]) / 3.92, r["estimate"]) for r in (r_sat, r_idx))
     shown = report.md(
-        "Across the {n} districts, the assessment orders the districts like the satisfaction pillar with a Spearman "
-        "correlation of **{a}** and like the whole index with **{b}** (95% intervals). With {n} districts these "
-        "intervals are wide; claim 6 is tested on communities in "
+        "Across the {n} districts, the Spearman rank correlation between the assessment and the satisfaction "
+        "pillar is **{a}**, and between the assessment and the whole index **{b}** (95% intervals). With {n} "
+        "districts these intervals are wide; claim 6 is tested on communities in "
         "[Satisfaction](03_satisfaction.html).",
-        n=r_sat["n"], a=fmt.interval(r_sat["estimate"], r_sat["ci_low"], r_sat["ci_high"]),
-        b=fmt.interval(r_idx["estimate"], r_idx["ci_low"], r_idx["ci_high"])) if r_sat["n"] >= 4 else \
+        n=r_sat["n"], a=fmt.interval(r_sat["estimate"], r_sat["ci_low"], r_sat["ci_high"], digits=r_digits),
+        b=fmt.interval(r_idx["estimate"], r_idx["ci_low"], r_idx["ci_high"], digits=r_digits)) if r_sat["n"] >= 4 else \
         report.md("With {n} districts a rank correlation says nothing; the comparison is left at the table.",
                   n=r_sat["n"])
 else:
@@ -340,7 +354,7 @@ shown
 # ## Claims tested
 #
 # This report fits no model of a claim, so it gives no verdict. It puts claim 7's advice into
-# practice - ranks only with their intervals - and shows how little of the league table survives.
+# practice - ranks only with their intervals - and shows how much of the league table survives.
 # The comparison with the assessment, where the data hold it, describes districts; claim 6 is
 # tested on communities, with its design stated, in [Satisfaction](03_satisfaction.html).
 
@@ -357,7 +371,7 @@ if planted is not None and not planted.empty:
         "districts each correlation is uncertain.", k=k))
     shown.append(report.table(pd.DataFrame({
         "Measure": planted["label"], "Planted district effect": planted["effect_text"],
-        "Spearman correlation (95% CI)": [fmt.interval(e, lo, hi, digits=2) for e, lo, hi in
+        "Spearman correlation (95% interval)": [fmt.interval(e, lo, hi, digits=2) for e, lo, hi in
                                           zip(planted["estimate"], planted["ci_low"], planted["ci_high"])],
         "Districts": [fmt.count(v) for v in planted["districts"]]}),
         caption=f"How each indicator orders the districts against the district effect planted in the synthetic city, "
@@ -371,14 +385,15 @@ if planted is not None and not planted.empty:
                            w=fmt.number(worst["estimate"], 2), wn="“" + worst["label"] + "”",
                            b=fmt.number(best["estimate"], 2), bn="“" + best["label"] + "”", c=len(above),
                            n=len(planted), which="" if len(above) in (0, len(planted)) else
-                           " (for the rest, composition and sampling noise weigh as much as the shift)"))
+                           " (for the {o}, composition and sampling noise weigh as much as the shift)".format(
+                               o="other one" if len(planted) - len(above) == 1 else "others")))
 display(*shown)
 
 # %% [markdown]
 # ## Caveats
 #
 # - The index reflects the indicators chosen, their direction and their weights; the sensitivity
-#   analysis shows that leaving out a single indicator can move districts several ranks. Another
+#   analysis above shows how far leaving out a single indicator moves the districts' ranks. Another
 #   reasonable choice of indicators could order the districts differently.
 # - Min-max normalisation makes scores relative to the year's highest and lowest district: a score
 #   of 0 means "the lowest district", not "no work done", and scores are not comparable across

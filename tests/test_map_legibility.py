@@ -208,12 +208,15 @@ def crowded() -> gpd.GeoDataFrame:
 def test_unit_labels_never_overlap_and_crowded_ones_move_or_drop():
     g = crowded()
     fig, ax = plt.subplots(figsize=(5, 4))
-    maps.choropleth(g, "value", ax=ax, labels="en", label_layer="units", inset=False)
+    # the long names fit in no cell: they go to the margin as callouts, or are left out
+    maps.choropleth(g, "value", ax=ax, labels="en", label_layer="units", inset=False, label_margin=0.35)
     r = renderer_of(fig)
     shown = vlabels.visible_labels(ax)
     assert 3 <= len(shown) < len(g)  # some are placed, the crowd is thinned
     assert vlabels.overlapping_pairs(shown, r) == []
     res = [a for a in ax.artists if isinstance(a, vlabels.LabelResolver)][0]
+    assert {t.placement for t in res.labels} == {"callout", "dropped"}
+    assert vlabels.region_conflicts(res, r) == []
     assert res.n_dropped == len(g) - len(shown)
     # moved labels have a leader line to their unit
     assert len(res.leaders) == res.n_shifted
@@ -279,6 +282,55 @@ def test_labels_keep_clear_of_the_inset():
     assert not any(t.get_window_extent(r).overlaps(ib) for t in shown)
     # labels inside the inset do not overlap either
     assert vlabels.overlapping_pairs(vlabels.visible_labels(iax), r) == []
+
+
+def neighbourhood() -> gpd.GeoDataFrame:
+    """A 4 by 3 km block of two large units with a 600 m unit between them, named too long to fit in it."""
+    geoms = [shapely.box(X0, Y0, X0 + 1700, Y0 + 3000), shapely.box(X0 + 1700, Y0 + 1200, X0 + 2300, Y0 + 1800),
+             shapely.box(X0 + 2300, Y0, X0 + 4000, Y0 + 3000),
+             shapely.box(X0 + 1700, Y0, X0 + 2300, Y0 + 1200), shapely.box(X0 + 1700, Y0 + 1800, X0 + 2300, Y0 + 3000)]
+    return gpd.GeoDataFrame({"name_en": ["West", "A very long central name", "East", "South", "North"],
+                             "value": [1.0, 2.0, 3.0, 4.0, 5.0]}, geometry=geoms, crs=CRS)
+
+
+def test_area_labels_sit_in_their_own_unit_or_in_the_margin_with_a_leader():
+    g = neighbourhood()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    maps.choropleth(g, "value", ax=ax, labels="en", inset=False, label_margin=0.25, k=3)
+    r = renderer_of(fig)
+    res = [a for a in ax.artists if isinstance(a, vlabels.LabelResolver)][0]
+    place = {t.full_text: t.placement for t in res.labels}
+    assert place["West"] == place["East"] == "inside"
+    assert place["A very long central name"] == "callout"  # fits in no cell: in the margin
+    assert res.n_dropped == 0
+    assert vlabels.region_conflicts(res, r) == []
+    assert vlabels.overlapping_pairs(vlabels.visible_labels(ax), r) == []
+    # the callout's leader starts on a dot inside its own unit and ends at its label
+    (lead,) = res.leaders
+    start, end = lead.get_xydata()
+    own = shapely.transform(g.geometry[1], ax.transData.transform)
+    assert own.contains(shapely.Point(start))
+    box = [t for t in res.labels if t.full_text.startswith("A very")][0].get_window_extent(r)
+    assert box.x0 - 1 <= end[0] <= box.x1 + 1 and box.y0 - 1 <= end[1] <= box.y1 + 1
+    # every label inside is wholly inside its own unit
+    for t in res.labels:
+        if t.placement == "inside":
+            e = t.get_window_extent(r)
+            assert shapely.transform(t.region, ax.transData.transform).contains(shapely.box(e.x0, e.y0, e.x1, e.y1))
+
+
+def test_region_conflicts_catches_a_name_centred_over_its_neighbours():
+    """Point labels at the anchors (the old placement): the long name spills onto the units around it."""
+    g = neighbourhood()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    g.plot(ax=ax)
+    pts = g.representative_point()
+    res = vlabels.place_labels(ax, pts.x, pts.y, list(g["name_en"]))
+    r = renderer_of(fig)
+    for t, geom in zip(res.labels, g.geometry):  # same order: priority by the given order
+        t.region = geom
+    bad = dict(vlabels.region_conflicts(res, r))
+    assert "A very long central name" in bad
 
 
 def test_place_labels_skips_missing_names_and_keeps_priority_order():

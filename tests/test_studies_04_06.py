@@ -622,3 +622,40 @@ def test_estimate_reads_the_design_based_specification(weighted_claim, monkeypat
     assert rows.loc["x", "truth"] == 2.5
     model = claims.estimate(tables, ["toy"]).set_index("term")
     assert model.loc["x", "estimate"] != pytest.approx(direct["estimate"], rel=1e-6)
+
+
+@pytest.mark.parametrize("ids", [None, ["D01", "D02", "D03", "D04", "D05"]], ids=["12 districts", "5 districts"])
+def test_index_map_names_every_district_unambiguously(tables, long, ids):
+    """06's map: every district named, no name on another district or on another name, at the report's dpi."""
+    import matplotlib.pyplot as plt
+    import shapely
+
+    from helpers.viz import labels as vlabels
+
+    districts = tables["districts"]
+    spec, _ = ix.index_spec(long)
+    scores = spec.compute(ix.indicator_matrix(long)).scores
+    if ids is not None:
+        districts = districts[districts["district_id"].isin(ids)]
+        scores = scores[scores["district_id"].isin(ids)]
+    ax = ix.plot_index_map(districts, scores)
+    fig = ax.figure
+    fig.set_dpi(110)  # the dpi of the report's figures
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    (res,) = [a for a in ax.artists if isinstance(a, vlabels.LabelResolver)]
+    assert sorted(t.full_text for t in res.labels) == sorted(districts["name_en"])
+    assert res.n_dropped == 0 and all(t.get_visible() for t in res.labels)
+    assert vlabels.overlapping_pairs(res.labels, r) == []
+    assert vlabels.region_conflicts(res, r) == []
+    # each label's anchor is inside its own district, and a label inside a district is wholly inside it
+    geom = districts.set_index("name_en").geometry
+    for t in res.labels:
+        assert geom[t.full_text].contains(shapely.Point(t.anchor))
+        if t.placement == "inside":
+            e = t.get_window_extent(r)
+            own = shapely.transform(geom[t.full_text], ax.transData.transform)
+            assert own.contains(shapely.box(e.x0, e.y0, e.x1, e.y1)), t.full_text
+    # area labels (each knows its district), each inside it or a callout: none left at a point that may spill
+    assert all(t.region is not None and t.placement in ("inside", "callout") for t in res.labels)
+    plt.close(fig)

@@ -17,6 +17,7 @@ supports, and turns the results into tables for the report.
 * :func:`spec_table`, :func:`score_table`, :func:`sensitivity_table` - tables for the report.
 * :func:`separable_pairs` / :func:`separation` - which districts' rank intervals do not overlap.
 * :func:`plot_rank_intervals` - both kinds of rank interval per district.
+* :func:`plot_index_map` - the districts shaded by their index score, every district named.
 * :func:`assessment_by_district` / :func:`rank_agreement` - the top-down assessment kept beside.
 * :func:`planted_agreement` - on synthetic data, how well each indicator orders the districts as
   the district effects planted by the generator do.
@@ -37,6 +38,7 @@ __all__ = ["DEFAULT_SPEC", "Indicator", "INDICATORS", "TABLES", "PLANTED_DISTRIC
            "index_years", "district_indicators", "index_spec", "indicator_matrix", "indicator_table", "indicator_data",
            "bounds",
            "spec_table", "score_table", "sensitivity_table", "separable_pairs", "separation", "plot_rank_intervals",
+           "plot_index_map",
            "assessment_by_district", "rank_agreement", "planted_agreement"]
 
 #: The collection's index specification (read with :func:`default_spec`).
@@ -499,6 +501,45 @@ def plot_rank_intervals(method: pd.DataFrame, full: pd.DataFrame, units: pd.Data
     if synthetic:
         style.stamp_synthetic(ax)
     return ax
+
+
+#: Room around the city on the index map, as a share of its extent on each side: where the names of
+#: districts too small to hold them go, as callouts with leader lines.
+MAP_LABEL_MARGIN = 0.12
+
+
+def plot_index_map(districts, scores: pd.DataFrame, column: str = "index", *, ax=None, synthetic: bool = False,
+                   legend_title: str | None = None):
+    """The districts shaded by their index score (quantiles, at most 4 classes), every district named.
+
+    A name sits inside its own district when it fits there (on one line or two); the names of
+    districts too small to hold them (the dense urban core) go to the margin around the city with a
+    leader line ending on a dot inside the district, so no name sits on another district
+    (:mod:`helpers.viz.labels`, area labels). Meant to be drawn alone at full width.
+
+    Parameters
+    ----------
+    districts : GeoDataFrame of the districts (``district_id``, ``name_en``, geometry).
+    scores : ``district_id`` and ``column`` (the index's scores, e.g. ``IndexResult.scores``).
+    column : the score to map.
+    ax : Axes to draw on (default a new 9.5 by 6.6 inch figure).
+    synthetic : stamp "Synthetic data".
+    legend_title : the legend's heading (default the glossary label of the index).
+
+    Returns
+    -------
+    ax (its alt text in ``ax._helpers_alt``).
+    """
+    import matplotlib.pyplot as plt
+
+    from helpers.viz import maps
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9.5, 6.6))
+    frame = districts.merge(scores[["district_id", column]], on="district_id", how="left")
+    return maps.choropleth(frame, column, ax=ax, k=max(1, min(4, len(frame) - 1)), labels="en", fmt="{:.0f}",
+                           legend_title=legend_title or measures.label("index_score"), synthetic=synthetic,
+                           label_margin=MAP_LABEL_MARGIN, inset=False, units_name=("district", "districts"))
 
 
 def assessment_by_district(assessment: pd.DataFrame, community_map: pd.DataFrame, year: int) -> pd.DataFrame:

@@ -187,7 +187,8 @@ def _as_mask(gdf: pd.DataFrame, spec) -> np.ndarray:
 
 def _label_units(ax, frame: gpd.GeoDataFrame, lang: str, fontsize: float = 7.0, *, where=None,
                  bounds=None, crs=None) -> None:
-    """Name units at their representative points, without overlaps (:func:`helpers.viz.labels.place_labels`).
+    """Name units inside their own polygons, else by a callout with a leader, without overlaps
+    (:func:`helpers.viz.labels.place_labels` with ``regions``).
 
     Larger units are placed first; ``where`` (a boolean mask) picks the units to
     name; ``bounds`` keeps only anchors inside an extent (an inset's).
@@ -209,8 +210,24 @@ def _label_units(ax, frame: gpd.GeoDataFrame, lang: str, fontsize: float = 7.0, 
         x0, y0, x1, y1 = bounds
         inside = (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
         xs, ys, names, area = xs[inside], ys[inside], names[inside], area[inside]
+    regions = f.geometry.to_numpy()
+    if bounds is not None:
+        regions = regions[inside]
     texts = [None if pd.isna(n) else str(n) for n in names]
-    place_labels(ax, xs, ys, texts, priority=area, fontsize=fontsize)
+    # area labels: inside their own unit, or a callout with a leader, never on another unit
+    place_labels(ax, xs, ys, texts, priority=area, fontsize=fontsize, regions=regions)
+
+
+def _label_room(ax, gdf: gpd.GeoDataFrame, label_margin: float) -> None:
+    """Widen the map's limits by ``label_margin`` of the units' extent on each side (room for callouts)."""
+    if label_margin < 0:
+        raise ValueError(f"label_margin must be 0 or more (a share of the map's extent); got {label_margin}")
+    if not label_margin or not len(gdf):
+        return
+    x0, y0, x1, y1 = gdf.total_bounds
+    mx, my = label_margin * (x1 - x0), label_margin * (y1 - y0)
+    ax.set_xlim(x0 - mx, x1 + mx)
+    ax.set_ylim(y0 - my, y1 + my)
 
 
 def _finish_map(ax, crs, *, scale_bar: bool, north_arrow: bool, title: str | None) -> None:
@@ -361,6 +378,7 @@ def choropleth(
     inset="auto",
     inset_size: float = INSET_HEIGHT,
     units_name: str | tuple[str, str] | None = None,
+    label_margin: float = 0.0,
     **classification_kwds,
 ):
     """Classed choropleth map of one column.
@@ -407,6 +425,9 @@ def choropleth(
     units_name : name of the units for the alt text: the plural ("counties")
         or a (singular, plural) pair; default from the frame's id columns
         ("communities", "sub-districts", "districts"), else "units".
+    label_margin : room left around the units, as a share of their width and
+        height on each side: where labels of units too small to hold their
+        name go, as callouts with leader lines (default 0: none).
     **classification_kwds : passed to :func:`mapclassify.classify`.
 
     Returns
@@ -433,6 +454,7 @@ def choropleth(
         _draw_overlay(target, overlay, gdf.crs, bounds)
 
     layers(ax)
+    _label_room(ax, gdf, label_margin)
     label_frame, label_where = None, None
     if labels:
         layer = label_layer or ("overlay" if overlay is not None else "units")
@@ -679,6 +701,7 @@ def category_map(
     inset_size: float = INSET_HEIGHT,
     units_name: str | tuple[str, str] | None = None,
     what: str | None = None,
+    label_margin: float = 0.0,
 ):
     """Map of a categorical column with fixed colours (legend in the order of ``colors``).
 
@@ -700,6 +723,8 @@ def category_map(
     inset, inset_size : as in :func:`choropleth`.
     units_name : name of the units for the alt text, as in :func:`choropleth`.
     what : what the categories are, for the alt text (default the legend title).
+    label_margin : room around the units for the names of units too small to
+        hold them, as in :func:`choropleth`.
 
     Returns
     -------
@@ -723,6 +748,7 @@ def category_map(
         _draw_overlay(target, overlay, gdf.crs, bounds)
 
     layers(ax)
+    _label_room(ax, gdf, label_margin)
     label_frame = where = None
     if labels:
         label_frame = overlay if overlay is not None else gdf
