@@ -233,3 +233,60 @@ def test_quantile_frame_and_errors():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         quantile(d, "y", 0.5, interval_type="score")
+
+
+@pytest.mark.parametrize("type_", ["JKn", "bootstrap", "Fay"])
+def test_replicate_columns_kept_as_unit_factors_give_the_same_estimates(type_, monkeypatch):
+    """Replicate-weight columns that are each row's weight times its unit's factors are kept
+    in that form (sums per unit, not over n x R weights): every estimator, its SE and df equal
+    those of the same columns kept whole, in scattered row order too; columns of any other
+    form (one weight perturbed) are kept whole."""
+    from helpers.stats.survey import replicates
+
+    df = paired_sample() if type_ == "Fay" else make_sample()
+    args = dict(weight="w", strata="h", psu="psu") if type_ == "Fay" else dict(weight="w", strata="stratum",
+                                                                              psu="psu", fpc="N")
+    kw = dict(fay_rho=0.3) if type_ == "Fay" else {}
+    conv = as_replicate_design(SurveyDesign(df, **args), type_, seed=2, **kw)
+    cols = [f"rw{i + 1}" for i in range(conv.n_replicates)]
+    data = pd.concat([df, pd.DataFrame(conv.analysis_weights(), columns=cols, index=df.index)], axis=1)
+    data = data.sample(frac=1.0, random_state=3)  # units' rows scattered
+    opts = dict(type=type_, scale=conv.scale, rscales=conv.rscales, rho=conv.rho)
+    by = "g" if type_ == "Fay" else "grp"
+    item = "y"
+
+    def estimates(rd):
+        return [rd.mean(item, by=by), rd.total(item), rd.ratio(item, "w", by=by), rd.degf(by=by),
+                rd.quantile(item, [0.5])]
+
+    bumped = data.copy()  # one row's weight in one replicate changed: that row is a unit of its own
+    bumped.iloc[7, bumped.columns.get_loc(cols[3])] *= 1 + 1e-6
+    for frame, units in ((data, df["psu"].nunique()), (bumped, df["psu"].nunique() + 1)):
+        fac = ReplicateDesign(frame, "w", cols, **opts)
+        assert fac._F is not None and fac._W is None and fac._F.shape[0] <= units
+        with monkeypatch.context() as m:
+            m.setattr(replicates, "_unit_factors", lambda W, w: None)
+            whole = ReplicateDesign(frame, "w", cols, **opts)
+        assert whole._W is not None
+        for a, b in zip(estimates(fac), estimates(whole)):
+            num = a.select_dtypes("number").columns
+            np.testing.assert_allclose(a[num].to_numpy(float), b[num].to_numpy(float), rtol=1e-11, atol=1e-12)
+    # weights adjusted row by row in each replicate (as a per-replicate calibration would): kept whole
+    rng = np.random.default_rng(0)
+    adjusted = data.assign(**{c: data[c] * rng.uniform(0.9, 1.1, len(data)) for c in cols})
+    assert ReplicateDesign(adjusted, "w", cols, **opts)._F is None
+
+
+def test_rank_shortcut_decides_as_dqrdc2():
+    """A tall matrix that is clearly of full rank skips the dqrdc2 emulation: the decision must
+    be the emulation's, for full-rank, exactly deficient and nearly deficient (below and above
+    R's tol = 1e-5) matrices."""
+    from helpers.stats.survey.replicates import _qr_rank
+
+    rng = np.random.default_rng(1)
+    base = rng.standard_normal((400, 12))
+    cases = [base, np.c_[base, base[:, 3]], np.c_[base, base[:, 2] + 1e-7 * rng.standard_normal(400)],
+             np.c_[base, base[:, 2] + 1e-3 * rng.standard_normal(400)], np.c_[base, np.zeros(400)]]
+    for M in cases:
+        assert _qr_rank(M) == _qr_rank(np.linalg.qr(M, mode="r")), M.shape
+    assert [_qr_rank(M) for M in cases] == [12, 12, 12, 13, 12]

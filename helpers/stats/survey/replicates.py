@@ -187,6 +187,37 @@ class ReplicateResult:
 
 
 # ---------------------------------------------------------------------------------- the design
+def _unit_factors(W: np.ndarray, w: np.ndarray, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(unit of each row, replicate factors per unit)`` when every row's replicate analysis
+    weights are its full-sample weight times factors shared with other rows, None otherwise.
+
+    Replicate weights made per PSU (bootstrap, jackknife, BRR, Fay: R's ``as.svrepdesign``
+    and most agencies' files) have this form: ``W[i, r] = w[i] F[u(i), r]``. Rows are grouped
+    by one random projection of ``W[i] / w[i]`` and the grouping is checked with a second,
+    independent one (both from one pass over W): rows whose factor rows differ by more than
+    ``tol`` of their size agree on both projections with probability zero. Replicate
+    weights of any other form (e.g. calibrated separately per replicate) are kept as they
+    are. In this form an estimate's replicate totals are sums per unit times F, without a
+    pass over the n x R weights.
+    """
+    n, R = W.shape
+    if n < 8 or not (w > 0).all():
+        return None
+    Z = np.random.default_rng(12345).standard_normal((R, 2))
+    P = (W @ Z) / w[:, None]
+    key = np.round(P[:, 0], 9) + 0.0  # rounding: equal factor rows give one key (a split is harmless)
+    gid, _ = pd.factorize(key)
+    G = int(gid.max()) + 1
+    if G > n // 4:
+        return None
+    first = np.empty(G, dtype=np.int64)
+    first[gid[::-1]] = np.arange(n - 1, -1, -1)
+    if not (np.abs(P - P[first[gid]]) <= tol * float(np.abs(P).max())).all():
+        return None
+    F = W[first] / w[first][:, None]
+    return gid.astype(np.int64), np.ascontiguousarray(F)
+
+
 class ReplicateDesign:
     """A survey design carried by replicate weights (R's ``svrep.design``).
 
@@ -302,7 +333,11 @@ class ReplicateDesign:
             rscales = rscales * (fpc if fpctype == "correction" else 1 - fpc)
         if not combined_weights:
             W = W * w[:, None]
-        self._init(df, weight, w, type, scale, rscales, rho, mse, cols, full=W)
+        found = _unit_factors(W, w)
+        if found is not None:  # kept as factors per unit: estimates sum per unit, not over n x R
+            self._init(df, weight, w, type, scale, rscales, rho, mse, cols, unit=found[0], factors=found[1])
+        else:
+            self._init(df, weight, w, type, scale, rscales, rho, mse, cols, full=W)
 
     # ------------------------------------------------------------------ construction
     def _init(self, df, weight, w, type, scale, rscales, rho, mse, cols, full=None, unit=None, factors=None,
@@ -478,20 +513,29 @@ class ReplicateDesign:
             rows = None
         w = self._w if rows is None else self._w[rows]
         if self._F is not None:
+            # sums of w*V per (domain, unit) cell present, then per domain its cells' sums times
+            # their units' factors: k x cells x R operations, not a pass over n x R weights
             wV = V * w[:, None]
-            gk = (dom[:, None] * k + np.arange(k)[None, :]).ravel()
-            full = np.bincount(gk, weights=wV.ravel(), minlength=D * k).reshape(D, k)
             unit = self._unit if rows is None else self._unit[rows]
             U = self._F.shape[0]
             cell = dom * U + unit
-            if D * k * U <= 20_000_000:  # per-statistic sums over domain x unit cells, then cells x factors
-                S = np.empty((k, D * U))
-                for j in range(k):
-                    S[j] = np.bincount(cell, weights=wV[:, j], minlength=D * U)
-                S = S.reshape(k, D, U).transpose(1, 0, 2).reshape(D * k, U)
+            starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if len(cell) else np.zeros(0, np.int64)
+            at = cell[starts]
+            if len(np.unique(at)) == len(at):  # each cell's rows in one run (data ordered by unit)
+                S = np.add.reduceat(wV, starts, axis=0) if len(cell) else np.zeros((0, k))
             else:
-                S = sparse.csr_matrix((wV.ravel(), (gk, np.repeat(unit, k))), shape=(D * k, U))
-            reps = np.asarray(S @ self._F)
+                at, inv = np.unique(cell, return_inverse=True)
+                S = np.column_stack([np.bincount(inv, weights=wV[:, j], minlength=len(at)) for j in range(k)])
+            cdom, cunit = at // U, at % U
+            full = np.column_stack([np.bincount(cdom, weights=S[:, j], minlength=D) for j in range(k)]) \
+                if k else np.zeros((D, 0))
+            order = np.argsort(cdom, kind="stable")
+            bounds = np.searchsorted(cdom[order], np.arange(D + 1))
+            reps = np.zeros((D, k, R))
+            for d in range(D):
+                o = order[bounds[d]:bounds[d + 1]]
+                if len(o):
+                    reps[d] = S[o].T @ self._F[cunit[o]]
         else:
             # rows grouped by domain; each domain's replicate totals are one small matrix product
             # (V_d' W_d) over its rows: no pass over the n x R weights per domain or statistic
@@ -916,6 +960,19 @@ def _qr_rank(M: np.ndarray, tol: float = 1e-5) -> int:
     if n == 0 or p == 0:
         return 0
     if n > 2 * p:
+        # Clearly full rank: if every column's norm left after projecting out the columns
+        # before it (|R_ll|, here from the Cholesky factor of X'X) is far above tol times
+        # its norm, dqrdc2 moves no column and the rank is p. Otherwise decide as dqrdc2.
+        G = X.T @ X
+        norms = np.sqrt(np.diag(G))
+        if (norms > 0).all():
+            try:
+                L = np.linalg.cholesky(G)
+            except np.linalg.LinAlgError:
+                pass
+            else:
+                if (np.diag(L) >= 1e3 * tol * norms).all():
+                    return p
         return min(_qr_rank(np.linalg.qr(X, mode="r"), tol), n)
     qraux = np.linalg.norm(X, axis=0)
     orig = np.where(qraux == 0, 1.0, qraux)
