@@ -516,21 +516,30 @@ class ReplicateDesign:
             # sums of w*V per (domain, unit) cell present, then per domain its cells' sums times
             # their units' factors: k x cells x R operations, not a pass over n x R weights
             wV = V * w[:, None]
-            unit = self._unit if rows is None else self._unit[rows]
-            U = self._F.shape[0]
-            cell = dom * U + unit
-            starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if len(cell) else np.zeros(0, np.int64)
-            at = cell[starts]
-            if len(np.unique(at)) == len(at):  # each cell's rows in one run (data ordered by unit)
-                S = np.add.reduceat(wV, starts, axis=0) if len(cell) else np.zeros((0, k))
+            ckey = ("cells",) + key if key is not None and rows is None else None
+            if ckey is None or ckey not in self._cache:
+                unit = self._unit if rows is None else self._unit[rows]
+                U = self._F.shape[0]
+                cell = dom * U + unit
+                starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if len(cell) else np.zeros(0, np.int64)
+                at, inv = cell[starts], None
+                if len(np.unique(at)) != len(at):  # a cell's rows in several runs: number the cells
+                    starts = None
+                    at, inv = np.unique(cell, return_inverse=True)
+                cdom, cunit = at // U, at % U
+                order = np.argsort(cdom, kind="stable")
+                cells = (starts, inv, len(at), cdom, cunit, order, np.searchsorted(cdom[order], np.arange(D + 1)))
+                if ckey is not None:  # the cells of these domains, cached on the design
+                    self._cache[ckey] = cells
             else:
-                at, inv = np.unique(cell, return_inverse=True)
-                S = np.column_stack([np.bincount(inv, weights=wV[:, j], minlength=len(at)) for j in range(k)])
-            cdom, cunit = at // U, at % U
+                cells = self._cache[ckey]
+            starts, inv, C, cdom, cunit, order, bounds = cells
+            if starts is not None:  # each cell's rows in one run (data ordered by unit)
+                S = np.add.reduceat(wV, starts, axis=0) if len(wV) else np.zeros((0, k))
+            else:
+                S = np.column_stack([np.bincount(inv, weights=wV[:, j], minlength=C) for j in range(k)])
             full = np.column_stack([np.bincount(cdom, weights=S[:, j], minlength=D) for j in range(k)]) \
                 if k else np.zeros((D, 0))
-            order = np.argsort(cdom, kind="stable")
-            bounds = np.searchsorted(cdom[order], np.arange(D + 1))
             reps = np.zeros((D, k, R))
             for d in range(D):
                 o = order[bounds[d]:bounds[d + 1]]
