@@ -234,3 +234,15 @@ def test_duckdb_engine_two_stage_matches_pandas(tmp_path, lonely):
     assert abs(uc["se"].iloc[0] - a.mean("y")["se"].iloc[0]) > 1e-6 * a.mean("y")["se"].iloc[0]
     with pytest.raises(ValueError, match="fpc varies within a PSU"):
         SurveyDesign(df.assign(M=np.arange(len(df)) + 10.0), engine="duckdb", **{**args, "lonely_psu": lonely})
+
+
+def test_lonely_second_stage_error_names_the_psu_on_both_engines():
+    """A PSU with one sampled second-stage unit (lonely_psu='fail') is named by its own value on
+    the DuckDB engine too, not by an internal code."""
+    df = make_sample(n_psu=20, n_strata=4, seed=7)
+    df["hh"] = np.where(df["psu"] == 107, 0, np.arange(len(df)) % 3)
+    df["M"] = 5.0
+    args = dict(weight="w", strata="stratum", psu=["psu", "hh"], fpc=["N", "M"])
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ValueError, match="PSU '107' has only one sampled second-stage unit"):
+            SurveyDesign(df, engine=engine, **args).mean("y")

@@ -450,6 +450,9 @@ class SurveyDesign:
         self._psu_stratum = psu_stratum
         self._nh = np.bincount(psu_stratum, minlength=H).astype(float)
         self._psu_table = tab[keys].copy()
+        first = np.zeros(P, dtype=np.int64)
+        first[pcode[::-1]] = np.arange(len(pcode) - 1, -1, -1)
+        self._psu_labels = tab[self.psu[0]].to_numpy()[first]  # PSU value of each code (for messages)
         if len(self.psu) == 2:
             ucode, _ = _codes([pcode, tab[self.psu[1]]])  # SSU codes nested in PSUs
             if (ucode < 0).any():
@@ -745,6 +748,8 @@ class SurveyDesign:
         return V
 
     def _psu_name(self, p: int) -> str:
+        if self._duck is not None and self.psu:
+            return str(self._psu_labels[p])
         if self._duck is not None or not self.psu:
             return str(p)
         row = int(np.flatnonzero(self._psu == p)[0])
