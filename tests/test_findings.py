@@ -248,7 +248,7 @@ def test_the_findings_table_prints_an_estimate_as_the_prose_does():
     cases = [(19.31, (12.84, 25.73), "points", "19 (13 to 26)"),
              (37.31, (34.52, 40.27), "% of residents", "37.3% (34.5 to 40.3)"),
              (0.0855, (0.071, 0.100), "correlation", "0.086 (0.071 to 0.100)"),
-             (0.0208, None, "points (1-5)", "0.0208"),
+             (0.0208, None, "points (1-5)", "0.021"),
              (3.0, None, "districts", "3")]
     items = [findings.Finding(name=f"f{i}", value=v, ci=ci, unit=u) for i, (v, ci, u, _) in enumerate(cases)]
     shown = findings.table(items)["Estimate (95% CI)"].tolist()

@@ -68,9 +68,9 @@ def test_one_rule_digits_come_from_the_interval_width_not_a_separate_se():
 
 
 @pytest.mark.parametrize("args, kwargs, digits", [
-    ((0.0208,), {}, 4),                              # no interval, no se: three significant digits
+    ((0.0208,), {}, 3),                              # no interval, no se: three significant digits, 3 decimals at most
     ((12.0,), {}, 0),                                # a whole number: none
-    ((0.0208,), {"se": 0.004}, 3),                   # no interval: the se
+    ((0.00208,), {"se": 0.0004}, 4),                 # no interval: the se (not capped at three)
     ((0.0208, None, 0.03), {"se": 0.004}, 3),        # half an interval is no interval
     ((0.633, 0.629, 0.637), {"scale": 100, "unit": "%"}, 1),   # percentages: one decimal at most
     ((0.633, 0.629, 0.637), {"scale": 100}, 2),      # the same numbers not as a percentage

@@ -13,7 +13,8 @@ Rules (applied everywhere, so that the same number reads the same on every page)
   its decimals from the interval's width (the standard error it implies, ``width / (2 z)``), so the
   prose, a report's tables, its headline findings and the index, which all hold the interval, print
   the same quantity with the same digits; an estimate without an interval takes them from its
-  standard error, and one with neither keeps three significant digits (whole numbers none).
+  standard error, and one with neither keeps three significant digits, at most three decimals
+  (whole numbers none).
   Percentages keep one decimal at most (:data:`PERCENT_MAX_DIGITS`). A column of bare numbers
   (no intervals: before/after values, standard errors) uses one number of decimals
   (:func:`column_digits`).
@@ -31,7 +32,7 @@ import math
 
 import numpy as np
 
-__all__ = ["MISSING", "DEGENERATE_NOTE", "PERCENT_MAX_DIGITS", "digits_for", "estimate_digits", "column_digits", "number", "count", "percent", "points",
+__all__ = ["MISSING", "DEGENERATE_NOTE", "PERCENT_MAX_DIGITS", "BARE_MAX_DIGITS", "digits_for", "estimate_digits", "column_digits", "number", "count", "percent", "points",
            "interval", "pvalue", "yes_no", "ordinal", "share_or_count"]
 
 #: Text for a missing value.
@@ -39,6 +40,9 @@ MISSING = "–"
 #: The footnote marker and text for intervals that collapse at the precision shown.
 DEGENERATE_NOTE = ("†", "no sampling uncertainty at this precision: every unit counted, or the estimate rests on "
                          "the model alone")
+#: An estimate with neither an interval nor a standard error keeps three significant digits but at most
+#: this many decimals (``0.0208`` prints ``0.021``): with no stated uncertainty, more would be false precision.
+BARE_MAX_DIGITS = 3
 #: Percentages are printed with at most this many decimals, however precise (``63.3%``, not ``63.27%``).
 PERCENT_MAX_DIGITS = 1
 
@@ -100,7 +104,8 @@ def estimate_digits(estimate=None, low=None, high=None, *, se=None, scale: float
     -------
     int
         The number of decimals. With neither an interval nor a standard error: 0 for a whole
-        number, else three significant digits of ``estimate * scale``.
+        number, else three significant digits of ``estimate * scale``, at most
+        :data:`BARE_MAX_DIGITS` decimals.
     """
     d = None
     if _finite(low) and _finite(high) and float(high) > float(low):
@@ -109,7 +114,7 @@ def estimate_digits(estimate=None, low=None, high=None, *, se=None, scale: float
         d = digits_for(float(se) * scale, max_digits=max_digits)
     elif _finite(estimate):
         e = float(estimate) * scale
-        d = 0 if e.is_integer() else digits_for(None, e, max_digits=max_digits)
+        d = 0 if e.is_integer() else digits_for(None, e, max_digits=min(max_digits, BARE_MAX_DIGITS))
     else:
         d = 0
     return min(d, PERCENT_MAX_DIGITS) if unit == "%" else d
