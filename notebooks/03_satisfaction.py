@@ -373,9 +373,9 @@ report.figure(fig, caption=f"{measures.label('sat_overall')} by sub-district, {s
 # community. Community means from a few dozen respondents at most are noisy, which pulls any
 # correlation towards zero; the estimate is therefore corrected for that noise (Spearman's
 # disattenuation with the reliability of the community means) and its 95% interval comes from a
-# bootstrap over communities. The question is about every community of the city, and the survey
-# reaches a sizeable share of them, so the interval carries the finite-population correction (its
-# limits are said below).
+# bootstrap over communities. The question is about every community of the city, of which the
+# survey reaches a known share, so the interval carries the finite-population correction (what it
+# assumes is said below).
 
 # %%
 scores = tables["assessment"].groupby("community_id", as_index=False)["score"].mean()
@@ -400,8 +400,7 @@ r_d = fmt.estimate_digits(corr["estimate"], corr["ci_low"], corr["ci_high"])
 n_communities = int(tables["assessment"]["community_id"].nunique())
 report.md("Across **{n}** surveyed communities the observed correlation is **{r}**; the reliability of the "
           "community thermometer means is **{lam}**, and the corrected correlation is **{e}** (95% bootstrap "
-          "interval {l} to {h}). Assessment scores go with about **{r2}** of the variation between communities in "
-          "their residents' mean satisfaction. The survey reached {n} of the city's {N} assessed communities "
+          "interval {l} to {h}). {r2} The survey reached {n} of the city's {N} assessed communities "
           "({f}), so the bootstrap interval is narrowed by the finite-population correction, to {c} of its "
           "width. That correction treats the surveyed communities as a simple random sample of the city's; "
           "they were in fact drawn with probability proportional to size, and the correlation counts each "
@@ -410,7 +409,10 @@ report.md("Across **{n}** surveyed communities the observed correlation is **{r}
           "part.",
           n=fmt.count(corr["n_units"]), r=fmt.number(corr["r_observed"], r_d), lam=fmt.number(corr["reliability"], 2),
           e=fmt.number(corr["estimate"], r_d), l=fmt.number(corr["ci_low"], r_d), h=fmt.number(corr["ci_high"], r_d),
-          r2=fmt.percent(corr["estimate"] ** 2, 0), N=fmt.count(n_communities),
+          r2=(f"Assessment scores go with about **{fmt.percent(corr['estimate'] ** 2, 0)}** of the variation between "
+              "communities in their residents' mean satisfaction." if corr["ci_low"] > 0 else
+              "The interval includes zero: these data cannot tell whether the two go together at all."),
+          N=fmt.count(n_communities),
           f=fmt.percent(corr["n_units"] / n_communities, 0), c=fmt.percent(corr["fpc"], 0))
 
 # %% [markdown]

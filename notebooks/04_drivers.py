@@ -337,11 +337,13 @@ shown
 if "platform_hazard" in fits:
     hz = fits["platform_hazard"].term("treated")
     shown = report.md("Under these assumptions, the platform multiplies an uncovered organisation's yearly odds of "
-                      "setting up a party organisation by **{o}** ({n} organisation-years at risk in {g} of the {m} "
+                      "setting up a party organisation by **{o}** ({n} organisation-years at risk in {g} "
                       "sub-districts{why}).",
                       o=fmt.interval(np.exp(hz["estimate"]), np.exp(hz["ci_low"]), np.exp(hz["ci_high"])),
                       n=fmt.count(fits["platform_hazard"].info["fitted_rows"]),
-                      g=fmt.count(fits["platform_hazard"].info["absorbed_groups"]), m=fmt.count(len(hz_units)),
+                      g=(f"all {fmt.count(len(hz_units))}" if fits["platform_hazard"].info["absorbed_groups"] ==
+                         len(hz_units) else f"{fmt.count(fits['platform_hazard'].info['absorbed_groups'])} of the "
+                                            f"{fmt.count(len(hz_units))}"),
                       why="" if fits["platform_hazard"].info["absorbed_groups"] == len(hz_units) else
                           "; Table 1 says why the others are left out")
 else:
