@@ -108,13 +108,16 @@ s1 = t2b_year.query("year == @survey_year and variable == 'sat_service'").iloc[0
 o1 = t2b_year.query("year == @survey_year and variable == 'sat_overall'").iloc[0]
 a1 = aware_year.query("year == @survey_year").iloc[0]
 ms1 = city_mean.query("year == @survey_year and variable == 'sat_service'").iloc[0]
+pct_d = {k: fmt.estimate_digits(r["estimate"], r["ci_low"], r["ci_high"], scale=100, unit="%")
+         for k, r in (("s", s1), ("o", o1), ("a", a1))}
+m_d = fmt.estimate_digits(ms1["estimate"], ms1["ci_low"], ms1["ci_high"])
 report.md("In {y}, **{s}** of residents were satisfied with community service (4 or 5 of 5; 95% CI {sl} to {sh}; "
-          "mean score **{m}** of 5), **{o}** were satisfied overall ({ol} to {oh}) and **{a}** knew the community's "
-          "service centre ({al} to {ah}).",
-          y=survey_year, s=fmt.percent(s1["estimate"]), sl=fmt.percent(s1["ci_low"]), sh=fmt.percent(s1["ci_high"]),
-          m=fmt.number(ms1["estimate"], 2), o=fmt.percent(o1["estimate"]), ol=fmt.percent(o1["ci_low"]),
-          oh=fmt.percent(o1["ci_high"]), a=fmt.percent(a1["estimate"]), al=fmt.percent(a1["ci_low"]),
-          ah=fmt.percent(a1["ci_high"]))
+          "mean score **{m}** of 5, {ml} to {mh}), **{o}** were satisfied overall ({ol} to {oh}) and **{a}** knew the "
+          "community's service centre ({al} to {ah}).",
+          y=survey_year, m=fmt.number(ms1["estimate"], m_d), ml=fmt.number(ms1["ci_low"], m_d),
+          mh=fmt.number(ms1["ci_high"], m_d),
+          **{f"{k}{end}": fmt.percent(r[col], pct_d[k]) for k, r in (("s", s1), ("o", o1), ("a", a1))
+             for end, col in (("", "estimate"), ("l", "ci_low"), ("h", "ci_high"))})
 
 # %% [markdown]
 # ## Districts
@@ -280,7 +283,8 @@ if shift is not None:
                       "Every move is smaller than the estimate's standard error (at most **{r}** of it): the weighted "
                       "sample's age and sex mix is already close to the census, and the rest of the report keeps the "
                       "design weights.",
-                      a=fmt.number(so["difference"].abs().max(), 3), b=fmt.number(100 * sa["difference"].abs().max(), 1),
+                      a=fmt.interval(so["difference"].abs().max(), None, None),
+                      b=fmt.number(100 * sa["difference"].abs().max(), 1),
                       r=fmt.percent(moved.max(), 0)) if moved.max() < 1 else report.md(
         "Calibration moves some district estimates by more than one standard error (at most **{r}** standard "
         "errors): the design weights alone misrepresent those districts' age and sex mix, and their estimates "
@@ -295,8 +299,8 @@ shown
 # In one year the survey reaches only some sub-districts, each through one or two communities and
 # a few dozen respondents, so direct estimates are noisy or missing. A **Fay–Herriot** model combines
 # each sampled sub-district's direct estimate of mean overall satisfaction (1–5) with a regression
-# prediction from its share aged 60+, its migrant share (population-weighted over its communities)
-# and its district, weighting the two by their precision (the empirical best linear unbiased
+# prediction from the share of its residents aged 60+ and its migrant share (each the
+# population-weighted mean over its communities) and its district, weighting the two by their precision (the empirical best linear unbiased
 # predictor, EBLUP); sub-districts the survey did not reach get the regression prediction alone.
 # Uncertainty is the Prasad–Rao mean squared error (MSE).
 #
@@ -314,15 +318,18 @@ covariates = ["share_60plus", "migrant_share"]
 fh = smallarea.fay_herriot(direct.merge(area_x, on="subdistrict_id"), "estimate", "se", unit="subdistrict_id",
                            covariates=covariates, group="district_id")
 sae = sat.fh_all_areas(fh, area_x)
-coef = fh.coef[fh.coef["term"].isin(["Intercept", *covariates])]
-term_names = {"Intercept": "Intercept", **{c: measures.label(c) + " (0–1)" for c in covariates}}
-report.table(pd.DataFrame({"Term": coef["term"].map(term_names),
-                           "Coefficient (95% CI)": [fmt.interval(e, lo, hi, se=s) for e, lo, hi, s in
-                                                    zip(coef["estimate"], coef["ci_low"], coef["ci_high"], coef["se"])],
-                           "p": [fmt.pvalue(p) for p in coef["p"]]}),
+coef = sat.per_ten_points(fh.coef, covariates)
+slopes = coef[coef["term"].isin(covariates)]
+term_names = {"share_60plus": "Residents aged 60+ in the sub-district, per 10 percentage points",
+              "migrant_share": "Migrants among the sub-district's residents, per 10 percentage points"}
+report.table(pd.DataFrame({"Term": slopes["term"].map(term_names),
+                           "Coefficient (95% CI)": [fmt.interval(e, lo, hi) for e, lo, hi in
+                                                    zip(slopes["estimate"], slopes["ci_low"], slopes["ci_high"])],
+                           "p": [fmt.pvalue(p) for p in slopes["p"]]}),
              caption=f"Fay–Herriot model of sub-districts' mean overall satisfaction (1–5), {survey_year}: "
-                     "coefficients of the community attributes (points on the 1–5 scale per unit of the share), "
-                     "with district effects not shown.", data=fh.coef)
+                     "coefficients in points on the 1–5 scale per 10 percentage points more of the sub-district's "
+                     "residents aged 60+ or migrant (population-weighted over its communities); the intercept and "
+                     "the district effects are not shown (they are in the data file).", data=coef)
 
 # %%
 n_direct = int((sae["source"] == "EBLUP").sum())
@@ -333,7 +340,7 @@ report.md("In {y}, **{k}** of the {m} sub-districts have a direct estimate (medi
           "estimate is **{g}**{z}. The median root MSE falls from **{a}** points (direct) to **{b}** (EBLUP){c}.",
           z=(", so the small-area estimates are the regression predictions" if fh.sigma2_v < 1e-6 else ""),
           y=survey_year, k=fmt.count(n_direct), m=fmt.count(len(sae)), n=fmt.count(direct["n"].median()),
-          s=fmt.number(fh.sigma2_v, 3), d=fmt.number((direct["se"] ** 2).median(), 3),
+          s=fmt.interval(fh.sigma2_v, None, None), d=fmt.interval((direct["se"] ** 2).median(), None, None),
           g=fmt.number(fh.table["gamma"].median(), 2), a=fmt.number(direct["se"].median(), 2),
           b=fmt.number(sae.loc[sae["source"] == "EBLUP", "rmse"].median(), 2),
           c=(f"; for unsampled sub-districts it is {fmt.number(unsampled.median(), 2)}" if len(unsampled) else ""))
@@ -366,8 +373,9 @@ report.figure(fig, caption=f"{measures.label('sat_overall')} by sub-district, {s
 # community. Community means from a few dozen respondents at most are noisy, which pulls any
 # correlation towards zero; the estimate is therefore corrected for that noise (Spearman's
 # disattenuation with the reliability of the community means) and its 95% interval comes from a
-# bootstrap over communities. The question is about every community of the city, and the survey
-# reaches a sizeable share of them, so the interval carries the finite-population correction.
+# bootstrap over communities. The question is about every community of the city, of which the
+# survey reaches a known share, so the interval carries the finite-population correction (what it
+# assumes is said below).
 
 # %%
 scores = tables["assessment"].groupby("community_id", as_index=False)["score"].mean()
@@ -388,13 +396,24 @@ report.figure(fig, caption=f"Communities: mean {measures.label('assessment').low
               data=pairs[pairs["mean_sat_score"].notna()].drop(columns=["suppressed"], errors="ignore"))
 
 # %%
+r_d = fmt.estimate_digits(corr["estimate"], corr["ci_low"], corr["ci_high"])
+n_communities = int(tables["assessment"]["community_id"].nunique())
 report.md("Across **{n}** surveyed communities the observed correlation is **{r}**; the reliability of the "
           "community thermometer means is **{lam}**, and the corrected correlation is **{e}** (95% bootstrap "
-          "interval {l} to {h}). Assessment scores go with about **{r2}** of the variation in what residents "
-          "report.",
-          n=fmt.count(corr["n_units"]), r=fmt.number(corr["r_observed"], 2), lam=fmt.number(corr["reliability"], 2),
-          e=fmt.number(corr["estimate"], 2), l=fmt.number(corr["ci_low"], 2), h=fmt.number(corr["ci_high"], 2),
-          r2=fmt.percent(corr["estimate"] ** 2, 0))
+          "interval {l} to {h}). {r2} The survey reached {n} of the city's {N} assessed communities "
+          "({f}), so the bootstrap interval is narrowed by the finite-population correction, to {c} of its "
+          "width. That correction treats the surveyed communities as a simple random sample of the city's; "
+          "they were in fact drawn with probability proportional to size, and the correlation counts each "
+          "once, unweighted, so it speaks for every community only if the association is the same in large "
+          "and small ones: the correction accounts for how much of the city was observed, not for which "
+          "part.",
+          n=fmt.count(corr["n_units"]), r=fmt.number(corr["r_observed"], r_d), lam=fmt.number(corr["reliability"], 2),
+          e=fmt.number(corr["estimate"], r_d), l=fmt.number(corr["ci_low"], r_d), h=fmt.number(corr["ci_high"], r_d),
+          r2=(f"Assessment scores go with about **{fmt.percent(corr['estimate'] ** 2, 0)}** of the variation between "
+              "communities in their residents' mean satisfaction." if corr["ci_low"] > 0 else
+              "The interval includes zero: these data cannot tell whether the two go together at all."),
+          N=fmt.count(n_communities),
+          f=fmt.percent(corr["n_units"] / n_communities, 0), c=fmt.percent(corr["fpc"], 0))
 
 # %% [markdown]
 # ## Claims tested
@@ -406,10 +425,10 @@ report.md("Across **{n}** surveyed communities the observed correlation is **{r}
 # %%
 claim_shown, claim_data = verdicts.claims_table([
     {"claim": "6a. Assessment scores and residents' satisfaction go together (r > 0)", "estimate": corr["estimate"],
-     "ci": (corr["ci_low"], corr["ci_high"]), "unit": "correlation", "design": assessment.design, "digits": 2},
+     "ci": (corr["ci_low"], corr["ci_high"]), "unit": "correlation", "design": assessment.design, "digits": r_d},
     {"claim": "6b. ... but only weakly (r < 0.5)", "estimate": corr["estimate"] - 0.5,
      "ci": (corr["ci_low"] - 0.5, corr["ci_high"] - 0.5), "unit": "correlation minus 0.5", "direction": -1,
-     "design": assessment.design, "digits": 2},
+     "design": assessment.design, "digits": r_d},
 ])
 report.table(claim_shown, caption="The claims tested in this report, their design and verdict.", data=claim_data)
 
@@ -425,10 +444,10 @@ if checks is not None:
                            "should lie below it."))
     shown.append(report.table(pd.DataFrame({
         "Quantity": checks["label"],
-        "Corrected estimate (95% CI)": [fmt.interval(e, a, b, digits=2) for e, a, b in
+        "Corrected estimate (95% CI)": [fmt.interval(e, a, b, digits=r_d) for e, a, b in
                                         zip(checks["estimate"], checks["ci_low"], checks["ci_high"])],
-        "Uncorrected": fmt.number(corr["r_observed"], 2),
-        "Planted value": [fmt.number(t, 2) for t in checks["truth"]],
+        "Uncorrected": fmt.number(corr["r_observed"], r_d),
+        "Planted value": [fmt.number(t, r_d) for t in checks["truth"]],
         "Inside the interval": [fmt.yes_no(c) for c in checks["covered"]]}),
         caption="The correlation of claim 6 beside the value planted in the synthetic city.",
         data=checks.assign(uncorrected=corr["r_observed"])))
@@ -447,8 +466,9 @@ display(*shown)
 # - The small-area model borrows strength across sub-districts of a district; a sub-district that is
 #   unlike its district and was not sampled will be estimated poorly, and its MSE only partly says so.
 # - The correlation in claim 6 covers the communities the survey reached (drawn with probability
-#   proportional to size), which are larger on average than the rest; it is an association, not a
-#   sign that either quantity drives the other.
+#   proportional to size), which are larger on average than the rest, each counted once; it speaks
+#   for the city's communities as far as the association is the same in small ones, and it is an
+#   association, not a sign that either quantity drives the other.
 
 # %% [markdown]
 # ## Measures
@@ -456,7 +476,8 @@ display(*shown)
 # %%
 report.table(measures.glossary(["sat_service", "sat_service_top2", "sat_overall", "sat_overall_top2", "trust",
                                 "aware", "sat_score", "assessment", "share_60plus", "migrant_share"]),
-             caption="The measures of this report: definition, source and scale.")
+             caption="The measures of this report: definition, source and scale. The small-area model uses the "
+                     "two community shares averaged over each sub-district's communities, weighted by population.")
 
 # %% [markdown]
 # ## Methods and references

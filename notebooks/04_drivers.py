@@ -161,11 +161,22 @@ if "platform_event_study" in fits:
                     "why": f"adopted the platform in or before {roll['first']}, the first year observed: no year "
                            "before adoption to compare with" if roll["before"] else ""})
     hazard = fits["platform_hazard"]
+    hz_units = drivers.hazard_units(C["platform_hazard"].inputs(tables)[0], coverage["subdistrict_id"].unique())
+    hz_k = hz_units["status"].value_counts()
+    hz_why = [f"in the {fmt.count(hz_k[s])} sub-district{'' if hz_k[s] == 1 else 's'} where {what} (no information "
+              f"under {'its' if hz_k[s] == 1 else 'their'} own fixed effect)"
+              for s, what in (("no event", "no organisation set up a party organisation in any year"),
+                              ("all events", "every organisation at risk set one up")) if hz_k.get(s, 0)]
+    if hz_k.get("no row at risk", 0):
+        k = hz_k["no row at risk"]
+        hz_why.append(f"{'a further ' if k == 1 else fmt.count(k) + ' further '}sub-district{'' if k == 1 else 's'} "
+                      f"{'has' if k == 1 else 'have'} no organisation-year at risk (every organisation there had a "
+                      "party organisation from the first year observed)")
+    if len(hz_why) > 0:
+        hz_why[-1] += (f": the model uses {fmt.count(hz_k.get('used', 0))} of the {fmt.count(len(hz_units))} "
+                       "sub-districts")
     rows.insert(1, {"name": "platform_hazard", "unit": "organisation-years at risk", "rows": hazard.nobs,
-                    "used": hazard.info["fitted_rows"],
-                    "why": f"in the {fmt.count(hazard.info['dropped_groups'])} sub-districts where no organisation "
-                           "set up a party organisation in any year (no information under their own fixed effect)"
-                           if hazard.nobs > hazard.info["fitted_rows"] else ""})
+                    "used": hazard.info["fitted_rows"], "why": "; ".join(hz_why)})
 model_rows = pd.DataFrame(rows, columns=["name", "unit", "rows", "used", "why"])
 model_rows["left_out"] = model_rows["rows"] - model_rows["used"]
 model_rows["claims"] = [", ".join(str(c) for c in C[n].field_claims) for n in model_rows["name"]]
@@ -249,7 +260,7 @@ if "platform_event_study" in fits:
         "Years since adoption": [fmt.number(e, 0) for e in byE.index],
         "Estimate": ["placebo" if e < -1 else ("reference" if e == -1 else "effect") for e in byE.index],
         "Change in coverage, points (95% CI)": ["0 (reference)" if e == -1 else
-                                                fmt.interval(r.estimate, r.ci_low, r.ci_high, digits=1)
+                                                fmt.interval(r.estimate, r.ci_low, r.ci_high)
                                                 for e, r in byE.iterrows()],
         "p": [fmt.pvalue(p) for p in byE["p"]],
         "Adopting sub-districts": [fmt.count(k) if e != -1 else "–" for e, k in byE["n_treated"].items()]}),
@@ -269,16 +280,16 @@ if "platform_event_study" in fits:
         "in the adoption year{later}; averaged over event times {w}, it is **{a}** points. {late}For contrast, the "
         "static two-way fixed-effects regression gives {t} points: one number that mixes growing effects with "
         "comparisons against sub-districts already adopting.",
-        e0=fmt.interval(byE.loc[0, "estimate"], byE.loc[0, "ci_low"], byE.loc[0, "ci_high"], digits=1),
-        later=("" if e_last == 0 else f" and {fmt.interval(*byE.loc[e_last, ['estimate', 'ci_low', 'ci_high']], digits=1)} "
+        e0=fmt.interval(byE.loc[0, "estimate"], byE.loc[0, "ci_low"], byE.loc[0, "ci_high"]),
+        later=("" if e_last == 0 else f" and {fmt.interval(*byE.loc[e_last, ['estimate', 'ci_low', 'ci_high']])} "
                                       f"{e_last} year{'s' if e_last > 1 else ''} on"),
         w=f"{window[0]} to {e_last}" + ("" if full_window else f" (the years observed allow no later event time "
                                                               f"than {e_last})"),
-        a=fmt.interval(att["estimate"], att["ci_low"], att["ci_high"], digits=1),
+        a=fmt.interval(att["estimate"], att["ci_low"], att["ci_high"]),
         late=(f"Event times after {hi_w} come from the earliest adopters alone ({fmt.count(late['n_treated'].min())} "
               f"sub-districts at event time {int(late.index.max())}) and are left out of the average. "
               if len(late) else ""),
-        t=fmt.interval(tw["estimate"], tw["ci_low"], tw["ci_high"], digits=1))
+        t=fmt.interval(tw["estimate"], tw["ci_low"], tw["ci_high"]))
 else:
     shown = report.md("")
 shown
@@ -288,19 +299,21 @@ if "platform_event_study" in fits and pre["n"] == 0:
     shown = report.md("There is no placebo estimate: no adopting sub-district is observed two or more years before "
                       "adoption, so the data cannot check parallel trends.")
 elif "platform_event_study" in fits:
+    e_max_digits = fmt.estimate_digits(*byE.loc[pre["e_max_abs"], ["estimate", "ci_low", "ci_high"]])
     shown = report.md(
         "**Placebo checks.** {counts} {verdict}",
         counts=(f"{fmt.count(pre['n_cover_zero'])} of the {fmt.count(pre['n'])} estimates before adoption have a 95% "
                 "interval that includes zero; the largest in size is "
-                f"{fmt.number(byE.loc[pre['e_max_abs'], 'estimate'], 1)} points at event time "
+                f"{fmt.number(byE.loc[pre['e_max_abs'], 'estimate'], e_max_digits)} points at event time "
                 f"{fmt.number(pre['e_max_abs'], 0)} ({fmt.count(pre['n_treated_max_abs'])} adopting sub-districts)."
                 if pre["n"] > 1 else
-                f"The one estimate before adoption, {fmt.number(byE.loc[pre['e_max_abs'], 'estimate'], 1)} points at "
+                f"The one estimate before adoption, {fmt.number(byE.loc[pre['e_max_abs'], 'estimate'], e_max_digits)} "
+                "points at "
                 f"event time {fmt.number(pre['e_max_abs'], 0)} ({fmt.count(pre['n_treated_max_abs'])} adopting "
                 f"sub-districts), has a 95% interval that {'includes' if pre['n_cover_zero'] else 'excludes'} zero."),
         verdict=("The years before adoption show no sign of diverging trends; but with "
                  + ("intervals" if pre["n"] > 1 else "an interval") + " reaching "
-                 f"±{fmt.number(((placebo['ci_high'] - placebo['ci_low']) / 2).max(), 1)} points, the check cannot "
+                 f"±{fmt.number(((placebo['ci_high'] - placebo['ci_low']) / 2).max(), e_max_digits)} points, the check cannot "
                  "rule out pre-trends of that size." if pre["n_cover_zero"] == pre["n"] else
                  "Estimates before adoption that differ from zero cast doubt on parallel trends (or on no "
                  "anticipation), and with them on reading the estimates after adoption as effects."))
@@ -325,10 +338,14 @@ if "platform_hazard" in fits:
     hz = fits["platform_hazard"].term("treated")
     shown = report.md("Under these assumptions, the platform multiplies an uncovered organisation's yearly odds of "
                       "setting up a party organisation by **{o}** ({n} organisation-years at risk in {g} "
-                      "sub-districts).",
+                      "sub-districts{why}).",
                       o=fmt.interval(np.exp(hz["estimate"]), np.exp(hz["ci_low"]), np.exp(hz["ci_high"])),
                       n=fmt.count(fits["platform_hazard"].info["fitted_rows"]),
-                      g=fmt.count(fits["platform_hazard"].info["absorbed_groups"]))
+                      g=(f"all {fmt.count(len(hz_units))}" if fits["platform_hazard"].info["absorbed_groups"] ==
+                         len(hz_units) else f"{fmt.count(fits['platform_hazard'].info['absorbed_groups'])} of the "
+                                            f"{fmt.count(len(hz_units))}"),
+                      why="" if fits["platform_hazard"].info["absorbed_groups"] == len(hz_units) else
+                          "; Table 1 says why the others are left out")
 else:
     shown = report.md("*Claim 1 is not tested (see above), so neither is the hazard model.*")
 shown
@@ -437,8 +454,8 @@ if "participation" in fits:
     shown.append(report.md("Ten percentage points more residents aged 60+ go with **{p}** percentage points more "
                            "residents taking part; residents who know the centre take part {a} points more often "
                            "({n} respondents).",
-                           p=fmt.interval(s60["estimate"], s60["ci_low"], s60["ci_high"], scale=10, digits=1),
-                           a=fmt.interval(awp["estimate"], awp["ci_low"], awp["ci_high"], scale=100, digits=1),
+                           p=fmt.interval(s60["estimate"], s60["ci_low"], s60["ci_high"], scale=10),
+                           a=fmt.interval(awp["estimate"], awp["ci_low"], awp["ci_high"], scale=100),
                            n=fmt.count(part.nobs)))
 else:
     shown.append(report.md("*The data have no resident survey: the part of claim 4 on an older population is not "
@@ -487,12 +504,11 @@ if "satisfaction" in fits:
         "communities {se}{most}.",
         o1=fmt.interval(np.exp(ow["estimate"]), np.exp(ow["ci_low"]), np.exp(ow["ci_high"])),
         o2=fmt.interval(np.exp(oa["estimate"]), np.exp(oa["ci_low"]), np.exp(oa["ci_high"])), no=fmt.count(ordinal.nobs),
-        p=fmt.interval(mp["estimate"], mp["ci_low"], mp["ci_high"], se=mp["se"]),
-        a=fmt.interval(ma["estimate"], ma["ci_low"], ma["ci_high"], se=ma["se"]),
-        w=fmt.interval(mw["estimate"], mw["ci_low"], mw["ci_high"], se=mw["se"]), nm=fmt.count(mixed.nobs),
-        sd=fmt.number(vcs["sd(district_id)"], se=sds.set_index("term").loc["sd(district_id)", "se"]),
-        sc=fmt.number(vcs["sd(community_id)"], se=sds.set_index("term").loc["sd(community_id)", "se"]),
-        se=fmt.number(vcs["sd(residual)"], se=sds.set_index("term").loc["sd(residual)", "se"]),
+        p=fmt.interval(mp["estimate"], mp["ci_low"], mp["ci_high"]),
+        a=fmt.interval(ma["estimate"], ma["ci_low"], ma["ci_high"]),
+        w=fmt.interval(mw["estimate"], mw["ci_low"], mw["ci_high"]), nm=fmt.count(mixed.nobs),
+        **{k: fmt.number(vcs[t], fmt.estimate_digits(*sds.set_index("term").loc[t, ["estimate", "ci_low", "ci_high"]]))
+           for k, t in (("sd", "sd(district_id)"), ("sc", "sd(community_id)"), ("se", "sd(residual)"))},
         most=": most of the variation lies between residents" if vcs.idxmax() == "sd(residual)" else "")
 else:
     shown = report.md("")
@@ -516,7 +532,11 @@ if "mediation" in fits:
                                                          ("a", "b", "indirect", "direct", "total")}, header="Path"),
                          caption="Awareness, taking part and the satisfaction thermometer: the two paths (a, b), the "
                                  "path through taking part (a × b), the direct path and the total, with 95% community "
-                                 "bootstrap intervals.",
+                                 "bootstrap intervals. Both models use the "
+                                 f"{fmt.count(model_rows.set_index('name').loc['mediation', 'used'])} respondents who "
+                                 "answered all three items and district fixed effects, so path a and path b differ "
+                                 "slightly from the coefficients of the linear probability model and of the mixed "
+                                 "model listed with the association models below (other respondents; random intercepts).",
                          data=med.terms.assign(label=med.terms["term"].map(C["mediation"].labels)))
 else:
     shown = report.md("*The data have no resident survey: claim 5 is not tested.*")
@@ -614,14 +634,12 @@ if DESIGN_NAMES:
     separated = compare.loc[~compare["estimable"], "claim"].unique()
     design_unestimable = compare[compare["claim"].isin(separated) & ~compare["estimable"]]
     compare = compare[~compare["claim"].isin(separated)].reset_index(drop=True)
-    row_digits = [fmt.digits_for(min(a, b)) for a, b in zip(compare["se"], compare["se_design"])]
     shown = report.table(pd.DataFrame({
         "Model": compare["model"], "Coefficient": compare["label"],
-        "Model-based (95% CI)": [fmt.interval(e, lo, h, digits=g) for e, lo, h, g in
-                                 zip(compare["estimate"], compare["ci_low"], compare["ci_high"], row_digits)],
-        "Design-based (95% CI)": [fmt.interval(e, lo, h, digits=g) for e, lo, h, g in
-                                  zip(compare["estimate_design"], compare["ci_low_design"], compare["ci_high_design"],
-                                      row_digits)],
+        "Model-based (95% CI)": [fmt.interval(e, lo, h) for e, lo, h in
+                                 zip(compare["estimate"], compare["ci_low"], compare["ci_high"])],
+        "Design-based (95% CI)": [fmt.interval(e, lo, h) for e, lo, h in
+                                  zip(compare["estimate_design"], compare["ci_low_design"], compare["ci_high_design"])],
         "Difference, in model-based SEs": [fmt.number(z, 1) for z in compare["difference_se"]],
         "SE ratio, design-based to model-based": [fmt.number(r, 2) for r in compare["se_ratio"]]}),
         caption="The survey models' coefficients, model-based (as above) and design-based (survey weights, strata, "
@@ -645,7 +663,9 @@ if DESIGN_NAMES and len(compare):
     big = compare.loc[compare["difference_se"].abs().idxmax()]
     within1 = int((compare["difference_se"].abs() <= 1).sum())
     spec_part = abs(big["specification"]) > 1e-6 * max(abs(big["estimate"]), big["se"])
-    dg = fmt.digits_for(min(big["se"], big["se_design"]))
+    dm = fmt.estimate_digits(big["estimate"], big["ci_low"], big["ci_high"])
+    dd = fmt.estimate_digits(big["estimate_design"], big["ci_low_design"], big["ci_high_design"])
+    dg = max(dm, dd)
     eq_ratio = compare["se_equal"] / compare["se"]
     close = bool(((eq_ratio - 1).abs() <= 0.15).all())
     side = {k: np.sign(compare[f"ci_low{k}"].clip(lower=0)) - np.sign((-compare[f"ci_high{k}"]).clip(lower=0))
@@ -670,7 +690,7 @@ if DESIGN_NAMES and len(compare):
         "two fits use the same respondents, so it is not a test.",
         k=(f"All {fmt.count(within1)}" if within1 == len(compare) else
            f"{fmt.count(within1)} of the {fmt.count(len(compare))}"), outcome=big["label"].split(": ")[0].lower(),
-        what=drivers.term_text(big["label"]), m=fmt.number(big["estimate"], dg), d=fmt.number(big["estimate_design"], dg),
+        what=drivers.term_text(big["label"]), m=fmt.number(big["estimate"], dm), d=fmt.number(big["estimate_design"], dd),
         diff=fmt.number(big["difference"], dg + 1), z=fmt.number(big["difference_se"], 1),
         split=(f", of which {fmt.number(big['weighting'], dg + 1)} comes from the weights and "
                f"{fmt.number(big['specification'], dg + 1)} from the change of model (with every respondent weighted "
@@ -770,6 +790,9 @@ display(shown, report.md("Not tested, because the data cannot estimate the coeff
 # %%
 # Synthetic data only: the generator's effects are known, so the estimates can be set beside them.
 estimates = pd.concat([C[n].estimates(f).assign(claim=n) for n, f in fits.items()], ignore_index=True) if fits else None
+if estimates is not None and "platform_event_study" in fits:  # the average's label names the event times it spans
+    estimates.loc[estimates["key"] == "platform_att", "label"] = (
+        f"Platform effect on coverage, average of event times {window[0]} to {window[-1]} (points)")
 # the planted average effect spans event times 0-3: an average over fewer is another quantity
 comparable = (estimates if estimates is None or "platform_event_study" not in fits or full_window
               else estimates[estimates["key"] != "platform_att"])
@@ -897,9 +920,7 @@ UNITS = {"platform_event_study": "percentage points", "platform_hazard": "log-od
 for r in (estimates[(estimates["key"] != "") & np.isfinite(estimates["ci_low"] + estimates["ci_high"])].itertuples()
           if estimates is not None else []):
     findings.record(drivers.finding_name(r.key), r.estimate, ci=(r.ci_low, r.ci_high), unit=UNITS[r.claim],
-                    truth=truth_value(truth, r.key), note=C[r.claim].describe(),
-                    label=(f"Platform effect on coverage, average of event times {window[0]} to {window[-1]} (points)"
-                           if r.key == "platform_att" else r.label))
+                    truth=truth_value(truth, r.key), note=C[r.claim].describe(), label=r.label)
 if "platform_event_study" in fits:
     findings.record("platform_att_twfe", tw["estimate"], ci=(tw["ci_low"], tw["ci_high"]), unit="percentage points",
                     note="static two-way fixed effects, for contrast (biased under staggered timing)",

@@ -116,14 +116,17 @@ if top is None:
                      what="every measure shown" if (d["verdict"] == "not distinguishable").all() else alike or "no measure")
 else:
     t, scale, pct = d.loc[top], profile.SCALE[top], "%" if profile.SCALE[top] == 100 else ""
-    k = next(j for j in range(profile.DIGITS, 4) if fmt.number(t["estimate"] * scale, j) not in
-             (fmt.number(t["lower"] * scale, j), fmt.number(t["upper"] * scale, j)))
+    # the value's own digits; more only where it would print as the limit it lies outside
+    k = next((j for j in range(profile.digits(t["estimate"], t["ci_low"], t["ci_high"], top), 4)
+              if fmt.number(t["estimate"] * scale, j) not in (fmt.number(t["lower"] * scale, j),
+                                                             fmt.number(t["upper"] * scale, j))), 3)
     text = report.md("**What stands out.** {name} stands out on **{label}**: {v} against {c} for the city, {rel} {side} "
                      "in relative terms and outside the overdispersion-adjusted 95% limits ({ll} to {ul} at the "
                      "district's size). Among the districts it is placed {rank}.{also}{rest}",
                      name=name, label=say[top],
                      v=fmt.interval(t["estimate"], t["ci_low"], t["ci_high"], digits=k, scale=scale, unit=pct),
-                     c=fmt.number(t["city"] * scale, k) + pct, rel=fmt.percent(abs(t["gap"]), 0),
+                     c=fmt.number(t["city"] * scale, profile.digits(t["city"], t["city_low"], t["city_high"], top)) + pct,
+                     rel=fmt.percent(abs(t["gap"]), 0),
                      side="higher" if t["verdict"] == "above" else "lower",
                      ll=fmt.number(t["lower"] * scale, k), ul=fmt.number(t["upper"] * scale, k),
                      rank=verdicts.rank_statement(t["rank"], t["rank_low"], t["rank_high"], int(t["ranked"])),
@@ -247,9 +250,10 @@ if check is not None:
                       "registration probability. The member-weighted mean over {name}'s communities is **{t}**; the "
                       "observed rate, {e}, has a 95% interval that {verb} it. Across the city's {k} districts, **{c}** "
                       "of the intervals contain their planted rate; about one in twenty should miss, and the data are "
-                      "one draw of the synthetic city.", name=name, t=fmt.percent(mine["truth"], profile.DIGITS),
-                      e=fmt.interval(mine["estimate"], mine["ci_low"], mine["ci_high"], scale=100, unit="%",
-                                     digits=profile.DIGITS),
+                      "one draw of the synthetic city.", name=name,
+                      t=fmt.percent(mine["truth"], profile.digits(mine["estimate"], mine["ci_low"], mine["ci_high"],
+                                                                  "registration")),
+                      e=fmt.interval(mine["estimate"], mine["ci_low"], mine["ci_high"], scale=100, unit="%"),
                       verb="contains" if mine["inside"] else "misses", k=len(check), c=fmt.count(check["inside"].sum()))
 else:
     shown = report.md("")

@@ -239,3 +239,21 @@ def test_findings_update_refuses_an_incomplete_or_foreign_site(tmp_path, capsys)
     assert verify.findings_main([*args, "--update"]) == 2
     assert "built with parameters (year=2023)" in capsys.readouterr().err
     assert verify.findings_main(["--site", str(tmp_path / "nowhere"), "--update"]) == 2
+
+
+def test_the_findings_table_prints_an_estimate_as_the_prose_does():
+    """The table and a sentence that formats the same interval with fmt.interval agree digit for digit."""
+    from helpers.publish import findings, fmt
+
+    cases = [(19.31, (12.84, 25.73), "points", "19 (13 to 26)"),
+             (37.31, (34.52, 40.27), "% of residents", "37.3% (34.5 to 40.3)"),
+             (0.0855, (0.071, 0.100), "correlation", "0.086 (0.071 to 0.100)"),
+             (0.0208, None, "points (1-5)", "0.021"),
+             (3.0, None, "districts", "3")]
+    items = [findings.Finding(name=f"f{i}", value=v, ci=ci, unit=u) for i, (v, ci, u, _) in enumerate(cases)]
+    shown = findings.table(items)["Estimate (95% CI)"].tolist()
+    assert shown == [c[3] for c in cases]
+    for (v, ci, u, _), text in zip(cases, shown):
+        lo, hi = ci if ci else (None, None)
+        unit = "%" if u.startswith("%") else ""
+        assert fmt.interval(v, lo, hi, unit=unit) == text

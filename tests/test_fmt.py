@@ -51,3 +51,38 @@ def test_a_bound_of_an_interval_that_excludes_zero_never_prints_as_zero():
     assert fmt.interval(-10, -21, -0.3, digits=0) == "−10 (−21 to −0.3)"
     assert fmt.interval(0.5, -0.001, 1.0, digits=2) == "0.50 (0.00 to 1.00)"  # spans zero: as it was
     assert fmt.interval(0.3, 0.2, 0.4, digits=1) == "0.3 (0.2 to 0.4)"
+
+
+def test_one_rule_digits_come_from_the_interval_width_not_a_separate_se():
+    # 19.3 (12.8 to 25.7): width 12.9 implies se 3.29, whose first digit is 3 -> no decimals, whatever se
+    # a caller holds (a t interval on few degrees of freedom is wider than 1.96 se)
+    assert fmt.estimate_digits(19.3, 12.8, 25.7) == 0
+    assert fmt.interval(19.3, 12.8, 25.7) == "19 (13 to 26)"
+    assert fmt.interval(19.3, 12.8, 25.7, se=2.4) == "19 (13 to 26)"
+    # width 5.8 implies se 1.48 (first digit 1 -> one further): one decimal
+    assert fmt.estimate_digits(0.373, 0.345, 0.403, scale=100, unit="%") == 1
+    assert fmt.interval(0.373, 0.345, 0.403, scale=100, unit="%") == "37.3% (34.5 to 40.3)"
+    # the level of the interval sets the implied standard error: a 50% interval of the same width is
+    # about three times as precise
+    assert fmt.estimate_digits(1.0, 0.9, 1.1) == 2 and fmt.estimate_digits(1.0, 0.9, 1.1, level=0.5) == 1 + 1
+
+
+@pytest.mark.parametrize("args, kwargs, digits", [
+    ((0.0208,), {}, 3),                              # no interval, no se: three significant digits, 3 decimals at most
+    ((12.0,), {}, 0),                                # a whole number: none
+    ((0.00208,), {"se": 0.0004}, 4),                 # no interval: the se (not capped at three)
+    ((0.0208, None, 0.03), {"se": 0.004}, 3),        # half an interval is no interval
+    ((0.633, 0.629, 0.637), {"scale": 100, "unit": "%"}, 1),   # percentages: one decimal at most
+    ((0.633, 0.629, 0.637), {"scale": 100}, 2),      # the same numbers not as a percentage
+    ((1.0, 1.0, 1.0), {"scale": 100, "unit": "%"}, 0),         # a collapsed interval: the estimate's own
+])
+def test_estimate_digits_cases(args, kwargs, digits):
+    assert fmt.estimate_digits(*args, **kwargs) == digits
+
+
+def test_percent_and_interval_agree_on_the_rule():
+    share, lo, hi = 0.2674, 0.1612, 0.3735
+    d = fmt.estimate_digits(share, lo, hi, scale=100, unit="%")
+    assert d == 0 and fmt.percent(share, d) == "27%"
+    assert fmt.interval(share, lo, hi, scale=100, unit="%") == "27% (16 to 37)"
+    assert fmt.percent(0.5834, se=0.0004) == "58.3%"  # precise, but one decimal at most

@@ -631,7 +631,9 @@ def test_index_map_names_every_district_unambiguously(tables, long, ids):
     import shapely
 
     from helpers.viz import labels as vlabels
+    from helpers.viz import style
 
+    style.use_project_style()  # as every report does (the fonts decide what fits)
     districts = tables["districts"]
     spec, _ = ix.index_spec(long)
     scores = spec.compute(ix.indicator_matrix(long)).scores
@@ -659,3 +661,40 @@ def test_index_map_names_every_district_unambiguously(tables, long, ids):
     # area labels (each knows its district), each inside it or a callout: none left at a point that may spill
     assert all(t.region is not None and t.placement in ("inside", "callout") for t in res.labels)
     plt.close(fig)
+
+
+def test_hazard_units_account_for_every_sub_district_as_the_fixed_effects_logit_does():
+    """hazard_units' statuses agree with what the absorbed logit itself drops and keeps, and the units with
+    no row at risk, which the fit never sees, are counted too."""
+    from helpers.studies import drivers
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for s, (n, kind) in enumerate([(40, "mixed")] * 6 + [(12, "none"), (5, "all"), (1, "none")]):
+        x = rng.normal(size=n)
+        y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(x - 0.5)))).astype(int) if kind == "mixed" else \
+            np.full(n, int(kind == "all"))
+        if kind == "mixed":
+            y[:2] = [0, 1]
+        rows.append(pd.DataFrame({"subdistrict_id": f"S{s}", "x": x, "event": y}))
+    at_risk = pd.concat(rows, ignore_index=True)
+    units = [f"S{s}" for s in range(10)]  # S9 has no row at risk
+    u = drivers.hazard_units(at_risk, units)
+    assert u["subdistrict_id"].tolist() == units
+    assert u.set_index("subdistrict_id")["status"].to_dict() == {
+        **{f"S{s}": "used" for s in range(6)}, "S6": "no event", "S7": "all events", "S8": "no event",
+        "S9": "no row at risk"}
+    from helpers.stats import specs
+
+    spec = specs.GLMSpec("event ~ x", absorb="subdistrict_id", cluster="subdistrict_id")
+    fit = spec.fit(at_risk)
+    assert fit.info["absorbed_groups"] == (u["status"] == "used").sum()
+    assert fit.info["dropped_groups"] == u["status"].isin(["no event", "all events"]).sum()
+    assert fit.info["fitted_rows"] == u.loc[u["status"] == "used", "rows"].sum()
+    # the coefficient table reports the rows the fit used, as Table 1 of the report does
+    claim = claims.Claim("toy_hazard", (1,), "toy", "staggered roll-out", (), lambda t: (t,), spec,
+                         labels={"x": "Toy: x (log-odds)"})
+    t = drivers.coef_table({"Toy": (claim, fit)})
+    assert t["nobs"].tolist() == [fit.info["fitted_rows"]] and fit.nobs == len(at_risk)
+    with pytest.raises(KeyError, match="event"):
+        drivers.hazard_units(at_risk.drop(columns="event"), units)

@@ -153,3 +153,25 @@ def test_calibration_shift_moves_towards_the_census_mix():
     np.testing.assert_allclose(s["after"], after.loc[s.index, "estimate"], rtol=1e-12)
     np.testing.assert_allclose(s["difference"], s["after"] - s["before"], rtol=1e-12)
     assert (s["difference"] < 0).all()
+
+
+def test_per_ten_points_matches_a_regression_on_the_share_in_tens_of_points():
+    """Restating a slope per 10 percentage points equals refitting with the share counted in tens of points."""
+    import statsmodels.formula.api as smf
+
+    from helpers.stats.models import tidy
+    from helpers.studies import satisfaction as sat
+
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame({"share": rng.uniform(0, 0.5, 200), "other": rng.normal(size=200)})
+    d["y"] = 3 + 2.4 * d["share"] + 0.3 * d["other"] + rng.normal(0, 0.5, 200)
+    per_unit = tidy(smf.ols("y ~ share + other", d).fit())
+    tens = tidy(smf.ols("y ~ share10 + other", d.assign(share10=10 * d["share"])).fit()).set_index("term")
+    got = sat.per_ten_points(per_unit, ["share"]).set_index("term")
+    for col in ("estimate", "se", "ci_low", "ci_high"):
+        assert got.loc["share", col] == pytest.approx(tens.loc["share10", col], rel=1e-9)
+        assert got.loc["other", col] == pytest.approx(tens.loc["other", col], rel=1e-9)
+    assert got.loc["share", "p"] == pytest.approx(tens.loc["share10", "p"], rel=1e-9)
+    assert got.loc["share", "per"] == "10 percentage points" and got.loc["other", "per"] == ""
+    assert per_unit.loc[per_unit["term"] == "share", "estimate"].iloc[0] == pytest.approx(
+        10 * got.loc["share", "estimate"])  # the input is left alone

@@ -177,7 +177,13 @@ def load_dir(directory: str | os.PathLike) -> dict[str, list[dict]]:
 
 def table(items: list[Finding] | None = None):
     """The findings for a reader (:class:`pandas.DataFrame`): ``Finding`` (label), ``Estimate (95% CI)``
-    formatted by :mod:`helpers.publish.fmt` with its unit, and ``Planted value`` when any finding has one."""
+    formatted by :mod:`helpers.publish.fmt` with its unit, and ``Planted value`` when any finding has one.
+
+    Digits follow the site's one rule, :func:`helpers.publish.fmt.estimate_digits`: from the recorded
+    interval's width (percentages, units starting with ``%``, at most one decimal), else three
+    significant digits (none for whole numbers). A report's prose that prints the same estimate with
+    :func:`helpers.publish.fmt.interval` (or with ``fmt.estimate_digits`` of the same interval) prints it
+    with the same digits. The planted value takes the estimate's digits."""
     import pandas as pd
 
     from helpers.publish import fmt
@@ -188,11 +194,7 @@ def table(items: list[Finding] | None = None):
         lo, hi = f.ci if f.ci is not None else (None, None)
         unit = "%" if f.unit.startswith("%") else ""
         rest = f.unit[1:].strip() if unit else f.unit
-        digits = None
-        if lo is not None:
-            digits = fmt.digits_for((hi - lo) / 3.92, f.value)
-        if unit == "%":  # percentages to one decimal at most, as in the reports' prose
-            digits = min(fmt.digits_for(None, f.value) if digits is None else digits, 1)
+        digits = fmt.estimate_digits(f.value, lo, hi, unit=unit, level=f.level)
         text = fmt.interval(f.value, lo, hi, unit=unit, digits=digits)
         truth = "" if f.truth is None else fmt.number(f.truth, digits)
         rows.append({"Finding": f.label or f.name, "Estimate (95% CI)": text, "Unit": rest, "Planted value": truth})

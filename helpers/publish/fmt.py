@@ -8,9 +8,16 @@ Rules (applied everywhere, so that the same number reads the same on every page)
   (``4.2 points``). A column of a table uses one kind and one number of decimals.
 - Decimals follow the precision of the estimate: down to the first significant digit of its
   standard error (one further when that digit is 1 or 2), between 0 and 4 (``1.210 (1.193 to
-  1.227)`` for a standard error of 0.0085, ``7.9 (3.7 to 12.2)`` for 2.2); one column of a table
-  uses one number of decimals (:func:`column_digits`); an estimate without an uncertainty keeps
-  three significant digits.
+  1.227)`` for a standard error of 0.0085, ``7.9 (3.7 to 12.2)`` for 2.2). **One rule for every
+  estimate, wherever it is printed** (:func:`estimate_digits`): an estimate with an interval takes
+  its decimals from the interval's width (the standard error it implies, ``width / (2 z)``), so the
+  prose, a report's tables, its headline findings and the index, which all hold the interval, print
+  the same quantity with the same digits; an estimate without an interval takes them from its
+  standard error, and one with neither keeps three significant digits, at most three decimals
+  (whole numbers none).
+  Percentages keep one decimal at most (:data:`PERCENT_MAX_DIGITS`). A column of bare numbers
+  (no intervals: before/after values, standard errors) uses one number of decimals
+  (:func:`column_digits`).
 - Intervals are written ``estimate (low to high)``. An interval that collapses at the precision
   shown - a rate of 0 or 100% with no uncertainty, a fully shrunk estimate - is written without
   its interval and with a note (:func:`interval` returns the note's marker).
@@ -25,7 +32,7 @@ import math
 
 import numpy as np
 
-__all__ = ["MISSING", "DEGENERATE_NOTE", "digits_for", "column_digits", "number", "count", "percent", "points",
+__all__ = ["MISSING", "DEGENERATE_NOTE", "PERCENT_MAX_DIGITS", "BARE_MAX_DIGITS", "digits_for", "estimate_digits", "column_digits", "number", "count", "percent", "points",
            "interval", "pvalue", "yes_no", "ordinal", "share_or_count"]
 
 #: Text for a missing value.
@@ -33,6 +40,11 @@ MISSING = "–"
 #: The footnote marker and text for intervals that collapse at the precision shown.
 DEGENERATE_NOTE = ("†", "no sampling uncertainty at this precision: every unit counted, or the estimate rests on "
                          "the model alone")
+#: An estimate with neither an interval nor a standard error keeps three significant digits but at most
+#: this many decimals (``0.0208`` prints ``0.021``): with no stated uncertainty, more would be false precision.
+BARE_MAX_DIGITS = 3
+#: Percentages are printed with at most this many decimals, however precise (``63.3%``, not ``63.27%``).
+PERCENT_MAX_DIGITS = 1
 
 
 def _finite(x) -> bool:
@@ -55,6 +67,57 @@ def digits_for(se: float | None = None, estimate: float | None = None, max_digit
         e = abs(float(estimate))
         return int(min(max(2 - math.floor(math.log10(e)), 0), max_digits))
     return 0
+
+
+def _z(level: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(0.5 + float(level) / 2)
+
+
+def estimate_digits(estimate=None, low=None, high=None, *, se=None, scale: float = 1.0, unit: str = "",
+                    level: float = 0.95, max_digits: int = 4) -> int:
+    """The decimals of one estimate: the site's one rule (see the module's docstring).
+
+    Parameters
+    ----------
+    estimate : number or None
+        The estimate (on its own scale; ``scale`` multiplies it).
+    low, high : numbers or None
+        Its interval at ``level``. When both are finite and ``high > low``, the decimals come from
+        the interval alone: :func:`digits_for` of the standard error it implies,
+        ``(high - low) * scale / (2 z)`` with ``z`` the normal quantile of ``level`` (1.96 at 95%).
+        A prose sentence, a table and the headline findings that hold the same interval therefore
+        print the estimate with the same digits.
+    se : number or None
+        Used only without an interval: :func:`digits_for` of ``se * scale``.
+    scale : float
+        The factor from the estimate's scale to the one printed (100 for shares shown as %).
+    unit : str
+        ``"%"`` caps the decimals at :data:`PERCENT_MAX_DIGITS`.
+    level : float
+        The interval's coverage.
+    max_digits : int
+        The most decimals ever printed.
+
+    Returns
+    -------
+    int
+        The number of decimals. With neither an interval nor a standard error: 0 for a whole
+        number, else three significant digits of ``estimate * scale``, at most
+        :data:`BARE_MAX_DIGITS` decimals.
+    """
+    d = None
+    if _finite(low) and _finite(high) and float(high) > float(low):
+        d = digits_for((float(high) - float(low)) * scale / (2 * _z(level)), max_digits=max_digits)
+    elif _finite(se) and float(se) > 0:
+        d = digits_for(float(se) * scale, max_digits=max_digits)
+    elif _finite(estimate):
+        e = float(estimate) * scale
+        d = 0 if e.is_integer() else digits_for(None, e, max_digits=min(max_digits, BARE_MAX_DIGITS))
+    else:
+        d = 0
+    return min(d, PERCENT_MAX_DIGITS) if unit == "%" else d
 
 
 def column_digits(ses, estimates=None, max_digits: int = 4) -> int:
@@ -86,10 +149,12 @@ def count(n) -> str:
 
 
 def percent(share, digits: int = 1, se: float | None = None) -> str:
-    """A share (0-1) as a percentage: ``0.5834`` -> ``58.3%`` (``digits`` decimals, or from ``se``)."""
+    """A share (0-1) as a percentage: ``0.5834`` -> ``58.3%`` (``digits`` decimals, or from ``se``, at most
+    :data:`PERCENT_MAX_DIGITS`). A share printed beside its interval takes
+    ``digits=estimate_digits(share, low, high, scale=100, unit="%")``, as :func:`interval` does."""
     if not _finite(share):
         return MISSING
-    d = digits_for(100 * float(se)) if se is not None and _finite(se) else digits
+    d = estimate_digits(share, se=se, scale=100, unit="%") if se is not None and _finite(se) else digits
     return number(100 * float(share), d) + "%"
 
 
@@ -99,25 +164,22 @@ def points(diff_share, digits: int = 1) -> str:
 
 
 def interval(estimate, low, high, digits: int | None = None, scale: float = 1.0, unit: str = "",
-             se: float | None = None) -> str:
+             se: float | None = None, level: float = 0.95) -> str:
     """``estimate (low to high)`` with one number of decimals; ``unit`` is appended to the estimate
     (``"%"`` gives ``58.3% (56.7 to 59.8)``). ``scale`` multiplies all three (100 for shares shown as
-    percentages). Decimals: ``digits``, else from ``se``, else from the half-width of the interval.
+    percentages). Decimals: ``digits``, else the site's one rule, :func:`estimate_digits` (from the
+    interval's width; ``se`` counts only when the interval is missing).
 
     An interval that collapses at the precision shown (low and high print as the estimate) is
     written as the estimate followed by the :data:`DEGENERATE_NOTE` marker."""
     if not _finite(estimate):
         return MISSING
     e = float(estimate) * scale
-    if not (_finite(low) and _finite(high)):
-        if digits is None and e.is_integer():
-            return count(e) + unit
-        d = digits_for(None, e) if digits is None else digits
-        return number(e, d) + unit
-    lo, hi = float(low) * scale, float(high) * scale
     if digits is None:
-        ref = float(se) * scale if _finite(se) else (hi - lo) / 3.92
-        digits = digits_for(ref if ref > 0 else None, e)
+        digits = estimate_digits(estimate, low, high, se=se, scale=scale, unit=unit, level=level)
+    if not (_finite(low) and _finite(high)):
+        return (count(e) if digits == 0 and e.is_integer() else number(e, digits)) + unit
+    lo, hi = float(low) * scale, float(high) * scale
     a, b, c = number(e, digits), number(lo, digits), number(hi, digits)
     if a == b == c:
         return f"{a}{unit}{DEGENERATE_NOTE[0]}"

@@ -8,6 +8,7 @@ only counts, collects and lays out what they return. The report's sentences are 
 * :func:`model_variables` - the columns of an analysis frame that a specification uses.
 * :func:`item_nonresponse` - rows missing each (group of) model variables, and the complete rows.
 * :func:`adoption_summary` - sub-districts by when they adopted, relative to the years observed.
+* :func:`hazard_units` - which sub-districts the hazard model uses, and why it leaves the others out.
 * :func:`twfe` - the naive two-way fixed-effects difference-in-differences (for contrast).
 * :func:`pretrend_summary` - how many pre-adoption (placebo) estimates are compatible with 0.
 * :func:`average_predictions` - mean predicted outcome of a fit with some regressors set.
@@ -29,7 +30,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-__all__ = ["model_variables", "item_nonresponse", "adoption_summary", "twfe", "pretrend_summary",
+__all__ = ["model_variables", "item_nonresponse", "adoption_summary", "hazard_units", "twfe", "pretrend_summary",
            "average_predictions", "coef_table", "coef_plot", "term_text", "format_rows", "finding_name", "equal_weights_fit",
            "design_comparison",
            "weight_variation"]
@@ -123,6 +124,41 @@ def adoption_summary(panel: pd.DataFrame, adoption: pd.DataFrame, unit: str = "s
             "identifiable": bool(len(mid) > 0 and (later + never > 0 or len(cohorts) > 1))}
 
 
+def hazard_units(at_risk: pd.DataFrame, units, unit: str = "subdistrict_id", event: str = "event") -> pd.DataFrame:
+    """Every sub-district (``units``) and whether the discrete-time hazard model with its fixed effect uses it.
+
+    A unit's fixed effect absorbs its level, so the model learns from a unit only when some of its
+    rows at risk have the event and some do not; a unit with no row at risk (every organisation had a
+    party organisation from the first year observed) is not in the data at all.
+
+    Parameters
+    ----------
+    at_risk : DataFrame
+        The organisation-years at risk (:func:`helpers.studies.claims.hazard_frame`): ``unit`` and ``event``.
+    units : iterable
+        Every unit of the city (e.g. the boundaries' ``subdistrict_id``).
+    unit, event : str
+        Column names.
+
+    Returns
+    -------
+    DataFrame
+        One row per unit: ``unit``, ``rows`` (rows at risk), ``events`` and ``status``: ``"used"``,
+        ``"no row at risk"``, ``"no event"`` or ``"all events"`` (the last two are dropped by the
+        fixed-effects logit of :mod:`helpers.stats.models`).
+    """
+    missing = [c for c in (unit, event) if c not in at_risk.columns]
+    if missing:
+        raise KeyError(f"hazard_units: at_risk has no column {missing}; it needs {unit!r} and {event!r}")
+    g = at_risk.groupby(unit)[event].agg(rows="size", events="sum")
+    out = pd.DataFrame({unit: pd.Index(pd.unique(pd.Series(list(units))))})
+    out = out.merge(g, left_on=unit, right_index=True, how="left")
+    out[["rows", "events"]] = out[["rows", "events"]].fillna(0).astype(int)
+    out["status"] = np.select([out["rows"] == 0, out["events"] == 0, out["events"] == out["rows"]],
+                              ["no row at risk", "no event", "all events"], "used")
+    return out
+
+
 def twfe(panel: pd.DataFrame, adoption: pd.DataFrame, unit: str = "subdistrict_id", time: str = "year",
          outcome: str = "coverage", cohort: str = "platform_year"):
     """The static two-way fixed-effects DiD ``outcome ~ treated + C(unit) + C(time)``, clustered by unit.
@@ -191,6 +227,13 @@ def average_predictions(fit, scenarios: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _rows_fitted(fit) -> int:
+    """The rows a fit used: for a model with absorbed fixed effects, those left after dropping the groups
+    that carry no information (``info["fitted_rows"]``); else ``nobs``."""
+    info = getattr(fit, "info", None) or {}
+    return int(info["fitted_rows"]) if info.get("absorbed") and "fitted_rows" in info else int(fit.nobs)
+
+
 def coef_table(fits: dict, scales: dict | None = None, terms: dict | None = None) -> pd.DataFrame:
     """The labelled coefficients of several claims' fits, one row each.
 
@@ -205,7 +248,9 @@ def coef_table(fits: dict, scales: dict | None = None, terms: dict | None = None
     -------
     DataFrame
         ``model, claim, term, label`` (the claim's label), ``key`` (the ground-truth key, empty where
-        none), ``scale, estimate, se, ci_low, ci_high, p, nobs``.
+        none), ``scale, estimate, se, ci_low, ci_high, p, nobs`` (the rows the model was fitted on:
+        a model with absorbed fixed effects leaves out the groups that carry no information, see
+        ``info["fitted_rows"]``).
     """
     rows = []
     for model, (claim, fit) in fits.items():
@@ -219,7 +264,7 @@ def coef_table(fits: dict, scales: dict | None = None, terms: dict | None = None
             rows.append({"model": model, "claim": claim.name, "term": t, "label": r["label"], "key": r["key"],
                          "scale": (scales or {}).get(model, ""), "estimate": float(r["estimate"]),
                          "se": float(r["se"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
-                         "p": float(r["p"]), "nobs": int(fit.nobs)})
+                         "p": float(r["p"]), "nobs": _rows_fitted(fit)})
     cols = ["model", "claim", "term", "label", "key", "scale", "estimate", "se", "ci_low", "ci_high", "p", "nobs"]
     return pd.DataFrame(rows, columns=cols)
 
@@ -308,7 +353,8 @@ def format_rows(df: pd.DataFrame, labels: dict, key: str = "term", header: str =
     Returns
     -------
     DataFrame
-        ``header``, ``Estimate (95% CI)`` (decimals from each row's standard error, else its interval),
+        ``header``, ``Estimate (95% CI)`` (decimals by the site's one rule,
+        :func:`helpers.publish.fmt.estimate_digits`: from each row's interval, else its standard error),
         and ``SE`` and ``p`` (``"< 0.001"``) when ``df`` has them; missing values as an en dash.
     """
     from helpers.publish import fmt
@@ -318,8 +364,8 @@ def format_rows(df: pd.DataFrame, labels: dict, key: str = "term", header: str =
         raise KeyError(f"format_rows: no rows with {key} in {missing}; present: {list(df[key])}")
     d = df.set_index(key).loc[list(labels)]
     se = d["se"].to_numpy(float) * scale if "se" in d else np.full(len(d), np.nan)
-    digits = [fmt.digits_for(s if np.isfinite(s) and s > 0 else (h - lo) * scale / 3.92)
-              for s, lo, h in zip(se, d["ci_low"], d["ci_high"])]
+    digits = [fmt.estimate_digits(e, lo, h, se=s, scale=scale)
+              for e, s, lo, h in zip(d["estimate"], se, d["ci_low"], d["ci_high"])]
     out = pd.DataFrame({header: [labels[k] for k in d.index],
                         "Estimate (95% CI)": [fmt.interval(e, lo, h, digits=g, scale=scale) for e, lo, h, g in
                                               zip(d["estimate"], d["ci_low"], d["ci_high"], digits)]})

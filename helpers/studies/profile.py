@@ -36,7 +36,7 @@ from helpers.publish import fmt
 from helpers.stats import compare, rates
 from helpers.studies import measures, satisfaction, verdicts
 
-__all__ = ["MEASURE_KEYS", "RATES", "SURVEY_ITEMS", "TABLES", "SCALE", "DIGITS", "ProfileData", "build", "district_row", "peers",
+__all__ = ["MEASURE_KEYS", "RATES", "SURVEY_ITEMS", "TABLES", "SCALE", "ProfileData", "digits", "build", "district_row", "peers",
            "district_frame", "standout", "headline_table", "peer_table", "subdistrict_table", "truth_check",
            "display_name", "locator_map", "subdistrict_map", "picker"]
 
@@ -55,9 +55,6 @@ TABLES: tuple[str, ...] = ("districts", "subdistricts", "community_boundaries", 
                            "members", "survey")
 #: Multiplier from the estimate's scale to the scale shown (shares as percentages).
 SCALE = {"org_coverage": 100.0, "registration": 100.0, "participated": 100.0, "sat_score": 1.0}
-#: Decimals of every value shown (percentages and thermometer points alike, so that a column reads
-#: evenly); an interval that collapses at this precision is marked by :func:`helpers.publish.fmt.interval`.
-DIGITS = 1
 _COLUMNS = ["unit", "measure", "estimate", "se", "ci_low", "ci_high", "n", "numerator", "denominator"]
 
 
@@ -297,14 +294,25 @@ def standout(data: ProfileData, district_id: str) -> str | None:
     return None if d.empty else str(d["gap"].abs().idxmax())
 
 
-def _value(x, measure: str, digits: int) -> str:
-    return fmt.number(x * SCALE[measure], digits) + ("%" if SCALE[measure] == 100 else "") if pd.notna(x) \
+def _unit(measure: str) -> str:
+    return "%" if SCALE[measure] == 100 else ""
+
+
+def digits(est, lo, hi, measure: str) -> int:
+    """Decimals of a value of ``measure`` with interval ``(lo, hi)``: the site's one rule
+    (:func:`helpers.publish.fmt.estimate_digits`), so a value reads as in the other reports and the
+    headline findings (an interval that collapses at this precision is marked by :func:`fmt.interval`)."""
+    return fmt.estimate_digits(est, lo, hi, scale=SCALE[measure], unit=_unit(measure))
+
+
+def _value(x, lo, hi, measure: str) -> str:
+    """The value alone, with the digits its interval gives it."""
+    return fmt.number(x * SCALE[measure], digits(x, lo, hi, measure)) + _unit(measure) if pd.notna(x) \
         else fmt.MISSING
 
 
-def _interval(est, lo, hi, measure: str, digits: int) -> str:
-    unit = "%" if SCALE[measure] == 100 else ""
-    return fmt.interval(est, lo, hi, digits=digits, scale=SCALE[measure], unit=unit)
+def _interval(est, lo, hi, measure: str) -> str:
+    return fmt.interval(est, lo, hi, scale=SCALE[measure], unit=_unit(measure))
 
 
 def headline_table(data: ProfileData, district_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -323,13 +331,12 @@ def headline_table(data: ProfileData, district_id: str) -> tuple[pd.DataFrame, p
     rows = []
     for m, r in d.iterrows():
         small = m in SURVEY_ITEMS and not r["n"] >= report.min_respondents()
-        k = DIGITS
         rank = (verdicts.rank_statement(r["rank"], r["rank_low"], r["rank_high"], int(r["ranked"]))
                 if pd.notna(r["rank"]) else fmt.MISSING)
         rows.append({"Measure": measures.label(m), "Year": str(data.year_of(m)),
                      "District (95% CI)": (report.suppressed_label() if small else
-                                           _interval(r["estimate"], r["ci_low"], r["ci_high"], m, k)),
-                     "City (95% CI)": _interval(r["city"], r["city_low"], r["city_high"], m, k),
+                                           _interval(r["estimate"], r["ci_low"], r["ci_high"], m)),
+                     "City (95% CI)": _interval(r["city"], r["city_low"], r["city_high"], m),
                      "Against the city": r["verdict"] if isinstance(r["verdict"], str) else fmt.MISSING,
                      "Rank among the districts": rank,
                      "Counted": fmt.count(r["n"])})
@@ -365,7 +372,7 @@ def peer_table(data: ProfileData, district_id: str) -> tuple[pd.DataFrame, pd.Da
                 x = lo = hi = np.nan
                 text = report.suppressed_label() if pd.notna(n) else fmt.MISSING
             else:
-                text = _value(x, m, DIGITS) + (f" ({verdict})" if verdict in ("above", "below") else "")
+                text = _value(x, lo, hi, m) + (f" ({verdict})" if verdict in ("above", "below") else "")
             row[measures.label(m)] = text
             raw.append({"district_id": u, "measure": m, "estimate": x, "ci_low": lo, "ci_high": hi, "counted": n,
                         "verdict": verdict if u != "city" else None})
@@ -388,7 +395,7 @@ def subdistrict_table(data: ProfileData, district_id: str) -> tuple[pd.DataFrame
     for m in [m for m in RATES if m in data.available]:
         ee = e.xs(m, level="measure").reindex(subs["subdistrict_id"])
         shown[f"{measures.label(m)} (95% CI)"] = [
-            _interval(a, b, c, m, DIGITS) for a, b, c in zip(ee["estimate"], ee["ci_low"], ee["ci_high"])]
+            _interval(a, b, c, m) for a, b, c in zip(ee["estimate"], ee["ci_low"], ee["ci_high"])]
         verdict = [v.get((s, m), None) for s in subs["subdistrict_id"]]
         shown[f"{measures.label(m)}: against the city"] = [x if isinstance(x, str) else fmt.MISSING for x in verdict]
         raw.append(pd.DataFrame({"subdistrict_id": subs["subdistrict_id"].to_numpy(), "measure": m,

@@ -3,6 +3,7 @@ estimates for every sub-district (sampled or not), and community means for claim
 
 * :func:`item_table` - several design-based estimates side by side, one row per unit.
 * :func:`area_covariates` - population-weighted community attributes per area.
+* :func:`per_ten_points` - coefficients of shares (0-1) rescaled to 10 percentage points.
 * :func:`smoothed_se` - generalised-variance-function standard errors of area means.
 * :func:`fh_all_areas` - Fay-Herriot EBLUPs for sampled areas and regression-synthetic
   predictions (with their MSE) for areas the survey did not reach.
@@ -21,7 +22,7 @@ from scipy import stats
 
 from helpers.studies.common import interval_text, with_names
 
-__all__ = ["item_table", "area_covariates", "smoothed_se", "fh_all_areas", "community_means", "district_contrasts",
+__all__ = ["item_table", "area_covariates", "per_ten_points", "smoothed_se", "fh_all_areas", "community_means", "district_contrasts",
            "census_margins", "calibration_shift", "MARGIN_COLUMNS"]
 
 #: The survey columns the census margins classify by (besides the district).
@@ -64,6 +65,34 @@ def area_covariates(communities: pd.DataFrame, community_map: pd.DataFrame, area
     for col in columns:
         g[col] = g[col] / g[weight]
     return g
+
+
+def per_ten_points(coef: pd.DataFrame, terms) -> pd.DataFrame:
+    """Coefficients of shares measured 0-1 restated per 10 percentage points of the share.
+
+    Parameters
+    ----------
+    coef : DataFrame
+        A tidy coefficient table: ``term, estimate, se, ci_low, ci_high`` (other columns are kept).
+    terms : list of str
+        The terms whose regressor is a share on the 0-1 scale.
+
+    Returns
+    -------
+    DataFrame
+        A copy in which the rows of ``terms`` have ``estimate``, ``se``, ``ci_low`` and ``ci_high``
+        multiplied by 0.1 (a slope per unit of a share is the change from none to all; per 10
+        percentage points it is a change a reader can picture), and a column ``per``: ``"10
+        percentage points"`` for those rows, ``""`` for the others. Test statistics and p-values
+        do not change with the scale.
+    """
+    out = coef.copy()
+    rows = out["term"].isin(list(terms))
+    for col in ("estimate", "se", "ci_low", "ci_high"):
+        if col in out:
+            out.loc[rows, col] = out.loc[rows, col] * 0.1
+    out["per"] = np.where(rows, "10 percentage points", "")
+    return out
 
 
 def smoothed_se(direct: pd.DataFrame, micro: pd.DataFrame, item: str, area: str, deff: float) -> pd.DataFrame:
