@@ -218,3 +218,28 @@ def test_a_survey_without_the_profile_year_uses_its_latest_year(tables, year):
     assert shown["Year"].tolist() == [str(year), str(year), str(year - 1), str(year - 1)]
     assert raw.set_index("measure")["year"].to_dict() == {"org_coverage": year, "registration": year,
                                                            "participated": year - 1, "sat_score": year - 1}
+
+
+@pytest.mark.parametrize("district_id", ["D01", "D02", "D07"])
+def test_sub_district_map_names_every_sub_district_unambiguously(pdata, district_id):
+    """The profile's sub-district map at the report's size and dpi: every sub-district named,
+    inside its own polygon or by a leader into it, no name on another unit or another name.
+    D01 and D02 are the dense core (long names did not fit before the shared word was dropped)."""
+    import matplotlib.pyplot as plt
+
+    from helpers.viz import labels as vlabels
+    from helpers.viz import style
+
+    style.use_project_style()
+    fig, axs = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [1, 1.25]})
+    fig.set_dpi(110)
+    profile.subdistrict_map(pdata, district_id, "registration", ax=axs[1])
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    (res,) = [a for a in axs[1].artists if isinstance(a, vlabels.LabelResolver)]
+    subs = pdata.subdistricts[pdata.subdistricts["district_id"] == district_id]
+    assert len(res.labels) == len(subs) and res.n_dropped == 0
+    assert all(t.get_visible() for t in res.labels)
+    assert vlabels.overlapping_pairs(res.labels, r) == [] and vlabels.region_conflicts(res, r) == []
+    assert not any(t.full_text.endswith("Subdistrict") for t in res.labels)  # said once, in the title
+    plt.close(fig)

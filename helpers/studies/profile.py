@@ -468,8 +468,12 @@ def subdistrict_map(data: ProfileData, district_id: str, measure: str = "registr
     g = data.subdistricts[data.subdistricts["district_id"] == district_id].copy()
     v = data.sub_verdicts[data.sub_verdicts["measure"] == measure].set_index("unit")["verdict"]
     g["verdict"] = g["subdistrict_id"].map(v)
+    names = g["name_en"].astype(str)
+    parts = names.str.rsplit(" ", n=1)
+    if len(g) > 1 and (parts.str.len() == 2).all() and parts.str[-1].nunique() == 1:
+        g["name_en"] = parts.str[0]  # the word every name shares ("Subdistrict") is said once, in the title
     colours = _verdict_colours()
-    return maps.category_map(g, "verdict", colours, ax=ax, counts=True, labels="en",
+    return maps.category_map(g, "verdict", colours, ax=ax, counts=True, labels="en", label_margin=0.12,
                              legend_title=f"{measures.label(measure)}\nagainst the city",
                              title=f"{display_name(row['name_en'])}: sub-districts, {data.year}",
                              synthetic=synthetic, north_arrow=False, units_name=("sub-district", "sub-districts"),
