@@ -109,7 +109,7 @@ def test_index_lists_reports_groups_and_findings(site):
     assert f"<strong>Data:</strong> the folder <code>{site['data']}</code>" in index and "Synthetic data." in index
     assert 'href="10_pass.html"' in index and "Passing report" in index
     assert "A short study that passes" in index  # one-line summary
-    assert "District profile: one per district" in index
+    assert "District profile: one report per district" in index
     assert index.count("district_profile-D0") >= 4  # both profiles, each with a link and a name
     assert 'href="10_pass.html#finding-mean_value"' in index and 'href="findings/10_pass.json"' in index
     assert 'id="finding-mean_value"' in (site["out"] / "10_pass.html").read_text()
