@@ -68,7 +68,7 @@ def render_index(*, entries: list[dict], git: dict, lock_hash: str, k: int, data
     for e in entries:
         items = format_findings(findings_by_report.get(e["name"], [])) if e.get("status") != "skipped" else []
         if items:
-            title = e["title"]
+            title = short_title(e["title"])  # "Headline findings of Coverage", not of the whole title
             if e.get("group"):  # "District profile: Dongcheng District", not the group's whole title and the name
                 prefix = f"{e['group_title']}: "
                 title = short_title(e["group_title"]) + ": " + (title[len(prefix):] if title.startswith(prefix)
