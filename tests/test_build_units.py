@@ -153,6 +153,12 @@ def test_index_is_a_readable_summary_without_machinery():
     # every report up to date: no state column at all, no file names, the profile group named once
     assert "Not up to date" not in page and ">ok<" not in page and "<code>p-D1</code>" not in page
     assert "2 reports, all up to date" in page and "Profile: one report per district" in page
+    # one study skipped: its table says why; the profiles' table, all up to date, has no such column
+    skipped = dict(entries[0], status="skipped", exists=False, skip_reason="needs survey.csv")
+    page = site.render_index(entries=[skipped, entries[1]], git={"commit": "abc", "dirty": False},
+                             lock_hash="l" * 64, k=10, params={}, findings_by_report={},
+                             data={"name": "data", "display": "data", "synthetic": False})
+    assert page.count("<th>Not up to date</th>") == 1 and "skipped: needs survey.csv" in page
     assert "every report ran with its default parameters" in page
     assert ">North District</a>" in page and page.count("Why a profile?") == 1
     assert "<strong>Data:</strong> the folder <code>data</code>" in page and "Data: data" not in page

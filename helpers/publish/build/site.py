@@ -78,8 +78,11 @@ def render_index(*, entries: list[dict], git: dict, lock_hash: str, k: int, data
                            "findings_href": e.get("findings_href"),
                            "rows": [dict(f, href=f"{e['href']}#finding-{f['name']}") for f in items]})
     show_params = any(e.get("parameters") for e in entries)
-    # a reader needs to know which reports are NOT up to date, and why; "ok" beside every report says nothing
-    show_state = counts["ok"] != counts["total"]
+    # a reader needs to know which reports are NOT up to date, and why; "ok" beside every report says nothing,
+    # so a table has the column only when one of its reports is not up to date
+    show_state = any(r["state"] != "ok" for r in studies)
+    for g in groups.values():
+        g["show_state"] = any(r["state"] != "ok" for r in g["reports"])
     return env.get_template("index.html.j2").render(show_params=show_params, show_state=show_state,
         site_title=SITE_TITLE, studies=studies, profile_groups=list(groups.values()), findings=blocks,
         counts=counts, git=git, lock_hash=lock_hash, k=k, data=data, params=params,
