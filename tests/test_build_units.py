@@ -161,6 +161,12 @@ def test_index_is_a_readable_summary_without_machinery():
     assert page.count("<th>Not up to date</th>") == 1 and "skipped: needs survey.csv" in page
     assert "every report ran with its default parameters" in page
     assert ">North District</a>" in page and page.count("Why a profile?") == 1
+    with_findings = site.render_index(entries=entries, git={"commit": "abc", "dirty": False}, lock_hash="l" * 64,
+                                      k=10, params={}, data={"name": "data", "display": "data", "synthetic": False},
+                                      findings_by_report={"p-D1": [{"name": "f", "value": 1.0, "ci": None,
+                                                                    "level": 0.95, "unit": "", "truth": None,
+                                                                    "note": ""}]})
+    assert "Headline findings of <a href=\"p-D1.html\">Profile: North District</a>" in with_findings
     assert "<strong>Data:</strong> the folder <code>data</code>" in page and "Data: data" not in page
     assert plan._whole_sentences("Question. How far? Three kinds are measured:") == "How far?"
     long = "First sentence here. " + "More " * 60 + "end."

@@ -71,8 +71,8 @@ def render_index(*, entries: list[dict], git: dict, lock_hash: str, k: int, data
             title = short_title(e["title"])  # "Headline findings of Coverage", not of the whole title
             if e.get("group"):  # "District profile: Dongcheng District", not the group's whole title and the name
                 prefix = f"{e['group_title']}: "
-                title = short_title(e["group_title"]) + ": " + (title[len(prefix):] if title.startswith(prefix)
-                                                                 else title)
+                name = e["title"][len(prefix):] if e["title"].startswith(prefix) else e["title"]
+                title = short_title(e["group_title"]) + ": " + name
             blocks.append({"title": title, "href": e["href"] if e.get("exists") else None,
                            "current": e.get("status") == "done" and e.get("current"),
                            "findings_href": e.get("findings_href"),
