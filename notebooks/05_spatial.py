@@ -74,6 +74,7 @@ if year not in period:
 has_members = "members" in tables and bool((tables["members"]["year"] == year).any())
 has_survey = "survey" in tables and bool((tables["survey"]["responded"] == 1).any())
 districts, subdistricts = tables["districts"], tables["subdistricts"]
+district_name = dict(zip(districts["district_id"], ss.place_name(districts)))  # "Dongcheng District 东城区"
 com = ss.community_rates(tables["community_boundaries"], tables["members"] if has_members else None,
                          tables.get("organisations"), year)
 has_orgs = "organisations" in tables and com["active"].sum() > 0
@@ -143,8 +144,10 @@ shown
 # standardisation of Assunção and Reis (1999): each rate's departure from the city rate divided by
 # the standard deviation expected from its denominator, so that a small community's noise does not
 # pass for a pattern. The maps of rates show a different, readable smoothing: each community's rate
-# pulled towards the city rate by an empirical-Bayes (beta-binomial) estimate, the more so the
-# fewer its members or organisations.
+# pulled towards the city-wide rate (the mean of a beta distribution fitted to all communities'
+# counts) by an empirical-Bayes (beta-binomial) estimate, the more so the fewer its members or
+# organisations. "Smoothed" means this alone throughout the report: no rate is smoothed towards its
+# neighbours; neighbours enter only through the spatial statistics.
 #
 # **Local Moran statistics** (local indicators of spatial association, LISA) test each unit
 # against its neighbours by conditional permutation.
@@ -158,7 +161,7 @@ shown
 # %%
 report.md("**The hot-spot rule.** A unit is a *hot spot* (High-High) when it and its neighbours are high, a *cold "
           "spot* (Low-Low) when both are low, and an *outlier* (High-Low or Low-High) when they differ, and only when "
-          "its local Moran statistic is significant after the Benjamini-Hochberg correction for testing every unit: "
+          "its local Moran statistic is significant after the Benjamini–Hochberg correction for testing every unit: "
           "a false discovery rate (FDR) of {a} (an adjusted p-value of at most {p}), so that on average no more than one "
           "in twenty of the units called hot or cold spots are so by chance. Every count, map and list of hot and cold spots below follows this rule.",
           a=fmt.percent(ss.LISA_ALPHA, 0), p=fmt.number(ss.LISA_ALPHA, 2))
@@ -197,15 +200,19 @@ else:
 shown
 
 # %%
-links = ss.islands_table({unit_label[k]: sw for k, sw in w.items()})
+links = ss.islands_table({unit_label[k]: sw for k, sw in w.items()}, districts)
 if links.empty:
     shown = report.md("" if wt.empty else "No unit of any analysis is an island or cut off from the rest: no link "
                       "had to be added.")
 else:
-    shown = report.table(links.set_axis(["Units analysed", "Unit", "Linked to", "Why"], axis=1),
-                         caption="Units linked to their nearest unit: islands, and the nearest unit of each detached "
-                                 "group. Leaving out units without a value (communities without eligible "
-                                 "organisations, say) leaves holes in the map that cut others off.", data=links)
+    shown = report.table(pd.DataFrame({
+        "Units analysed": links["weights"], "Unit": links["unit"], "Its district": links["unit_district"],
+        "Linked to": links["linked_to"], "District of the unit linked to": links["linked_district"],
+        "Why": links["kind"]}),
+        caption="Units linked to their nearest unit: islands, and the nearest unit of each detached group, each "
+                "with its district (places of the same name lie in different districts). Leaving out units "
+                "without a value (communities without eligible organisations, say) leaves holes in the map that "
+                "cut others off.", data=links)
 display(shown)
 if too_few:
     display(report.md("Fewer than {m} units have a value among the {t}: those analyses are skipped.",
@@ -246,7 +253,7 @@ counts = {k: lm.frame["cluster"].value_counts() for k, lm in lisa.items()}
 if "registration" in lisa:
     fig, axs = plt.subplots(1, 2, figsize=(15, 5.8))
     maps.choropleth(com, "registration_eb", ax=axs[0], overlay=districts, scheme="quantiles", k=5, fmt="{:.0%}",
-                    legend_title=f"{measures.label('registration')}\n(smoothed towards the city)", title="Smoothed rates")
+                    legend_title=f"{measures.label('registration')}\n(smoothed towards the city)", title="Rates smoothed towards the city rate")
     maps.lisa_map(lisa["registration"], ax=axs[1], overlay=districts, title="Hot and cold spots", synthetic=synthetic)
     c = counts["registration"]
     reg_data = pd.DataFrame(com.drop(columns="geometry"))[
@@ -274,7 +281,7 @@ if "registration" in glob:
         "Moran's I of the standardised community rates is **{i}**, against {lo} to {hi} for 95% of random "
         "rearrangements of the same rates (pseudo p {p}{floor}): registration is **{pat}**. The hot-spot rule finds "
         "**{hh}**, **{ll}** and {out} among the communities.",
-        i=fmt.number(m.I, 3), lo=fmt.number(row["null_low"], 3), hi=fmt.number(row["null_high"], 3),
+        i=fmt.number(m.I, fmt.digits_for(estimate=m.I)), lo=fmt.number(row["null_low"], 3), hi=fmt.number(row["null_high"], 3),
         p=fmt.pvalue(m.p_sim), pat=pattern[row["side"]],
         floor=(f", the smallest that {fmt.count(m.permutations)} permutations can give"
                if m.p_sim <= 1 / (m.permutations + 1) else ""),
@@ -289,7 +296,8 @@ shown
 # %%
 if "registration" in lisa:
     byd = ss.clusters_by_district(lisa["registration"], units["registration"], districts)
-    shown = report.table(pd.DataFrame({"District": byd["name_en"], "Communities analysed": byd["units"].map(fmt.count),
+    shown = report.table(pd.DataFrame({"District": byd["district_id"].map(district_name),
+                                       "Communities analysed": byd["units"].map(fmt.count),
                                        "Hot spots": byd["hot_spots"].map(fmt.count),
                                        "Cold spots": byd["cold_spots"].map(fmt.count),
                                        "Outliers": byd["outliers"].map(fmt.count)}),
@@ -323,10 +331,10 @@ shown
 if "registration_within" in glob:
     m, row = glob["registration_within"], moran.loc["registration_within"]
     shown = report.md(
-        "Net of the differences between whole districts - each community's rate minus its district's - Moran's I "
+        "Net of the differences between whole districts (each community's rate minus its district's), Moran's I "
         "is **{i}** (95% of random rearrangements: {lo} to {hi}; pseudo p {p}), against **{a}** for the rates "
-        "themselves: {reading}.", i=fmt.number(m.I, 3), lo=fmt.number(row["null_low"], 3),
-        hi=fmt.number(row["null_high"], 3), p=fmt.pvalue(m.p_sim), a=fmt.number(glob["registration"].I, 3),
+        "themselves: {reading}.", i=fmt.number(m.I, fmt.digits_for(estimate=m.I)), lo=fmt.number(row["null_low"], 3),
+        hi=fmt.number(row["null_high"], 3), p=fmt.pvalue(m.p_sim), a=fmt.number(glob["registration"].I, fmt.digits_for(estimate=glob["registration"].I)),
         reading={1: "part of the clustering lies inside districts, not only between them",
                  0: "inside districts no clustering beyond chance is found, so the pattern is one of districts "
                     "differing as wholes",
@@ -341,15 +349,15 @@ shown
 # ### Coverage of eligible organisations
 #
 # A community has only a handful of eligible organisations, and many have none, so one
-# organisation more or less moves a community's coverage a long way. The map shows smoothed
-# community rates; hot and cold spots are sought among communities and among sub-districts, where
+# organisation more or less moves a community's coverage a long way. The map shows community
+# rates smoothed towards the city rate; hot and cold spots are sought among communities and among sub-districts, where
 # the organisations of many communities are pooled.
 
 # %%
 if "coverage_subdistricts" in lisa:
     fig, axs = plt.subplots(1, 2, figsize=(15, 5.8))
     maps.choropleth(com, "coverage_eb", ax=axs[0], overlay=districts, scheme="quantiles", k=5, fmt="{:.0%}",
-                    legend_title=f"{measures.label('org_coverage')}\n(smoothed towards the city)", title="Communities, smoothed")
+                    legend_title=f"{measures.label('org_coverage')}\n(smoothed towards the city)", title="Communities: rates smoothed towards the city rate")
     maps.lisa_map(lisa["coverage_subdistricts"], ax=axs[1], overlay=districts,
                   title="Sub-districts: hot and cold spots", synthetic=synthetic)
     c = counts["coverage_subdistricts"]
@@ -374,9 +382,9 @@ if "coverage_subdistricts" in glob:
         "Across **{n2}** sub-districts Moran's I of the standardised coverage rates is **{i2}** (pseudo p {p2}): "
         "coverage is **{pat2}**{com_part}. Hot or cold spots under the hot-spot rule: **{k1}** of the communities "
         "and **{k2}** of the sub-districts{tail}.",
-        n2=fmt.count(ms.n), i2=fmt.number(ms.I, 3), p2=fmt.pvalue(ms.p_sim),
+        n2=fmt.count(ms.n), i2=fmt.number(ms.I, fmt.digits_for(estimate=ms.I)), p2=fmt.pvalue(ms.p_sim),
         pat2=pattern[moran.loc["coverage_subdistricts", "side"]],
-        com_part=("" if mc is None else f"; across {fmt.count(mc.n)} communities I is {fmt.number(mc.I, 3)} (pseudo p "
+        com_part=("" if mc is None else f"; across {fmt.count(mc.n)} communities I is {fmt.number(mc.I, fmt.digits_for(estimate=mc.I))} (pseudo p "
                   f"{fmt.pvalue(mc.p_sim)}): {pattern[moran.loc['coverage_communities', 'side']]}"),
         k1=fmt.count(cc.get("High-High", 0) + cc.get("Low-Low", 0)),
         k2=fmt.count(cs.get("High-High", 0) + cs.get("Low-Low", 0)),
@@ -391,11 +399,10 @@ if "coverage_subdistricts" in lisa:
     nv = ss.neighbour_values(w["coverage_subdistricts"], u, numerator="covered", denominator="active")
     cm = ss.cluster_members(lisa["coverage_subdistricts"], nv)
     cm = cm.merge(pd.DataFrame(u[["subdistrict_id", "district_id", "covered", "active"]]).rename(
-        columns={"subdistrict_id": "id"}), on="id", how="left").merge(
-        districts[["district_id", "name_en"]].rename(columns={"name_en": "district"}), on="district_id", how="left")
+        columns={"subdistrict_id": "id"}), on="id", how="left")
     shown = report.table(pd.DataFrame({
         "Cluster": cm["cluster"].map(cluster_name), "Sub-district": cm["name"],
-        "District": cm["district"], measures.label("org_coverage"): [
+        "District": cm["district_id"].map(district_name), measures.label("org_coverage"): [
             f"{fmt.percent(o)} ({fmt.count(a)} of {fmt.count(b)})"
             for o, a, b in zip(cm["own"], cm["covered"], cm["active"])],
         "Neighbours' coverage": [fmt.percent(x) for x in cm["neighbours"]],
@@ -414,8 +421,8 @@ shown
 # ### Residents' satisfaction
 #
 # The satisfaction thermometer (0–100), all survey years pooled, by sub-district: design-based means
-# shrunk towards the city mean by a Fay–Herriot model, so that sub-districts with few respondents
-# move most. The map is centred on the city's design-based mean. "No data" marks sub-districts never
+# shrunk by a Fay–Herriot model towards the mean of all sub-districts (the model's common mean, not
+# the neighbours' mean), so that sub-districts with few respondents move most. The map is centred on the city's design-based mean. "No data" marks sub-districts never
 # sampled and those whose respondents all come from one sampled community in one year (no
 # design-based standard error); sub-districts with fewer respondents than the disclosure threshold
 # are suppressed.
@@ -451,8 +458,8 @@ if "satisfaction" in glob:
         "**{pat}**, and the hot-spot rule finds **{hh}** and **{ll}**. Shrinkage moved the sub-district "
         "means by at most {d} points; the direct estimate keeps a weight between {g0} and {g1}. A pooled mean mixes "
         "the years in which a sub-district was sampled, and its interval leaves out the model's own uncertainty "
-        "about the city mean.",
-        n=fmt.count(m.n), i=fmt.number(m.I, 3), p=fmt.pvalue(m.p_sim), pat=pattern[row["side"]],
+        "about the common mean it shrinks towards.",
+        n=fmt.count(m.n), i=fmt.number(m.I, fmt.digits_for(estimate=m.I)), p=fmt.pvalue(m.p_sim), pat=pattern[row["side"]],
         hh=f"{fmt.count(c.get('High-High', 0))} hot spot{'' if c.get('High-High', 0) == 1 else 's'}",
         ll=f"{fmt.count(c.get('Low-Low', 0))} cold spot{'' if c.get('Low-Low', 0) == 1 else 's'}",
         d=fmt.number((su["eblup"] - su["estimate"]).abs().max(), 1), g0=fmt.number(su["gamma"].min(), 2),
@@ -466,12 +473,11 @@ if "satisfaction" in lisa:
     su = units["satisfaction"]
     sm = ss.cluster_members(lisa["satisfaction"], ss.neighbour_values(w["satisfaction"], su, column="eblup"))
     sm = sm.merge(pd.DataFrame(su[["subdistrict_id", "district_id", "eblup_low", "eblup_high", "n"]]).rename(
-        columns={"subdistrict_id": "id"}), on="id", how="left").merge(
-        districts[["district_id", "name_en"]].rename(columns={"name_en": "district"}), on="district_id", how="left")
+        columns={"subdistrict_id": "id"}), on="id", how="left")
     sat_cells = [fmt.interval(e, lo, hi, digits=1) for e, lo, hi in zip(sm["own"], sm["eblup_low"], sm["eblup_high"])]
     shown = report.table(pd.DataFrame({
         "Cluster": sm["cluster"].map(cluster_name), "Sub-district": sm["name"],
-        "District": sm["district"],
+        "District": sm["district_id"].map(district_name),
         f"{measures.label('sat_score')}, Fay–Herriot (95% CI)": sat_cells,
         "Neighbours' mean": [fmt.number(x, 1) for x in sm["neighbours"]], "Respondents": sm["n"].map(fmt.count),
         "Adjusted p": [fmt.pvalue(x) for x in sm["p_adj"]]}),
@@ -516,7 +522,7 @@ else:
     shown = report.table(pd.DataFrame({
         "Measure": mt["label"], "Values analysed": [analysed_as.get(k, analysed[m]) for k, m in
                                                     zip(mt["measure"], mt["method"])],
-        "Units": mt["units"].map(fmt.count), "Moran's I": [fmt.number(x, 3) for x in mt["I"]],
+        "Units": mt["units"].map(fmt.count), "Moran's I": [fmt.number(x, fmt.digits_for(estimate=x)) for x in mt["I"]],
         "95% under spatial randomness": [f"{fmt.number(a, 3)} to {fmt.number(b, 3)}" for a, b in
                                          zip(mt["null_low"], mt["null_high"])],
         "Pseudo p": [fmt.pvalue(x) for x in mt["p_sim"]], "Pattern": mt["side"].map(pattern)}),
@@ -538,8 +544,8 @@ shown
 # %% [markdown]
 # ## Claims tested
 #
-# The claim is about a pattern, not an effect: the verdict says whether the data are consistent
-# with it, with Moran's I judged against random rearrangements of the same rates (one-sided, at the
+# The hypothesis is about a pattern, not an effect: the verdict says whether the data are
+# consistent with it, with Moran's I judged against random rearrangements of the same rates (one-sided, at the
 # 5% level).
 
 # %%
@@ -550,12 +556,12 @@ claim_rows = [(k, text) for k, text in (
 claim_data = pd.DataFrame([{"claim": text, "design": "cross-section, permutation test", **moran.loc[k].to_dict(),
                             "verdict": words[moran.loc[k, "side"]]} for k, text in claim_rows])
 shown = report.table(pd.DataFrame({
-    "Claim": claim_data["claim"], "Design": "cross-section (pattern, not an effect)",
-    "Moran's I (95% under spatial randomness)": [f"{fmt.number(i, 3)} ({fmt.number(a, 3)} to {fmt.number(b, 3)})"
+    "Hypothesis": claim_data["claim"], "Design": "cross-section (pattern, not an effect)",
+    "Moran's I (95% under spatial randomness)": [f"{fmt.number(i, fmt.digits_for(estimate=i))} ({fmt.number(a, 3)} to {fmt.number(b, 3)})"
                                                  for i, a, b in zip(claim_data["I"], claim_data["null_low"],
                                                                     claim_data["null_high"])],
     "Pseudo p": [fmt.pvalue(p) for p in claim_data["p_sim"]], "Verdict": claim_data["verdict"]}),
-    caption=f"The claim tested in this report, {year}, its design and verdict.", data=claim_data) if claim_rows else \
+    caption=f"The hypothesis tested in this report, {year}, its design and verdict.", data=claim_data) if claim_rows else \
     report.md("*No member counts: the claim about registration is not tested.*")
 shown
 
@@ -576,11 +582,11 @@ if check is not None:
     shown.append(report.md(
         "On the same neighbours, Moran's I of the true probabilities is **{t}**; the observed rates give **{r}**, "
         "{rs} it, and the standardised rates **{e}** (they divide each departure by its expected noise, so they are "
-        "not on the probabilities' scale).{within}", t=fmt.number(t.I, 3), r=fmt.number(raw.I, 3),
-        rs="below" if raw.I < t.I else "above", e=fmt.number(eb.I, 3),
+        "not on the probabilities' scale).{within}", t=fmt.number(t.I, fmt.digits_for(estimate=t.I)), r=fmt.number(raw.I, fmt.digits_for(estimate=raw.I)),
+        rs="below" if raw.I < t.I else "above", e=fmt.number(eb.I, fmt.digits_for(estimate=eb.I)),
         within="" if "registration_within" not in glob else (
-            f" Net of district differences, the true probabilities give {fmt.number(check.moran_true_within.I, 3)} "
-            f"and the observed rates {fmt.number(glob['registration_within'].I, 3)}"
+            f" Net of district differences, the true probabilities give {fmt.number(check.moran_true_within.I, fmt.digits_for(estimate=check.moran_true_within.I))} "
+            f"and the observed rates {fmt.number(glob['registration_within'].I, fmt.digits_for(estimate=glob['registration_within'].I))}"
             + (", above the truth in this draw." if glob["registration_within"].I > check.moran_true_within.I
                else "."))))
     ct = check.clusters
@@ -609,7 +615,7 @@ display(*shown)
 # - Much of the clustering can follow district boundaries: districts differ as wholes, which
 #   contiguity picks up as spatial autocorrelation; for registration, the within-district analysis
 #   separates the two.
-#   Neither says whether neighbours influence each other or share a cause.
+#   Neither analysis says whether neighbouring communities influence each other or share a cause.
 
 # %% [markdown]
 # ## Measures
@@ -626,7 +632,7 @@ shown
 # Spatial autocorrelation: global Moran's I (Moran 1950) and local Moran statistics (Anselin 1995)
 # by permutation, rates standardised by empirical Bayes (Assunção & Reis 1999); local p-values
 # corrected by the false discovery rate (Benjamini & Hochberg 1995). Smoothed rates on the maps:
-# empirical-Bayes beta-binomial (Rao & Molina 2015). Satisfaction: design-based means with
+# empirical-Bayes beta-binomial, towards the city-wide rate (Rao & Molina 2015). Satisfaction: design-based means with
 # Taylor-linearised variances (Binder 1983; Lumley 2010), shrunk by a Fay–Herriot model (Fay &
 # Herriot 1979).
 

@@ -92,9 +92,12 @@ def test_report_is_self_contained_with_provenance(site):
     sha_csv = __import__("hashlib").sha256((site["data"] / "values.csv").read_bytes()).hexdigest()
     sha_lock = __import__("hashlib").sha256((paths.ROOT / "requirements.lock").read_bytes()).hexdigest()
     for needle in (f"folder <code>{site['data']}</code>", "<code>values.csv</code>", sha_csv, sha_lock,
-                   "Python 3.", "pandas", "Git commit", "mean_value", "2.0 (1.0 to 3.0)", "Planted value",
+                   "Python 3.", "pandas", "git commit <code>", "2.0 (1.0 to 3.0)", "Planted value", "To reproduce",
                    'href="findings/10_pass.json"', "the notebook's defaults"):
         assert needle in footer, needle
+    # a reproducibility statement for a reader: finding labels, not names; no module counts
+    assert "<code>mean_value</code>" not in footer and "modules it imported" not in footer  # (no label: the name)
+    assert "--only 10_pass --force" in footer
     prof = (site["out"] / "district_profile-D01.html").read_text()
     assert "district_id = D01" in prof and "<code>districts.geojson</code>" in prof
 
@@ -106,7 +109,7 @@ def test_index_lists_reports_groups_and_findings(site):
     assert f"<strong>Data:</strong> the folder <code>{site['data']}</code>" in index and "Synthetic data." in index
     assert 'href="10_pass.html"' in index and "Passing report" in index
     assert "A short study that passes" in index  # one-line summary
-    assert "District profile: one per district" in index
+    assert "District profile: one report per district" in index
     assert index.count("district_profile-D0") >= 4  # both profiles, each with a link and a name
     assert 'href="10_pass.html#finding-mean_value"' in index and 'href="findings/10_pass.json"' in index
     assert 'id="finding-mean_value"' in (site["out"] / "10_pass.html").read_text()
@@ -194,7 +197,7 @@ def test_clean_builds_are_byte_identical(site, tmp_path):
     for name in ("10_pass.html", "district_profile-D01.html", "district_profile-D02.html"):
         a, b = (site["out"] / name).read_bytes(), (out2 / name).read_bytes()
         if a != b:  # in a shared checkout someone may commit between two builds: only the commit may differ
-            commit_row = re.compile(rb"<tr><th>Git commit</th>.*?</tr>")
+            commit_row = re.compile(rb"<tr><th>Code</th>.*?</tr>")
             assert len(commit_row.findall(a)) == 1
             assert commit_row.sub(b"", a) == commit_row.sub(b"", b), name
     assert b"data:image/png;base64," in (out2 / "10_pass.html").read_bytes()  # with a matplotlib figure

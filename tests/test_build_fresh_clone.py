@@ -77,10 +77,11 @@ def test_fresh_clones_build_clean_and_identical(tmp_path):
         assert git(clone, "status", "--porcelain") == ""  # no tracked file written, nothing untracked left
         site = clone / "reports" / "site"
         page = (site / "10_districts.html").read_text()
-        assert "Git commit</th><td><code>" in page and "(clean)</td>" in page and "uncommitted" not in page
+        assert "<th>Code</th><td>git commit <code>" in page and "(clean), committed on " in page
+        assert "uncommitted" not in page and "not yet committed" not in page
         assert "Synthetic data." in page and "folder <code>data</code>" in page
         index = (site / "index.html").read_text()
-        assert "uncommitted" not in index and "the folder <code>data</code>" in index
+        assert "uncommitted" not in index and "not yet committed" not in index and "the folder <code>data</code>" in index
         assert (site / "findings" / "10_districts.json").exists()
         assert not list(site.rglob(".*"))  # the site alone
         sites.append(files(site))

@@ -78,7 +78,7 @@ def test_real_data_read_as_real(site):
         assert "ynthetic" not in page and "lanted" not in page and "Truth" not in page, name
         assert render.check_html(page, {str(site["root"]): "tmp", str(paths.ROOT): "repo"}) == [], name
     assert "<strong>Data: Test City</strong>" in pages["index.html"]
-    assert "Test City: folder <code>city</code>" in pages["11_plain.html"]
+    assert "the data Test City (folder <code>city</code>)" in pages["11_plain.html"]
 
 
 def test_data_behind_a_table_is_published_beside_the_page(site):

@@ -84,7 +84,9 @@ def test_index_escapes_and_reports_states(tmp_path):
     assert "showing its last good version, which is out of date" in page  # c: failed, page kept
     assert "out of date (not rebuilt in the last build)" in page and "<code>year = 2023</code>" in page  # d
     assert "skipped: needs survey.csv, which the data folder does not have" in page  # e
-    assert "Profile: one per district" in page and "not built" in page
+    assert "Profile: one report per district" in page and "not built" in page
+    assert "<code>a</code>" not in page and "<code>p-D1</code>" not in page  # titles, not file names
+    assert ">ok<" not in page and "<th>Not up to date</th>" in page  # only what is not up to date says so
     assert 'href="a.html#finding-f1"' in page and 'href="findings/a.json"' in page
     assert "0.50 (0.10 to 0.90)" in page  # the site's one number format (helpers.publish.fmt)
     assert "Data: Test city" in page and "Synthetic data." in page and "Planted value" in page
@@ -148,8 +150,23 @@ def test_index_is_a_readable_summary_without_machinery():
                              params={}, findings_by_report={},
                              data={"name": "data", "display": "data", "synthetic": False})
     assert "<th>Parameters</th>" not in page and ">defaults<" not in page
+    # every report up to date: no state column at all, no file names, the profile group named once
+    assert "Not up to date" not in page and ">ok<" not in page and "<code>p-D1</code>" not in page
+    assert "2 reports, all up to date" in page and "Profile: one report per district" in page
+    # one study skipped: its table says why; the profiles' table, all up to date, has no such column
+    skipped = dict(entries[0], status="skipped", exists=False, skip_reason="needs survey.csv")
+    page = site.render_index(entries=[skipped, entries[1]], git={"commit": "abc", "dirty": False},
+                             lock_hash="l" * 64, k=10, params={}, findings_by_report={},
+                             data={"name": "data", "display": "data", "synthetic": False})
+    assert page.count("<th>Not up to date</th>") == 1 and "skipped: needs survey.csv" in page
     assert "every report ran with its default parameters" in page
     assert ">North District</a>" in page and page.count("Why a profile?") == 1
+    with_findings = site.render_index(entries=entries, git={"commit": "abc", "dirty": False}, lock_hash="l" * 64,
+                                      k=10, params={}, data={"name": "data", "display": "data", "synthetic": False},
+                                      findings_by_report={"p-D1": [{"name": "f", "value": 1.0, "ci": None,
+                                                                    "level": 0.95, "unit": "", "truth": None,
+                                                                    "note": ""}]})
+    assert "Headline findings of <a href=\"p-D1.html\">Profile: North District</a>" in with_findings
     assert "<strong>Data:</strong> the folder <code>data</code>" in page and "Data: data" not in page
     assert plan._whole_sentences("Question. How far? Three kinds are measured:") == "How far?"
     long = "First sentence here. " + "More " * 60 + "end."

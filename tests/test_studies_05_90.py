@@ -119,7 +119,31 @@ def test_islands_are_reported_by_name():
     assert (t["islands"], t["units"], t["links_added"], t["detached_groups"]) == (1, 4, 1, 0)
     assert t["mean_neighbours"] == pytest.approx((1 + 2 + 2 + 1) / 4)  # A-B-C in a row, D linked to C
     isl = ss.islands_table({"toy": w})
-    assert isl.to_dict("records") == [{"weights": "toy", "unit": "D", "linked_to": "C", "kind": "island"}]
+    assert isl[["weights", "unit_id", "unit", "linked_id", "linked_to", "kind"]].to_dict("records") == [
+        {"weights": "toy", "unit_id": "D", "unit": "D", "linked_id": "C", "linked_to": "C", "kind": "island"}]
+    assert w.islands == ["D"] and w.names == list("ABCD")  # named by name_en, built on the ids
+
+
+def test_islands_of_the_same_name_are_told_apart_by_their_district():
+    """Two villages called "Shengzhuang Village" in two districts, each an island: the table names each with
+    its own district (pinyin and Chinese) and links each to its own nearest unit."""
+    geoms = [box(0, 0, 1, 1), box(1, 0, 2, 1), box(5, 0, 6, 1),  # D01: A-B touch, the first village apart
+             box(20, 0, 21, 1), box(21, 0, 22, 1), box(25, 0, 26, 1)]  # D02: the same, far to the east
+    g = gpd.GeoDataFrame({"uid": ["a", "b", "v1", "c", "d", "v2"],
+                          "name_en": ["A", "B", "Shengzhuang Village", "C", "D", "Shengzhuang Village"],
+                          "name_zh": ["甲", "乙", "胜庄村", "丙", "丁", "胜庄村"],
+                          "district_id": ["D01"] * 3 + ["D02"] * 3}, geometry=geoms, crs="EPSG:4548")
+    districts = pd.DataFrame({"district_id": ["D01", "D02"], "name_en": ["North District", "South County"],
+                              "name_zh": ["北区", "南县"]})
+    w = ss.build_weights(g, "uid")
+    isl = ss.islands_table({"toy": w}, districts).set_index("unit_id")
+    assert set(isl.index) >= {"v1", "v2"}
+    assert isl.loc["v1", "unit"] == isl.loc["v2", "unit"] == "Shengzhuang Village 胜庄村"
+    assert (isl.loc["v1", "unit_district"], isl.loc["v2", "unit_district"]) == ("North District 北区", "South County 南县")
+    assert (isl.loc["v1", "linked_id"], isl.loc["v2", "linked_id"]) == ("b", "d")
+    assert isl.loc["v1", "linked_to"] == "B 乙" and isl.loc["v1", "linked_district"] == "North District 北区"
+    assert ss.place_name(districts).tolist() == ["North District 北区", "South County 南县"]
+    assert ss.place_name(districts.assign(name_zh=[None, "南县"])).tolist() == ["North District", "South County 南县"]
 
 
 def test_detached_groups_are_linked_and_listed():
@@ -131,7 +155,9 @@ def test_detached_groups_are_linked_and_listed():
     assert (t["islands"], t["detached_groups"], t["links_added"]) == (0, 1, 1)
     assert w.n_components == 1
     isl = ss.islands_table({"pairs": w})
-    assert isl.to_dict("records") == [{"weights": "pairs", "unit": "C", "linked_to": "B", "kind": "detached group"}]
+    assert isl[["weights", "unit", "linked_to", "kind"]].to_dict("records") == [
+        {"weights": "pairs", "unit": "C", "linked_to": "B", "kind": "detached group"}]
+    assert isl["unit_district"].tolist() == [""]  # no district column, no districts table: left empty
     assert ss.islands_table({"pairs": ss.build_weights(g.iloc[:2], "uid")}).empty
 
 

@@ -15,7 +15,10 @@ site passes. The rules are the defects a referee found in earlier builds:
 - verdicts: two reports that state different verdicts for the same unit, measure and year (each
   report lists the verdicts it states in ``<report>/verdicts.csv``; see
   :func:`helpers.studies.verdicts.stated`);
-- the published folder: anything that is not part of the site (caches, screenshots).
+- the published folder: anything that is not part of the site (caches, screenshots);
+- ranges written with a hyphen (``1-5``, ``15-30 minutes``) instead of an en dash, on the index and
+  in every report's provenance footer (the parts the build writes; see
+  :func:`helpers.studies.measures.en_dash_ranges`).
 
 The provenance footer (``<footer class="report-footer">``) is exempt from the machinery rules: it
 lists hashes, versions and file names on purpose.
@@ -40,6 +43,8 @@ _MODULE = re.compile(r"\bhelpers\.[a-z_]+")
 _SNAKE = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*_[a-z0-9_]+(?![\w(/.-])")
 _ZEROS = re.compile(r"\d,\d{3}\.0{3,}\b|\.\d*0{4,}\b|\bp\s*[=<]?\s*0\.000\b|0\.0e\+00")
 _DEFAULT_ALT = "No description has been provided for this image"
+#: a numeric range with a hyphen ("1-5", "0.5-1.5"); dates (2024-05-01) and ids (table-1) do not match
+_HYPHEN_RANGE = re.compile(r"(?<![\w.\-–])\d+(?:\.\d+)?-\d+(?:\.\d+)?(?![\w.\-])")
 #: snake_case words that are not machinery (none so far; a word here must be a real English term)
 SNAKE_ALLOWED: frozenset[str] = frozenset()
 
@@ -50,6 +55,7 @@ class _Page(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.text: list[str] = []
+        self.footer_text: list[str] = []
         self.images: list[dict] = []
         self.links: list[str] = []
         self.tables: list[dict] = []  # {"in_figure": bool, "first_header": str, "first_col": [...]}
@@ -121,6 +127,8 @@ class _Page(HTMLParser):
             self._cell["text"].append(data)
         if not self._footer:
             self.text.append(data)
+        else:
+            self.footer_text.append(data)
 
 
 def lint_page(path: Path, site: Path | None = None) -> list[str]:
@@ -135,6 +143,9 @@ def lint_page(path: Path, site: Path | None = None) -> list[str]:
                      (_ZEROS, "false precision")):
         for m in sorted(set(rx.findall(text) if rx.groups == 0 else [x.group(0) for x in rx.finditer(text)])):
             out.append(f"{name}: {rule}: {m!r}")
+    footer = html.unescape(" ".join(" ".join(page.footer_text).split()))
+    for m in sorted(set(_HYPHEN_RANGE.findall(footer + " " + (text if name == "index.html" else "")))):
+        out.append(f"{name}: range with a hyphen, not an en dash: {m!r}")
     for m in sorted({x.group(1) for x in _BAD_WORDS.finditer(text)}):
         out.append(f"{name}: raw value: {m!r}")
     for m in sorted({x.group(0) for x in _SNAKE.finditer(text)} - SNAKE_ALLOWED):

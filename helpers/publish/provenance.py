@@ -139,11 +139,20 @@ def files_hash(files, root: str | os.PathLike) -> str:
 
 
 def git_info(root: str | os.PathLike) -> dict:
-    """``{"commit": <sha or "unknown">, "dirty": bool | None}`` of the checkout at ``root``.
+    """``{"commit": <sha or "unknown">, "dirty": bool | None, "date": "YYYY-MM-DD", "date_kind": ...}``
+    of the checkout at ``root``.
 
     ``dirty`` is True when tracked files differ from the commit or untracked,
-    non-ignored files exist (``git status --porcelain``).
+    non-ignored files exist (``git status --porcelain``). ``date`` is the day (UTC) a report built
+    now is dated: the commit's day for a clean checkout (``date_kind`` ``"committed"``), so that two
+    builds of the same commit, data and lock give the same bytes (the reproducible-builds
+    convention of dating a build by its source), and today for uncommitted changes or outside git
+    (``date_kind`` ``"built"``).
     """
+    import datetime as _dt
+
+    today = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d")
+
     def run(*args: str) -> str | None:
         try:
             r = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30)
@@ -153,9 +162,14 @@ def git_info(root: str | os.PathLike) -> dict:
 
     commit = run("rev-parse", "HEAD")
     if commit is None:
-        return {"commit": "unknown", "dirty": None}
+        return {"commit": "unknown", "dirty": None, "date": today, "date_kind": "built"}
     status = run("status", "--porcelain")
-    return {"commit": commit.strip(), "dirty": bool(status and status.strip())}
+    dirty = bool(status and status.strip())
+    stamp = run("show", "-s", "--format=%ct", "HEAD")
+    if dirty or not (stamp or "").strip().isdigit():
+        return {"commit": commit.strip(), "dirty": dirty, "date": today, "date_kind": "built"}
+    day = _dt.datetime.fromtimestamp(int(stamp.strip()), _dt.timezone.utc).strftime("%Y-%m-%d")
+    return {"commit": commit.strip(), "dirty": dirty, "date": day, "date_kind": "committed"}
 
 
 def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:

@@ -35,7 +35,7 @@ import pandas as pd
 from helpers.publish.disclosure import MIN_RESPONDENTS
 
 __all__ = ["LISA_ALPHA", "LISA_CORRECTION", "MIN_UNITS", "RATES", "CLUSTERS", "community_rates", "subdistrict_rates",
-           "within_district", "build_weights", "weights_table", "islands_table", "subdistrict_satisfaction",
+           "within_district", "build_weights", "place_name", "weights_table", "islands_table", "subdistrict_satisfaction",
            "moran_table", "moran_side", "lisa_table", "clusters_by_district", "neighbour_values", "cluster_members",
            "true_registration", "TruthCheck", "registration_truth", "cluster_truth"]
 
@@ -151,14 +151,43 @@ def build_weights(gdf: gpd.GeoDataFrame, id_col: str):
     (which name every island) are silenced here because the notebook reports them in a table
     (:func:`weights_table`, :func:`islands_table`). A single unit has no neighbour to link to: the
     caller checks :data:`MIN_UNITS` first.
+
+    The weights are built on the ids and then given the units' names (``name_en`` where the frame
+    has it), because names repeat (two villages of one name in two districts): besides the
+    :class:`~helpers.stats.spatial.SpatialWeights` attributes, the result carries ``link_ids``, the
+    ``(id, id)`` pairs of ``added_links``, from which :func:`islands_table` names each unit with its
+    district.
     """
+    import dataclasses
     import warnings
 
     from helpers.stats import spatial
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", spatial.SpatialWeightsWarning)
-        return spatial.weights(gdf, "queen", id_col=id_col, islands="knn", components="connect")
+        sw = spatial.weights(gdf, "queen", id_col=id_col, name_col=id_col, islands="knn", components="connect")
+    name_col = "name_en" if "name_en" in gdf.columns else id_col
+    name_of = dict(zip(gdf[id_col], gdf[name_col].astype(str)))
+
+    def name(i):
+        return name_of.get(i, str(i))
+
+    out = dataclasses.replace(sw, name_col=name_col, names=[name(i) for i in sw.ids],
+                              islands=[name(i) for i in sw.islands],
+                              components=[[name(i) for i in c] for c in sw.components],
+                              dropped=[name(i) for i in sw.dropped],
+                              added_links=[(name(a), name(b)) for a, b in sw.added_links])
+    out.link_ids = list(sw.added_links)
+    return out
+
+
+def place_name(frame: pd.DataFrame, en: str = "name_en", zh: str = "name_zh") -> pd.Series:
+    """Each place's pinyin and Chinese name, as the index and the district profiles write them
+    (``"Dongcheng District 东城区"``); the pinyin alone where the Chinese name is missing."""
+    f = pd.DataFrame(frame)
+    zh_names = f[zh] if zh in f.columns else pd.Series(None, index=f.index, dtype=object)
+    return pd.Series([f"{e} {z}" if isinstance(z, str) and z.strip() and z != e else str(e)
+                      for e, z in zip(f[en], zh_names)], index=f.index, dtype=object)
 
 
 def weights_table(weights: dict) -> pd.DataFrame:
@@ -182,20 +211,42 @@ def weights_table(weights: dict) -> pd.DataFrame:
                                        "links_added"])
 
 
-def islands_table(weights: dict) -> pd.DataFrame:
+def islands_table(weights: dict, districts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every unit that the weights linked to a nearest unit: islands and the nearest member of each
-    detached group.
+    detached group, each named with its district (names repeat across districts).
 
-    Returns ``weights, unit, linked_to, kind`` (``"island"`` or ``"detached group"``); empty when no
-    weights needed a link.
+    Parameters
+    ----------
+    weights : ``{label: SpatialWeights}`` from :func:`build_weights`.
+    districts : optional districts table (``district_id, name_en``, ``name_zh``): the district of each
+        unit is then written as :func:`place_name` writes it; without it, or for a unit whose frame has no
+        ``district_id``, the district is left empty.
+
+    Returns
+    -------
+    DataFrame ``weights, unit_id, unit, unit_district, linked_id, linked_to, linked_district, kind``
+    (``unit`` and ``linked_to``: the units' names, ``name_zh`` added where the frame has it; ``kind``:
+    ``"island"`` or ``"detached group"``); empty when no weights needed a link.
     """
+    cols = ["weights", "unit_id", "unit", "unit_district", "linked_id", "linked_to", "linked_district", "kind"]
+    dname = ({} if districts is None else
+             dict(zip(pd.DataFrame(districts)["district_id"], place_name(districts))))
     rows = []
     for label, sw in weights.items():
         n_isl = len(sw.islands) if sw.islands_action == "knn" else 0
-        for k, (a, b) in enumerate(sw.added_links):
-            rows.append({"weights": label, "unit": a, "linked_to": b,
+        frame = pd.DataFrame(sw.frame.drop(columns="geometry", errors="ignore")) if sw.frame is not None else None
+        named = frame.set_index(sw.id_col) if frame is not None and "name_en" in frame.columns else None
+        names = place_name(named) if named is not None else None
+        dist = named["district_id"] if named is not None and "district_id" in named.columns else None
+        links = getattr(sw, "link_ids", None) or sw.added_links
+        for k, (a, b) in enumerate(links):
+            rows.append({"weights": label, "unit_id": a, "linked_id": b,
+                         "unit": names[a] if names is not None else str(a),
+                         "linked_to": names[b] if names is not None else str(b),
+                         "unit_district": dname.get(dist[a], "") if dist is not None else "",
+                         "linked_district": dname.get(dist[b], "") if dist is not None else "",
                          "kind": "island" if k < n_isl else "detached group"})
-    return pd.DataFrame(rows, columns=["weights", "unit", "linked_to", "kind"])
+    return pd.DataFrame(rows, columns=cols)
 
 
 def subdistrict_satisfaction(survey: pd.DataFrame, subdistricts: gpd.GeoDataFrame, variable: str = "sat_score",

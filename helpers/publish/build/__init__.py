@@ -477,7 +477,8 @@ class Build:
             "python": provenance.python_version(), "versions": versions, "k": self.k, "kernel": KERNEL_NAME,
             "reuse_kernel": plan.DISTRICT_PARAM in r["params"] and not self.args.fresh_kernels,
             "n_columns": list(N_COLUMNS), "path_replacements": reps, "forbidden": forbidden,
-            "skipped": self.skipped,
+            "skipped": self.skipped, "default_data": self.data.is_default,
+            "build_params": {k: v for k, v in r["params"].items() if k != plan.DISTRICT_PARAM},
         }
 
     def _environment(self) -> dict:

@@ -29,6 +29,11 @@ def report_state(e: dict) -> tuple[str, str]:
     return "missing", "not built"
 
 
+def short_title(title: str) -> str:
+    """The name part of a title written "Name: what it does" (``"District profile"``)."""
+    return title.split(":", 1)[0].strip() if ":" in title else title
+
+
 def render_index(*, entries: list[dict], git: dict, lock_hash: str, k: int, data: dict, params: dict,
                  findings_by_report: dict[str, list[dict]]) -> str:
     """HTML of the index.
@@ -54,8 +59,8 @@ def render_index(*, entries: list[dict], git: dict, lock_hash: str, k: int, data
             prefix = f"{e['group_title']}: "
             row["title"] = e["title"][len(prefix):] if e["title"].startswith(prefix) else e["title"]
             row["summary"] = ""
-            g = groups.setdefault(e["group"], {"title": e["group_title"], "summary": e.get("summary", ""),
-                                               "reports": []})
+            g = groups.setdefault(e["group"], {"title": e["group_title"], "short": short_title(e["group_title"]),
+                                               "summary": e.get("summary", ""), "reports": []})
             g["reports"].append(row)
         else:
             studies.append(row)
@@ -63,12 +68,22 @@ def render_index(*, entries: list[dict], git: dict, lock_hash: str, k: int, data
     for e in entries:
         items = format_findings(findings_by_report.get(e["name"], [])) if e.get("status") != "skipped" else []
         if items:
-            blocks.append({"title": e["title"], "href": e["href"] if e.get("exists") else None,
+            title = short_title(e["title"])  # "Headline findings of Coverage", not of the whole title
+            if e.get("group"):  # "District profile: Dongcheng District", not the group's whole title and the name
+                prefix = f"{e['group_title']}: "
+                name = e["title"][len(prefix):] if e["title"].startswith(prefix) else e["title"]
+                title = short_title(e["group_title"]) + ": " + name
+            blocks.append({"title": title, "href": e["href"] if e.get("exists") else None,
                            "current": e.get("status") == "done" and e.get("current"),
                            "findings_href": e.get("findings_href"),
                            "rows": [dict(f, href=f"{e['href']}#finding-{f['name']}") for f in items]})
     show_params = any(e.get("parameters") for e in entries)
-    return env.get_template("index.html.j2").render(show_params=show_params,
+    # a reader needs to know which reports are NOT up to date, and why; "ok" beside every report says nothing,
+    # so a table has the column only when one of its reports is not up to date
+    show_state = any(r["state"] != "ok" for r in studies)
+    for g in groups.values():
+        g["show_state"] = any(r["state"] != "ok" for r in g["reports"])
+    return env.get_template("index.html.j2").render(show_params=show_params, show_state=show_state,
         site_title=SITE_TITLE, studies=studies, profile_groups=list(groups.values()), findings=blocks,
         counts=counts, git=git, lock_hash=lock_hash, k=k, data=data, params=params,
         synthetic=bool(data.get("synthetic")))

@@ -393,20 +393,58 @@ def format_findings(items: list[dict]) -> list[dict]:
 
     Each dict gains ``label`` (the finding's label, else its name), ``estimate`` (estimate and
     interval as :func:`helpers.publish.findings.table` writes them), ``unit_text`` and
-    ``truth_text`` (the planted value, "" when none).
+    ``truth_text`` (the planted value, "" when none). Units and labels are written in the
+    glossary's words (:func:`helpers.studies.measures.unit_text`, :func:`~helpers.studies.measures.label_text`):
+    one name per kind of scale, en dashes in ranges, a model coefficient called what it is.
     """
     if not items:
         return []
     from helpers.publish import findings as findings_mod
+    from helpers.studies import measures
 
     fields = findings_mod.Finding.__dataclass_fields__
     objs = [findings_mod.Finding(**{k: v for k, v in d.items() if k in fields}) for d in items]
     table = findings_mod.table(objs)
     out = []
     for d, (_, row) in zip(items, table.iterrows()):
-        out.append(dict(d, label=row["Finding"], estimate=row["Estimate (95% CI)"], unit_text=row["Unit"],
-                        truth_text=row.get("Planted value", "") or ""))
+        unit = measures.unit_text(d.get("unit", ""))
+        if unit.startswith("%"):  # the table writes the sign on the number and the rest in the unit column
+            unit = unit[1:].strip()
+        truth = row.get("Planted value", "") or ""
+        if truth and str(d.get("unit", "")).startswith("%"):  # as the estimate beside it: "63.3%", not "63.3"
+            truth += "%"
+        out.append(dict(d, label=measures.label_text(row["Finding"], d.get("unit", "")),
+                        estimate=row["Estimate (95% CI)"], unit_text=unit, truth_text=truth))
     return out
+
+
+def reproduce_commands(task: dict) -> dict:
+    """``build_cmd`` and ``verify_cmd``: the commands that rebuild this report and re-check its findings
+    (``default_data``: whether they compare with the committed ledger), for the provenance footer."""
+    data = [] if task.get("default_data", True) else ["--data-dir", _shell_word(task["data"]["display"])]
+    params = [f"--param {_shell_word(f'{k}={v!r}' if isinstance(v, str) else f'{k}={v}')}"
+              for k, v in (task.get("build_params") or {}).items()]
+    build = " ".join([".venv/bin/python -m helpers build", *data, *params, "--only", _shell_word(task["name"]),
+                      "--force"])
+    verify = "make verify" if not data and not params else " ".join([".venv/bin/python -m helpers verify", *data,
+                                                                        *params])
+    return {"build_cmd": build, "verify_cmd": verify, "default_data": not data}
+
+
+def _natural(name: str) -> list:
+    """Sort key that puts ``table-2.csv`` before ``table-10.csv``."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def _shell_word(text: str) -> str:
+    import shlex
+
+    text = str(text)
+    if text.startswith("~/"):  # the home folder as the shell writes it
+        return "~/" + shlex.quote(text[2:])
+    if "'" in text and re.fullmatch(r"[\w.=:'/, +-]+", text):  # a quoted string parameter: "tag='a b'"
+        return f'"{text}"'
+    return shlex.quote(text)
 
 
 def display_path(p: str, task: dict) -> str:
@@ -561,10 +599,10 @@ def build_report(task: dict) -> dict:
                           keep_trailing_newline=True)
         footer = env.get_template("footer.html.j2").render(
             name=name, notebook=task["notebook_display"], parameters=task["display_params"], git=task["git"],
-            lock_hash=task["lock_hash"], helpers_hash=helpers_used_hash, helpers_count=len(used),
+            lock_hash=task["lock_hash"], helpers_hash=helpers_used_hash, **reproduce_commands(task),
             python=task["python"], versions=task["versions"], k=task["k"], data=task["data"],
             data_files=data_files, findings=format_findings(items), synthetic=task["data"]["synthetic"],
-            findings_href=f"findings/{name}.json" if items else "", assets=[f"{name}/{a}" for a in assets])
+            findings_href=f"findings/{name}.json" if items else "", assets=[f"{name}/{a}" for a in sorted(assets, key=_natural)])
         # one synthetic-data banner per page: a notebook that states its data itself
         # (helpers.publish.notebook.data_statement) keeps its own, the build adds one to any other
         banner = "" if _states_its_data(nb) else env.get_template("banner.html.j2").render(
