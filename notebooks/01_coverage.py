@@ -106,7 +106,7 @@ report.md("The organisation table lists **{n}** eligible organisations; **{a}** 
 org_measures = {"org_coverage": ("covered", "active"), "own_org": ("own", "active"),
                 "joint_org": ("joint", "active")}
 city_org = rates.rates(panel, org_measures, by="year")
-ax = common.trend_plot(city_org, labels={m: measures.label(m) for m in org_measures}, ylabel="% of active organisations",
+ax = common.trend_plot(city_org, labels={m: measures.label(m) for m in org_measures}, ylabel="% of active eligible organisations",
                        synthetic=synthetic)
 report.figure(ax, caption=f"{measures.label('org_coverage')} of two-new organisations, city, {period.first}–"
                           f"{period.last}, and its two modes, own and joint party organisations (95% Wilson "
@@ -508,14 +508,14 @@ report.md(" ".join(
 
 # %%
 findings.record("org_coverage_city", 100 * c1["estimate"], ci=(100 * c1["ci_low"], 100 * c1["ci_high"]),
-                unit="% of active organisations", note=f"{year}; own or joint party organisation, Wilson",
+                unit="% of active eligible organisations", note=f"{year}; own or joint party organisation, Wilson",
                 label=f"Organisational coverage, city, {year}")
 findings.record("org_coverage_joint_share", 100 * joint1["estimate"],
-                ci=(100 * joint1["ci_low"], 100 * joint1["ci_high"]), unit="% of active organisations",
+                ci=(100 * joint1["ci_low"], 100 * joint1["ci_high"]), unit="% of active eligible organisations",
                 note=f"{year}; joint (联建) party organisation, Wilson",
                 label=f"Organisations in a joint party organisation, city, {year}")
 findings.record("work_coverage_city", 100 * work1["estimate"], ci=(100 * work1["ci_low"], 100 * work1["ci_high"]),
-                unit="% of active organisations", note=f"{year}; organisation or instructor/contact, Wilson",
+                unit="% of active eligible organisations", note=f"{year}; organisation or instructor/contact, Wilson",
                 label=f"Work coverage, city, {year}")
 findings.record("districts_lagging_adjusted95", len(lagging), unit="districts",
                 note="outside the overdispersion-adjusted 95% funnel limits, organisational coverage",

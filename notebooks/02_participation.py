@@ -357,14 +357,14 @@ shown
 rows = []
 if can_claim3:
     rows += [{"claim": "3. Agreements go with more member registration", "estimate": b["estimate"],
-              "ci": (b["ci_low"], b["ci_high"]), "unit": "log-odds per unit of agreement share",
+              "ci": (b["ci_low"], b["ci_high"]), "unit": "log-odds ratio per unit of agreement share",
               "design": reg_claim.design},
              {"claim": "3. Agreements go with more volunteering", "estimate": v["estimate"],
               "ci": (v["ci_low"], v["ci_high"]), "unit": "hours per member per unit of agreement share",
               "design": claims.CLAIMS["volunteering"].design}]
 if has_survey:
     rows += [{"claim": "4. Older communities take part more", "estimate": s60["estimate"],
-              "ci": (s60["ci_low"], s60["ci_high"]), "unit": "probability per unit of the share aged 60+",
+              "ci": (s60["ci_low"], s60["ci_high"]), "unit": "difference in probability per unit of the share aged 60+",
               "design": claims.CLAIMS["participation"].design}]
 claim_shown, claim_data = verdicts.claims_table(rows)
 report.table(claim_shown, caption="The claims tested in this report, their design and verdict.", data=claim_data)
@@ -449,15 +449,15 @@ if has_joint:
                     label=f"Resident units with an agreement, city, {year}")
 if can_claim3:
     findings.record("registration_agreement_logit", b["estimate"], ci=(b["ci_low"], b["ci_high"]),
-                    unit="log-odds per unit share", truth=truth_value(truth, "registration_agreement_logit"),
+                    unit="log-odds ratio per unit share", truth=truth_value(truth, "registration_agreement_logit"),
                     note="claim 3: " + reg_claim.describe(),
-                    label="Claim 3: agreements and registration, within communities (log-odds)")
+                    label="Claim 3: agreements and registration, within communities (log-odds ratio)")
 if has_survey:
     findings.record("resident_participation_city", 100 * p1["estimate"], ci=(100 * p1["ci_low"], 100 * p1["ci_high"]),
                     unit="% of residents", note=f"{survey_year}, design-based (Taylor), survey",
                     label=f"Residents who took part in a community activity, {survey_year}")
     findings.record("participate_share60_lpm", s60["estimate"], ci=(s60["ci_low"], s60["ci_high"]),
-                    unit="probability per unit share", truth=truth_value(truth, "participate_share60_lpm"),
+                    unit="difference in probability per unit share", truth=truth_value(truth, "participate_share60_lpm"),
                     note="claim 4: " + claims.CLAIMS["participation"].describe(),
                     label="Claim 4: share aged 60+ and taking part (probability per unit share)")
 

@@ -501,13 +501,13 @@ report.md(references.references(["binder1983", "lumley2010", "spiegelhalter2005a
 
 # %%
 findings.record("sat_service_top2_city", 100 * s1["estimate"], ci=(100 * s1["ci_low"], 100 * s1["ci_high"]),
-                unit="% of residents", note=f"{survey_year}; 4-5 of 5, design-based (Taylor, logit interval)",
+                unit="% of residents", note=f"{survey_year}; 4–5 of 5, design-based (Taylor, logit interval)",
                 label=f"{measures.label('sat_service_top2')}, city, {survey_year}")
 findings.record("sat_service_mean_city", ms1["estimate"], ci=(ms1["ci_low"], ms1["ci_high"]),
-                unit="score (1-5)", note=f"{survey_year}; design-based (Taylor)",
+                unit="points (1–5)", note=f"{survey_year}; design-based (Taylor)",
                 label=f"{measures.label('sat_service')}, city mean, {survey_year}")
 findings.record("sat_overall_top2_city", 100 * o1["estimate"], ci=(100 * o1["ci_low"], 100 * o1["ci_high"]),
-                unit="% of residents", note=f"{survey_year}; 4-5 of 5, design-based",
+                unit="% of residents", note=f"{survey_year}; 4–5 of 5, design-based",
                 label=f"{measures.label('sat_overall_top2')}, city, {survey_year}")
 findings.record("aware_center_city", 100 * a1["estimate"], ci=(100 * a1["ci_low"], 100 * a1["ci_high"]),
                 unit="% of residents", note=f"{survey_year}; design-based",
@@ -519,11 +519,11 @@ findings.record("districts_sat_overall_differ_city", int(so_v["verdict"].isin(["
                 label=f"Districts whose {measures.label('sat_overall').lower()} differs from the city's, {survey_year}")
 if shift is not None:
     so_s = shift[(shift["variable"] == "sat_overall") & (shift["n"] >= k_min)]
-    findings.record("sat_overall_calibration_max_shift", float(so_s["difference"].abs().max()), unit="points (1-5)",
+    findings.record("sat_overall_calibration_max_shift", float(so_s["difference"].abs().max()), unit="points (1–5)",
                     note=f"{survey_year}; weights raked to census margins (district x age band, district x sex)",
                     label=f"Largest move of a district's {measures.label('sat_overall').lower()} under calibration, "
                           f"{survey_year}")
-findings.record("fh_sigma2_v", fh.sigma2_v, unit="squared points (1-5)",
+findings.record("fh_sigma2_v", fh.sigma2_v, unit="squared points (1–5)",
                 note=f"{survey_year}; Fay-Herriot REML between-sub-district variance of mean overall satisfaction",
                 label=f"Variance between sub-districts of {measures.label('sat_overall').lower()} beyond the model, "
                       f"{survey_year}")

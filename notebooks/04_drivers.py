@@ -567,8 +567,9 @@ shown
 # below with the rows each model uses.
 
 # %%
-SCALE = {"awareness": "log-odds", "registration": "log-odds", "eight_haves": "log-odds", "participation": "probability",
-         "service_satisfaction": "log-odds", "satisfaction": "points (0–100)"}
+SCALE = {"awareness": "log-odds ratio", "registration": "log-odds ratio", "eight_haves": "log-odds ratio",
+         "participation": "difference in probability", "service_satisfaction": "log-odds ratio",
+         "satisfaction": "points (0–100)"}
 coefs = drivers.coef_table({MODEL[n]: (C[n], fits[n]) for n in SCALE if n in fits},
                            scales={MODEL[n]: s for n, s in SCALE.items()})
 # a coefficient the data cannot estimate (no finite standard error: a separated logit) is listed, not drawn
@@ -737,19 +738,20 @@ CLAIM_ROWS = [
     ("platform_event_study", "1. The platform raises organisational coverage (average effect over the first years)",
      "ATT", "percentage points", 1),
     ("platform_hazard", "1. Organisations set up party organisations sooner once their sub-district has the platform",
-     "treated", "log-odds", 1),
-    ("awareness", "2. A reported walk of 15 minutes or less goes with more awareness", "within15", "log-odds", 1),
+     "treated", "log-odds ratio", 1),
+    ("awareness", "2. A reported walk of 15 minutes or less goes with more awareness", "within15", "log-odds ratio", 1),
     ("awareness", "2. The association fades beyond 15 minutes (15 minutes or less minus 15–30)", "fade",
-     "log-odds", 1),
+     "log-odds ratio", 1),
     ("service_satisfaction", "2. A reported walk of 15 minutes or less goes with higher satisfaction with service",
-     "within15", "log-odds", 1),
+     "within15", "log-odds ratio", 1),
     ("registration", "3. Agreements go with more member registration, within communities", "agreement_share",
-     "log-odds per unit of agreement share", 1),
+     "log-odds ratio per unit of agreement share", 1),
     ("participation", "4. Communities with more residents aged 60+ have more residents taking part", "share_60plus",
-     "probability per unit of the share", 1),
-    ("awareness", "4. A higher migrant share goes with lower awareness", "migrant_share", "log-odds per unit share", -1),
-    ("eight_haves", "4. More funding goes with better-equipped service points", "funding_std", "log-odds per SD", 1),
-    ("eight_haves", "4. More staff goes with better-equipped service points", "staff_std", "log-odds per SD", 1),
+     "difference in probability per unit of the share", 1),
+    ("awareness", "4. A higher migrant share goes with lower awareness", "migrant_share", "log-odds ratio per unit share",
+     -1),
+    ("eight_haves", "4. More funding goes with better-equipped service points", "funding_std", "log-odds ratio per SD", 1),
+    ("eight_haves", "4. More staff goes with better-equipped service points", "staff_std", "log-odds ratio per SD", 1),
     ("mediation", "5. Awareness goes with satisfaction through taking part (path a × b)", "indirect",
      "points (0–100)", 1)]
 claim_rows, untestable = [], []
@@ -913,9 +915,10 @@ report.md("\n\n".join(t for t, _ in methods) + "\n\n" + references.references([r
 # ## Headline findings
 
 # %%
-UNITS = {"platform_event_study": "percentage points", "platform_hazard": "log-odds", "awareness": "log-odds",
-         "registration": "log-odds per unit share", "eight_haves": "log-odds per SD", "participation": "probability",
-         "service_satisfaction": "log-odds", "satisfaction": "points (0–100)", "mediation": "points (0–100)"}
+UNITS = {"platform_event_study": "percentage points", "platform_hazard": "log-odds ratio", "awareness": "log-odds ratio",
+         "registration": "log-odds ratio per unit share", "eight_haves": "log-odds ratio per SD",
+         "participation": "difference in probability", "service_satisfaction": "log-odds ratio",
+         "satisfaction": "points (0–100)", "mediation": "points (0–100)"}
 # a coefficient the data cannot estimate (no finite interval, e.g. a separated logit) is not a finding
 for r in (estimates[(estimates["key"] != "") & np.isfinite(estimates["ci_low"] + estimates["ci_high"])].itertuples()
           if estimates is not None else []):
@@ -932,8 +935,8 @@ for r in (compare[(compare["key"] != "") & np.isfinite(compare["ci_low_design"] 
                     label=r.label.replace(": ", " (design-based): ", 1))
 if "awareness" in fits:
     findings.record("aware_fade_within15_minus_15to30", fade["estimate"], ci=(fade["ci_low"], fade["ci_high"]),
-                    unit="log-odds", note="claim 2: contrast of the awareness model's walking-time coefficients",
-                    label="Awareness: 15 minutes or less minus 15-30 minutes (log-odds)")
+                    unit="log-odds ratio", note="claim 2: contrast of the awareness model's walking-time coefficients",
+                    label="Awareness: 15 minutes or less minus 15–30 minutes (log-odds ratio)")
 
 # %%
 findings.display()

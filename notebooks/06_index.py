@@ -16,9 +16,9 @@
 # %% [markdown]
 # # A composite index of grassroots work by district, and how far its ranks can be trusted
 #
-# **Question.** Taken together over the three outcome families - *coverage* (does the work reach
+# **Question.** Taken together over the three outcome families — *coverage* (does the work reach
 # every unit and person?), *participation* (do people take part?) and *satisfaction* (how do
-# residents judge it?) - how do the districts compare, and which of their differences survive the
+# residents judge it?) — how do the districts compare, and which of their differences survive the
 # noise in the indicators and the arbitrary choices that any composite index makes?
 #
 # **Claim 7** from the field warns that small units give noisy rates, so league tables need
@@ -131,7 +131,7 @@ report.table(spec_shown, caption="The measures of the index by pillar, the direc
 # Administrative rates are summed numerators over summed denominators with 95% Wilson intervals;
 # the eight-haves score is the mean number of checklist items met by the service points open in
 # the year (out of 8). Survey indicators are design-based estimates with 95% intervals on the
-# design degrees of freedom (percentages clipped to 0-100). Survey estimates resting on fewer than
+# design degrees of freedom (percentages clipped to 0–100). Survey estimates resting on fewer than
 # ten respondents are suppressed.
 
 # %%
@@ -173,8 +173,8 @@ report.md("Each district's survey estimates rest on {lo} to {hi} respondents, de
 # - *indicator noise*: each replicate redraws every indicator of every district from a normal
 #   distribution around its estimate with its standard error (binomial for administrative rates,
 #   design-based for survey estimates, kept within the indicator's range) and recomputes the index
-#   with the default method - the interval of the published score;
-# - *method choices*: each replicate picks a normalisation (min-max, z-score or rank) and an
+#   with the default method — the interval of the published score;
+# - *method choices*: each replicate picks a normalisation (min–max, z-score or rank) and an
 #   aggregation (arithmetic or geometric) at random and multiplies every weight by a random factor
 #   near 1 (the range is stated under the table), holding the indicators fixed;
 # - *both together*: the fullest statement of how well the data place a district.
@@ -436,7 +436,7 @@ report.md(references.references(["oecd2008", "saisana2005", "goldstein1996", "wi
 # %%
 top_name = names[top["district_id"]]
 findings.record("index_top_score", top["index"], ci=(top["index_low"], top["index_high"]),
-                unit="index points (0-100, min-max)", note=f"{top['district_id']}, the highest score under the "
+                unit="index points (0–100, min–max)", note=f"{top['district_id']}, the highest score under the "
                 f"default method in {year}; interval from indicator noise",
                 label=f"Highest index score ({top_name}), {year}")
 findings.record("index_top_rank_interval_high", top["rank_high"], unit="rank",

@@ -305,7 +305,7 @@ profile.picker(data, district_id, synthetic=synthetic)
 
 # %%
 units = {"org_coverage": "% of active eligible organisations", "registration": "% of in-service members resident",
-         "participated": "% of residents", "sat_score": "points (0-100)"}
+         "participated": "% of residents", "sat_score": "points (0–100)"}
 names_of = {"org_coverage": "coverage"}
 for m, r in d.iterrows():
     if pd.notna(r["verdict"]):

@@ -16,9 +16,8 @@ site passes. The rules are the defects a referee found in earlier builds:
   report lists the verdicts it states in ``<report>/verdicts.csv``; see
   :func:`helpers.studies.verdicts.stated`);
 - the published folder: anything that is not part of the site (caches, screenshots);
-- ranges written with a hyphen (``1-5``, ``15-30 minutes``) instead of an en dash, on the index and
-  in every report's provenance footer (the parts the build writes; see
-  :func:`helpers.studies.measures.en_dash_ranges`).
+- ranges written with a hyphen (``1-5``, ``15-30 minutes``) instead of an en dash, on every page
+  and in its provenance footer (see :func:`helpers.studies.measures.en_dash_ranges`).
 
 The provenance footer (``<footer class="report-footer">``) is exempt from the machinery rules: it
 lists hashes, versions and file names on purpose.
@@ -144,7 +143,7 @@ def lint_page(path: Path, site: Path | None = None) -> list[str]:
         for m in sorted(set(rx.findall(text) if rx.groups == 0 else [x.group(0) for x in rx.finditer(text)])):
             out.append(f"{name}: {rule}: {m!r}")
     footer = html.unescape(" ".join(" ".join(page.footer_text).split()))
-    for m in sorted(set(_HYPHEN_RANGE.findall(footer + " " + (text if name == "index.html" else "")))):
+    for m in sorted(set(_HYPHEN_RANGE.findall(footer + " " + text))):
         out.append(f"{name}: range with a hyphen, not an en dash: {m!r}")
     for m in sorted({x.group(1) for x in _BAD_WORDS.finditer(text)}):
         out.append(f"{name}: raw value: {m!r}")

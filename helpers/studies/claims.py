@@ -263,9 +263,9 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
                         cluster="community_id"),
           truth={"within15": "aware_within15_logit", "band15_30": "aware_15to30_logit",
                  "migrant_share": "aware_migrant_share_logit"},
-          labels={"within15": "Awareness: reported walk of 15 minutes or less vs over 30 (log-odds)",
-                  "band15_30": "Awareness: reported walk of 15-30 minutes vs over 30 (log-odds)",
-                  "migrant_share": "Awareness: community migrant share, per unit (log-odds)"},
+          labels={"within15": "Awareness: reported walk of 15 minutes or less vs over 30 (log-odds ratio)",
+                  "band15_30": "Awareness: reported walk of 15–30 minutes vs over 30 (log-odds ratio)",
+                  "migrant_share": "Awareness: community migrant share, per unit (log-odds ratio)"},
           design_based=_design_based("aware_center ~ within15 + band15_30 + migrant_share + C(district_id)",
                                      "quasibinomial"),
           design_note=_DISTRICT_STRATA),
@@ -283,7 +283,7 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
           specs.GLMSpec("registered ~ agreement_share + C(year)", trials="in_service_resident",
                         absorb="community_id", cluster="community_id"),
           truth={"agreement_share": "registration_agreement_logit"},
-          labels={"agreement_share": "Registration: agreement share, per unit, within communities (log-odds)"},
+          labels={"agreement_share": "Registration: agreement share, per unit, within communities (log-odds ratio)"},
           min_years=2,
           choice=("Community fixed effects (with year effects): a community's registration is compared with its "
                   "own registration in other years, so every stable trait of the community - including a "
@@ -300,8 +300,8 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
           ("service_points", "communities"), _eight_haves,
           specs.GLMSpec("score ~ funding_std + staff_std", trials="items", variance="model"),
           truth={"funding_std": "eight_haves_funding_logit", "staff_std": "eight_haves_staff_logit"},
-          labels={"funding_std": "Eight-haves items: community funding, per SD (log-odds)",
-                  "staff_std": "Eight-haves items: community staff, per SD (log-odds)"},
+          labels={"funding_std": "Eight-haves items: community funding, per SD (log-odds ratio)",
+                  "staff_std": "Eight-haves items: community staff, per SD (log-odds ratio)"},
           choice=("Model-based binomial standard errors: given a community's funding and staff the eight checklist "
                   "items are independent, so the score is binomial; with log-normal funding a few high-leverage "
                   "communities make the sandwich (clustered) variance too small.")),
@@ -309,8 +309,8 @@ CLAIMS: dict[str, Claim] = {c.name: c for c in [
           "observational", _SURVEY, _respondents,
           specs.OrdinalSpec("sat_service ~ within15 + aware_center + C(district_id)"),
           truth={"within15": "sat_service_within15_ologit", "aware_center": "sat_service_aware_ologit"},
-          labels={"within15": "Satisfaction with service: reported walk of 15 minutes or less (log-odds)",
-                  "aware_center": "Satisfaction with service: aware of the centre (log-odds)"},
+          labels={"within15": "Satisfaction with service: reported walk of 15 minutes or less (log-odds ratio)",
+                  "aware_center": "Satisfaction with service: aware of the centre (log-odds ratio)"},
           speed="slow",
           design_based=_design_based("sat_service ~ within15 + aware_center + C(district_id)", "ordinal"),
           design_note=_DISTRICT_STRATA),
