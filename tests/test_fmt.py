@@ -86,3 +86,12 @@ def test_percent_and_interval_agree_on_the_rule():
     assert d == 0 and fmt.percent(share, d) == "27%"
     assert fmt.interval(share, lo, hi, scale=100, unit="%") == "27% (16 to 37)"
     assert fmt.percent(0.5834, se=0.0004) == "58.3%"  # precise, but one decimal at most
+
+
+def test_a_bare_value_has_one_rule():
+    """digits_for without an SE and estimate_digits without an interval print a bare value alike."""
+    from helpers.publish import fmt
+
+    for x in (0.0855, 0.00123, 1.83, 12.5, 123.4, 0.5):
+        assert fmt.digits_for(estimate=x) == fmt.estimate_digits(x), x
+    assert fmt.number(0.0855, fmt.digits_for(estimate=0.0855)) == "0.086"

@@ -58,14 +58,15 @@ def digits_for(se: float | None = None, estimate: float | None = None, max_digit
     """Decimals for an estimate with standard error ``se``: down to the first significant digit of
     ``se`` (one digit further when that digit is 1 or 2, whose rounding would be coarse), within
     0..``max_digits``: se 0.79 -> 1 decimal, 2.17 -> 1, 0.0085 -> 3. Without ``se``, three
-    significant digits of ``estimate`` (0 decimals for numbers of 100 or more)."""
+    significant digits of ``estimate`` but at most :data:`BARE_MAX_DIGITS` decimals (0 decimals
+    for numbers of 100 or more; 0.0855 -> 0.086), as :func:`estimate_digits` prints a bare value."""
     if _finite(se) and float(se) > 0:
         e = math.floor(math.log10(float(se)))
         lead = int(float(se) / 10.0**e)  # the first significant digit of se
         return int(min(max(-e + (1 if lead <= 2 else 0), 0), max_digits))
     if _finite(estimate) and float(estimate) != 0:
         e = abs(float(estimate))
-        return int(min(max(2 - math.floor(math.log10(e)), 0), max_digits))
+        return int(min(max(2 - math.floor(math.log10(e)), 0), max_digits, BARE_MAX_DIGITS))
     return 0
 
 
