@@ -66,7 +66,7 @@ nb.data_statement(meta, data_dir)
 
 # %%
 tables = load.load_all(data_dir, tables=["districts", "subdistricts", "community_boundaries", "communities",
-                                         "assessment", "survey", "population"])
+                                         "assessment", "survey", "population"])  # assessment: claim 6 only
 synthetic, truth = is_synthetic(data_dir), ground_truth(data_dir)
 period = load.study_period(tables)
 year = period.last if year is None else int(year)
@@ -155,10 +155,12 @@ report.table(dist_table.drop(columns="district_id").rename(columns={"name_en": "
 # PSUs (a contrast of correlated estimates). The verdict follows the collection's one rule for a unit
 # against the city: the difference must lie outside the overdispersion-adjusted 95% funnel limits
 # around zero, so that it is larger than chance and than the ordinary variation between districts.
+# Beside the 1–5 items and awareness, the satisfaction thermometer (0–100; the measure of claim 6
+# and of the district profiles) is judged in the same way.
 
 # %%
 contrast_keys = {"sat_service": "sat_service", "sat_overall": "sat_overall", "trust_committee": "trust",
-                 "aware_center": "aware"}
+                 "aware_center": "aware", "sat_score": "sat_score"}
 contrast_scale = {"aware_center": 100.0}
 contrasts = sat.district_contrasts(design_y, list(contrast_keys))
 enough = contrasts[contrasts["n"] >= k_min]
@@ -186,7 +188,7 @@ report.table(contrast_table.drop(columns="district_id"), n="Respondents", column
              caption=f"Each district minus the city, {survey_year}, with 95% intervals of the difference (contrasts "
                      "of correlated estimates); \"above\" or \"below\" marks a district outside the "
                      "overdispersion-adjusted 95% funnel limits around zero. Awareness differences are in "
-                     "percentage points.",
+                     "percentage points, thermometer differences in points of its 0–100 scale.",
              data=contrasts)
 
 # %%
@@ -200,7 +202,7 @@ interval_only = int(((contrasts["ci_low"] > 0) | (contrasts["ci_high"] < 0)).sum
                     - contrasts["verdict"].isin(["above", "below"]).sum())
 report.md("{v} {k}",
           v=("Districts that differ from the city under the rule: " + "; ".join(verdict_text) + ".") if verdict_text
-          else "Under the rule, no district differs from the city on any of the four measures.",
+          else "Under the rule, no district differs from the city on any of these measures.",
           k=("" if interval_only <= 0 else
              f"{fmt.count(interval_only)} other district comparisons have an interval of the difference that "
              "excludes zero: their residents' answers differ from the city's by more than sampling error, but not "
@@ -251,15 +253,20 @@ else:
                    "margins, so the weights cannot be raked to them and this section is skipped.")
 if shift is not None:
     shift_table = pd.DataFrame({"district_id": districts["district_id"], "District": districts["name_en"]})
+    change_digits = {}
     for v, key, scale, unit in (("sat_overall", "sat_overall", 1.0, ""), ("aware_center", "aware", 100.0, ", %")):
         s = shift[shift["variable"] == v]
         d = 1 if scale == 100 else fmt.column_digits(scale * s["se_before"])
+        # the change column takes at least the digits the prose and the headline findings give its largest
+        # move (a bare value: three significant digits, one decimal for percentage points)
+        big = s.loc[s["n"] >= k_min, "difference"].abs().max()
+        change_digits[v] = max(d, fmt.estimate_digits(scale * big, unit="%" if scale == 100 else ""))
         shift_table = shift_table.merge(pd.DataFrame({
             "district_id": s["district_id"],
             f"{measures.label(key)}{unit}: design weights": [fmt.number(scale * x, d) for x in s["before"]],
             f"{measures.label(key)}{unit}: calibrated": [fmt.number(scale * x, d) for x in s["after"]],
             f"{measures.label(key)}: change{' (points)' if scale == 100 else ''}":
-                [fmt.number(scale * x, d) for x in s["difference"]],
+                [fmt.number(scale * x, change_digits[v]) for x in s["difference"]],
             f"n_{v}": s["n"]}), on="district_id", how="left")
     shift_table["Respondents"] = shift_table[["n_sat_overall", "n_aware_center"]].min(axis=1)
     shift_table = shift_table.drop(columns=["district_id", "n_sat_overall", "n_aware_center"])
@@ -283,8 +290,8 @@ if shift is not None:
                       "Every move is smaller than the estimate's standard error (at most **{r}** of it): the weighted "
                       "sample's age and sex mix is already close to the census, and the rest of the report keeps the "
                       "design weights.",
-                      a=fmt.interval(so["difference"].abs().max(), None, None),
-                      b=fmt.number(100 * sa["difference"].abs().max(), 1),
+                      a=fmt.number(so["difference"].abs().max(), change_digits["sat_overall"]),
+                      b=fmt.number(100 * sa["difference"].abs().max(), change_digits["aware_center"]),
                       r=fmt.percent(moved.max(), 0)) if moved.max() < 1 else report.md(
         "Calibration moves some district estimates by more than one standard error (at most **{r}** standard "
         "errors): the design weights alone misrepresent those districts' age and sex mix, and their estimates "
@@ -352,17 +359,20 @@ sae_map = sae_map.assign(n=sae_map["n"].fillna(0), direct_shown=sae_map["direct"
 sae_map = report.suppress_for_plot(sae_map, n="n", columns=["direct_shown"])
 classes = maps.classify(sae_map[["direct_shown", "estimate"]].stack(), scheme="quantiles", k=5, fmt="{:.2f}")
 fig, axes = plt.subplots(1, 3, figsize=(15, 5))
-maps.choropleth(sae_map, "direct_shown", classes=classes, ax=axes[0], overlay=districts, legend=False,
-                suppressed=sae_map["suppressed"] & (sae_map["n"] > 0),
-                title=f"Direct estimate, {survey_year} (blank: not sampled)")
-maps.choropleth(sae_map, "estimate", classes=classes, ax=axes[1], overlay=districts,
-                legend_title=measures.label("sat_overall"), title="Fay–Herriot estimate")
+# the shared classes' legend sits beside the direct estimates, whose map alone has units without a value
+# (hatched "No data": the survey did not reach them)
+maps.choropleth(sae_map, "direct_shown", classes=classes, ax=axes[0], overlay=districts,
+                legend_title=measures.label("sat_overall"), suppressed=sae_map["suppressed"] & (sae_map["n"] > 0),
+                title=f"Direct estimate, {survey_year}" + ("\n(No data: not sampled)" if (sae_map["n"] == 0).any() else ""))
+maps.choropleth(sae_map, "estimate", classes=classes, ax=axes[1], overlay=districts, legend=False,
+                title="Fay–Herriot estimate\n(the same classes)")
 maps.choropleth(sae_map, "rmse", ax=axes[2], overlay=districts, cmap=style.UNCERTAINTY_CMAP, k=4, fmt="{:.2f}",
                 legend_title="Root MSE", title="Uncertainty of the estimate", synthetic=synthetic)
 report.figure(fig, caption=f"{measures.label('sat_overall')} by sub-district, {survey_year}: the direct survey "
                            "estimate, the Fay–Herriot estimate and its root mean squared error.",
               alt="Three maps of the city's sub-districts: direct survey estimates of mean overall satisfaction "
-                  "(blank where not sampled), the small-area estimates on the same classes, and their uncertainty.",
+                  "(hatched as no data where not sampled), the small-area estimates on the same classes, and their "
+                  "uncertainty.",
               data=sae)
 
 # %% [markdown]
@@ -378,29 +388,41 @@ report.figure(fig, caption=f"{measures.label('sat_overall')} by sub-district, {s
 # assumes is said below).
 
 # %%
-scores = tables["assessment"].groupby("community_id", as_index=False)["score"].mean()
-assessment = claims.CLAIMS["assessment"]
-corr = assessment.fit(tables, seed=seed)
-pairs = report.suppress_for_plot(sat.community_means(resp, "sat_score", scores, "score"), n="n",
-                                 columns=["mean_sat_score"])
-fig, ax = plt.subplots(figsize=(6.5, 4.5))
-ax.scatter(pairs["score"], pairs["mean_sat_score"], s=8, alpha=0.5, color=style.QUALITATIVE[0])
-ax.set(xlabel=f"{measures.label('assessment')}, mean {period.first}–{period.last}",
-       ylabel=f"{measures.label('sat_score')}, community mean")
-if synthetic:
-    style.stamp_synthetic(ax)
-report.figure(fig, caption=f"Communities: mean {measures.label('assessment').lower()} over {period.first}–{period.last} and the "
-                           f"community mean of residents' {measures.label('sat_score').lower()}.",
-              alt=f"A scatter plot of {fmt.count(pairs['mean_sat_score'].notna().sum())} surveyed communities, "
-                  "assessment score against residents' mean satisfaction thermometer.",
-              data=pairs[pairs["mean_sat_score"].notna()].drop(columns=["suppressed"], errors="ignore"))
+has_assessment = "assessment" in tables
+assessment, corr = claims.CLAIMS["assessment"], None
+if has_assessment:
+    scores = tables["assessment"].groupby("community_id", as_index=False)["score"].mean()
+    corr = assessment.fit(tables, seed=seed)
+    pairs = report.suppress_for_plot(sat.community_means(resp, "sat_score", scores, "score"), n="n",
+                                     columns=["mean_sat_score"])
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    ax.scatter(pairs["score"], pairs["mean_sat_score"], s=8, alpha=0.5, color=style.QUALITATIVE[0])
+    ax.set(xlabel=f"{measures.label('assessment')}, mean {period.first}–{period.last}",
+           ylabel=f"{measures.label('sat_score')}, community mean")
+    if synthetic:
+        style.stamp_synthetic(ax)
+    shown = report.figure(
+        fig, caption=f"Communities: mean {measures.label('assessment').lower()} over {period.first}–{period.last} "
+                     f"and the community mean of residents' {measures.label('sat_score').lower()}.",
+        alt=f"A scatter plot of {fmt.count(pairs['mean_sat_score'].notna().sum())} surveyed communities, "
+            "assessment score against residents' mean satisfaction thermometer.",
+        data=pairs[pairs["mean_sat_score"].notna()].drop(columns=["suppressed"], errors="ignore"))
+else:
+    shown = report.md("*The data have no assessment scores, so this section and claim 6 are skipped.*")
+shown
 
 # %%
-r_d = fmt.estimate_digits(corr["estimate"], corr["ci_low"], corr["ci_high"])
-n_communities = int(tables["assessment"]["community_id"].nunique())
-report.md("Across **{n}** surveyed communities the observed correlation is **{r}**; the reliability of the "
+if has_assessment:
+    r_d = fmt.estimate_digits(corr["estimate"], corr["ci_low"], corr["ci_high"])
+    n_communities = int(tables["assessment"]["community_id"].nunique())
+    shown = report.md(
+          "Across **{n}** surveyed communities the observed correlation is **{r}**; the reliability of the "
           "community thermometer means is **{lam}**, and the corrected correlation is **{e}** (95% bootstrap "
-          "interval {l} to {h}). {r2} The survey reached {n} of the city's {N} assessed communities "
+          "interval {l} to {h}). "
+          + ("Assessment scores go with about **{r2}** of the variation between communities in their residents' "
+             "mean satisfaction." if corr["ci_low"] > 0 else
+             "The interval includes zero: these data cannot tell whether the two go together at all.")
+          + " The survey reached {n} of the city's {N} assessed communities "
           "({f}), so the bootstrap interval is narrowed by the finite-population correction, to {c} of its "
           "width. That correction treats the surveyed communities as a simple random sample of the city's; "
           "they were in fact drawn with probability proportional to size, and the correlation counts each "
@@ -409,11 +431,11 @@ report.md("Across **{n}** surveyed communities the observed correlation is **{r}
           "part.",
           n=fmt.count(corr["n_units"]), r=fmt.number(corr["r_observed"], r_d), lam=fmt.number(corr["reliability"], 2),
           e=fmt.number(corr["estimate"], r_d), l=fmt.number(corr["ci_low"], r_d), h=fmt.number(corr["ci_high"], r_d),
-          r2=(f"Assessment scores go with about **{fmt.percent(corr['estimate'] ** 2, 0)}** of the variation between "
-              "communities in their residents' mean satisfaction." if corr["ci_low"] > 0 else
-              "The interval includes zero: these data cannot tell whether the two go together at all."),
-          N=fmt.count(n_communities),
+          r2=fmt.percent(corr["estimate"] ** 2, 0), N=fmt.count(n_communities),
           f=fmt.percent(corr["n_units"] / n_communities, 0), c=fmt.percent(corr["fpc"], 0))
+else:
+    shown = report.md("")
+shown
 
 # %% [markdown]
 # ## Claims tested
@@ -423,18 +445,24 @@ report.md("Across **{n}** surveyed communities the observed correlation is **{r}
 # the second that its interval lies wholly below 0.5. Both are associations across communities.
 
 # %%
-claim_shown, claim_data = verdicts.claims_table([
-    {"claim": "6a. Assessment scores and residents' satisfaction go together (r > 0)", "estimate": corr["estimate"],
-     "ci": (corr["ci_low"], corr["ci_high"]), "unit": "correlation", "design": assessment.design, "digits": r_d},
-    {"claim": "6b. ... but only weakly (r < 0.5)", "estimate": corr["estimate"] - 0.5,
-     "ci": (corr["ci_low"] - 0.5, corr["ci_high"] - 0.5), "unit": "correlation minus 0.5", "direction": -1,
-     "design": assessment.design, "digits": r_d},
-])
-report.table(claim_shown, caption="The claims tested in this report, their design and verdict.", data=claim_data)
+if has_assessment:
+    claim_shown, claim_data = verdicts.claims_table([
+        {"claim": "6a. Assessment scores and residents' satisfaction go together (r > 0)",
+         "estimate": corr["estimate"], "ci": (corr["ci_low"], corr["ci_high"]), "unit": "correlation",
+         "design": assessment.design, "digits": r_d},
+        {"claim": "6b. ... but only weakly (r < 0.5)", "estimate": corr["estimate"] - 0.5,
+         "ci": (corr["ci_low"] - 0.5, corr["ci_high"] - 0.5), "unit": "correlation minus 0.5", "direction": -1,
+         "design": assessment.design, "digits": r_d},
+    ])
+    shown = report.table(claim_shown, caption="The claims tested in this report, their design and verdict.",
+                         data=claim_data)
+else:
+    shown = report.md("*Claim 6 needs the assessment scores, which the data do not have, so it is not tested.*")
+shown
 
 # %%
 # Synthetic data only: the generator's correlation is known, so the estimate can be set beside it.
-checks = claims.beside_truth(assessment.estimates(corr), truth)
+checks = claims.beside_truth(assessment.estimates(corr), truth) if has_assessment else None
 shown = []
 if checks is not None:
     shown.append(report.md("## Validation against the planted truth\n\nOn synthetic data the population correlation "
@@ -475,7 +503,8 @@ display(*shown)
 
 # %%
 report.table(measures.glossary(["sat_service", "sat_service_top2", "sat_overall", "sat_overall_top2", "trust",
-                                "aware", "sat_score", "assessment", "share_60plus", "migrant_share"]),
+                                "aware", "sat_score"] + (["assessment"] if has_assessment else [])
+                               + ["share_60plus", "migrant_share"]),
              caption="The measures of this report: definition, source and scale. The small-area model uses the "
                      "two community shares averaged over each sub-district's communities, weighted by population.")
 
@@ -527,10 +556,11 @@ findings.record("fh_sigma2_v", fh.sigma2_v, unit="squared points (1–5)",
                 note=f"{survey_year}; Fay-Herriot REML between-sub-district variance of mean overall satisfaction",
                 label=f"Variance between sub-districts of {measures.label('sat_overall').lower()} beyond the model, "
                       f"{survey_year}")
-findings.record("assessment_satisfaction_corr", corr["estimate"], ci=(corr["ci_low"], corr["ci_high"]),
-                unit="correlation", truth=truth_value(truth, "assessment_satisfaction_corr"),
-                note="claim 6: disattenuated community correlation, community bootstrap",
-                label="Claim 6: correlation of assessment scores with residents' satisfaction thermometer");
+if has_assessment:
+    findings.record("assessment_satisfaction_corr", corr["estimate"], ci=(corr["ci_low"], corr["ci_high"]),
+                    unit="correlation", truth=truth_value(truth, "assessment_satisfaction_corr"),
+                    note="claim 6: disattenuated community correlation, community bootstrap",
+                    label="Claim 6: correlation of assessment scores with residents' satisfaction thermometer")
 
 # %%
 findings.display()

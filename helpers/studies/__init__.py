@@ -27,8 +27,9 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     # platform, members and service points are used when present (their sections say so when absent)
     "02_participation": ("districts", "community_boundaries", "communities", "members"),  # joint building and
     # the survey are used when present (their sections say so when absent)
-    "03_satisfaction": ("districts", "subdistricts", "community_boundaries", "communities", "assessment",
-                        "survey"),
+    "03_satisfaction": ("districts", "subdistricts", "community_boundaries", "communities", "survey"),  # the
+    # assessment scores feed claim 6 alone (its section says so when they are absent), the census margins the
+    # calibration section
     "04_drivers": ("community_boundaries", "communities"),  # each claim is tested when the data have the
     # tables it needs (its `tables` in helpers.studies.claims); a claim without them says so and is skipped
     "05_spatial": ("districts", "subdistricts", "community_boundaries", "communities"),  # members, organisations
