@@ -61,8 +61,8 @@ nb.data_statement(meta, data_dir)
 # standard errors that account for the strata, the clustering in PSUs and the finite-population
 # correction, and t intervals on the design degrees of freedom. Items are on a 1–5 scale
 # (5 = best); the *top-two box* is the share answering 4 or 5. Estimates that rest on fewer than
-# ten respondents are suppressed in tables and maps. The assessment scores are administrative:
-# one score per community and year.
+# ten respondents are suppressed in tables and maps. The assessment scores, where the data have
+# them, are administrative: one score per community and year.
 
 # %%
 tables = load.load_all(data_dir, tables=["districts", "subdistricts", "community_boundaries", "communities",
@@ -439,13 +439,13 @@ shown
 
 # %% [markdown]
 # ## Claims tested
-#
-# Claim 6 says the agreement is *weak*. It is read here as: the correlation is positive but clearly
-# below 0.5 (Cohen's threshold for a large correlation). The first row tests that it is positive;
-# the second that its interval lies wholly below 0.5. Both are associations across communities.
 
 # %%
 if has_assessment:
+    display(report.md("Claim 6 says the agreement is *weak*. It is read here as: the correlation is positive but "
+                      "clearly below 0.5 (Cohen's threshold for a large correlation). The first row tests that it is "
+                      "positive; the second that its interval lies wholly below 0.5. Both are associations across "
+                      "communities."))
     claim_shown, claim_data = verdicts.claims_table([
         {"claim": "6a. Assessment scores and residents' satisfaction go together (r > 0)",
          "estimate": corr["estimate"], "ci": (corr["ci_low"], corr["ci_high"]), "unit": "correlation",
@@ -493,8 +493,9 @@ display(*shown)
 #   adult population's age and sex mix changed little since.
 # - The small-area model borrows strength across sub-districts of a district; a sub-district that is
 #   unlike its district and was not sampled will be estimated poorly, and its MSE only partly says so.
-# - The correlation in claim 6 covers the communities the survey reached (drawn with probability
-#   proportional to size), which are larger on average than the rest, each counted once; it speaks
+# - Where the data have assessment scores, the correlation in claim 6 covers the communities the
+#   survey reached (drawn with probability proportional to size), which are larger on average than
+#   the rest, each counted once; it speaks
 #   for the city's communities as far as the association is the same in small ones, and it is an
 #   association, not a sign that either quantity drives the other.
 

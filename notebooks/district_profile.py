@@ -246,15 +246,22 @@ shown
 check = profile.truth_check(data)
 if check is not None:
     mine = check.loc[district_id]
+    k0 = profile.digits(mine["estimate"], mine["ci_low"], mine["ci_high"], "registration")
+    # a planted rate just outside an interval whose bound prints as the same number: give the digits that tell
+    # them apart (as helpers.studies.claims.truth_table says "just outside")
+    bound = mine["ci_low"] if mine["truth"] < mine["ci_low"] else mine["ci_high"]
+    close = not mine["inside"] and fmt.percent(mine["truth"], k0) == fmt.percent(bound, k0)
+    kk = next((j for j in range(k0 + 1, 5) if fmt.percent(mine["truth"], j) != fmt.percent(bound, j)), 4)
     shown = report.md("## Validation against the planted truth\n\nThe synthetic city knows every community's true "
                       "registration probability. The member-weighted mean over {name}'s communities is **{t}**; the "
-                      "observed rate, {e}, has a 95% interval that {verb} it. Across the city's {k} districts, **{c}** "
+                      "observed rate, {e}, has a 95% interval that {verb}. Across the city's {k} districts, **{c}** "
                       "of the intervals contain their planted rate; about one in twenty should miss, and the data are "
-                      "one draw of the synthetic city.", name=name,
-                      t=fmt.percent(mine["truth"], profile.digits(mine["estimate"], mine["ci_low"], mine["ci_high"],
-                                                                  "registration")),
+                      "one draw of the synthetic city.", name=name, t=fmt.percent(mine["truth"], k0),
                       e=fmt.interval(mine["estimate"], mine["ci_low"], mine["ci_high"], scale=100, unit="%"),
-                      verb="contains" if mine["inside"] else "misses", k=len(check), c=fmt.count(check["inside"].sum()))
+                      verb="contains it" if mine["inside"] else "misses it" if not close else
+                      (f"just misses it (its {'lower' if bound == mine['ci_low'] else 'upper'} bound is "
+                       f"{fmt.percent(bound, kk)}, the planted mean {fmt.percent(mine['truth'], kk)})"),
+                      k=len(check), c=fmt.count(check["inside"].sum()))
 else:
     shown = report.md("")
 shown

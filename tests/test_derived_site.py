@@ -4,8 +4,9 @@ One data folder combines several shape changes at once (conftest's ``DERIVED_ARG
 ``tests/_derived.py``): five districts, three years relabelled 2023-2025 (a period that ends after the
 shipped one), a district with a single sub-district, no ``assessment.csv`` (an optional table), and
 real-data mode (no synthetic flag, no planted truth). Its site is built once per test run (conftest's ``derived_site``) into a temporary folder. Checked: the build
-succeeds; the studies that need the absent table are skipped and named so on the index; every other report
-is built; no page speaks of synthetic data or planted truth; the site passes the lint; the committed
+succeeds; no study needs the absent table, so every report is built, and Satisfaction skips only its
+claim-6 section with a sentence that says so (studies skipped for an absent table: tests/test_build_site.py
+and tests/test_build_units.py); no page speaks of synthetic data or planted truth; the site passes the lint; the committed
 ledger, the default site and every tracked file are left alone.
 """
 from __future__ import annotations
@@ -74,7 +75,7 @@ def test_every_applicable_report_is_built_and_the_others_are_skipped_with_the_re
     stems = sorted(nb.stem for nb in plan.discover(paths.NOTEBOOKS_DIR))
     assert len(stems) >= 9, stems
     skipped = {s for s in stems if missing_tables(s, have)}
-    assert skipped == {s for s, t in REQUIRES.items() if ABSENT in t}, skipped  # only the absent table is missing
+    assert skipped == {s for s, t in REQUIRES.items() if ABSENT in t} == set(), skipped  # assessment: claim 6 only
     expected = {}
     for s in stems:
         if s in skipped:
@@ -94,6 +95,14 @@ def test_every_applicable_report_is_built_and_the_others_are_skipped_with_the_re
     built = {p.stem for p in site.out.glob("*.html")} - {"index"}
     assert built == {n for n, st in expected.items() if st == "done"}
     assert not (site.out / "errors").exists()
+
+
+def test_satisfaction_skips_only_its_claim_6_section(site):
+    page = (site.out / "03_satisfaction.html").read_text(encoding="utf-8")
+    assert "The data have no assessment scores, so this section and claim 6 are skipped." in page
+    assert "Claim 6 needs the assessment scores, which the data do not have, so it is not tested." in page
+    for kept in ("Each district minus the city", "raked to the census margins", "Fay–Herriot model"):
+        assert kept in page, kept
 
 
 def test_no_page_speaks_of_synthetic_data_or_planted_truth(site):

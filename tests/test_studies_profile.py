@@ -243,3 +243,21 @@ def test_sub_district_map_names_every_sub_district_unambiguously(pdata, district
     assert vlabels.overlapping_pairs(res.labels, r) == [] and vlabels.region_conflicts(res, r) == []
     assert not any(t.full_text.endswith("Subdistrict") for t in res.labels)  # said once, in the title
     plt.close(fig)
+
+
+def test_limits_read_beside_the_value_for_rates_and_survey_means(pdata):
+    """The limits the profile prints after a district's value are on the value's scale for every measure
+    (a survey measure is judged on its difference from the city, whose limits are shifted by the city):
+    "above" exactly when the value exceeds the upper limit, "below" when it falls under the lower."""
+    seen = set()
+    for d in pdata.districts["district_id"]:
+        f = profile.district_frame(pdata, d)
+        f = f[f["verdict"].notna()]
+        assert (f["lower"] < f["upper"]).all()
+        above, below = f["estimate"] > f["upper"], f["estimate"] < f["lower"]
+        assert ((f["verdict"] == "above") == above).all() and ((f["verdict"] == "below") == below).all(), f
+        survey = f[f.index.isin(profile.SURVEY_ITEMS)]
+        # the survey limits straddle the city value (limits of the difference around zero, shifted by the city)
+        assert ((survey["lower"] < survey["city"]) & (survey["city"] < survey["upper"])).all()
+        seen |= set(f.index)
+    assert set(profile.SURVEY_ITEMS) <= seen

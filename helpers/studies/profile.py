@@ -261,8 +261,14 @@ def district_frame(data: ProfileData, district_id: str) -> pd.DataFrame:
 
     Returns ``measure, estimate, se, ci_low, ci_high, n, city, city_se, city_low, city_high, lower,
     upper, verdict, rank, rank_low, rank_high, ranked, gap`` (``lower``/``upper``: the adjusted 95%
-    funnel limits at the district's size; ``verdict`` missing when the district's survey estimate
+    funnel limits at the district's size, on the measure's own scale, so that the verdict is
+    "above" exactly when ``estimate > upper``; ``verdict`` missing when the district's survey estimate
     rests on too few respondents; ``gap = (estimate - city) / |city|``), indexed by measure.
+
+    A survey measure is judged on the district's difference from the city (limits around zero,
+    :func:`helpers.studies.satisfaction.district_contrasts`); its limits are shifted by the city
+    value of that contrast (the district's estimate minus the difference), so they read beside the
+    district's value as the administrative rates' limits do.
     """
     district_row(data, district_id)
     e = data.estimates
@@ -276,6 +282,11 @@ def district_frame(data: ProfileData, district_id: str) -> pd.DataFrame:
     out["city_low"] = city["ci_low"].reindex(out.index)
     out["city_high"] = city["ci_high"].reindex(out.index)
     out[["lower", "upper", "verdict"]] = v[["lower", "upper", "verdict"]].reindex(out.index)
+    survey = out.index.isin(SURVEY_ITEMS)
+    if survey.any():  # limits of the difference -> limits of the value (city of the contrast + limit)
+        base = out.loc[survey, "estimate"] - v["value"].reindex(out.index[survey]).astype(float)
+        out.loc[survey, "lower"] = base + out.loc[survey, "lower"].astype(float)
+        out.loc[survey, "upper"] = base + out.loc[survey, "upper"].astype(float)
     out[["rank", "rank_low", "rank_high", "ranked"]] = r[["rank", "rank_low", "rank_high", "ranked"]].reindex(out.index)
     out["gap"] = (out["estimate"] - out["city"]) / out["city"].abs()
     out.index.name = "measure"
@@ -451,7 +462,7 @@ def locator_map(data: ProfileData, district_id: str, ax=None, synthetic: bool = 
                           np.where(g["zone"] == row["zone"], peer, other))
     colours = {this: style.QUALITATIVE[5], peer: "#f3c89b", other: "#e6e6e6"}
     colours = {k: c for k, c in colours.items() if k in set(g["where"])}
-    return maps.category_map(g, "where", colours, ax=ax, counts=False, legend_title="District", legend_loc="upper left",
+    return maps.category_map(g, "where", colours, ax=ax, counts=False, legend_title="District", legend_loc="outside",
                              title="Where the district lies", synthetic=synthetic, scale_bar=True,
                              north_arrow=False, what="the district's place in the city")
 
