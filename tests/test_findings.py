@@ -64,7 +64,7 @@ def test_record_rejects_bad_input(kwargs, err):
 
 def test_findings_table_reads_as_an_author_writes():
     findings.record("x", 0.123456, ci=(0.1, 0.2), unit="share", truth=0.12, label="A share")
-    findings.record("y", 58.3456, ci=(56.71, 59.82), unit="% of residents")
+    findings.record("y", 58.3456, ci=(56.71, 59.82), unit="% of residents", truth=57.04)
     findings.record("share_no_ci", 1.51515, unit="% of district pairs")
     findings.record("z", 1234.0, unit="respondents")
     t = findings.table()
@@ -72,6 +72,7 @@ def test_findings_table_reads_as_an_author_writes():
     assert t["Finding"].tolist() == ["A share", "y", "share_no_ci", "z"]
     assert t["Estimate (95% CI)"].tolist() == ["0.123 (0.100 to 0.200)", "58.3% (56.7 to 59.8)", "1.5%", "1,234"]
     assert t["Unit"].tolist() == ["share", "of residents", "of district pairs", "respondents"]
+    assert t["Planted value"].tolist() == ["0.120", "57.0%", "", ""]  # the estimate's digits and sign
     raw = findings.frame()
     assert raw.loc[0, "value"] == 0.123456 and raw.loc[1, "ci_high"] == 59.82
 

@@ -196,7 +196,7 @@ def table(items: list[Finding] | None = None):
         rest = f.unit[1:].strip() if unit else f.unit
         digits = fmt.estimate_digits(f.value, lo, hi, unit=unit, level=f.level)
         text = fmt.interval(f.value, lo, hi, unit=unit, digits=digits)
-        truth = "" if f.truth is None else fmt.number(f.truth, digits)
+        truth = "" if f.truth is None else fmt.number(f.truth, digits) + unit  # "63.3%", as the estimate
         rows.append({"Finding": f.label or f.name, "Estimate (95% CI)": text, "Unit": rest, "Planted value": truth})
     df = pd.DataFrame(rows, columns=["Finding", "Estimate (95% CI)", "Unit", "Planted value"])
     if not any(f.truth is not None for f in items):

@@ -410,9 +410,7 @@ def format_findings(items: list[dict]) -> list[dict]:
         unit = measures.unit_text(d.get("unit", ""))
         if unit.startswith("%"):  # the table writes the sign on the number and the rest in the unit column
             unit = unit[1:].strip()
-        truth = row.get("Planted value", "") or ""
-        if truth and str(d.get("unit", "")).startswith("%"):  # as the estimate beside it: "63.3%", not "63.3"
-            truth += "%"
+        truth = row.get("Planted value", "") or ""  # with the estimate's sign: "63.3%", not "63.3"
         out.append(dict(d, label=measures.label_text(row["Finding"], d.get("unit", "")),
                         estimate=row["Estimate (95% CI)"], unit_text=unit, truth_text=truth))
     return out
