@@ -297,15 +297,16 @@ if can_claim3:
     b = reg.term("agreement_share")
     shown = report.md("Within a community, a year in which another tenth of its resident units has a signed agreement "
                       "goes with odds of an in-service member registering **{o}** times as high; "
-                      "the log-odds coefficient per unit of agreement share is **{e}**, from {n} community-years in "
-                      "{g} communities{left}. *Why community fixed effects:* {why}",
+                      "the log-odds coefficient per unit of agreement share is **{e}**, from {n} community-years{left} "
+                      "in {g} communities. *Why community fixed effects:* {why}",
                       o=fmt.interval(np.exp(0.1 * b["estimate"]), np.exp(0.1 * b["ci_low"]),
                                      np.exp(0.1 * b["ci_high"])),
                       e=fmt.interval(b["estimate"], b["ci_low"], b["ci_high"], se=b["se"]),
-                      n=fmt.count(reg.info["fitted_rows"]),
+                      n=fmt.count(reg.info["fitted_rows"]) + ("" if reg.nobs == reg.info["fitted_rows"] else
+                                                              f" of the {fmt.count(reg.nobs)}"),
                       g=fmt.count(reg.info["absorbed_groups"]), why=reg_claim.choice,
                       left="" if reg.nobs == reg.info["fitted_rows"] else
-                           f" (of {fmt.count(reg.nobs)}; left out: "
+                           " (left out: "
                            + ("a community-year " if reg.nobs - reg.info["fitted_rows"] == 1 else
                               f"{fmt.count(reg.nobs - reg.info['fitted_rows'])} community-years ")
                            + ("of communities whose registration never varied, or " if reg.info.get("dropped_groups")
@@ -354,11 +355,11 @@ if has_survey:
                       a=fmt.interval(aw["estimate"], aw["ci_low"], aw["ci_high"], scale=100, digits=1),
                       n=fmt.count(lpm.nobs), m=fmt.count(len(resp)),
                       why="" if not len(lpm_missing) else
-                          "; left out: those with no answer on " + "; ".join(
-                              f"{lab.lower()} ({fmt.count(k)})" for lab, k in zip(lpm_missing["label"],
-                                                                                 lpm_missing["missing"]))
-                          + ("; some miss more than one" if lpm_missing["missing"].sum() > len(resp) - lpm.nobs
-                             else ""))
+                          " (left out for an unanswered item: " + "; ".join(
+                              f"{lab.lower()}, {fmt.count(k)}" for lab, k in zip(lpm_missing["label"],
+                                                                                lpm_missing["missing"]))
+                          + ("; some left more than one unanswered" if lpm_missing["missing"].sum()
+                             > len(resp) - lpm.nobs else "") + ")")
 else:
     shown = report.md("")
 shown

@@ -154,20 +154,26 @@ def funnel_plot(res, xlabel: str, ylabel: str, title: str, label_level: float = 
     colours = verdict_colours()
     side = {"low": VERDICT_LABELS["below"], "high": VERDICT_LABELS["above"]}
     points = [c for c in ax.collections if len(c.get_offsets()) == len(flag)]
-    if points:
-        face = np.array([to_rgba(colours[side[f]]) if f in side else c
-                         for f, c in zip(flag, np.broadcast_to(points[-1].get_facecolors(), (len(flag), 4)))])
+    if points:  # inside the limits: grey, so that no inside point reads as a verdict colour
+        face = np.array([to_rgba(colours[side[f]] if f in side else _INSIDE_COLOUR, 0.85) for f in flag])
         points[-1].set_facecolors(face)
         points[-1].set_edgecolors(face)
     handles, labels = ax.get_legend_handles_labels()
-    for f in ("high", "low"):
+    limits = "the adjusted limits" if res.tau2 > 0 else "the limits"
+    for f, text in (("high", f"{side['high']} (outside {limits})"), ("low", f"{side['low']} (outside {limits})"),
+                    ("", f"Not distinguishable (inside {limits})")):
         if (flag == f).any():
-            handles.append(Line2D([], [], ls="", marker="o", ms=5, color=colours[side[f]]))
-            labels.append(side[f] + " (outside the adjusted limits)" if res.tau2 > 0 else side[f])
+            handles.append(Line2D([], [], ls="", marker="o", ms=5,
+                                  color=colours[side[f]] if f in side else _INSIDE_COLOUR))
+            labels.append(text)
     ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     if synthetic:
         style.stamp_synthetic(ax)
     return ax
+
+
+#: The colour of a funnel plot's points inside the limits (the verdict colours mark the others).
+_INSIDE_COLOUR = "#9a9a9a"
 
 
 def funnel_flags(res, label_level: float | None = 0.95) -> np.ndarray:
