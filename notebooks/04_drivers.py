@@ -237,11 +237,11 @@ if "platform_event_study" in fits:
         style.stamp_synthetic(fig)
     post, placebo = byE[byE.index >= 0], byE[byE.index < -1]
 
-    def at(rows, which):
-        """The smallest or largest estimate of ``rows``, with the digits its row of the table prints it with."""
-        r = rows.loc[rows["estimate"].idxmin() if which == "min" else rows["estimate"].idxmax()]
-        return fmt.number(r["estimate"], fmt.estimate_digits(r["estimate"], r["ci_low"], r["ci_high"]))
-
+    # the ends of each range with the digits its row of Table 2 prints them with
+    ends = {(side, w): fmt.number(byE.loc[i, "estimate"], fmt.estimate_digits(*byE.loc[i, ["estimate", "ci_low",
+                                                                                              "ci_high"]]))
+            for side, rows in (("pre", placebo), ("post", post)) if len(rows)
+            for w, i in (("min", rows["estimate"].idxmin()), ("max", rows["estimate"].idxmax()))}
     shown = report.figure(fig, caption=f"Effect of the regional platform on {measures.label('org_coverage').lower()} "
                                        "by years since adoption, percentage points with 95% intervals; before "
                                        "adoption, placebo estimates; the year before adoption is the reference."
@@ -249,9 +249,10 @@ if "platform_event_study" in fits:
                           alt=f"Points with 95% interval bars by years since adoption, from "
                               f"{fmt.number(byE.index.min(), 0)} to {fmt.number(byE.index.max(), 0)}: "
                               + ("no estimate before adoption" if pre["n"] == 0 else
-                                 f"before adoption {at(placebo, 'min')} points" if pre["n"] == 1
-                                 else f"before adoption from {at(placebo, 'min')} to {at(placebo, 'max')} points")
-                              + f", after adoption from {at(post, 'min')} to {at(post, 'max')} points.",
+                                 f"before adoption {ends['pre', 'min']} points" if pre["n"] == 1
+                                 else f"before adoption from {ends['pre', 'min']} to {ends['pre', 'max']} points")
+                              + (f", after adoption from {ends['post', 'min']} to {ends['post', 'max']} points."
+                                 if len(post) else "."),
                           data=es.by_event_time)
 else:
     shown = report.md("*" + ("The data have no " + " or ".join(TABLE_NAMES[t] for t in ("organisations", "platform")
