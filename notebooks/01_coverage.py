@@ -27,8 +27,8 @@
 # 3. *the 1 km service circle*: the share of residents living within 1,000 m in a straight line of
 #    an open service point. It is the distance this collection uses for the policy's "15-minute
 #    service circle" (15分钟服务圈), not a measured walking time; residents' own reports of their
-#    walking time enter the models of [Drivers](04_drivers.html) and the district index of
-#    [Index](06_index.html).
+#    walking time are analysed in [Drivers](04_drivers.html) and enter the district index
+#    ([Index](06_index.html)).
 #
 # Two claims from the field are examined. **Claim 1** (regional platforms raise organisational
 # coverage) is looked at here only descriptively, comparing sub-districts with and without the
