@@ -130,8 +130,12 @@ sub_labels = tables["subdistricts"].assign(name_en=overview.bilingual(tables["su
 fig = overview.city_and_core(kinds, "kind", kind_colours, overlay=tables["districts"], window=window,
                              labels=sub_labels, core_labels=sub_labels, legend_title="Kind", synthetic=synthetic)
 gaz = overview.gazetteer(tables["subdistricts"], tables["community_boundaries"])
+left_out, tried = overview.names_left_out(fig)
 report.figure(fig, caption="Sub-districts, towns and townships, with district boundaries in black"
-                           + ("; right, the urban core enlarged, where its units are named." if window else "."),
+                           + ("; right, the urban core enlarged, where its units are named." if window else ".")
+                           + (f" Names that fit neither inside their unit nor beside it with a leader line are left "
+                              f"out ({fmt.count(left_out)} of {fmt.count(tried)}); the next table lists every unit."
+                              if left_out else ""),
               alt=f"A map of the city's {fmt.count(n_sub)} sub-districts, towns and townships coloured by kind and "
                   "labelled with their Chinese and pinyin names" + (", beside an enlarged panel of the urban core."
                                                                      if window else "."),

@@ -27,7 +27,8 @@
 # 3. *the 1 km service circle*: the share of residents living within 1,000 m in a straight line of
 #    an open service point. It is the distance this collection uses for the policy's "15-minute
 #    service circle" (15分钟服务圈), not a measured walking time; residents' own reports of their
-#    walk are in [Satisfaction](03_satisfaction.html).
+#    walking time are analysed in [Drivers](04_drivers.html) and enter the district index
+#    ([Index](06_index.html)).
 #
 # Two claims from the field are examined. **Claim 1** (regional platforms raise organisational
 # coverage) is looked at here only descriptively, comparing sub-districts with and without the
@@ -452,8 +453,8 @@ if att_truth is not None and has_platform and can_compare:
     shown.append(report.md("## Validation against the planted truth\n\nThe synthetic city's effect of the platform is "
                            "known: on average over the first four years after adoption, adoption raised a sub-district's "
                            "coverage by **{t}** percentage points. The one-year difference above, **{d}** points, is "
-                           "not an estimate of that effect - it mixes cohorts adopted in "
-                           "different years with whatever set them apart beforehand - so it is set beside it only as a "
+                           "not an estimate of that effect — it mixes cohorts adopted in "
+                           "different years with whatever set them apart beforehand — so it is set beside it only as a "
                            "scale, not tested against it; the event study in [Drivers](04_drivers.html) is.",
                            t=fmt.number(att_truth, 1),
                            d=fmt.interval(contrast["estimate"], contrast["ci_low"], contrast["ci_high"], scale=100,

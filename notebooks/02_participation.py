@@ -47,7 +47,7 @@ from helpers.data.truth import ground_truth, is_synthetic, truth_registration, t
 from helpers.publish import findings, fmt, references, report
 from helpers.publish import notebook as nb
 from helpers.stats import rates, smallarea
-from helpers.studies import claims, common, measures, participation, satisfaction, verdicts
+from helpers.studies import claims, common, drivers, measures, participation, satisfaction, verdicts
 from helpers.viz import maps
 
 meta = nb.setup(data_dir)
@@ -142,7 +142,7 @@ report.md("In {y}, **{r}** of in-service members living in the city had register
 
 # %%
 com_funnel, com_verdict = verdicts.rate_verdicts(members_year, "registered", "in_service_resident", "community_id",
-                                                 measure="registration", year=year)
+                                                 scale=100, measure="registration", year=year)
 ax = common.funnel_plot(com_funnel, xlabel=f"In-service members living in the community, {year}",
                         ylabel=measures.axis("registration"), title=None, max_labels=0, synthetic=synthetic)
 counts = com_verdict["verdict"].value_counts()
@@ -156,8 +156,8 @@ report.figure(ax, caption=f"Communities' {measures.label('registration').lower()
 
 # %%
 outside_binomial = int((com_funnel.table["flag_95"] != "").sum())
-report.md("In {y}, **{b}** of {n} communities lie outside the binomial 95% limits - a sign of real differences "
-          "between communities - but only **{o}** outside the overdispersion-adjusted ones: **{lo}** below the city "
+report.md("In {y}, **{b}** of {n} communities lie outside the binomial 95% limits — a sign of real differences "
+          "between communities — but only **{o}** outside the overdispersion-adjusted ones: **{lo}** below the city "
           "and **{hi}** above it. With {n} communities, about {e} would lie outside 95% limits by chance alone.",
           y=year, n=fmt.count(len(com_verdict)), b=fmt.count(outside_binomial),
           o=fmt.count(counts.get("below", 0) + counts.get("above", 0)), lo=fmt.count(counts.get("below", 0)),
@@ -239,13 +239,14 @@ if has_survey:
                          caption=f"{measures.label('participated')} by district, {survey_year}, with 95% intervals and "
                                  "whether the district differs from the city: its difference from the city's "
                                  "estimate, with the standard error of a contrast of correlated estimates, outside "
-                                 "the overdispersion-adjusted 95% funnel limits around zero (the rule of "
-                                 "Satisfaction).", n="Respondents",
+                                 "the overdispersion-adjusted 95% funnel limits around zero.", n="Respondents",
                          columns=[c for c in part_table.columns if c.startswith(measures.label("participated"))],
                          data=part_y)
+    shown = [shown, report.md("This is the rule [Satisfaction](03_satisfaction.html) uses for every survey "
+                              "measure, so the two reports judge a district alike.")]
 else:
-    shown = report.md("")
-shown
+    shown = [report.md("")]
+display(*shown)
 
 # %%
 if has_survey:
@@ -269,8 +270,8 @@ if has_survey:
     psus = int(resp.groupby(["year", "district_id"])["community_id"].nunique().median())
     diff = part_verdict[part_verdict["verdict"] != "not distinguishable"]
     shown = report.md("In {y}, **{p}** of residents took part in a community activity (95% CI {l} to {h}; {n} "
-                      "respondents). District intervals are wide - a median of {k} communities is sampled per "
-                      "district and year - and {d}.", y=survey_year, p=fmt.percent(p1["estimate"]),
+                      "respondents). District intervals are wide — a median of {k} communities is sampled per "
+                      "district and year — and {d}.", y=survey_year, p=fmt.percent(p1["estimate"]),
                       l=fmt.percent(p1["ci_low"]), h=fmt.percent(p1["ci_high"]), n=fmt.count(p1["n"]), k=psus,
                       d=("no district differs from the city beyond chance and ordinary variation" if diff.empty else
                          "; ".join(f"{names[u]} lies {v} the city" for u, v in zip(diff["unit"], diff["verdict"]))))
@@ -295,14 +296,21 @@ if can_claim3:
     reg = reg_claim.fit(tables)
     b = reg.term("agreement_share")
     shown = report.md("Within a community, a year in which another tenth of its resident units has a signed agreement "
-                      "goes with odds of an in-service member registering **{o}** times as high (95% CI {ol} to {oh}); "
-                      "the log-odds coefficient per unit of agreement share is **{e}**, from {n} community-years in "
-                      "{g} communities. *Why community fixed effects:* {why}",
-                      o=fmt.number(np.exp(0.1 * b["estimate"]), 3), ol=fmt.number(np.exp(0.1 * b["ci_low"]), 3),
-                      oh=fmt.number(np.exp(0.1 * b["ci_high"]), 3),
+                      "goes with odds of an in-service member registering **{o}** times as high; "
+                      "the log-odds coefficient per unit of agreement share is **{e}**, from {n} community-years{left} "
+                      "in {g} communities. *Why community fixed effects:* {why}",
+                      o=fmt.interval(np.exp(0.1 * b["estimate"]), np.exp(0.1 * b["ci_low"]),
+                                     np.exp(0.1 * b["ci_high"])),
                       e=fmt.interval(b["estimate"], b["ci_low"], b["ci_high"], se=b["se"]),
-                      n=fmt.count(reg.info["fitted_rows"]),
-                      g=fmt.count(reg.info["absorbed_groups"]), why=reg_claim.choice)
+                      n=fmt.count(reg.info["fitted_rows"]) + ("" if reg.nobs == reg.info["fitted_rows"] else
+                                                              f" of the {fmt.count(reg.nobs)}"),
+                      g=fmt.count(reg.info["absorbed_groups"]), why=reg_claim.choice,
+                      left="" if reg.nobs == reg.info["fitted_rows"] else
+                           " (left out: "
+                           + ("a community-year " if reg.nobs - reg.info["fitted_rows"] == 1 else
+                              f"{fmt.count(reg.nobs - reg.info['fitted_rows'])} community-years ")
+                           + ("of communities whose registration never varied, or " if reg.info.get("dropped_groups")
+                              else "") + "with no in-service member living there)")
 else:
     shown = report.md("*Claim 3 is not tested: {why}.*", why=claim3_missing)
 shown
@@ -335,12 +343,23 @@ shown
 if has_survey:
     lpm = claims.CLAIMS["participation"].fit(tables)
     s60, aw = lpm.term("share_60plus"), lpm.term("aware_center")
+    lpm_missing, _ = drivers.item_nonresponse(
+        resp, drivers.model_variables(claims.CLAIMS["participation"].spec, resp.columns),
+        {"aware_center": measures.label("aware"), "participated": measures.label("participated"),
+         "share_60plus": measures.label("share_60plus")})
+    lpm_missing = lpm_missing[lpm_missing["missing"] > 0]
     shown = report.md("Ten percentage points more residents aged 60 or over go with **{e}** percentage points more "
                       "residents taking part; residents who know the centre take part {a} points more often; {n} "
-                      "respondents.", e=fmt.interval(0.1 * s60["estimate"], 0.1 * s60["ci_low"], 0.1 * s60["ci_high"],
+                      "of the {m} respondents{why}.", e=fmt.interval(0.1 * s60["estimate"], 0.1 * s60["ci_low"], 0.1 * s60["ci_high"],
                                                      scale=100, digits=1),
                       a=fmt.interval(aw["estimate"], aw["ci_low"], aw["ci_high"], scale=100, digits=1),
-                      n=fmt.count(lpm.nobs))
+                      n=fmt.count(lpm.nobs), m=fmt.count(len(resp)),
+                      why="" if not len(lpm_missing) else
+                          " (left out for an unanswered item: " + "; ".join(
+                              f"{lab.lower()}, {fmt.count(k)}" for lab, k in zip(lpm_missing["label"],
+                                                                                lpm_missing["missing"]))
+                          + ("; some left more than one unanswered" if lpm_missing["missing"].sum()
+                             > len(resp) - lpm.nobs else "") + ")")
 else:
     shown = report.md("")
 shown
@@ -459,7 +478,7 @@ if has_survey:
     findings.record("participate_share60_lpm", s60["estimate"], ci=(s60["ci_low"], s60["ci_high"]),
                     unit="difference in probability per unit share", truth=truth_value(truth, "participate_share60_lpm"),
                     note="claim 4: " + claims.CLAIMS["participation"].describe(),
-                    label="Claim 4: share aged 60+ and taking part (probability per unit share)")
+                    label="Claim 4: share aged 60+ and taking part (difference in probability per unit share)")
 
 # %%
 findings.display()

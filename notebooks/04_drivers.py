@@ -20,7 +20,7 @@
 # and satisfaction show in the data? Each is tested here with the estimator the collection specifies
 # for it, and each verdict is worded by what its design can show:
 #
-# 1. regional platforms raise organisational coverage of "two new" organisations - the platform was
+# 1. regional platforms raise organisational coverage of "two new" organisations — the platform was
 #    rolled out sub-district by sub-district in different years, and this staggered roll-out is the
 #    one design in the report that can identify an **effect** (under the assumptions stated with it);
 # 2. a short walk to a service point goes with more awareness and satisfaction, and less so beyond
@@ -42,6 +42,7 @@ seed = 20261122  # seed of the mediation bootstrap
 # %load_ext autoreload
 # %autoreload 2
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 from IPython.display import display
@@ -231,9 +232,16 @@ if "platform_event_study" in fits:
     fig, ax = plt.subplots(figsize=(7.5, 4))
     eventstudy.plot_event_study(es, ax=ax, truth=es_truth,
                                 ylabel=f"Change in {measures.label('org_coverage').lower()} (percentage points)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # event times are whole years
     if synthetic:
         style.stamp_synthetic(fig)
     post, placebo = byE[byE.index >= 0], byE[byE.index < -1]
+
+    # the ends of each range with the digits its row of Table 2 prints them with
+    ends = {(side, w): fmt.number(byE.loc[i, "estimate"], fmt.estimate_digits(*byE.loc[i, ["estimate", "ci_low",
+                                                                                              "ci_high"]]))
+            for side, rows in (("pre", placebo), ("post", post)) if len(rows)
+            for w, i in (("min", rows["estimate"].idxmin()), ("max", rows["estimate"].idxmax()))}
     shown = report.figure(fig, caption=f"Effect of the regional platform on {measures.label('org_coverage').lower()} "
                                        "by years since adoption, percentage points with 95% intervals; before "
                                        "adoption, placebo estimates; the year before adoption is the reference."
@@ -241,11 +249,11 @@ if "platform_event_study" in fits:
                           alt=f"Points with 95% interval bars by years since adoption, from "
                               f"{fmt.number(byE.index.min(), 0)} to {fmt.number(byE.index.max(), 0)}: "
                               + ("no estimate before adoption" if pre["n"] == 0 else
-                                 f"before adoption {fmt.number(placebo['estimate'].iloc[0], 1)} points" if pre["n"] == 1
-                                 else f"before adoption from {fmt.number(placebo['estimate'].min(), 1)} to "
-                                      f"{fmt.number(placebo['estimate'].max(), 1)} points")
-                              + f", after adoption from {fmt.number(post['estimate'].min(), 1)} to "
-                                f"{fmt.number(post['estimate'].max(), 1)} points.", data=es.by_event_time)
+                                 f"before adoption {ends['pre', 'min']} points" if pre["n"] == 1
+                                 else f"before adoption from {ends['pre', 'min']} to {ends['pre', 'max']} points")
+                              + (f", after adoption from {ends['post', 'min']} to {ends['post', 'max']} points."
+                                 if len(post) else "."),
+                          data=es.by_event_time)
 else:
     shown = report.md("*" + ("The data have no " + " or ".join(TABLE_NAMES[t] for t in ("organisations", "platform")
                                                                  if t not in tables) + " table"
@@ -425,7 +433,7 @@ else:
 shown
 
 # %% [markdown]
-# ## Claim 4: capacity - funding, staff and an older population
+# ## Claim 4: capacity (funding, staff and an older population)
 #
 # *Service points.* A binomial regression of each service point's eight-haves score (items met out
 # of eight) on the funding and staff of its community, each standardised over the city's
@@ -610,9 +618,9 @@ display(shown, report.md("The data cannot estimate, and the figure and table lea
 #
 # The survey models above are model-based: every respondent counts alike, and the standard errors
 # allow for respondents of one community being alike (clustering by community) or rest on the
-# model itself. The resident survey is a sample with unequal selection probabilities - districts
+# model itself. The resident survey is a sample with unequal selection probabilities — districts
 # were sampled at different rates, communities with probability proportional to size, and the
-# weights were adjusted for nonresponse - so each survey model is fitted a second time,
+# weights were adjusted for nonresponse — so each survey model is fitted a second time,
 # design-based: the coefficients solve the survey-weighted estimating equations (they estimate the
 # regression one would fit to every resident of the city), and their standard errors come from
 # the design itself, by Taylor linearisation over the primary sampling units (communities, drawn
@@ -808,9 +816,9 @@ if checks is not None and len(checks):
                            "draw of the generator, so a miss or two among this many effects is expected, and estimates "
                            "from the same data share its noise (the event-time effects of the roll-out all lie on the "
                            "same side of their planted values when the draw favours it). How often the intervals "
-                           "cover is measured by a simulation study over 200 generated cities that fits these same "
-                           "estimators: every interval covers in 92–98% of the cities (the collection's README, "
-                           "'How often the published intervals cover the planted truth')."))
+                           "cover was measured on 100 to 200 simulated cities, each fitted with these same estimators: the "
+                           "95% intervals covered their planted effects in 92–98% of the cities, depending on the "
+                           "effect."))
     shown.append(report.table(claims.truth_table(checks),
         caption="Estimates beside the effects planted in the synthetic city.", data=checks))
     shown.append(report.md(
@@ -923,7 +931,8 @@ UNITS = {"platform_event_study": "percentage points", "platform_hazard": "log-od
 for r in (estimates[(estimates["key"] != "") & np.isfinite(estimates["ci_low"] + estimates["ci_high"])].itertuples()
           if estimates is not None else []):
     findings.record(drivers.finding_name(r.key), r.estimate, ci=(r.ci_low, r.ci_high), unit=UNITS[r.claim],
-                    truth=truth_value(truth, r.key), note=C[r.claim].describe(), label=r.label)
+                    truth=truth_value(truth, r.key), note=drivers.finding_note(r.key, C[r.claim].describe()),
+                    label=r.label)
 if "platform_event_study" in fits:
     findings.record("platform_att_twfe", tw["estimate"], ci=(tw["ci_low"], tw["ci_high"]), unit="percentage points",
                     note="static two-way fixed effects, for contrast (biased under staggered timing)",

@@ -263,18 +263,22 @@ pairs = ix.separable_pairs(full_mc.summary)
 apart = pairs[~pairs["overlap"]]
 apart_m = ix.separable_pairs(method_mc.summary).query("~overlap")
 apart_n = ix.separable_pairs(noise_mc.summary).query("~overlap")
+
+# each share with the digits the headline findings print it with
+share = {k: fmt.percent(k / len(pairs), fmt.estimate_digits(100 * k / len(pairs), unit="%"))
+         for k in (len(apart), len(apart_m), len(apart_n))}
 report.md("Of the {n} pairs of districts, **{a}** can be told apart once indicator noise and method choices are "
           "both allowed for{which}. With the method choices alone {am} pairs ({sm}) could be, and with indicator "
           "noise alone {an} ({sn}). {none} The index is a summary for discussion, not a league table.",
           n=fmt.count(len(pairs)), a=("none" if apart.empty else
-                                      f"{fmt.count(len(apart))} ({fmt.percent(len(apart) / len(pairs))})"),
+                                      f"{fmt.count(len(apart))} ({share[len(apart)]})"),
           which="" if apart.empty or len(apart) > 8 else ": " + "; ".join(
               f"{names[a]} is placed above " + " and ".join(
                   [", ".join(names[g["unit_b"]][:-1]), names[g["unit_b"].iloc[-1]]] if len(g) > 1
                   else [names[g["unit_b"].iloc[0]]])
               for a, g in apart.groupby("unit_a", sort=False)),
-          am=fmt.count(len(apart_m)), sm=fmt.percent(len(apart_m) / len(pairs)), an=fmt.count(len(apart_n)),
-          sn=fmt.percent(len(apart_n) / len(pairs)),
+          am=fmt.count(len(apart_m)), sm=share[len(apart_m)], an=fmt.count(len(apart_n)),
+          sn=share[len(apart_n)],
           none="No district can be told apart from any other." if apart.empty else
           f"{fmt.count((sep_data['apart_from'] == 0).sum())} of the {k} districts can be told apart from no other.")
 
@@ -354,7 +358,7 @@ shown
 # ## Claims tested
 #
 # This report fits no model of a claim, so it gives no verdict. It puts claim 7's advice into
-# practice - ranks only with their intervals - and shows how much of the league table survives.
+# practice — ranks only with their intervals — and shows how much of the league table survives.
 # The comparison with the assessment, where the data hold it, describes districts; claim 6 is
 # tested on communities, with its design stated, in [Satisfaction](03_satisfaction.html).
 

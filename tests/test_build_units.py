@@ -202,3 +202,17 @@ def test_contents_list_the_sections_after_the_title():
     assert 'href="#A-&amp;-B"' in nav
     assert "Provenance" not in nav and "\u00b6" not in nav
     assert add_contents("<h1>T</h1><h2 id='a'>a</h2>") == "<h1>T</h1><h2 id='a'>a</h2>"  # too few sections
+
+
+def test_lint_flags_a_hyphen_used_as_a_dash_outside_the_footer(tmp_path):
+    from helpers.publish import lint
+
+    page = tmp_path / "r.html"
+    page.write_text("<html><body><h1>T</h1><p>It is not that effect - it mixes cohorts.</p>"
+                    "<p>A well-known one-year change, 2024-05-01, −3 and 1 − 2 — fine.</p>"
+                    '<footer class="report-footer"><p>numpy - 2.1</p></footer></body></html>', encoding="utf-8")
+    out = lint.lint_page(page)
+    assert len(out) == 1 and out[0].startswith("r.html: hyphen used as a dash") and "that effect - it mixes" in out[0]
+    page.write_text("<html><body><h1>T</h1><p>It is not that effect — it mixes cohorts.</p></body></html>",
+                    encoding="utf-8")
+    assert lint.lint_page(page) == []

@@ -250,5 +250,31 @@ def test_funnel_plot_draws_binomial_limits_for_small_units():
     assert np.allclose(y, ref, equal_nan=True)
 
 
+def test_funnel_plot_colours_outliers_as_the_maps_do_and_names_them_in_the_legend():
+    from matplotlib.colors import to_hex
+
+    from helpers.stats.compare import funnel_proportion
+
+    rng = np.random.default_rng(3)
+    n = rng.integers(200, 400, 60)
+    p = np.where(np.arange(60) < 3, 0.2, np.where(np.arange(60) >= 57, 0.95, 0.6))  # 3 low, 3 high units
+    d = pd.DataFrame({"u": [f"C{i}" for i in range(60)], "x": rng.binomial(n, p), "n": n})
+    f = funnel_proportion(d, "x", "n", "u")
+    flag = common.funnel_flags(f)
+    order = dict(zip(f.table["unit"], range(len(f.table))))
+    assert all(flag[order[f"C{i}"]] == "low" for i in range(3))
+    assert all(flag[order[f"C{i}"]] == "high" for i in range(57, 60))
+    ax = common.funnel_plot(f, "n", "rate", "t", max_labels=0)
+    colours = coverage.verdict_colours()
+    pts = [c for c in ax.collections if len(c.get_offsets()) == len(d)][-1]
+    face = [to_hex(c) for c in pts.get_facecolors()]
+    assert all(face[order[f"C{i}"]] == colours["Below the city"] for i in range(3))
+    assert all(face[order[f"C{i}"]] == colours["Above the city"] for i in range(57, 60))
+    inside = {face[order[f"C{i}"]] for i in range(3, 57) if flag[order[f"C{i}"]] == ""}
+    assert inside and not inside & {colours["Below the city"], colours["Above the city"]}
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(t.startswith("Below the city") for t in legend) and any(t.startswith("Above the city") for t in legend)
+
+
 def test_and_join_lists_names_as_a_sentence():
     assert [common.and_join(x) for x in ([], ["A"], ["A", "B"], ["A", "B", "C"])] == ["", "A", "A and B", "A, B and C"]

@@ -99,6 +99,20 @@ def test_finding_name():
     assert drivers.finding_name("att[1]") == "att_e1" and drivers.finding_name("a") == "a"
 
 
+def test_finding_note_names_its_own_event_time():
+    from helpers.studies import claims
+
+    avg = claims.CLAIMS["platform_event_study"].describe()
+    assert "the average effect over event times 0 to 3" in avg
+    notes = {e: drivers.finding_note(f"platform_att_by_event_time[{e}]", avg) for e in range(4)}
+    assert "event time 0 (the adoption year)" in notes[0] and "event time 1 (1 year after adoption)" in notes[1]
+    assert "event time 3 (3 years after adoption)" in notes[3]
+    assert all("average" not in n for n in notes.values()) and len(set(notes.values())) == 4
+    assert notes[2].replace("the effect at event time 2 (2 years after adoption)", "X") == avg.replace(
+        "the average effect over event times 0 to 3", "X")  # the rest of the description is kept
+    assert drivers.finding_note("platform_att", avg) == avg and drivers.finding_note("aware_within15_logit", "m") == "m"
+
+
 def test_eight_haves_frame_scores_and_standardisation():
     from helpers.data.schema import EIGHT_HAVES
 

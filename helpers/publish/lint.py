@@ -17,7 +17,9 @@ site passes. The rules are the defects a referee found in earlier builds:
   :func:`helpers.studies.verdicts.stated`);
 - the published folder: anything that is not part of the site (caches, screenshots);
 - ranges written with a hyphen (``1-5``, ``15-30 minutes``) instead of an en dash, on every page
-  and in its provenance footer (see :func:`helpers.studies.measures.en_dash_ranges`).
+  and in its provenance footer (see :func:`helpers.studies.measures.en_dash_ranges`);
+- a hyphen used as a dash in reader text (``" - "``, a space on either side): prose takes an em
+  dash (``—``) or a rewrite; the provenance footer is exempt.
 
 The provenance footer (``<footer class="report-footer">``) is exempt from the machinery rules: it
 lists hashes, versions and file names on purpose.
@@ -43,6 +45,8 @@ _SNAKE = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*_[a-z0-9_]+(?![\w(/.-])")
 _ZEROS = re.compile(r"\d,\d{3}\.0{3,}\b|\.\d*0{4,}\b|\bp\s*[=<]?\s*0\.000\b|0\.0e\+00")
 _DEFAULT_ALT = "No description has been provided for this image"
 #: a numeric range with a hyphen ("1-5", "0.5-1.5"); dates (2024-05-01) and ids (table-1) do not match
+#: a hyphen between spaces, used as a dash ("that effect - it mixes"), with a few words either side
+_SPACED_HYPHEN = re.compile(r"(?:\S+\s){0,3}\S*\s-\s\S*(?:\s\S+){0,3}")
 _HYPHEN_RANGE = re.compile(r"(?<![\w.\-–])\d+(?:\.\d+)?-\d+(?:\.\d+)?(?![\w.\-])")
 #: snake_case words that are not machinery (none so far; a word here must be a real English term)
 SNAKE_ALLOWED: frozenset[str] = frozenset()
@@ -145,6 +149,8 @@ def lint_page(path: Path, site: Path | None = None) -> list[str]:
     footer = html.unescape(" ".join(" ".join(page.footer_text).split()))
     for m in sorted(set(_HYPHEN_RANGE.findall(footer + " " + text))):
         out.append(f"{name}: range with a hyphen, not an en dash: {m!r}")
+    for m in sorted(set(_SPACED_HYPHEN.findall(text))):
+        out.append(f"{name}: hyphen used as a dash (write an em dash '—' or rewrite): {m!r}")
     for m in sorted({x.group(1) for x in _BAD_WORDS.finditer(text)}):
         out.append(f"{name}: raw value: {m!r}")
     for m in sorted({x.group(0) for x in _SNAKE.finditer(text)} - SNAKE_ALLOWED):

@@ -1,11 +1,12 @@
 """Small pieces shared by the study notebooks: unit names, interval text, rate and survey tables, plots."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from helpers.publish import fmt
 
-__all__ = ["with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "survey_table", "stack_terms", "stack_estimates", "funnel_plot"]
+__all__ = ["with_names", "wide_by_year", "interval_text", "rate_table", "trend_plot", "survey_table", "stack_terms", "stack_estimates", "funnel_plot", "funnel_flags"]
 
 
 def with_names(df: pd.DataFrame, units: pd.DataFrame, key: str = "district_id",
@@ -138,15 +139,61 @@ def funnel_plot(res, xlabel: str, ylabel: str, title: str, label_level: float = 
     from helpers.stats import compare
     from helpers.viz import style
 
+    from matplotlib.colors import to_rgba
+    from matplotlib.lines import Line2D
+
+    from helpers.studies.coverage import VERDICT_LABELS, verdict_colours
+
     _, ax = plt.subplots(figsize=figsize)
     compare.plot_funnel(res, ax=ax, label_level=label_level, max_labels=max_labels,
                         xlabel=xlabel, ylabel=ylabel, title=title)
     for line in ax.get_lines():  # a reader's legend: "City value", "95% limits", not "target", "95.0% limits"
         line.set_label(_legend_label(line.get_label()))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
+    # the points outside the limits in the site's verdict colours (as on the maps), with legend entries
+    flag = funnel_flags(res, label_level)
+    colours = verdict_colours()
+    side = {"low": VERDICT_LABELS["below"], "high": VERDICT_LABELS["above"]}
+    points = [c for c in ax.collections if len(c.get_offsets()) == len(flag)]
+    if points:  # inside the limits: grey, so that no inside point reads as a verdict colour
+        face = np.array([to_rgba(colours[side[f]] if f in side else _INSIDE_COLOUR, 0.85) for f in flag])
+        points[-1].set_facecolors(face)
+        points[-1].set_edgecolors(face)
+    handles, labels = ax.get_legend_handles_labels()
+    limits = "the adjusted limits" if res.tau2 > 0 else "the limits"
+    for f, text in (("high", f"{side['high']} (outside {limits})"), ("low", f"{side['low']} (outside {limits})"),
+                    ("", f"Not distinguishable (inside {limits})")):
+        if (flag == f).any():
+            handles.append(Line2D([], [], ls="", marker="o", ms=5,
+                                  color=colours[side[f]] if f in side else _INSIDE_COLOUR))
+            labels.append(text)
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     if synthetic:
         style.stamp_synthetic(ax)
     return ax
+
+
+#: The colour of a funnel plot's points inside the limits (the verdict colours mark the others).
+_INSIDE_COLOUR = "#9a9a9a"
+
+
+def funnel_flags(res, label_level: float | None = 0.95) -> np.ndarray:
+    """Which units of a funnel (:class:`helpers.stats.compare.FunnelResult`) lie outside its limits at
+    ``label_level``, as :func:`helpers.stats.compare.plot_funnel` colours them: the
+    overdispersion-adjusted limits when the funnel is overdispersed, else the binomial ones.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``"high"``, ``"low"`` or ``""`` per row of ``res.table``, in its order.
+    """
+    from helpers.stats import compare
+
+    level = label_level if label_level is not None else max(res.levels)
+    column = f"flag_{'od_' if res.tau2 > 0 else ''}{compare._level_tag(level)}"
+    if column not in res.table.columns:
+        raise KeyError(f"funnel_flags: the funnel has no limits at level {level} (column {column!r}); its levels: "
+                       f"{list(res.levels)}")
+    return res.table[column].fillna("").astype(str).to_numpy()
 
 
 def _legend_label(label: str) -> str:

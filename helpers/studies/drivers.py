@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["model_variables", "item_nonresponse", "adoption_summary", "hazard_units", "twfe", "pretrend_summary",
-           "average_predictions", "coef_table", "coef_plot", "term_text", "format_rows", "finding_name", "equal_weights_fit",
+           "average_predictions", "coef_table", "coef_plot", "term_text", "format_rows", "finding_name", "finding_note", "equal_weights_fit",
            "design_comparison",
            "weight_variation"]
 
@@ -380,6 +380,30 @@ def finding_name(key: str) -> str:
     """A findings name for a ground-truth key: ``"name[e]"`` becomes ``"name_e<e>"``."""
     m = re.fullmatch(r"(.+)\[(.+)\]", key)
     return f"{m.group(1)}_e{m.group(2)}" if m else key
+
+
+_EVENT_KEY = re.compile(r"platform_att_by_event_time\[(-?\d+)\]")
+_AVERAGE_WORDS = re.compile(r"the average effect over event times \S+ to \S+?(?=[;,.]|$)")
+
+
+def finding_note(key: str, describe: str) -> str:
+    """The note recorded beside the finding ``key``: the model's description ``describe`` (the claim's
+    :meth:`~helpers.studies.claims.Claim.describe`), which for the event study names the average it
+    reports; a per-event-time key (``"platform_att_by_event_time[2]"``) gets its own event time
+    instead (``"the effect at event time 2 (2 years after adoption)"``). Other keys keep ``describe``.
+
+    Returns
+    -------
+    str
+        The note.
+    """
+    m = _EVENT_KEY.fullmatch(key)
+    if m is None:
+        return describe
+    e = int(m.group(1))
+    when = ("the adoption year" if e == 0 else f"{e} year{'s' if abs(e) != 1 else ''} "
+            + ("after adoption" if e > 0 else "before adoption")).replace("-", "")
+    return _AVERAGE_WORDS.sub(f"the effect at event time {e} ({when})", describe)
 
 
 _SIDES = ("estimate", "se", "ci_low", "ci_high", "p")

@@ -15,7 +15,7 @@ import pandas as pd
 
 from helpers.data import schema
 
-__all__ = ["table_sizes", "district_summary", "gazetteer", "survey_sample_sizes", "ZONE_LABELS", "KIND_LABELS",
+__all__ = ["names_left_out", "table_sizes", "district_summary", "gazetteer", "survey_sample_sizes", "ZONE_LABELS", "KIND_LABELS",
            "label_zones", "label_kinds", "bilingual", "core_window", "city_and_core"]
 
 
@@ -221,7 +221,7 @@ def core_window(districts, units=None, zone: str = "core", pad: float = 0.03, ov
 
 def city_and_core(frame, column: str, colors: dict[str, str], *, overlay, window, labels=None, core_labels=None,
                   inner_lines=None, legend_title: str, titles=("The city", "The urban core (dashed box)"),
-                  synthetic: bool = False, figsize=(13.0, 6.2)):
+                  synthetic: bool = False, figsize=(13.0, 6.2), label_margin: float = 0.08):
     """A categorical map of the whole city beside a second panel on ``window`` (see :func:`core_window`),
     both drawn with :func:`helpers.viz.maps.category_map`, with one legend.
 
@@ -236,6 +236,8 @@ def city_and_core(frame, column: str, colors: dict[str, str], *, overlay, window
         and on the core panel (e.g. :func:`bilingual` names), or None.
     inner_lines : boundaries of a level below (e.g. sub-districts on a district map), drawn thin.
     legend_title : heading of the legend.
+    label_margin : room around the city on its panel, as a share of its extent, for the callouts of
+        units too small to hold their names (:func:`helpers.viz.maps.category_map`).
 
     Returns
     -------
@@ -251,32 +253,45 @@ def city_and_core(frame, column: str, colors: dict[str, str], *, overlay, window
     fig, axes = plt.subplots(1, panels, figsize=figsize if panels == 2 else (figsize[0] * 0.55, figsize[1]),
                              layout="constrained")
     axes = np.atleast_1d(axes)
+
+    def in_core(units):  # units whose point lies in the core: named on the core panel only
+        return np.array([p is not None and not p.is_empty and _inside(p, core)
+                         for p in units.geometry.representative_point()], dtype=bool)
+
+    split = labels is not None and core is not None and core_labels is not None
     for i, ax in enumerate(axes):
         last = i == panels - 1
-        maps.category_map(frame, column, colors, ax=ax, overlay=overlay, legend_title=legend_title,
-                          title=titles[i] if panels == 2 else None, scale_bar=False, north_arrow=i == 0)
+        if i == 0:
+            units, over, inner, named = frame, overlay, inner_lines, labels
+        else:  # the core panel: its units cut at the window, with room around it for the callouts of small units
+            from shapely.geometry import box
+
+            cut = box(*window)
+            units, over = _clip(frame, cut), _clip(overlay, cut)
+            inner, named = _clip(inner_lines, cut), _clip(core_labels if core_labels is not None else labels, cut)
+        maps.category_map(units, column, colors, ax=ax, overlay=over, legend_title=legend_title,
+                          title=titles[i] if panels == 2 else None, scale_bar=False, north_arrow=i == 0,
+                          label_margin=label_margin if i == 0 else 2 * label_margin)
         if not last:
+            city_legend = [t.get_text() for t in ax.get_legend().get_texts()]
             ax.get_legend().remove()
-        if inner_lines is not None:
-            inner_lines.boundary.plot(ax=ax, color="white", linewidth=0.5, zorder=3)
+        elif i == 1:  # the legend counts the city's units, not those cut at the window
+            texts = ax.get_legend().get_texts()
+            if len(texts) == len(city_legend):
+                for t, text in zip(texts, city_legend):
+                    t.set_text(text)
+        if inner is not None:
+            inner.boundary.plot(ax=ax, color="white", linewidth=0.5, zorder=3)
         if i == 1:
             x0, y0, x1, y1 = window
-            ax.set_xlim(x0, x1)
-            ax.set_ylim(y0, y1)
-            ax.set_axis_on()  # a frame around the zoomed panel, no ticks
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            for sp in ax.spines.values():
-                sp.set_edgecolor(style.REFERENCE_COLOR)
-                sp.set_linestyle("--")
+            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=1.0, ls="--",
+                                   edgecolor=style.REFERENCE_COLOR, zorder=8))
         maps.add_scale_bar(ax, frame.crs, loc=(0.04, 0.04) if i == 0 else (0.74, 0.03))
-        if i == 0:  # units well inside the window are labelled on the core panel when it has its own labels
-            _labels(ax, labels, fontsize=6.0, skip=core if core_labels is not None else None)
-        else:
-            _labels(ax, core_labels if core_labels is not None else labels, fontsize=7.5,
-                    only=core if core_labels is not None else None)
+        if i == 0:  # units whose point lies in the core are named on the core panel when it has its own labels
+            _labels(ax, named, fontsize=6.0, unnamed=in_core(labels) if split and named is not None else None)
+        elif named is not None:
+            _labels(ax, named, fontsize=6.0,
+                    unnamed=~in_core(core_labels)[named["_row"].to_numpy()] if split else None)
     if panels == 2:
         x0, y0, x1, y1 = window
         axes[0].add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=1.0, ls="--",
@@ -290,21 +305,68 @@ def _inside(p, b) -> bool:
     return b[0] <= p.x <= b[2] and b[1] <= p.y <= b[3]
 
 
-def _labels(ax, frame, fontsize: float = 6.5, skip=None, only=None) -> None:
-    """Write ``frame["name_en"]`` at each unit's representative point, with a white halo, clipped to
-    the panel; units whose point lies inside the bounds ``skip`` or outside the bounds ``only`` are
-    left unlabelled."""
-    if frame is None or not len(frame):
-        return
-    from matplotlib import patheffects
+def names_left_out(fig, dpi: float = 110) -> tuple[int, int]:
+    """How many unit names a map of :func:`city_and_core` leaves out because they fit neither inside
+    their unit nor in a free place with a leader, when drawn as a report saves it (PNG at ``dpi``,
+    tight bounding box: labels are placed at draw time).
 
-    halo = [patheffects.withStroke(linewidth=2.0, foreground="white")]
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    for p, text in zip(frame.geometry.representative_point(), frame["name_en"]):
-        if p is None or p.is_empty or pd.isna(text) or not (x0 <= p.x <= x1 and y0 <= p.y <= y1):
-            continue
-        if (skip is not None and _inside(p, skip)) or (only is not None and not _inside(p, only)):
-            continue
-        ax.text(p.x, p.y, str(text), ha="center", va="center", fontsize=fontsize, color="#111111", zorder=9,
-                path_effects=halo, gid="unit-label", linespacing=0.95, clip_on=True)
+    Returns
+    -------
+    (int, int)
+        The names left out and the names the map tries to write.
+    """
+    import io
+
+    from helpers.viz.labels import MapLabel
+
+    fig.savefig(io.BytesIO(), format="png", dpi=dpi, bbox_inches="tight")
+    labels = [t for ax in fig.axes for t in ax.texts if isinstance(t, MapLabel) and t.get_gid() == "unit-label"]
+    return sum(bool(t.dropped) for t in labels), len(labels)
+
+
+def _clip(frame, cut):
+    """The units of ``frame`` that meet the polygon ``cut``, cut at it, with their row number in
+    ``frame`` (``_row``); None stays None."""
+    if frame is None:
+        return None
+    out = frame.assign(_row=np.arange(len(frame)))
+    out = out[out.geometry.intersects(cut)].copy()
+    out["geometry"] = out.geometry.intersection(cut)
+    return out[~out.geometry.is_empty]
+
+
+def _labels(ax, frame, fontsize: float = 6.5, unnamed=None):
+    """Name each unit of ``frame`` (its ``name_en``) inside its own polygon, else by a callout with a
+    leader into it, else not at all (:func:`helpers.viz.labels.place_labels` with ``regions``: no two
+    labels overlap and none lies on a unit). Units flagged in the boolean array ``unnamed`` (one per
+    row of ``frame``: named on another panel) are not named here but still count as land: no callout
+    is placed on them (their labels are hidden, with the gid ``"unit-unnamed"``).
+
+    Returns
+    -------
+    The :class:`helpers.viz.labels.LabelResolver` (its ``n_dropped`` counts the names left out at the
+    last draw), or None when there is nothing to name.
+    """
+    if frame is None or not len(frame):
+        return None
+    from helpers.viz.labels import place_labels
+
+    skip = np.zeros(len(frame), bool) if unnamed is None else np.asarray(unnamed, dtype=bool)
+    geoms = frame.geometry
+    ok = geoms.notna().to_numpy() & ~geoms.is_empty.to_numpy()
+    f, skip = frame[ok], skip[ok]
+    named = ~skip & f["name_en"].notna().to_numpy()
+    if not named.any():
+        return None
+    pts = f.geometry.representative_point()
+    regions = list(f.geometry.to_numpy())
+    res = place_labels(ax, pts.x.to_numpy(), pts.y.to_numpy(),
+                       [str(t) if pd.notna(t) else "?" for t in f["name_en"]],
+                       priority=np.where(named, np.asarray(f.geometry.area, float), -np.inf), fontsize=fontsize,
+                       regions=regions)
+    hidden = {id(r) for r, k in zip(regions, named) if not k}
+    for lab in res.labels:
+        if id(lab.region) in hidden:
+            lab.set_visible(False)
+            lab.set_gid("unit-unnamed")
+    return res
