@@ -759,7 +759,7 @@ def category_map(
     _finish_map(ax, gdf.crs, scale_bar=scale_bar, north_arrow=north_arrow, title=title)
     vc = cat[ok].value_counts()
     handles = [Patch(facecolor=c, edgecolor="#777777", linewidth=0.4,
-                     label=f"{lab} ({int(vc.get(lab, 0))})" if counts else lab)
+                     label=f"{lab} ({int(vc.get(lab, 0)):,})" if counts else lab)
                for lab, c in colors.items()]
     handles += _special_handles(nodata.any(), supp.any(), min_respondents)
     _legend(ax, handles, legend_title or column, legend_loc)
@@ -937,7 +937,7 @@ def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, 
     yl = max(np.abs(lag).max(), 0.5) * 1.15
     ax.set_xlim(-xl, xl)
     ax.set_ylim(-yl, yl)
-    ax.set_xlabel(f"{xlabel or result.variable} (standardised)")
+    ax.set_xlabel(f"{xlabel or result.variable} (z-score)")
     ax.set_ylabel("Spatial lag")
     if annotate:
         for txt, (x, y) in (("High-High", (0.97, 0.97)), ("Low-Low", (0.03, 0.03)),
@@ -955,7 +955,7 @@ def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, 
     extra = ""
     if local is not None:
         extra = f"; points coloured by LISA cluster ({counts_text(local.counts, list(style.LISA_COLORS))})"
-    set_alt(ax, _titled(title, f"Moran scatterplot of {xlabel or 'the variable'} (standardised) against its spatial "
+    set_alt(ax, _titled(title, f"Moran scatterplot of {xlabel or 'the variable'} as z-scores against their spatial "
                                f"lag for {n:,} units, with a fitted line of slope Moran's I = {result.I:.3f} "
                                f"(pseudo p = {result.p_sim:.3f}, {result.permutations} permutations){extra}"))
     return ax
