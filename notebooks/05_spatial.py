@@ -369,15 +369,16 @@ if "coverage_subdistricts" in lisa:
     fig, axs = plt.subplots(1, 2, figsize=(15, 5.8))
     maps.choropleth(com, "coverage_eb", ax=axs[0], overlay=districts, scheme="quantiles", k=5, fmt="{:.0%}",
                     legend_title=f"{measures.label('org_coverage')}\n(smoothed towards the city)", title="Communities: rates smoothed towards the city rate")
-    maps.lisa_map(lisa["coverage_subdistricts"], ax=axs[1], overlay=districts, units=sub,
-                  inset=ss.core_bounds(com, axs[1]) or "auto", title="Sub-districts: hot and cold spots",
-                  synthetic=synthetic)
+    core = ss.core_bounds(com, axs[1])  # the area the community map enlarges, None when it needs no inset
+    maps.lisa_map(lisa["coverage_subdistricts"], ax=axs[1], overlay=districts, units=sub, inset=core or "auto",
+                  title="Sub-districts: hot and cold spots", synthetic=synthetic)
     c = counts["coverage_subdistricts"]
     shown = report.figure(
         fig, caption=f"{measures.label('org_coverage')}, {year}. Left: each community's share of active eligible "
                      "organisations that are covered, smoothed towards the city rate by empirical Bayes (No data: no "
                      "eligible organisation). Right: hot spots, cold spots and outliers among sub-districts under the "
-                     "hot-spot rule (No data: no eligible organisation). Each map enlarges the dense urban core beside it.",
+                     "hot-spot rule (No data: no eligible organisation)." + (" Each map enlarges the dense urban core beside it."
+                                                              if core else ""),
         alt=f"Two maps: the city's communities shaded by organisational coverage, and its sub-districts coloured by "
             f"cluster, with {fmt.count(c.get('High-High', 0))} hot spots and {fmt.count(c.get('Low-Low', 0))} cold "
             "spots.", data=pd.DataFrame(com.drop(columns="geometry"))[
@@ -442,19 +443,19 @@ shown
 # %%
 if "satisfaction" in lisa:
     fig, axs = plt.subplots(1, 2, figsize=(15, 5.8))
-    core = ss.core_bounds(com, axs[0]) or "auto"
+    core = ss.core_bounds(com, axs[0])  # the area the community maps enlarge, None when they need no inset
     maps.choropleth(sat, "eblup", ax=axs[0], center=city_sat["estimate"], suppressed="suppressed", overlay=districts,
                     scheme="quantiles", k=4, fmt="{:.1f}", legend_title=f"{measures.label('sat_score')}\nFay–Herriot",
-                    title="Sub-district means", inset=core)
-    maps.lisa_map(lisa["satisfaction"], ax=axs[1], overlay=districts, units=sat, inset=core, title="Hot and cold spots",
-                  synthetic=synthetic)
+                    title="Sub-district means", inset=core or "auto")
+    maps.lisa_map(lisa["satisfaction"], ax=axs[1], overlay=districts, units=sat, inset=core or "auto",
+                  title="Hot and cold spots", synthetic=synthetic)
     c = counts["satisfaction"]
     shown = report.figure(
         fig, caption=f"{measures.label('sat_score')} by sub-district, survey years {survey_span} pooled. Left: "
                      "Fay–Herriot estimates on a diverging scale centred on the city mean "
                      f"({fmt.number(city_sat['estimate'], 1)}). Right: hot spots, cold spots and outliers under the "
                      "hot-spot rule (local Moran statistic of the Fay–Herriot estimates); sub-districts without an "
-                     "estimate are marked No data. Each map enlarges the dense urban core beside it.",
+                     "estimate are marked No data." + (" Each map enlarges the dense urban core beside it." if core else ""),
         alt=f"Two maps of the city's sub-districts: the left shaded by the mean satisfaction thermometer, the right "
             f"coloured by cluster, with {fmt.count(c.get('High-High', 0))} hot spots and "
             f"{fmt.count(c.get('Low-Low', 0))} cold spots.",
