@@ -892,13 +892,13 @@ def lisa_map(local, *, ax=None, overlay: gpd.GeoDataFrame | None = None, labels:
         frame = frame.assign(name_en=frame["name"])
     corr = {"fdr": f"FDR {local.alpha:.0%}", "bonferroni": f"Bonferroni {local.alpha:.0%}",
             None: f"p < {local.alpha:g}, uncorrected"}[local.correction]
-    heading = f"LISA cluster\n{corr}, {local.permutations} permutations"
+    heading = f"LISA cluster\n{corr}, {local.permutations:,} permutations"
     if labels and overlay is None and label_clusters_only:
         kwargs.setdefault("label_where", frame["cluster"].notna().to_numpy()
                           & (frame["cluster"] != "Not significant").to_numpy())
     if id_col is not None and "units_name" not in kwargs and units_noun(None, None, id_col)[1] != "units":
         kwargs["units_name"] = units_noun(None, None, id_col)[1]
-    kwargs.setdefault("what", f"local clusters (LISA; {corr}, {local.permutations} permutations)")
+    kwargs.setdefault("what", f"local clusters (LISA; {corr}, {local.permutations:,} permutations)")
     return category_map(frame, "cluster", dict(style.LISA_COLORS), ax=ax, overlay=overlay, labels=labels,
                         legend_title=heading, title=title, synthetic=synthetic, **kwargs)
 
@@ -945,7 +945,7 @@ def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, 
             ax.text(x, y, txt, transform=ax.transAxes, ha="right" if x > 0.5 else "left",
                     va="top" if y > 0.5 else "bottom", fontsize=7, color="#666666")
     handles = [Line2D([], [], color="#b2182b", lw=1.3,
-                      label=f"Moran's I = {result.I:.3f}, p = {result.p_sim:.3f} ({result.permutations} perm.)")]
+                      label=f"Moran's I = {result.I:.3f}, p = {result.p_sim:.3f} ({result.permutations:,} perm.)")]
     if local is not None:
         handles += [Line2D([], [], marker="o", ls="", color=c, markeredgecolor="#555555", markeredgewidth=0.3,
                            label=lab) for lab, c in style.LISA_COLORS.items()]
