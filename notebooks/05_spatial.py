@@ -195,12 +195,16 @@ else:
         "Mean neighbours": [fmt.number(x, 1) for x in wt["mean_neighbours"]], "Islands": wt["islands"].map(fmt.count),
         "Detached groups": wt["detached_groups"].map(fmt.count), "Links added": wt["links_added"].map(fmt.count)}),
         caption="The neighbours of each analysis (queen contiguity): units, mean number of neighbours after the links "
-                "added, islands (units touching no other unit analysed) and detached groups (cut off from the rest), "
-                "each linked to its nearest unit.", data=wt)
+                "added, islands (units touching no other unit analysed) and detached groups (cut off from the rest "
+                "once the islands are linked), each linked to its nearest unit: one link per island and one per "
+                "group. A unit is counted once among the islands; the group an island joins is counted once among "
+                "the groups.", data=wt)
 shown
 
 # %%
 links = ss.islands_table({unit_label[k]: sw for k, sw in w.items()}, districts)
+twice = links[links.duplicated(["weights", "unit_id"], keep=False)].drop_duplicates(["weights", "unit_id"])
+why = {"island": "island: no neighbour", "detached group": "its group's nearest unit to the rest"}
 if links.empty:
     shown = report.md("" if wt.empty else "No unit of any analysis is an island or cut off from the rest: no link "
                       "had to be added.")
@@ -208,11 +212,17 @@ else:
     shown = report.table(pd.DataFrame({
         "Units analysed": links["weights"], "Unit": links["unit"], "Its district": links["unit_district"],
         "Linked to": links["linked_to"], "District of the unit linked to": links["linked_district"],
-        "Why": links["kind"]}),
+        "Why": links["kind"].map(why)}),
         caption="Units linked to their nearest unit: islands, and the nearest unit of each detached group, each "
                 "with its district (places of the same name lie in different districts). Leaving out units "
                 "without a value (communities without eligible organisations, say) leaves holes in the map that "
-                "cut others off.", data=links)
+                "cut others off. Links are added until every unit is connected: an island is first linked to its "
+                "nearest unit, and when that unit lies in a detached group, the group, island included, is then "
+                "linked to the rest from its member nearest to it, which can be the island itself"
+                + ("" if twice.empty else
+                   " (so " + ", ".join(f"{u} in {d}" if d else u for u, d in zip(twice["unit"], twice["unit_district"]))
+                   + (" appears" if len(twice) == 1 else " appear") + " twice, once for each link)") + ".",
+        data=links)
 display(shown)
 if too_few:
     display(report.md("Fewer than {m} units have a value among the {t}: those analyses are skipped.",
@@ -254,7 +264,8 @@ if "registration" in lisa:
     fig, axs = plt.subplots(1, 2, figsize=(15, 5.8))
     maps.choropleth(com, "registration_eb", ax=axs[0], overlay=districts, scheme="quantiles", k=5, fmt="{:.0%}",
                     legend_title=f"{measures.label('registration')}\n(smoothed towards the city)", title="Rates smoothed towards the city rate")
-    maps.lisa_map(lisa["registration"], ax=axs[1], overlay=districts, title="Hot and cold spots", synthetic=synthetic)
+    maps.lisa_map(lisa["registration"], ax=axs[1], overlay=districts, units=com, title="Hot and cold spots",
+                  synthetic=synthetic)
     c = counts["registration"]
     reg_data = pd.DataFrame(com.drop(columns="geometry"))[
         ["community_id", "name_en", "district_id", "registered", "in_service_resident", "registration_rate",
@@ -264,7 +275,7 @@ if "registration" in lisa:
         fig, caption=f"{measures.label('registration')} by community, {year}. Left: each community's rate, smoothed "
                      "towards the city rate by empirical Bayes. Right: hot spots, cold spots and outliers under the "
                      "hot-spot rule (local Moran statistic of the empirical-Bayes standardised rates); communities "
-                     "without in-service members are left blank. Lines: district boundaries.",
+                     "without in-service members have no rate (No data). Lines: district boundaries.",
         alt=f"Two maps of the city's communities: the left shaded by the share of in-service members registered where "
             f"they live, the right coloured by cluster, with {fmt.count(c.get('High-High', 0))} hot spots, "
             f"{fmt.count(c.get('Low-Low', 0))} cold spots and "
@@ -358,14 +369,16 @@ if "coverage_subdistricts" in lisa:
     fig, axs = plt.subplots(1, 2, figsize=(15, 5.8))
     maps.choropleth(com, "coverage_eb", ax=axs[0], overlay=districts, scheme="quantiles", k=5, fmt="{:.0%}",
                     legend_title=f"{measures.label('org_coverage')}\n(smoothed towards the city)", title="Communities: rates smoothed towards the city rate")
-    maps.lisa_map(lisa["coverage_subdistricts"], ax=axs[1], overlay=districts,
+    core = ss.core_bounds(com, axs[1])  # the area the community map enlarges, None when it needs no inset
+    maps.lisa_map(lisa["coverage_subdistricts"], ax=axs[1], overlay=districts, units=sub, inset=core or "auto",
                   title="Sub-districts: hot and cold spots", synthetic=synthetic)
     c = counts["coverage_subdistricts"]
     shown = report.figure(
         fig, caption=f"{measures.label('org_coverage')}, {year}. Left: each community's share of active eligible "
                      "organisations that are covered, smoothed towards the city rate by empirical Bayes (No data: no "
                      "eligible organisation). Right: hot spots, cold spots and outliers among sub-districts under the "
-                     "hot-spot rule.",
+                     "hot-spot rule (No data: no eligible organisation)." + (" Each map enlarges the dense urban core beside it."
+                                                              if core else ""),
         alt=f"Two maps: the city's communities shaded by organisational coverage, and its sub-districts coloured by "
             f"cluster, with {fmt.count(c.get('High-High', 0))} hot spots and {fmt.count(c.get('Low-Low', 0))} cold "
             "spots.", data=pd.DataFrame(com.drop(columns="geometry"))[
@@ -430,17 +443,19 @@ shown
 # %%
 if "satisfaction" in lisa:
     fig, axs = plt.subplots(1, 2, figsize=(15, 5.8))
+    core = ss.core_bounds(com, axs[0])  # the area the community maps enlarge, None when they need no inset
     maps.choropleth(sat, "eblup", ax=axs[0], center=city_sat["estimate"], suppressed="suppressed", overlay=districts,
                     scheme="quantiles", k=4, fmt="{:.1f}", legend_title=f"{measures.label('sat_score')}\nFay–Herriot",
-                    title="Sub-district means")
-    maps.lisa_map(lisa["satisfaction"], ax=axs[1], overlay=districts, title="Hot and cold spots", synthetic=synthetic)
+                    title="Sub-district means", inset=core or "auto")
+    maps.lisa_map(lisa["satisfaction"], ax=axs[1], overlay=districts, units=sat, inset=core or "auto",
+                  title="Hot and cold spots", synthetic=synthetic)
     c = counts["satisfaction"]
     shown = report.figure(
         fig, caption=f"{measures.label('sat_score')} by sub-district, survey years {survey_span} pooled. Left: "
                      "Fay–Herriot estimates on a diverging scale centred on the city mean "
                      f"({fmt.number(city_sat['estimate'], 1)}). Right: hot spots, cold spots and outliers under the "
                      "hot-spot rule (local Moran statistic of the Fay–Herriot estimates); sub-districts without an "
-                     "estimate are left blank.",
+                     "estimate are marked No data." + (" Each map enlarges the dense urban core beside it." if core else ""),
         alt=f"Two maps of the city's sub-districts: the left shaded by the mean satisfaction thermometer, the right "
             f"coloured by cluster, with {fmt.count(c.get('High-High', 0))} hot spots and "
             f"{fmt.count(c.get('Low-Low', 0))} cold spots.",
@@ -648,10 +663,16 @@ how = {k: f"queen contiguity, pseudo p {fmt.pvalue(m.p_sim)} ({permutations} per
 fdr = f"false discovery rate {fmt.percent(ss.LISA_ALPHA, 0)}"
 if "registration" in glob:
     c = counts["registration"]
+    # the planted probabilities are on the rates' scale: their Moran's I goes beside the observed rates' one,
+    # not beside the EB-standardised rates' (each departure divided by its expected noise)
     findings.record("moran_registration_eb", glob["registration"].I, unit="Moran's I",
-                    truth=check.moran_true.I if check else None,
                     note=f"EB-standardised rates, communities {year}, {how['registration']}",
-                    label=f"Clustering of member registration across communities (Moran's I), {year}")
+                    label=f"Clustering of member registration across communities, standardised rates (Moran's I), "
+                          f"{year}")
+    findings.record("moran_registration_observed", glob["registration_raw"].I, unit="Moran's I",
+                    truth=check.moran_true.I if check else None,
+                    note=f"observed rates, communities {year}, {how['registration_raw']}",
+                    label=f"Clustering of member registration across communities, observed rates (Moran's I), {year}")
     if "registration_within" in glob:
         findings.record("moran_registration_within_districts", glob["registration_within"].I, unit="Moran's I",
                         truth=check.moran_true_within.I if check else None,

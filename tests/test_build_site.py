@@ -78,7 +78,8 @@ def test_real_data_read_as_real(site):
         assert "ynthetic" not in page and "lanted" not in page and "Truth" not in page, name
         assert render.check_html(page, {str(site["root"]): "tmp", str(paths.ROOT): "repo"}) == [], name
     assert "<strong>Data: Test City</strong>" in pages["index.html"]
-    assert "the data Test City (folder <code>city</code>)" in pages["11_plain.html"]
+    # the data named as a title, then its folder (not "on the data Test City (folder city)")
+    assert "on the data “Test City” in the folder <code>city</code> with" in pages["11_plain.html"]
 
 
 def test_data_behind_a_table_is_published_beside_the_page(site):

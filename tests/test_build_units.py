@@ -216,3 +216,47 @@ def test_lint_flags_a_hyphen_used_as_a_dash_outside_the_footer(tmp_path):
     page.write_text("<html><body><h1>T</h1><p>It is not that effect — it mixes cohorts.</p></body></html>",
                     encoding="utf-8")
     assert lint.lint_page(page) == []
+
+
+def test_index_banner_names_the_reports_on_other_data_and_findings_read_as_a_summary(tmp_path):
+    """The synthetic-data banner excepts a report that read no file of the data folder (90 on published
+    real data); a report's findings are grouped by subject, with variants (another method for the same
+    quantity) left to a note; the planted value stays beside its own finding."""
+    base = {"summary": "", "parameters": {}, "group": None, "status": "done", "exists": True, "current": True,
+            "skip_reason": None, "error": None, "error_href": None, "findings_href": None}
+    entries = [dict(base, name="a", href="a.html", title="Drivers: what goes with what", reads_data=True),
+               dict(base, name="v", href="v.html", title="Validation: against published results",
+                    reads_data=False)]
+
+    def f(name, label, truth=None):
+        return {"name": name, "value": 0.5, "ci": None, "level": 0.95, "unit": "points (0–100)", "truth": truth,
+                "note": "", "label": label}
+
+    items = [f("x0", "Event effect in year 0 (points)", truth=0.4), f("t1", "Thermometer: took part (points)"),
+             f("s1", "Service: aware (points)"), f("t2", "Thermometer: aware (points)"),
+             f("t1d", "Thermometer (design-based): took part (points)"),
+             f("t2d", "Thermometer (design-based): aware (points)")]
+    kw = dict(git={"commit": "abc", "dirty": False}, lock_hash="l" * 64, k=10, params={},
+              findings_by_report={"a": items})
+    page = site.render_index(entries=entries, data={"name": "Test city", "display": "data", "synthetic": True},
+                             **kw)
+    assert ('fictional city, not from real people or places, except <a href="v.html">Validation</a>, which uses '
+            "published real data") in page
+    rows, notes = site.summarise_findings(worker.format_findings(items))
+    assert [r["name"] for r in rows] == ["x0", "s1", "t1", "t2"]  # ungrouped first, then the group in order
+    assert rows[2]["group"] == "Thermometer" and rows[2]["short"] == "Took part (points)" and "group" not in rows[3]
+    assert notes == ["Left out here: the design-based estimates of 2 of these findings, reported for comparison; "
+                     "the report and its findings file give them."]
+    assert "(design-based)" not in page and "the design-based estimates of 2 of these findings" in page
+    assert '<th colspan="4" scope="colgroup">Thermometer</th>' in page and ">Took part (points)</a>" in page
+    index = tmp_path / "index.html"
+    index.write_text(page)
+    from helpers.publish import lint
+
+    assert lint.lint_page(index) == []
+    # every report on the city's data: no exception; real data: no banner
+    one = site.render_index(entries=entries[:1], data={"name": "Test city", "display": "data", "synthetic": True},
+                            **kw)
+    assert "places.</p>" in one and "except" not in one
+    real = site.render_index(entries=entries, data={"name": "Real", "display": "../r", "synthetic": False}, **kw)
+    assert "fictional" not in real

@@ -94,9 +94,25 @@ def _label_range(label: str) -> tuple[float, float]:
 
 
 def _check_gap_free(cls: vclasses.Classes, values) -> None:
-    """Every value's printed number lies in its own class's label and in no other; labels tile the grid."""
-    step = 10.0 ** -cls.decimals
+    """Every value lies in its own class's label and in no other; labels tile the line.
+
+    Closed labels ("10.0 – 12.4", data on the display grid): a value's printed number lies in one label.
+    Contiguous labels ("10 to < 12", data finer than the grid): the value itself lies in one label's
+    half-open range (the last one closed), and each label starts where the one before ends."""
     ranges = [_label_range(lab) for lab in cls.labels]
+    if cls.contiguous:
+        assert all(" to < " in lab for lab in cls.labels[:-1]), cls.labels
+        for (lo, hi), (lo2, _) in zip(ranges[:-1], ranges[1:]):
+            assert lo < hi and lo2 == hi, (cls.labels, "gap or overlap between classes")
+        idx = cls.assign(values)
+        sc = cls.scale
+        for v, i in zip(values, idx):
+            x = v * sc
+            holders = [j for j, (lo, hi) in enumerate(ranges)
+                       if lo - 1e-9 <= x and (x < hi - 1e-9 or (j == len(ranges) - 1 and x <= hi + 1e-9))]
+            assert holders == [i], (v, cls.labels, i)
+        return
+    step = 10.0 ** -cls.decimals
     for (lo, hi), (lo2, _) in zip(ranges[:-1], ranges[1:]):
         assert lo <= hi
         assert lo2 == pytest.approx(hi + step, abs=step / 100), (cls.labels, "gap or overlap between classes")
@@ -134,17 +150,55 @@ def test_breaks_across_zero_and_diverging_classes_leave_no_gap():
 
 
 def test_example_from_the_issue_10_to_12_4_then_12_5():
-    v = np.array([10.0, 11.0, 12.4, 12.44, 12.45, 12.46, 12.5, 13.0, 15.0])
+    v = np.array([10.0, 11.0, 12.4, 12.5, 13.0, 15.0])  # one decimal, as the legend prints
     cls = maps.classify(v, bins=[12.4, 15.0], fmt="{:.1f}")
+    assert not cls.contiguous
     assert cls.labels == ("10.0 – 12.4", "12.5 – 15.0")
-    shown = [cls.fmt.format(x) for x in v]
-    want = [0 if float(s) <= 12.4 else 1 for s in shown]
-    assert list(cls.assign(v)) == want
+    assert list(cls.assign(v)) == [0, 0, 0, 1, 1, 1]
     _check_gap_free(cls, v)
 
 
+def test_data_finer_than_the_legend_get_contiguous_classes():
+    # two decimals under a one-decimal legend: 12.45 would fall between "12.4" and "12.5"
+    v = np.array([10.0, 11.0, 12.4, 12.44, 12.45, 12.46, 12.5, 13.0, 15.0])
+    cls = maps.classify(v, bins=[12.4, 15.0], fmt="{:.1f}")
+    assert cls.contiguous
+    assert cls.labels == ("10.0 to < 12.4", "12.4 to 15.0")
+    assert list(cls.assign(v)) == [0, 0, 1, 1, 1, 1, 1, 1, 1]  # a value at a break goes to the class above
+    _check_gap_free(cls, v)
+
+
+@pytest.mark.parametrize("scheme", ["quantiles", "fisher_jenks", "equal_interval"])
+def test_one_decimal_data_under_an_integer_legend_leave_no_gap(scheme):
+    """The referee's case (01 Figure 3: "0 – 43 | 44 – 57" while the data carry one decimal, so 43.5 was in
+    no class): every value as the data write it lies in exactly one printed class."""
+    rng = np.random.default_rng(11)
+    v = np.round(rng.uniform(0, 92, 400), 1)
+    v = np.r_[v, 43.5, 43.4, 44.0, 56.9]
+    assert vclasses.data_decimals(v) == 1
+    cls = maps.classify(v, scheme, 5, fmt="{:.0f}")
+    assert cls.contiguous
+    _check_gap_free(cls, v)
+    # no number with the data's precision lies between two consecutive labels
+    ranges = [_label_range(lab) for lab in cls.labels]
+    grid = np.round(np.arange(ranges[0][0], ranges[-1][1] + 0.05, 0.1), 1)
+    inside = [sum(lo <= x < hi or (j == len(ranges) - 1 and x == hi) for j, (lo, hi) in enumerate(ranges))
+              for x in grid]
+    assert set(inside) == {1}
+    # integer data under the same legend keep closed labels ("0 – 43", "44 – 57"): no number lies between
+    cls0 = maps.classify(np.round(v), scheme, 5, fmt="{:.0f}")
+    assert not cls0.contiguous and all(" – " in lab or lab.isdigit() for lab in cls0.labels)
+
+
+def test_data_decimals():
+    assert vclasses.data_decimals([43.5, 12.0, np.nan]) == 1
+    assert vclasses.data_decimals([3, 7]) == 0
+    assert vclasses.data_decimals([0.25, 0.5], scale=100) == 0
+    assert vclasses.data_decimals([1 / 3]) is None
+
+
 def test_percent_breaks_with_user_bins_tile_the_percent_grid():
-    v = np.linspace(0, 1, 201)
+    v = np.linspace(0, 1, 101)  # whole percentages, as the legend prints
     cls = maps.classify(v, bins=[0.25, 0.5, 0.75, 0.9, 0.99, 1.0], fmt="{:.0%}")
     assert cls.labels == ("0% – 25%", "26% – 50%", "51% – 75%", "76% – 90%", "91% – 99%", "100%")
     assert cls.decimals == 0 and cls.scale == 100.0

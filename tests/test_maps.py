@@ -159,7 +159,8 @@ def test_user_defined_breaks_and_format():
     g["share"] = g["value"] / g["value"].max()
     ax = maps.choropleth(g, "share", bins=[0.25, 0.5, 0.75, 1.0], fmt="{:.0%}")
     assert "User-defined breaks, 4 classes" in ax.get_legend().get_title().get_text()
-    assert legend_texts(ax)[0] == "0% – 25%"
+    # continuous shares under a whole-percent legend: contiguous classes, no share left between two labels
+    assert legend_texts(ax)[:2] == ["0% to < 25%", "25% to < 50%"]
 
 
 def test_furniture_overlay_and_returns_ax():

@@ -92,6 +92,28 @@ def test_subdistrict_satisfaction_direct_means_are_weighted_means(tables):
     assert ((sat.loc[ok, "gamma"] > 0) & (sat.loc[ok, "gamma"] <= 1)).all()
 
 
+def test_core_bounds_enclose_the_small_central_units_and_none_without_them():
+    """The inset extent for the sub-district maps: the dense cluster of small communities (here a fine grid in
+    the middle of coarse cells), or None when every unit is large enough to read."""
+    import matplotlib.pyplot as plt
+
+    coarse = [box(x * 4000, y * 4000, (x + 1) * 4000, (y + 1) * 4000) for x in range(10) for y in range(10)
+              if not (4 <= x <= 5 and 4 <= y <= 5)]
+    fine = [box(16000 + i * 400, 16000 + j * 400, 16000 + (i + 1) * 400, 16000 + (j + 1) * 400)
+            for i in range(20) for j in range(20)]
+    units = gpd.GeoDataFrame({"uid": range(len(coarse) + len(fine))}, geometry=coarse + fine, crs="EPSG:4548")
+    fig, ax = plt.subplots(figsize=(7, 5.8))
+    try:
+        b = ss.core_bounds(units, ax)
+        assert b is not None
+        x0, y0, x1, y1 = b
+        assert x0 <= 16500 and y0 <= 16500 and x1 >= 23500 and y1 >= 23500  # the fine grid is inside
+        assert x1 - x0 < 12000 and y1 - y0 < 12000  # and not much of the coarse cells
+        assert ss.core_bounds(units.iloc[:len(coarse)], ax) is None
+    finally:
+        plt.close(fig)
+
+
 def test_moran_table_matches_esda_and_its_permutations():
     geoms = [box(i % 3, i // 3, i % 3 + 1, i // 3 + 1) for i in range(6)]  # a 3 x 2 grid
     g = gpd.GeoDataFrame({"uid": list("abcdef"), "y": [1.0, 2.0, 4.0, 2.0, 3.0, 7.0]}, geometry=geoms,

@@ -181,6 +181,28 @@ def build_weights(gdf: gpd.GeoDataFrame, id_col: str):
     return out
 
 
+def core_bounds(units: gpd.GeoDataFrame, ax) -> tuple[float, float, float, float] | None:
+    """The extent of the dense urban core, as the automatic inset of a map of ``units`` in ``ax`` would enlarge it.
+
+    Sub-districts are too few and too large for :func:`helpers.viz.inset.plan_inset` to find them
+    illegible on a half-width panel, yet the core ones are hard to read; their maps take the extent
+    found on the communities (the finest units), so every map of the report enlarges the same area.
+
+    Parameters
+    ----------
+    units : the finest units (communities), polygons in a projected CRS.
+    ax : the axes of the map (its size on paper decides which units are too small to read).
+
+    Returns
+    -------
+    ``(minx, miny, maxx, maxy)`` to pass as ``inset=``, or None when the units need no inset.
+    """
+    from helpers.viz import inset
+
+    plan = inset.plan_inset(units, "auto", inset.axes_size_mm(ax))
+    return None if plan is None else plan.bounds
+
+
 def place_name(frame: pd.DataFrame, en: str = "name_en", zh: str = "name_zh") -> pd.Series:
     """Each place's pinyin and Chinese name, as the index and the district profiles write them
     (``"Dongcheng District 东城区"``); the pinyin alone where the Chinese name is missing."""

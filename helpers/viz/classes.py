@@ -14,6 +14,17 @@ a value printed exactly as a break belongs to the class below it.
 When no format is given, the number of decimals is chosen from the values'
 magnitude and raised until distinct breaks stay distinct when rounded.
 
+Data finer than the legend. When the values carry more decimals than the
+legend prints (values with one decimal, ``fmt="{:.0f}"``; or continuous
+values), closed labels would leave gaps a reader sees: 43.5 lies in neither
+``"0 – 43"`` nor ``"44 – 57"``. The classes are then *contiguous*: each class
+runs from its lower break up to, not including, the next one, and the labels
+say so, ``"0 to < 44"``, ``"44 to < 57"``, ..., ``"80 to 92"`` (the last class
+includes its upper end, the maximum rounded up); every value falls in exactly
+one class whatever its precision, and a value equal to a break belongs to the
+class above it. Which form is used is decided from the data
+(:func:`data_decimals`), not by the caller.
+
 References: Slocum, T. A. et al. (2009). *Thematic Cartography and
 Geovisualization*, 3rd ed., ch. 5 (class limits that leave no gaps); Brewer, C.
 A. & Pickle, L. (2002). Evaluation of methods for classifying epidemiological
@@ -35,7 +46,7 @@ from matplotlib.patches import Patch
 
 from helpers.viz import style
 
-__all__ = ["Classes", "classify", "display_grid", "grid_values"]
+__all__ = ["Classes", "classify", "data_decimals", "display_grid", "grid_values"]
 
 # Readable names of mapclassify's schemes, for the legend.
 SCHEME_NAMES = {
@@ -116,6 +127,28 @@ def grid_values(values, decimals: int, scale: float = 1.0) -> np.ndarray:
     return out
 
 
+def data_decimals(values, scale: float = 1.0, max_decimals: int = MAX_AUTO_DECIMALS) -> int | None:
+    """The precision of the data: the fewest decimals that write every value (times ``scale``) exactly.
+
+    ``data_decimals([43.5, 12.0])`` is 1, ``data_decimals([3, 7])`` is 0, ``data_decimals([0.25], 100)``
+    is 0 (25%); values that need more than ``max_decimals`` decimals (continuous values, such as
+    rates computed from counts) give None. NaN are ignored; no finite value gives 0.
+
+    Returns
+    -------
+    int or None.
+    """
+    v = np.asarray(values, dtype="float64").ravel()
+    v = v[np.isfinite(v)] * scale
+    if v.size == 0:
+        return 0
+    tol = 1e-9 * np.maximum(1.0, np.abs(v))
+    for d in range(max_decimals + 1):
+        if np.all(np.abs(np.round(v, d) - v) <= tol):
+            return d
+    return None
+
+
 def _from_grid(g: float, decimals: int, scale: float) -> float:
     return float(g) / (10 ** decimals) / scale
 
@@ -144,13 +177,16 @@ class Classes:
         maximum), rounded to the display grid when :attr:`decimals` is set.
     lower : lower bound of the first class (the minimum, rounded likewise).
     colors : hex colour of each class.
-    labels : legend label of each class (``"10.0 – 12.4"``); consecutive labels
-        leave no printable value out and share none.
+    labels : legend label of each class (``"10.0 – 12.4"``, or ``"10 to < 12"`` when
+        :attr:`contiguous`); consecutive labels leave no value out and share none.
     center : reference value the colours diverge from, or None.
     fmt : format of the numbers in the labels.
     decimals, scale : the display grid of ``fmt`` (:func:`display_grid`):
         values are classed by the number they are printed as. None when
         ``fmt`` has no fixed grid (values are then classed by the raw breaks).
+    contiguous : the data are finer than the display grid: class ``i`` holds the values
+        from ``bins[i-1]`` (``lower`` for the first) up to, not including, ``bins[i]``; the
+        last class includes ``bins[-1]``. See the module docstring.
     """
 
     scheme: str
@@ -162,6 +198,7 @@ class Classes:
     fmt: str = "{:,.2f}"
     decimals: int | None = None
     scale: float = 1.0
+    contiguous: bool = False
 
     @property
     def k(self) -> int:
@@ -184,7 +221,11 @@ class Classes:
         last go to the first or last class.
         """
         v = np.asarray(values, dtype="float64")
-        if self.decimals is not None:
+        if self.contiguous:
+            x = np.where(np.isfinite(v), v, 0.0) * self.scale * 10.0 ** self.decimals
+            g = grid_values(self.bins[:-1], self.decimals, self.scale)
+            idx = np.searchsorted(g, x + 1e-9 * np.maximum(1.0, np.abs(x)), side="right")
+        elif self.decimals is not None:
             g = grid_values(v, self.decimals, self.scale).reshape(v.shape)
             b = grid_values(self.bins, self.decimals, self.scale)
             idx = np.searchsorted(b, np.where(np.isfinite(g), g, 0.0), side="left")
@@ -287,11 +328,35 @@ def classify(
             dec += 1
         fmt = "{:,.%df}" % dec
     grid = display_grid(fmt)
+    contiguous = False
+    if grid is not None:
+        prec = data_decimals(y, grid[1])
+        contiguous = prec is None or prec > grid[0]
     if grid is None:
         decimals, scale = None, 1.0
         lows_txt = [fmt.format(a) for a in np.concatenate([[lower], ub[:-1]])]
         labels = tuple(fmt.format(b) if lo == fmt.format(b) else f"{lo} – {fmt.format(b)}"
                        for lo, b in zip(lows_txt, ub))
+    elif contiguous:
+        decimals, scale = grid
+        unit = 10.0 ** decimals
+        g_low = float(math.floor(y.min() * scale * unit + 1e-9))
+        g_top = float(math.ceil(y.max() * scale * unit - 1e-9))
+        g_in = np.unique(grid_values(ub[:-1], decimals, scale)) if len(ub) > 1 else np.array([])
+        if center is not None:
+            g_c = float(grid_values([center], decimals, scale)[0])
+            center = _from_grid(g_c, decimals, scale)
+            g_in = np.unique(np.append(g_in, g_c))
+        g_in = g_in[(g_in > g_low) & (g_in < g_top)]
+        g_ub = np.append(g_in, max(g_top, g_low))
+        ub = np.array([_from_grid(g, decimals, scale) for g in g_ub])
+        lower = _from_grid(g_low, decimals, scale)
+        g_lows = np.concatenate([[g_low], g_ub[:-1]])
+        show = [fmt.format(_from_grid(g, decimals, scale)) for g in np.concatenate([[g_low], g_ub])]
+        labels = tuple(
+            (f"{show[i]} to < {show[i + 1]}" if i < len(g_ub) - 1
+             else (show[i] if g_lows[i] >= g_ub[i] else f"{show[i]} to {show[i + 1]}"))
+            for i in range(len(g_ub)))
     else:
         decimals, scale = grid
         g_ub = np.unique(grid_values(ub, decimals, scale))
@@ -322,4 +387,4 @@ def classify(
         pos = np.concatenate([0.5 - off[:below][::-1], 0.5 + off[:above]])
     colors = tuple(mcolors.to_hex(cm(p)) for p in pos)
     return Classes(scheme=name, bins=ub, lower=lower, colors=colors, labels=labels, center=center, fmt=fmt,
-                   decimals=decimals, scale=scale)
+                   decimals=decimals, scale=scale, contiguous=contiguous)

@@ -759,7 +759,7 @@ def category_map(
     _finish_map(ax, gdf.crs, scale_bar=scale_bar, north_arrow=north_arrow, title=title)
     vc = cat[ok].value_counts()
     handles = [Patch(facecolor=c, edgecolor="#777777", linewidth=0.4,
-                     label=f"{lab} ({int(vc.get(lab, 0))})" if counts else lab)
+                     label=f"{lab} ({int(vc.get(lab, 0)):,})" if counts else lab)
                for lab, c in colors.items()]
     handles += _special_handles(nodata.any(), supp.any(), min_respondents)
     _legend(ax, handles, legend_title or column, legend_loc)
@@ -892,13 +892,13 @@ def lisa_map(local, *, ax=None, overlay: gpd.GeoDataFrame | None = None, labels:
         frame = frame.assign(name_en=frame["name"])
     corr = {"fdr": f"FDR {local.alpha:.0%}", "bonferroni": f"Bonferroni {local.alpha:.0%}",
             None: f"p < {local.alpha:g}, uncorrected"}[local.correction]
-    heading = f"LISA cluster\n{corr}, {local.permutations} permutations"
+    heading = f"LISA cluster\n{corr}, {local.permutations:,} permutations"
     if labels and overlay is None and label_clusters_only:
         kwargs.setdefault("label_where", frame["cluster"].notna().to_numpy()
                           & (frame["cluster"] != "Not significant").to_numpy())
     if id_col is not None and "units_name" not in kwargs and units_noun(None, None, id_col)[1] != "units":
         kwargs["units_name"] = units_noun(None, None, id_col)[1]
-    kwargs.setdefault("what", f"local clusters (LISA; {corr}, {local.permutations} permutations)")
+    kwargs.setdefault("what", f"local clusters (LISA; {corr}, {local.permutations:,} permutations)")
     return category_map(frame, "cluster", dict(style.LISA_COLORS), ax=ax, overlay=overlay, labels=labels,
                         legend_title=heading, title=title, synthetic=synthetic, **kwargs)
 
@@ -937,7 +937,7 @@ def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, 
     yl = max(np.abs(lag).max(), 0.5) * 1.15
     ax.set_xlim(-xl, xl)
     ax.set_ylim(-yl, yl)
-    ax.set_xlabel(f"{xlabel or result.variable} (standardised)")
+    ax.set_xlabel(f"{xlabel or result.variable} (z-score)")
     ax.set_ylabel("Spatial lag")
     if annotate:
         for txt, (x, y) in (("High-High", (0.97, 0.97)), ("Low-Low", (0.03, 0.03)),
@@ -945,7 +945,7 @@ def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, 
             ax.text(x, y, txt, transform=ax.transAxes, ha="right" if x > 0.5 else "left",
                     va="top" if y > 0.5 else "bottom", fontsize=7, color="#666666")
     handles = [Line2D([], [], color="#b2182b", lw=1.3,
-                      label=f"Moran's I = {result.I:.3f}, p = {result.p_sim:.3f} ({result.permutations} perm.)")]
+                      label=f"Moran's I = {result.I:.3f}, p = {result.p_sim:.3f} ({result.permutations:,} perm.)")]
     if local is not None:
         handles += [Line2D([], [], marker="o", ls="", color=c, markeredgecolor="#555555", markeredgewidth=0.3,
                            label=lab) for lab, c in style.LISA_COLORS.items()]
@@ -955,7 +955,7 @@ def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, 
     extra = ""
     if local is not None:
         extra = f"; points coloured by LISA cluster ({counts_text(local.counts, list(style.LISA_COLORS))})"
-    set_alt(ax, _titled(title, f"Moran scatterplot of {xlabel or 'the variable'} (standardised) against its spatial "
+    set_alt(ax, _titled(title, f"Moran scatterplot of {xlabel or 'the variable'} as z-scores against their spatial "
                                f"lag for {n:,} units, with a fitted line of slope Moran's I = {result.I:.3f} "
                                f"(pseudo p = {result.p_sim:.3f}, {result.permutations} permutations){extra}"))
     return ax

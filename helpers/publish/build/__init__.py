@@ -603,6 +603,8 @@ class Build:
                          "parameters": r["display_params"], "group": r["group"], "group_title": r.get("group_title"),
                          "status": e.get("status"), "error": e.get("error"), "exists": exists,
                          "current": e.get("key") == r["key"], "skip_reason": r["skip_reason"],
+                         # a built report that read no file of the data folder (it uses data published elsewhere)
+                         "reads_data": bool(e.get("data_read")) if e.get("status") == "done" else None,
                          "error_href": f"errors/{r['name']}.txt" if e.get("status") == "failed" and err.exists()
                          else None,
                          "findings_href": f"findings/{r['name']}.json" if f.exists() else None})

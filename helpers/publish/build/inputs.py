@@ -143,14 +143,22 @@ def check_data(folder: DataFolder, data_hashes: dict[str, str], manifest: dict) 
     return result
 
 
+def _typographic(name: str) -> str:
+    """A place name with typographic apostrophes (U+2019), as the reports print place names."""
+    return str(name).replace("'", "\u2019")
+
+
 def districts(folder: DataFolder, hasher, manifest: dict) -> list[dict]:
-    """``[{"district_id", "name"}]`` sorted by id, from the districts table (cached in ``manifest``)."""
+    """``[{"district_id", "name"}]`` sorted by id, from the districts table (cached in ``manifest``).
+
+    Names are written as the reports write place names: a straight apostrophe becomes the typographic
+    one (U+2019, "Yong’an County"), so the index names a district as its profile does."""
     from helpers.data.schema import TABLES
 
     key = f"{hasher.file(folder.path / TABLES['districts'].file)}:{_validator_hash()}"
     cached = manifest.get("districts")
     if cached and cached.get("key") == key:
-        return cached["items"]
+        return [dict(d, name=_typographic(d["name"])) for d in cached["items"]]
     from helpers.data.load import load_table
 
     df = load_table("districts", data_dir=folder.path)
@@ -159,7 +167,7 @@ def districts(folder: DataFolder, hasher, manifest: dict) -> list[dict]:
         did = str(row["district_id"])
         names = [str(row[c]) for c in ("name_en", "name_zh") if c in row and row[c] == row[c] and row[c] is not None]
         names = list(dict.fromkeys(names))
-        items.append({"district_id": did, "name": " ".join(names) if names else did})
+        items.append({"district_id": did, "name": _typographic(" ".join(names)) if names else did})
     items.sort(key=lambda d: d["district_id"])
     manifest["districts"] = {"key": key, "items": items}
     return items
