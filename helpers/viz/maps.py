@@ -944,8 +944,13 @@ def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, 
                             ("Low-High", (0.03, 0.97)), ("High-Low", (0.97, 0.03))):
             ax.text(x, y, txt, transform=ax.transAxes, ha="right" if x > 0.5 else "left",
                     va="top" if y > 0.5 else "bottom", fontsize=7, color="#666666")
+    from helpers.publish import fmt
+
+    i_text = fmt.number(result.I, 3)
+    p_text = fmt.pvalue(result.p_sim)
+    p_text = p_text if p_text.startswith("<") else f"= {p_text}"  # "p < 0.001" or "p = 0.012"
     handles = [Line2D([], [], color="#b2182b", lw=1.3,
-                      label=f"Moran's I = {result.I:.3f}, p = {result.p_sim:.3f} ({result.permutations:,} perm.)")]
+                      label=f"Moran's I = {i_text}, p {p_text} ({result.permutations:,} perm.)")]
     if local is not None:
         handles += [Line2D([], [], marker="o", ls="", color=c, markeredgecolor="#555555", markeredgewidth=0.3,
                            label=lab) for lab, c in style.LISA_COLORS.items()]
@@ -956,8 +961,8 @@ def moran_scatterplot(result, *, local=None, ax=None, title: str | None = None, 
     if local is not None:
         extra = f"; points coloured by LISA cluster ({counts_text(local.counts, list(style.LISA_COLORS))})"
     set_alt(ax, _titled(title, f"Moran scatterplot of {xlabel or 'the variable'} as z-scores against their spatial "
-                               f"lag for {n:,} units, with a fitted line of slope Moran's I = {result.I:.3f} "
-                               f"(pseudo p = {result.p_sim:.3f}, {result.permutations} permutations){extra}"))
+                               f"lag for {n:,} units, with a fitted line of slope Moran's I = {i_text} "
+                               f"(pseudo p {p_text}, {result.permutations:,} permutations){extra}"))
     return ax
 
 
