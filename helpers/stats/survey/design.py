@@ -128,6 +128,20 @@ def _factor(v) -> tuple[np.ndarray, np.ndarray]:
     return c.astype(np.int64, copy=False), np.asarray(u)
 
 
+def _first_rows(codes: np.ndarray, k: int) -> np.ndarray:
+    """The first row of each code 0..k-1 (every code must occur)."""
+    first = np.empty(k, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return first
+
+
+def _run_starts(codes: np.ndarray) -> np.ndarray:
+    """The rows where a run of equal codes begins (empty for no rows)."""
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+
+
 def _codes(values: Sequence) -> tuple[np.ndarray, pd.DataFrame]:
     """Integer codes (0..k-1, in sorted order of the values) of the combinations of columns.
 
@@ -450,9 +464,7 @@ class SurveyDesign:
         self._psu_stratum = psu_stratum
         self._nh = np.bincount(psu_stratum, minlength=H).astype(float)
         self._psu_table = tab[keys].copy()
-        first = np.zeros(P, dtype=np.int64)
-        first[pcode[::-1]] = np.arange(len(pcode) - 1, -1, -1)
-        self._psu_labels = tab[self.psu[0]].to_numpy()[first]  # PSU value of each code (for messages)
+        self._psu_labels = tab[self.psu[0]].to_numpy()[_first_rows(pcode, P)]  # PSU value of each code (for messages)
         if len(self.psu) == 2:
             ucode, _ = _codes([pcode, tab[self.psu[1]]])  # SSU codes nested in PSUs
             if (ucode < 0).any():

@@ -84,6 +84,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from helpers.stats.survey.design import _run_starts
 from helpers.stats.survey.inference import t_quantile, wald_table
 
 __all__ = ["SurveyGLM", "SurveyGLMResult", "svyglm", "FAMILIES", "LINKS"]
@@ -343,7 +344,7 @@ class _ModelMatrix:
             Zc = np.empty((C, self.p))
             pd_ = self.dense.shape[1]
             tmp = np.empty(len(r))
-            starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, dtype=np.int64)
+            starts = _run_starts(c)
             at = c[starts]
             if len(c) and len(np.unique(at)) == len(at):  # each unit's rows in one run (survey files often are)
                 Zc[:] = 0.0

@@ -68,7 +68,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, sparse
 
-from helpers.stats.survey.design import SurveyDesign, _as_list, _codes, _expit, _pick, _quantile
+from helpers.stats.survey.design import (SurveyDesign, _as_list, _codes, _expit, _first_rows, _pick, _quantile,
+                                         _run_starts)
 from helpers.stats.survey.hadamard import hadamard, is_hadamard
 
 __all__ = ["ReplicateDesign", "ReplicateResult", "as_replicate_design", "replicate_vcov", "REPLICATE_TYPES"]
@@ -210,8 +211,7 @@ def _unit_factors(W: np.ndarray, w: np.ndarray, tol: float = 1e-9) -> tuple[np.n
     G = int(gid.max()) + 1
     if G > n // 4:
         return None
-    first = np.empty(G, dtype=np.int64)
-    first[gid[::-1]] = np.arange(n - 1, -1, -1)
+    first = _first_rows(gid, G)
     if not (np.abs(P - P[first[gid]]) <= tol * float(np.abs(P).max())).all():
         return None
     F = W[first] / w[first][:, None]
@@ -521,7 +521,7 @@ class ReplicateDesign:
                 unit = self._unit if rows is None else self._unit[rows]
                 U = self._F.shape[0]
                 cell = dom * U + unit
-                starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]) if len(cell) else np.zeros(0, np.int64)
+                starts = _run_starts(cell)
                 at, inv = cell[starts], None
                 if len(np.unique(at)) != len(at):  # a cell's rows in several runs: number the cells
                     starts = None
@@ -613,8 +613,7 @@ class ReplicateDesign:
                 key = np.round(key, 9) + 0.0
                 gid, _ = pd.factorize(key)
                 gid = gid.astype(np.int64)
-                first = np.empty(int(gid.max()) + 1, dtype=np.int64)
-                first[gid[::-1]] = np.arange(len(gid) - 1, -1, -1)
+                first = _first_rows(gid, int(gid.max()) + 1)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     base = W[first] / np.where(s[first] > 0, s[first], 1.0)[:, None]
             self._cache["rowgroups"] = (gid, base)
